@@ -1,0 +1,1 @@
+"""Computed, self-verifying bilingual report on torchvision's ResNet18."""

@@ -1,0 +1,53 @@
+"""Errors a user can act on, each with its own exit code.
+
+The CLI prints ``str(error)`` as one line and exits with ``error.exit_code``;
+anything else that escapes is a bug and gets a traceback.
+"""
+
+from __future__ import annotations
+
+
+class ReportError(Exception):
+    """Base for expected failures: the message tells the user what to do."""
+
+    exit_code = 1
+
+
+class UsageError(ReportError):
+    """A bad option or configuration value."""
+
+    exit_code = 2
+
+
+class WeightsError(ReportError):
+    """Weights missing, tampered, unsafe or of the wrong architecture."""
+
+    exit_code = 3
+
+
+class ImageError(ReportError):
+    """The input image cannot be read or is unsafe to decode."""
+
+    exit_code = 4
+
+
+class MismatchError(ReportError):
+    """The pages disagree with the model."""
+
+    exit_code = 5
+
+
+class SiteBuildError(ReportError):
+    """MkDocs could not build the site."""
+
+    exit_code = 6
+
+
+EXIT_CODES: dict[str, int] = {
+    "ok": 0,
+    "usage": UsageError.exit_code,
+    "weights": WeightsError.exit_code,
+    "image": ImageError.exit_code,
+    "mismatch": MismatchError.exit_code,
+    "site": SiteBuildError.exit_code,
+}

@@ -1,0 +1,263 @@
+"""Turn captured tensors into deterministic PNGs.
+
+Figures carry no prose: labels are module names, shapes and formulas, the same
+in every language, so one set of images serves both; captions and alt text
+live in the templates. Grids are pre-tiled into one image on one Axes, which
+is several times faster than one Axes per panel.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+
+from . import atomic  # noqa: E402
+from .facts import Facts  # noqa: E402
+from .model import BlockCapture, RunCapture  # noqa: E402
+from .weights import IMAGENET_WEIGHTS  # noqa: E402
+
+DPI = 100
+PNG_METADATA = {"Software": None}
+RESIDUAL_FIGURE_BLOCKS: tuple[str, ...] = ("layer1.0", "layer2.0")
+COMPARISON_BLOCK = "layer1.0"
+DIVERGING = "RdBu_r"
+SEQUENTIAL = "viridis"
+
+plt.rcParams.update({"font.size": 9, "svg.hashsalt": "resnet18-report", "figure.max_open_warning": 0})
+
+
+def figure_files(facts: Facts) -> dict[str, str]:
+    """Every figure a page may reference, by role: the single list pages and the check share."""
+    files = {
+        "scheme": "scheme.png",
+        "comparison": "comparison.png",
+        "input": "input.png",
+        "filters": "conv1-filters.png",
+    }
+    files.update({f"residual-{block}": f"residual-{block}.png" for block in RESIDUAL_FIGURE_BLOCKS})
+    files.update({f"features-{stage}": f"features-{stage}.png" for stage in facts.gallery_channels})
+    if facts.predictions:
+        files["top5"] = "top5.png"
+    return files
+
+
+def save(fig: Figure, path: Path) -> None:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata=PNG_METADATA)
+    plt.close(fig)
+    atomic.write_bytes(path, buffer.getvalue())
+
+
+def denormalised(batch: torch.Tensor) -> np.ndarray:
+    """The network's input as an RGB picture in [0, 1], undoing the weights' normalisation."""
+    transforms = IMAGENET_WEIGHTS.transforms()
+    mean = torch.tensor(transforms.mean).view(3, 1, 1)
+    std = torch.tensor(transforms.std).view(3, 1, 1)
+    return (batch[0] * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+def unit_scaled(array: np.ndarray) -> np.ndarray:
+    low, high = float(array.min()), float(array.max())
+    return (array - low) / (high - low) if high > low else np.zeros_like(array)
+
+
+def tile(panels: list[np.ndarray], columns: int, pad: int = 1) -> np.ndarray:
+    """Panels (H, W) or (H, W, 3) laid out on one canvas with a white gutter."""
+    rows = -(-len(panels) // columns)
+    height, width = panels[0].shape[:2]
+    shape = (rows * (height + pad) - pad, columns * (width + pad) - pad, *panels[0].shape[2:])
+    canvas = np.ones(shape, dtype=np.float32)
+    for i, panel in enumerate(panels):
+        r, c = divmod(i, columns)
+        canvas[r * (height + pad) : r * (height + pad) + height, c * (width + pad) : c * (width + pad) + width] = panel
+    return canvas
+
+
+def channel_map(feature_map: torch.Tensor, channel: int) -> np.ndarray:
+    return feature_map[0, channel].numpy()
+
+
+def draw_scheme(facts: Facts, capture: RunCapture, path: Path) -> None:
+    arch = facts.architecture
+    columns = [
+        ("input", denormalised(capture.input), f"{arch.input_channels}×{arch.input_size}×{arch.input_size}"),
+        (
+            f"conv1 {arch.stem_kernel}×{arch.stem_kernel}, {arch.stem_channels}, /{arch.stem_stride}",
+            unit_scaled(channel_map(capture.stem, facts.gallery_channels["conv1"][0])),
+            f"{arch.stem_channels}×{arch.stem_size}×{arch.stem_size}",
+        ),
+    ]
+    for i, name in enumerate(capture.stages):
+        stride = f", /{arch.stage_strides[i]}" if arch.stage_strides[i] > 1 else ""
+        maxpool = f"maxpool /{arch.pool_stride} → " if i == 0 else ""
+        columns.append(
+            (
+                f"{maxpool}{name}\n{arch.blocks_per_stage[i]}× [{arch.block_kernel}×{arch.block_kernel}, {arch.stage_channels[i]}]{stride}",
+                unit_scaled(channel_map(capture.stages[name], facts.gallery_channels[name][0])),
+                f"{arch.stage_channels[i]}×{arch.stage_sizes[i]}×{arch.stage_sizes[i]}",
+            )
+        )
+    fig = plt.figure(figsize=(15, 4.6))
+    slots = len(columns) + 2
+    width = 1.0 / slots
+    for i, (label, picture, shape) in enumerate(columns):
+        ax = fig.add_axes((i * width + 0.012, 0.28, width - 0.024, 0.42))
+        ax.imshow(picture, cmap=None if picture.ndim == 3 else SEQUENTIAL, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(label, fontsize=8.5)
+        ax.text(0.5, -0.08, shape, transform=ax.transAxes, ha="center", va="top", fontsize=9, family="monospace")
+        if i >= 2:
+            stage_index = i - 2
+            for block in range(arch.blocks_per_stage[stage_index]):
+                left = i * width + 0.02 + block * (width - 0.04) / arch.blocks_per_stage[stage_index]
+                right = left + (width - 0.04) / arch.blocks_per_stage[stage_index]
+                fig.patches.append(
+                    FancyArrowPatch(
+                        (left, 0.86), (right, 0.86), transform=fig.transFigure, connectionstyle="arc3,rad=-0.5",
+                        arrowstyle="-|>", mutation_scale=9, color="tab:red", lw=1.2,
+                    )
+                )
+    head = [
+        ("avgpool", f"{arch.pooled_channels}×{arch.pooled_size}×{arch.pooled_size}"),
+        (f"fc {arch.num_classes}\nsoftmax", f"{arch.num_classes}"),
+    ]
+    for j, (label, shape) in enumerate(head):
+        x = (len(columns) + j) * width
+        fig.patches.append(
+            FancyBboxPatch(
+                (x + 0.015, 0.36), width - 0.03, 0.26, boxstyle="round,pad=0.005",
+                transform=fig.transFigure, facecolor="#e8eef7", edgecolor="#36a",
+            )
+        )
+        fig.text(x + width / 2, 0.49, label, ha="center", va="center", fontsize=9)
+        fig.text(x + width / 2, 0.25, shape, ha="center", va="top", fontsize=9, family="monospace")
+    for i in range(slots - 1):
+        fig.patches.append(
+            FancyArrowPatch(
+                ((i + 1) * width - 0.012, 0.49), ((i + 1) * width + 0.012, 0.49), transform=fig.transFigure,
+                arrowstyle="-|>", mutation_scale=10, color="#333",
+            )
+        )
+    save(fig, path)
+
+
+def draw_residual(block: BlockCapture, channel: int, path: Path) -> None:
+    """x (or its projection), F(x), the sum and the ReLU of the sum, on one colour scale."""
+    shortcut_label = "shortcut(x) = BN(conv1×1(x))" if block.downsample else "x"
+    summed = block.residual + block.shortcut
+    panels = [
+        (shortcut_label, block.shortcut),
+        ("F(x)", block.residual),
+        (f"{shortcut_label.split(' =')[0]} + F(x)", summed),
+        ("ReLU(· + F(x))", torch.relu(summed)),
+    ]
+    arrays = [channel_map(tensor, channel) for _, tensor in panels]
+    limit = max(float(np.abs(a).max()) for a in arrays) or 1.0
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.6), layout="constrained")
+    image = None
+    for ax, (label, _), array in zip(axes, panels, arrays):
+        image = ax.imshow(array, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
+        ax.set_title(label)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(image, ax=axes, shrink=0.85)
+    fig.suptitle(f"{block.name} · c = {channel}", fontsize=10)
+    save(fig, path)
+
+
+def draw_comparison(block: BlockCapture, channel: int, path: Path) -> None:
+    """The report's Figure 3: manual add + ReLU, the block's own output, and |difference|."""
+    manual = channel_map(torch.relu(block.residual + block.shortcut), channel)
+    model_output = channel_map(block.output, channel)
+    panels = [
+        ("ReLU(x + F(x))", manual, SEQUENTIAL),
+        (f"{block.name}(x)", model_output, SEQUENTIAL),
+        ("|a − b|", np.abs(manual - model_output), "magma"),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
+    for ax, (label, array, cmap) in zip(axes, panels):
+        image = ax.imshow(array, cmap=cmap, interpolation="nearest")
+        ax.set_title(label)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    save(fig, path)
+
+
+def draw_input(capture: RunCapture, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
+    ax.imshow(denormalised(capture.input))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    save(fig, path)
+
+
+def draw_filters(conv1_weight: torch.Tensor, path: Path) -> None:
+    """Each first-layer filter as a tiny RGB picture, scaled on its own."""
+    panels = [unit_scaled(w.permute(1, 2, 0).numpy()) for w in conv1_weight]
+    columns = int(np.ceil(np.sqrt(len(panels))))
+    fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
+    ax.imshow(tile(panels, columns), interpolation="nearest")
+    ax.set_axis_off()
+    save(fig, path)
+
+
+def draw_features(feature_map: torch.Tensor, channels: tuple[int, ...], path: Path) -> None:
+    """The most active channels of one stage, each scaled on its own."""
+    panels = [unit_scaled(channel_map(feature_map, c)) for c in channels]
+    columns = int(np.sqrt(len(panels)))
+    fig, ax = plt.subplots(figsize=(6, 6), layout="constrained")
+    ax.imshow(tile(panels, columns), cmap=SEQUENTIAL, interpolation="nearest")
+    ax.set_axis_off()
+    save(fig, path)
+
+
+def draw_top5(facts: Facts, path: Path) -> None:
+    predictions = facts.predictions
+    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(predictions)), layout="constrained")
+    ax.barh(range(len(predictions)), [p.probability for p in predictions], color="#36a")
+    ax.set_yticks(range(len(predictions)), [p.label for p in predictions])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("softmax")
+    save(fig, path)
+
+
+def render_figures(
+    facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor, out_dir: Path,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, str]:
+    """Write every figure into out_dir; returns role -> file name."""
+    files = figure_files(facts)
+    blocks = {block.name: block for block in capture.blocks}
+    channels = {check.block: check.channel for check in facts.residual}
+    feature_maps = {"conv1": capture.stem, **capture.stages}
+
+    jobs: list[tuple[str, Callable[[Path], None]]] = [
+        ("scheme", lambda p: draw_scheme(facts, capture, p)),
+        ("comparison", lambda p: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], p)),
+        ("input", lambda p: draw_input(capture, p)),
+        ("filters", lambda p: draw_filters(conv1_weight, p)),
+    ]
+    for block in RESIDUAL_FIGURE_BLOCKS:
+        jobs.append((f"residual-{block}", lambda p, b=block: draw_residual(blocks[b], channels[b], p)))
+    for stage, stage_channels in facts.gallery_channels.items():
+        jobs.append((f"features-{stage}", lambda p, s=stage, c=stage_channels: draw_features(feature_maps[s], c, p)))
+    if facts.predictions:
+        jobs.append(("top5", lambda p: draw_top5(facts, p)))
+    for number, (role, draw) in enumerate(jobs, start=1):
+        progress(f"figure {number}/{len(jobs)}: {files[role]}")
+        draw(out_dir / files[role])
+    return files

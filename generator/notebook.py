@@ -1,0 +1,82 @@
+"""The notebook page: the generator's API in a reader's hands, executed at build time.
+
+Executing it during the build is the test that the code it shows still runs:
+a failing cell fails the build.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from .config import Config, sample_image
+from .errors import SiteBuildError
+from .pages import translations
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def code_cells(config: Config) -> list[str]:
+    """The default image is named through the API, so no local path is published."""
+    image = "sample_image()" if config.image == sample_image() else f"Path({json.dumps(str(config.image))})"
+    weights = json.dumps(config.weights)
+    return [
+        "from pathlib import Path\n"
+        "from generator.config import sample_image\n"
+        "from generator.image import load_image\n"
+        "from generator.model import build_model, preprocess, run\n"
+        "from generator.weights import resolve_weights\n\n"
+        f"state_dict, weights_info = resolve_weights({weights}, seed={config.seed}, allow_download=False)\n"
+        f"model = build_model(state_dict, seed={config.seed})\n"
+        f"image, image_info = load_image({image})\n"
+        "capture = run(model, preprocess(image))\n"
+        "print(weights_info.source, 'trained' if weights_info.trained else 'random')",
+        "import matplotlib.pyplot as plt\n\n"
+        "feature_map = capture.stages['layer1']\n"
+        "print(tuple(feature_map.shape))\n"
+        "plt.imshow(feature_map[0, 0], cmap='viridis')\n"
+        "plt.axis('off')\n"
+        "plt.show()",
+        "import torch\n\n"
+        "block = capture.blocks[0]\n"
+        "manual = torch.relu(block.residual + block.shortcut)\n"
+        "print(block.name, torch.allclose(manual, block.output))\n"
+        "print('max |difference|:', float((manual - block.output).abs().max()))\n"
+        "print('F(x) has negative values:', bool((block.residual < 0).any()))",
+    ]
+
+
+def build_notebook(config: Config, language: str) -> nbformat.NotebookNode:
+    strings = translations(language)
+    cells = [nbformat.v4.new_markdown_cell(strings["notebook_intro"])]
+    for i, source in enumerate(code_cells(config), start=1):
+        cells.append(nbformat.v4.new_markdown_cell(strings[f"notebook_step_{i}"]))
+        cells.append(nbformat.v4.new_code_cell(source))
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"{language}-{index}"
+    return notebook
+
+
+def execute(notebook: nbformat.NotebookNode, timeout_s: int = 300) -> None:
+    client = NotebookClient(
+        notebook, timeout=timeout_s, kernel_name="python3", record_timing=False,
+        resources={"metadata": {"path": str(PROJECT_ROOT)}},
+    )
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        first_line = str(error).strip().splitlines()[-1]
+        raise SiteBuildError(f"notebook cell failed: {first_line}; fix generator/notebook.py or the API it calls") from error
+
+
+def render_notebook(config: Config, language: str) -> str:
+    notebook = build_notebook(config, language)
+    if config.execute_notebook:
+        execute(notebook)
+    return nbformat.writes(notebook) + "\n"
