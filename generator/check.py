@@ -412,7 +412,7 @@ def read_page(page: str, text: str, expected: Expected, mismatches: list[Mismatc
                 Mismatch(page, f"line {line_of(prose, match.start())}", "a module of the model", repr(match.group(0)))
             )
     prose = IDENTIFIER.sub(blank, prose)
-    for match in re.finditer(r"\d[\d.,]*", prose):
+    for match in re.finditer(r"\d+(?:[.,]\d+)*", prose):
         mismatches.append(
             Mismatch(
                 page,

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from . import atomic  # noqa: E402
-from .facts import Facts  # noqa: E402
+from .facts import ATOL, Facts  # noqa: E402
 from .model import BlockCapture, RunCapture  # noqa: E402
 from .weights import IMAGENET_WEIGHTS  # noqa: E402
 
@@ -108,11 +108,11 @@ def draw_scheme(facts: Facts, capture: RunCapture, path: Path) -> None:
                 f"{arch.stage_channels[i]}×{arch.stage_sizes[i]}×{arch.stage_sizes[i]}",
             )
         )
-    fig = plt.figure(figsize=(15, 4.6))
+    fig = plt.figure(figsize=(15, 3.4))
     slots = len(columns) + 2
     width = 1.0 / slots
     for i, (label, picture, shape) in enumerate(columns):
-        ax = fig.add_axes((i * width + 0.012, 0.28, width - 0.024, 0.42))
+        ax = fig.add_axes((i * width + 0.012, 0.14, width - 0.024, 0.58))
         ax.imshow(picture, cmap=None if picture.ndim == 3 else SEQUENTIAL, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
@@ -125,7 +125,7 @@ def draw_scheme(facts: Facts, capture: RunCapture, path: Path) -> None:
                 right = left + (width - 0.04) / arch.blocks_per_stage[stage_index]
                 fig.patches.append(
                     FancyArrowPatch(
-                        (left, 0.86), (right, 0.86), transform=fig.transFigure, connectionstyle="arc3,rad=-0.5",
+                        (left, 0.88), (right, 0.88), transform=fig.transFigure, connectionstyle="arc3,rad=-0.4",
                         arrowstyle="-|>", mutation_scale=9, color="tab:red", lw=1.2,
                     )
                 )
@@ -137,16 +137,16 @@ def draw_scheme(facts: Facts, capture: RunCapture, path: Path) -> None:
         x = (len(columns) + j) * width
         fig.patches.append(
             FancyBboxPatch(
-                (x + 0.015, 0.36), width - 0.03, 0.26, boxstyle="round,pad=0.005",
+                (x + 0.015, 0.28), width - 0.03, 0.30, boxstyle="round,pad=0.005",
                 transform=fig.transFigure, facecolor="#e8eef7", edgecolor="#36a",
             )
         )
-        fig.text(x + width / 2, 0.49, label, ha="center", va="center", fontsize=9)
-        fig.text(x + width / 2, 0.25, shape, ha="center", va="top", fontsize=9, family="monospace")
+        fig.text(x + width / 2, 0.43, label, ha="center", va="center", fontsize=9)
+        fig.text(x + width / 2, 0.10, shape, ha="center", va="top", fontsize=9, family="monospace")
     for i in range(slots - 1):
         fig.patches.append(
             FancyArrowPatch(
-                ((i + 1) * width - 0.012, 0.49), ((i + 1) * width + 0.012, 0.49), transform=fig.transFigure,
+                ((i + 1) * width - 0.012, 0.43), ((i + 1) * width + 0.012, 0.43), transform=fig.transFigure,
                 arrowstyle="-|>", mutation_scale=10, color="#333",
             )
         )
@@ -177,18 +177,20 @@ def draw_residual(block: BlockCapture, channel: int, path: Path) -> None:
     save(fig, path)
 
 
-def draw_comparison(block: BlockCapture, channel: int, path: Path) -> None:
-    """The report's Figure 3: manual add + ReLU, the block's own output, and |difference|."""
+def draw_comparison(block: BlockCapture, channel: int, atol: float, path: Path) -> None:
+    """The report's Figure 3: manual add + ReLU, the block's own output, and |difference| (scale at least atol)."""
     manual = channel_map(torch.relu(block.residual + block.shortcut), channel)
     model_output = channel_map(block.output, channel)
+    difference = np.abs(manual - model_output)
+    shared = (min(manual.min(), model_output.min()), max(manual.max(), model_output.max()))
     panels = [
-        ("ReLU(x + F(x))", manual, SEQUENTIAL),
-        (f"{block.name}(x)", model_output, SEQUENTIAL),
-        ("|a − b|", np.abs(manual - model_output), "magma"),
+        ("ReLU(x + F(x))", manual, SEQUENTIAL, shared),
+        (f"{block.name}(x)", model_output, SEQUENTIAL, shared),
+        ("|a − b|", difference, "magma", (0.0, max(float(difference.max()), atol))),
     ]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
-    for ax, (label, array, cmap) in zip(axes, panels):
-        image = ax.imshow(array, cmap=cmap, interpolation="nearest")
+    for ax, (label, array, cmap, (low, high)) in zip(axes, panels):
+        image = ax.imshow(array, cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
         ax.set_title(label)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -247,7 +249,7 @@ def render_figures(
 
     jobs: list[tuple[str, Callable[[Path], None]]] = [
         ("scheme", lambda p: draw_scheme(facts, capture, p)),
-        ("comparison", lambda p: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], p)),
+        ("comparison", lambda p: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], ATOL, p)),
         ("input", lambda p: draw_input(capture, p)),
         ("filters", lambda p: draw_filters(conv1_weight, p)),
     ]

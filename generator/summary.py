@@ -27,7 +27,7 @@ class SummaryRow:
 
 
 def parameter_formula(module: nn.Module) -> tuple[tuple[int, ...], ...]:
-    """The "Cálculos" column as products to add: ((64, 3, 7, 7),) or ((512, 1000), (1000,))."""
+    """The "Cálculos" column as products to add, in the report's order: ((64, 3, 7, 7),) or ((512, 1000), (1000,))."""
     if isinstance(module, nn.Conv2d):
         kh, kw = module.kernel_size
         terms: list[tuple[int, ...]] = [(module.out_channels, module.in_channels // module.groups, kh, kw)]
@@ -37,7 +37,7 @@ def parameter_formula(module: nn.Module) -> tuple[tuple[int, ...], ...]:
     if isinstance(module, nn.BatchNorm2d):
         return ((module.num_features, 2),) if module.affine else ()
     if isinstance(module, nn.Linear):
-        terms = [(module.out_features, module.in_features)]
+        terms = [(module.in_features, module.out_features)]
         if module.bias is not None:
             terms.append((module.out_features,))
         return tuple(terms)

@@ -1,0 +1,74 @@
+"""Shared fixtures: one real build on random weights, reused by every test that only reads it.
+
+Tests that change a build copy it first (``editable_build``), so the shared
+one stays good.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from generator import site
+from generator.config import Config
+from generator.facts import Facts
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_torch_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test may see (or write) the developer's real hub cache."""
+    os.environ["TORCH_HOME"] = str(tmp_path_factory.mktemp("torch-home"))
+
+
+@dataclass(frozen=True)
+class Build:
+    config: Config
+    facts: Facts
+
+    @property
+    def docs(self) -> Path:
+        return self.config.docs
+
+    @property
+    def site(self) -> Path:
+        return self.config.out
+
+
+def make_config(root: Path, **overrides: object) -> Config:
+    """A Config that writes under root, with docs/ seeded with the committed static assets."""
+    docs = root / "docs"
+    shutil.copytree(ROOT / "docs" / "assets" / "static", docs / "assets" / "static", dirs_exist_ok=True)
+    settings = {
+        "weights": "random",
+        "seed": 0,
+        "out": root / "site",
+        "docs": docs,
+        "mkdocs_yml": ROOT / "mkdocs.yml",
+        "allow_download": False,
+    }
+    settings.update(overrides)
+    return Config(**settings)  # type: ignore[arg-type]
+
+
+def run_build(config: Config) -> Build:
+    return Build(config=config, facts=site.build(config, site.Progress(quiet=True)))
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory, isolated_torch_home: None) -> Build:
+    """The default build (random weights, notebook executed): read-only for tests."""
+    return run_build(make_config(tmp_path_factory.mktemp("build")))
+
+
+@pytest.fixture
+def editable_build(built: Build, tmp_path: Path) -> Build:
+    """A private copy of the shared build that a test may break."""
+    shutil.copytree(built.docs, tmp_path / "docs")
+    shutil.copytree(built.site, tmp_path / "site")
+    return replace(built, config=replace(built.config, docs=tmp_path / "docs", out=tmp_path / "site"))
