@@ -66,6 +66,7 @@ def build_notebook(config: Config, language: str) -> nbformat.NotebookNode:
 def execute(notebook: nbformat.NotebookNode, timeout_s: int = 300) -> None:
     client = NotebookClient(
         notebook, timeout=timeout_s, kernel_name="python3", record_timing=False,
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(PROJECT_ROOT)}},
     )
     try:
@@ -75,8 +76,25 @@ def execute(notebook: nbformat.NotebookNode, timeout_s: int = 300) -> None:
         raise SiteBuildError(f"notebook cell failed: {first_line}; fix generator/notebook.py or the API it calls") from error
 
 
+def coalesce_streams(notebook: nbformat.NotebookNode) -> None:
+    """Join consecutive stdout/stderr chunks: how the kernel splits them varies from run to run."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        merged: list[nbformat.NotebookNode] = []
+        for output in cell.outputs:
+            previous = merged[-1] if merged else None
+            if output.output_type == "stream" and previous is not None and previous.output_type == "stream" \
+                    and previous.name == output.name:
+                previous.text += output.text
+            else:
+                merged.append(output)
+        cell.outputs = merged
+
+
 def render_notebook(config: Config, language: str) -> str:
     notebook = build_notebook(config, language)
     if config.execute_notebook:
         execute(notebook)
+        coalesce_streams(notebook)
     return nbformat.writes(notebook) + "\n"

@@ -1,0 +1,149 @@
+"""The build as a whole: deterministic, bilingual, honest about its weights, and never half-published."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from generator import pages, site
+from generator.config import LANGUAGES
+from generator.errors import MismatchError, SiteBuildError
+
+from .conftest import ROOT, Build, make_config, run_build
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def generated(build: Build) -> dict[str, str]:
+    return {k: v for k, v in tree_digest(build.docs).items() if not k.startswith("assets/")}
+
+
+def test_two_builds_give_byte_identical_pages_and_figures(built: Build, tmp_path: Path) -> None:
+    again = run_build(make_config(tmp_path))
+    first, second = generated(built), generated(again)
+    assert any(name.endswith(".png") for name in first) and any(name.endswith(".md") for name in first)
+    assert first == second
+
+
+def test_both_languages_have_the_same_pages_and_headings(built: Build) -> None:
+    by_language = {lang: sorted(p.name.split(".")[0] for p in built.docs.glob(f"*.{lang}.md")) for lang in LANGUAGES}
+    assert by_language["es"] == by_language["en"] == sorted(pages.PAGES)
+    for page in pages.PAGES:
+        levels = {
+            lang: re.findall(r"(?m)^(#+) ", (built.docs / f"{page}.{lang}.md").read_text(encoding="utf-8"))
+            for lang in LANGUAGES
+        }
+        assert levels["es"] == levels["en"] and len(levels["es"]) >= 2, page
+
+
+def test_the_report_mirrors_the_original_sections_in_order(built: Build) -> None:
+    text = (built.docs / "index.es.md").read_text(encoding="utf-8")
+    sections = ["# Informe de ResNet 18", "## 1. ¿Por qué", "## 2. Introducción", "### ¿Qué ResNet",
+                "## Innovaciones clave", "## Arquitectura de ResNet18", "### Bloque inicial", "### Bloques residuales",
+                "### Capas finales", "## Esquema", "## Summary", "## Conclusión", "## Fuentes"]
+    position = 0
+    for heading in sections:
+        position = text.index(heading, position) + len(heading)
+
+
+def test_random_weights_are_flagged_on_every_page_and_predictions_hidden(built: Build) -> None:
+    assert not built.facts.provenance.weights.trained and built.facts.predictions == ()
+    for page in built.docs.glob("*.md"):
+        assert '!!! warning "' in page.read_text(encoding="utf-8"), page.name
+    for html in [built.site / "index.html", built.site / "en" / "maps" / "index.html"]:
+        assert "admonition warning" in html.read_text(encoding="utf-8")
+    assert not (built.docs / "img" / "top5.png").exists()
+
+
+def test_the_site_has_both_languages_and_every_image_it_references(built: Build) -> None:
+    for html in built.site.rglob("*.html"):
+        for src in re.findall(r'<img[^>]* src="([^"]+)"', html.read_text(encoding="utf-8")):
+            if not src.startswith(("http", "data:")):
+                assert (html.parent / src).resolve().is_file(), f"{html}: {src}"
+    assert '<html lang="es"' in (built.site / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="en"' in (built.site / "en" / "index.html").read_text(encoding="utf-8")
+    assert (built.site / "facts.json").is_file()
+
+
+def test_the_notebook_was_executed_without_errors(built: Build) -> None:
+    import nbformat
+
+    for language in LANGUAGES:
+        notebook = nbformat.read(built.docs / f"notebook.{language}.ipynb", as_version=4)
+        outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+        assert outputs and not [o for o in outputs if o.output_type == "error"]
+        text = "".join(o.get("text", "") for o in outputs)
+        assert "layer1.0 True" in text and "F(x) has negative values: True" in text
+
+
+def test_a_failing_check_leaves_the_previous_site_and_docs(editable_build: Build, tmp_path: Path, monkeypatch) -> None:
+    before_site, before_docs = tree_digest(editable_build.site), tree_digest(editable_build.docs)
+    templates = tmp_path / "templates"
+    shutil.copytree(pages.TEMPLATES, templates)
+    (templates / "es" / "index.md.j2").write_text(
+        (templates / "es" / "index.md.j2").read_text(encoding="utf-8") + "\nUn número escrito a mano: 42.\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(pages, "TEMPLATES", templates)
+    with pytest.raises(MismatchError, match="untagged number '42'"):
+        site.build(replace(editable_build.config, execute_notebook=False), site.Progress(quiet=True))
+    assert tree_digest(editable_build.site) == before_site
+    assert tree_digest(editable_build.docs) == before_docs
+    assert not list(editable_build.site.parent.glob(".site-build-*"))
+
+
+def test_a_failing_mkdocs_build_leaves_the_previous_site(editable_build: Build, tmp_path: Path) -> None:
+    before = tree_digest(editable_build.site)
+    broken_yml = tmp_path / "mkdocs.yml"
+    broken_yml.write_text((ROOT / "mkdocs.yml").read_text(encoding="utf-8") + "  - Missing: missing.md\n", encoding="utf-8")
+    config = replace(editable_build.config, mkdocs_yml=broken_yml, execute_notebook=False)
+    with pytest.raises(SiteBuildError, match="missing.md"):
+        site.build(config, site.Progress(quiet=True))
+    assert tree_digest(editable_build.site) == before
+
+
+@pytest.mark.parametrize("moment", ["figure 5/", "check:", "site: mkdocs"])
+def test_kill_9_during_a_build_leaves_the_previous_site_complete(editable_build: Build, moment: str) -> None:
+    before = tree_digest(editable_build.site)
+    command = [
+        sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline", "--no-notebook-execution",
+        "--out", str(editable_build.site), "--docs", str(editable_build.docs), "--mkdocs-yml", str(ROOT / "mkdocs.yml"),
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    seen = []
+    assert process.stderr is not None
+    for line in process.stderr:
+        seen.append(line)
+        if moment in line or time.monotonic() > deadline:
+            break
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert any(moment in line for line in seen), seen
+    assert tree_digest(editable_build.site) == before
+    assert (editable_build.site / "index.html").is_file() and (editable_build.site / "en" / "index.html").is_file()
+
+
+def test_a_later_build_replaces_the_site_and_cleans_abandoned_staging(editable_build: Build) -> None:
+    abandoned = editable_build.site.parent / ".site-build-999999999-x"
+    (abandoned / "site").mkdir(parents=True)
+    stale = editable_build.site / "stale.html"
+    stale.write_text("old", encoding="utf-8")
+    site.build(replace(editable_build.config, execute_notebook=False), site.Progress(quiet=True))
+    assert not stale.exists() and (editable_build.site / "index.html").is_file()
+    assert not abandoned.exists()

@@ -1,0 +1,564 @@
+"""Weights: every file is verified before use and every bad one fails clearly.
+
+Each bad input is built here in tmp_path; nothing binary is committed.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import http.server
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+from torchvision.models import resnet18, resnet34
+
+from generator import weights
+from generator.errors import WeightsError
+
+
+def _plant_marker(path: str) -> None:
+    """What the malicious checkpoint would run on unpickling."""
+    Path(path).write_text("code ran")
+
+
+class _Payload:
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (_plant_marker, (self.marker,))
+
+
+@pytest.fixture(scope="module")
+def random_state_dict() -> collections.OrderedDict[str, torch.Tensor]:
+    torch.manual_seed(0)
+    return resnet18(weights=None).state_dict()
+
+
+@pytest.fixture(scope="module")
+def good_checkpoint(tmp_path_factory: pytest.TempPathFactory, random_state_dict) -> Path:
+    path = tmp_path_factory.mktemp("good") / "resnet18-random.pth"
+    torch.save(random_state_dict, path)
+    return path
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty torch hub cache under a fresh $TORCH_HOME; returns the checkpoints folder."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    monkeypatch.setattr(
+        torch.hub, "_hub_dir", None
+    )  # a set_dir() elsewhere would win over $TORCH_HOME
+    return tmp_path / "torch-home" / "hub" / "checkpoints"
+
+
+@pytest.fixture
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def black_hole(monkeypatch: pytest.MonkeyPatch, no_proxy) -> Iterator[str]:
+    """A TCP server on 127.0.0.1 that takes the connection and never answers."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)  # the kernel completes the handshake; nobody ever reads or replies
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/{weights.IMAGENET_FILENAME}"
+    monkeypatch.setattr(weights, "IMAGENET_URL", url)
+    yield url
+    server.close()
+
+
+@pytest.fixture
+def trickle(monkeypatch: pytest.MonkeyPatch, no_proxy) -> Iterator[str]:
+    """A server that answers at once, sends one byte every 0.2 s for 2 s, then stalls without closing."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+            for _ in range(10):
+                if stop.wait(0.2):
+                    return
+                connection.sendall(b"x")
+            stop.wait(10)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/{weights.IMAGENET_FILENAME}"
+    monkeypatch.setattr(weights, "IMAGENET_URL", url)
+    yield url
+    stop.set()
+    thread.join(5)
+    server.close()
+
+
+@pytest.fixture
+def http_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_proxy) -> Iterator[Path]:
+    """A local HTTP server for IMAGENET_URL; put the file to serve in the returned folder."""
+    root = tmp_path / "served"
+    root.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setattr(
+        weights,
+        "IMAGENET_URL",
+        f"http://127.0.0.1:{server.server_port}/{weights.IMAGENET_FILENAME}",
+    )
+    yield root
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _assert_same_tensors(
+    actual: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]
+) -> None:
+    assert list(actual) == list(expected)
+    for key, tensor in expected.items():
+        assert torch.equal(actual[key], tensor), key
+
+
+def _record_torch_load(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    calls: list[tuple] = []
+    real_load = torch.load
+
+    def recording_load(*args, **kwargs):
+        calls.append((args, kwargs))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", recording_load)
+    return calls
+
+
+# --- constants ---------------------------------------------------------------
+
+
+def test_imagenet_constants_agree_with_torchvision() -> None:
+    assert weights.IMAGENET_URL == weights.IMAGENET_WEIGHTS.url
+    assert weights.IMAGENET_FILENAME == "resnet18-f37072fd.pth"
+    # torchvision names the file after the first hex digits of its SHA-256.
+    prefix = weights.IMAGENET_FILENAME.removesuffix(".pth").split("-")[1]
+    assert weights.IMAGENET_SHA256.startswith(prefix)
+    assert len(weights.IMAGENET_SHA256) == 64
+    assert int(weights.IMAGENET_SHA256, 16) >= 0
+
+
+def test_cache_path_follows_torch_home(hub: Path) -> None:
+    assert weights.imagenet_cache_path() == hub / "resnet18-f37072fd.pth"
+
+
+def test_sha256_file_matches_hashlib(good_checkpoint: Path) -> None:
+    assert weights.sha256_file(good_checkpoint) == _sha256(good_checkpoint)
+
+
+# --- user files --------------------------------------------------------------
+
+
+def test_user_checkpoint_loads_with_provenance(good_checkpoint: Path, random_state_dict) -> None:
+    state_dict, provenance = weights.resolve_weights(
+        str(good_checkpoint), seed=3, allow_download=False
+    )
+    _assert_same_tensors(state_dict, random_state_dict)
+    assert provenance == weights.WeightsProvenance(
+        choice=str(good_checkpoint),
+        source="file",
+        trained=True,
+        path=str(good_checkpoint),
+        sha256=_sha256(good_checkpoint),
+        size_bytes=good_checkpoint.stat().st_size,
+        seed=3,
+        fallback_reason=None,
+    )
+
+
+def test_legacy_format_checkpoint_loads(tmp_path: Path, random_state_dict) -> None:
+    path = tmp_path / "legacy.pth"
+    torch.save(random_state_dict, path, _use_new_zipfile_serialization=False)
+    state_dict, provenance = weights.resolve_weights(str(path), seed=0, allow_download=False)
+    _assert_same_tensors(state_dict, random_state_dict)
+    assert provenance.source == "file"
+
+
+def test_random_choice_needs_no_file() -> None:
+    lines: list[str] = []
+    state_dict, provenance = weights.resolve_weights(
+        "random", seed=11, allow_download=True, log=lines.append
+    )
+    assert state_dict is None
+    assert provenance == weights.WeightsProvenance(
+        "random", "random", False, None, None, None, 11, None
+    )
+    assert lines == []
+
+
+def test_malicious_pickle_is_refused_and_not_run(tmp_path: Path) -> None:
+    marker = tmp_path / "marker.txt"
+    path = tmp_path / "evil.pth"
+    torch.save({"conv1.weight": _Payload(marker)}, path)
+
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(path), seed=0, allow_download=False)
+
+    message = str(caught.value)
+    assert "weights_only loading does not allow" in message
+    assert "it was not executed" in message
+    assert "_plant_marker" in message
+    assert "\n" not in message
+    assert not marker.exists()
+    # The payload is live: an unsafe load would have run it.
+    torch.load(path, weights_only=False)
+    assert marker.read_text() == "code ran"
+
+
+def _truncated(good: bytes) -> bytes:
+    return good[: len(good) // 2]
+
+
+def _damaged_pickle(good: bytes) -> bytes:
+    start = good.index(b"data.pkl") + 200  # inside the pickle stream, past the zip entry header
+    return good[:start] + b"\x00" * 64 + good[start + 64 :]
+
+
+@pytest.mark.parametrize(
+    ("build", "phrase"),
+    [
+        (_truncated, "it is truncated or corrupt (PytorchStreamReader failed reading zip archive"),
+        (_damaged_pickle, "it is corrupt (its pickle data is damaged)"),
+        (lambda good: b"", "weights file is empty (0 bytes)"),
+        (
+            lambda good: b"\x13\x37 not a checkpoint at all" * 40,
+            "is not a PyTorch checkpoint (no torch.save header)",
+        ),
+        (
+            lambda good: (
+                b"\n<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head></html>"
+            ),
+            "looks like an HTML page, not a checkpoint (likely a failed download)",
+        ),
+        (lambda good: b"<HTML><BODY>Access denied</BODY></HTML>", "looks like an HTML page"),
+    ],
+    ids=["truncated", "damaged-pickle", "empty", "garbage", "html-doctype", "html-upper"],
+)
+def test_bad_file_is_refused(tmp_path: Path, good_checkpoint: Path, build, phrase: str) -> None:
+    path = tmp_path / "bad.pth"
+    path.write_bytes(build(good_checkpoint.read_bytes()))
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(path), seed=0, allow_download=False)
+    assert phrase in str(caught.value)
+    assert str(path) in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(WeightsError, match="weights path is a directory, not a file"):
+        weights.resolve_weights(str(tmp_path), seed=0, allow_download=False)
+
+
+def test_missing_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "nope.pth"
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(path), seed=0, allow_download=False)
+    assert (
+        str(caught.value)
+        == f"weights file not found: {path} (use --weights auto|imagenet|random|PATH)"
+    )
+
+
+def _resnet34(sd) -> object:
+    return resnet34(weights=None).state_dict()
+
+
+def _ten_classes(sd) -> object:
+    return resnet18(weights=None, num_classes=10).state_dict()
+
+
+def _data_parallel(sd) -> object:
+    return collections.OrderedDict((f"module.{key}", value) for key, value in sd.items())
+
+
+def _with_value(key: str, value: float):
+    def build(sd) -> object:
+        changed = collections.OrderedDict(sd)
+        changed[key] = sd[key].clone()
+        changed[key].view(-1)[5] = value
+        return changed
+
+    return build
+
+
+def _without_fc_bias(sd) -> object:
+    return collections.OrderedDict((key, value) for key, value in sd.items() if key != "fc.bias")
+
+
+@pytest.mark.parametrize(
+    ("build", "phrases"),
+    [
+        (
+            _resnet34,
+            [
+                "unexpected keys layer1.2.conv1.weight, layer1.2.bn1.weight, layer1.2.bn1.bias (+",
+                "expected torchvision resnet18 (1000-class fc)",
+            ],
+        ),
+        (
+            _ten_classes,
+            [
+                "wrong shapes fc.weight shape [10, 512] expected [1000, 512], "
+                "fc.bias shape [10] expected [1000]",
+                "expected torchvision resnet18 (1000-class fc)",
+            ],
+        ),
+        (_without_fc_bias, ["missing keys fc.bias;"]),
+        (
+            _data_parallel,
+            [
+                "keys prefixed 'module.' (e.g. 'module.conv1.weight')",
+                "keys like 'conv1.weight'",
+                "strip 'module.'",
+            ],
+        ),
+        (
+            lambda sd: {"state_dict": sd, "epoch": 90},
+            ["under 'state_dict'", "keys like 'conv1.weight'", "checkpoint['state_dict']"],
+        ),
+        (lambda sd: {"model": sd}, ["under 'model'", "save model.state_dict()"]),
+        (lambda sd: [sd["conv1.weight"]], ["holds a list, not a state_dict"]),
+        (lambda sd: {"conv1.weight": 1.5}, ["'conv1.weight' holds a float, not a tensor"]),
+        (
+            _with_value("layer2.0.conv1.weight", float("nan")),
+            ["tensor 'layer2.0.conv1.weight' contains NaN"],
+        ),
+        (
+            _with_value("bn1.running_var", float("inf")),
+            ["tensor 'bn1.running_var' contains infinite values"],
+        ),
+    ],
+    ids=[
+        "resnet34",
+        "10-class-fc",
+        "missing-key",
+        "module-prefix",
+        "state_dict-wrapper",
+        "model-wrapper",
+        "list",
+        "float",
+        "nan",
+        "inf",
+    ],
+)
+def test_wrong_content_is_refused(
+    tmp_path: Path, random_state_dict, build, phrases: list[str]
+) -> None:
+    path = tmp_path / "wrong.pth"
+    torch.save(build(random_state_dict), path)
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(path), seed=0, allow_download=False)
+    message = str(caught.value)
+    for phrase in phrases:
+        assert phrase in message
+    assert "\n" not in message
+
+
+def test_check_accepts_resnet18_in_memory(random_state_dict) -> None:
+    weights.check_resnet18_state_dict(random_state_dict)
+
+
+# --- the ImageNet cache --------------------------------------------------------
+
+
+@pytest.mark.parametrize("choice", ["imagenet", "auto"])
+def test_tampered_cache_is_refused_unloaded(
+    hub: Path, good_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, choice: str
+) -> None:
+    hub.mkdir(parents=True)
+    shutil.copyfile(good_checkpoint, hub / weights.IMAGENET_FILENAME)
+    calls = _record_torch_load(monkeypatch)
+    lines: list[str] = []
+
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(choice, seed=0, allow_download=True, log=lines.append)
+
+    message = str(caught.value)
+    assert _sha256(good_checkpoint) in message
+    assert weights.IMAGENET_SHA256 in message
+    assert "were not loaded" in message
+    assert calls == []
+    assert lines == []  # auto does not swap a present, wrong file for random weights
+
+
+@pytest.mark.parametrize("choice", ["imagenet", "auto"])
+def test_verified_cache_loads(
+    hub: Path,
+    good_checkpoint: Path,
+    random_state_dict,
+    monkeypatch: pytest.MonkeyPatch,
+    choice: str,
+) -> None:
+    hub.mkdir(parents=True)
+    cached = hub / weights.IMAGENET_FILENAME
+    shutil.copyfile(good_checkpoint, cached)
+    monkeypatch.setattr(weights, "IMAGENET_SHA256", _sha256(good_checkpoint))
+    calls = _record_torch_load(monkeypatch)
+
+    state_dict, provenance = weights.resolve_weights(choice, seed=5, allow_download=False)
+
+    _assert_same_tensors(state_dict, random_state_dict)
+    assert provenance == weights.WeightsProvenance(
+        choice=choice,
+        source="imagenet-cache",
+        trained=True,
+        path=str(cached),
+        sha256=_sha256(good_checkpoint),
+        size_bytes=good_checkpoint.stat().st_size,
+        seed=5,
+        fallback_reason=None,
+    )
+    assert [call[1]["weights_only"] for call in calls] == [True]
+
+
+def test_auto_offline_without_cache_falls_back_loudly(
+    hub: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_download(dest: Path, timeout_s: float) -> None:
+        raise AssertionError("downloads are off")
+
+    monkeypatch.setattr(weights, "download_imagenet", no_download)
+    lines: list[str] = []
+    started = time.monotonic()
+
+    state_dict, provenance = weights.resolve_weights(
+        "auto", seed=7, allow_download=False, log=lines.append
+    )
+
+    assert time.monotonic() - started < 10
+    assert state_dict is None
+    assert provenance == weights.WeightsProvenance(
+        "auto", "random", False, None, None, None, 7, "no-cache-offline"
+    )
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        f"WARNING: ImageNet weights not found at {hub / weights.IMAGENET_FILENAME}"
+    )
+    assert "seeded random weights (seed 7): predictions are meaningless" in lines[0]
+
+
+def test_imagenet_offline_without_cache_says_where_to_put_it(hub: Path) -> None:
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights("imagenet", seed=0, allow_download=False)
+    message = str(caught.value)
+    assert str(hub / "resnet18-f37072fd.pth") in message
+    assert "$TORCH_HOME" in message
+    assert "--weights PATH" in message
+
+
+def test_auto_falls_back_fast_when_the_server_never_answers(hub: Path, black_hole: str) -> None:
+    lines: list[str] = []
+    started = time.monotonic()
+
+    state_dict, provenance = weights.resolve_weights(
+        "auto", seed=2, allow_download=True, download_timeout_s=1, log=lines.append
+    )
+
+    assert time.monotonic() - started < 10
+    assert state_dict is None
+    assert provenance.source == "random"
+    assert provenance.fallback_reason == "download-failed"
+    assert "download failed: no" in lines[-1]
+    assert " 1 s" in lines[-1]
+    assert not any(hub.iterdir())  # no partial file left behind
+
+
+def test_download_goes_on_while_bytes_arrive_and_gives_up_when_they_stop(hub: Path, trickle: str) -> None:
+    lines: list[str] = []
+    started = time.monotonic()
+    with pytest.raises(WeightsError, match=r"no (progress for|answer within) 1 s"):
+        weights.download_imagenet(hub / weights.IMAGENET_FILENAME, timeout_s=1, log=lines.append)
+    elapsed = time.monotonic() - started
+    assert 2 <= elapsed < 6  # not cut while bytes came, stopped soon after they stopped
+    assert any(line.startswith("downloading resnet18-f37072fd.pth") for line in lines)
+    assert not any(hub.iterdir())
+
+
+def test_imagenet_download_failure_names_url_and_cache_path(hub: Path, black_hole: str) -> None:
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights("imagenet", seed=0, allow_download=True, download_timeout_s=1)
+    message = str(caught.value)
+    assert black_hole in message
+    assert str(hub / "resnet18-f37072fd.pth") in message
+    assert "\n" not in message
+
+
+def test_download_is_verified_then_used(
+    hub: Path,
+    http_root: Path,
+    good_checkpoint: Path,
+    random_state_dict,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shutil.copyfile(good_checkpoint, http_root / weights.IMAGENET_FILENAME)
+    monkeypatch.setattr(weights, "IMAGENET_SHA256", _sha256(good_checkpoint))
+
+    state_dict, provenance = weights.resolve_weights(
+        "imagenet", seed=0, allow_download=True, download_timeout_s=20
+    )
+
+    _assert_same_tensors(state_dict, random_state_dict)
+    assert provenance.source == "imagenet-download"
+    assert provenance.path == str(hub / weights.IMAGENET_FILENAME)
+    assert _sha256(hub / weights.IMAGENET_FILENAME) == _sha256(good_checkpoint)
+    assert sorted(path.name for path in hub.iterdir()) == [weights.IMAGENET_FILENAME]
+
+
+def test_download_with_wrong_hash_is_discarded(hub: Path, http_root: Path) -> None:
+    (http_root / weights.IMAGENET_FILENAME).write_bytes(b"PK\x03\x04 pretending to be weights")
+    dest = hub / weights.IMAGENET_FILENAME
+    with pytest.raises(WeightsError) as caught:
+        weights.download_imagenet(dest, timeout_s=10)
+    message = str(caught.value)
+    assert hashlib.sha256(b"PK\x03\x04 pretending to be weights").hexdigest() in message
+    assert weights.IMAGENET_SHA256 in message
+    assert not any(hub.iterdir())
+
+
+def test_auto_falls_back_on_http_error(hub: Path, http_root: Path) -> None:
+    lines: list[str] = []
+    state_dict, provenance = weights.resolve_weights(
+        "auto", seed=1, allow_download=True, download_timeout_s=10, log=lines.append
+    )
+    assert state_dict is None
+    assert provenance.fallback_reason == "download-failed"
+    assert "download failed: HTTP 404" in lines[-1]
