@@ -402,7 +402,7 @@ def read_page(page: str, text: str, expected: Expected, mismatches: list[Mismatc
     prose = "\n".join(lines)
     for pattern, _reason in ALLOWED_NUMBERS:
         prose = re.sub(pattern, blank, prose)
-    prose = re.sub(r"`[^`\n]*`", blank, prose)
+    prose = re.sub(r"`[^`\n]*`|<code>[^<]*</code>", blank, prose)
     prose = re.sub(r"\]\([^)\s]*\)", blank, prose)
     prose = re.sub(r"<[^>]*>", blank, prose)
     prose = re.sub(r"\{[^}\n]*\}", blank, prose)

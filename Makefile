@@ -1,0 +1,29 @@
+# Two entry points, each doing its own set-up on a fresh machine: `make site` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: site test browser
+
+## Build the bilingual site into site/ on the defaults (extra options: make site ARGS="--weights imagenet").
+site: $(VENV)/.installed
+	$(PY) -m generator build $(ARGS)
+
+## Run every test, the browser tests included.
+test: $(VENV)/.installed-dev browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Debian's Chromium: test tools cannot download their own browser here.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }

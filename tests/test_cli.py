@@ -1,0 +1,207 @@
+"""The command line as a user meets it: one-line errors, distinct exit codes, nothing lost, nothing run."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pathlib
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import jinja2
+import pytest
+import torch
+from torchvision.models import resnet18
+
+from generator import site
+from generator.errors import EXIT_CODES
+from generator.pages import user_text
+
+from .conftest import ROOT, Build, make_config, run_build
+from .test_build import tree_digest
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args], cwd=ROOT, capture_output=True, text=True, check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+class Payload:
+    """Unpickling this creates a marker file: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (self.marker,))
+
+
+def test_help_explains_each_option_and_lists_the_exit_codes() -> None:
+    result = cli("build", "--help")
+    assert result.returncode == 0
+    for option in ("--image", "--weights", "--seed", "--offline", "--out", "--download-timeout"):
+        assert option in result.stdout
+    for name, code in EXIT_CODES.items():
+        assert f"{code} {name}" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["build", "--colour", "red"], "--colour"),
+        (["build", "--seed", "-1"], "--seed"),
+        (["build", "--seed", "many"], "--seed"),
+        (["build", "--download-timeout", "0"], "--download-timeout"),
+        (["frobnicate"], "frobnicate"),
+    ],
+    ids=["unknown-option", "negative-seed", "non-integer-seed", "zero-timeout", "unknown-command"],
+)
+def test_bad_options_fail_at_load_with_the_options_name(args: list[str], needle: str) -> None:
+    result = cli(*args)
+    assert result.returncode == EXIT_CODES["usage"]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], result.stderr
+
+
+@pytest.fixture(scope="module")
+def previous(built: Build, tmp_path_factory) -> tuple[Path, Path, dict[str, str], dict[str, str]]:
+    """An earlier good site and docs that every failing run below must leave as they were."""
+    root = tmp_path_factory.mktemp("previous")
+    import shutil
+
+    shutil.copytree(built.site, root / "site")
+    shutil.copytree(built.docs, root / "docs")
+    return root / "site", root / "docs", tree_digest(root / "site"), tree_digest(root / "docs")
+
+
+def bad_weights(tmp: Path) -> dict[str, tuple[Path, str]]:
+    marker = tmp / "payload-ran"
+    cases = {}
+    malicious = tmp / "evil.pth"
+    torch.save({"conv1.weight": Payload(marker)}, malicious)
+    cases["malicious-pickle"] = (malicious, "not executed")
+    wrong = tmp / "resnet34.pth"
+    from torchvision.models import resnet34
+
+    torch.save(resnet34(weights=None).state_dict(), wrong)
+    cases["wrong-architecture"] = (wrong, "resnet18")
+    html = tmp / "page.pth"
+    html.write_text("<!DOCTYPE html><html><body>404</body></html>", encoding="utf-8")
+    cases["html-page"] = (html, "HTML")
+    truncated = tmp / "truncated.pth"
+    buffer = io.BytesIO()
+    torch.save(resnet18(weights=None).state_dict(), buffer)
+    truncated.write_bytes(buffer.getvalue()[:100_000])
+    cases["truncated"] = (truncated, "truncated")
+    cases["missing"] = (tmp / "nope.pth", "not found")
+    return cases
+
+
+@pytest.mark.parametrize("case", ["malicious-pickle", "wrong-architecture", "html-page", "truncated", "missing"])
+def test_bad_weights_exit_3_with_one_line_and_change_nothing(case: str, previous, tmp_path: Path) -> None:
+    site_dir, docs_dir, site_before, docs_before = previous
+    path, needle = bad_weights(tmp_path)[case]
+    result = cli("build", "--weights", str(path), "--out", str(site_dir), "--docs", str(docs_dir), "--offline")
+    assert result.returncode == EXIT_CODES["weights"], result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and needle.lower() in errors[0].lower(), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "payload-ran").exists()
+    assert tree_digest(site_dir) == site_before and tree_digest(docs_dir) == docs_before
+
+
+def test_a_tampered_cache_file_is_refused_with_both_hashes(previous, tmp_path: Path) -> None:
+    site_dir, docs_dir, site_before, _ = previous
+    checkpoints = tmp_path / "torch" / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    marker = tmp_path / "payload-ran"
+    torch.save({"conv1.weight": Payload(marker)}, checkpoints / "resnet18-f37072fd.pth")
+    digest = hashlib.sha256((checkpoints / "resnet18-f37072fd.pth").read_bytes()).hexdigest()
+    result = cli("build", "--out", str(site_dir), "--docs", str(docs_dir), "--offline",
+                 env={"TORCH_HOME": str(tmp_path / "torch")})
+    assert result.returncode == EXIT_CODES["weights"], result.stderr
+    assert digest in result.stderr and "f37072fd47e89c5e827621c5baffa7500819f7896bbacec160b1a16c560e07ec" in result.stderr
+    assert not marker.exists() and tree_digest(site_dir) == site_before
+
+
+def test_imagenet_without_cache_offline_says_where_to_put_the_file(previous, tmp_path: Path) -> None:
+    site_dir, docs_dir, site_before, _ = previous
+    result = cli("build", "--weights", "imagenet", "--offline", "--out", str(site_dir), "--docs", str(docs_dir),
+                 env={"TORCH_HOME": str(tmp_path)})
+    assert result.returncode == EXIT_CODES["weights"]
+    assert str(tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth") in result.stderr
+    assert tree_digest(site_dir) == site_before
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [(b"", "empty"), (b"just some text\n", "not an image"), (None, "not found")],
+    ids=["zero-byte", "text", "missing"],
+)
+def test_bad_images_exit_4_with_one_line_and_change_nothing(content, needle, previous, tmp_path: Path) -> None:
+    site_dir, docs_dir, site_before, docs_before = previous
+    image = tmp_path / "photo.jpg"
+    if content is not None:
+        image.write_bytes(content)
+    result = cli("build", "--image", str(image), "--out", str(site_dir), "--docs", str(docs_dir), "--offline")
+    assert result.returncode == EXIT_CODES["image"], result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and needle in errors[0].lower(), result.stderr
+    assert tree_digest(site_dir) == site_before and tree_digest(docs_dir) == docs_before
+
+
+def test_a_failing_site_build_exits_6(previous, tmp_path: Path) -> None:
+    site_dir, docs_dir, site_before, _ = previous
+    yml = tmp_path / "mkdocs.yml"
+    yml.write_text((ROOT / "mkdocs.yml").read_text(encoding="utf-8") + "  - Missing: missing.md\n", encoding="utf-8")
+    result = cli("build", "--offline", "--no-notebook-execution", "--out", str(site_dir), "--docs", str(docs_dir),
+                 "--mkdocs-yml", str(yml))
+    assert result.returncode == EXIT_CODES["site"], result.stderr
+    assert "mkdocs build --strict failed" in result.stderr
+    assert tree_digest(site_dir) == site_before
+
+
+def test_templates_refuse_missing_values(built: Build) -> None:
+    from generator.figures import figure_files
+    from generator.pages import environment
+
+    env = environment("es", built.facts, figure_files(built.facts))
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ no_such_value }}").render()
+    with pytest.raises(KeyError, match="no_such_key"):
+        env.from_string("{{ t('no_such_key') }}").render()
+
+
+def test_user_text_cannot_inject_html_or_links() -> None:
+    hostile = '<img src=x onerror=alert(1)>[click](javascript:alert(1))'
+    escaped = str(user_text(hostile))
+    assert "<" not in escaped and "](" not in escaped
+
+
+def test_a_hostile_image_name_is_shown_as_text_on_the_site(tmp_path: Path) -> None:
+    from PIL import Image
+
+    name = '<img src=x onerror=alert(1)>[click](javascript:alert(1)).png'
+    image = tmp_path / "input" / name
+    image.parent.mkdir()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(image)
+    build = run_build(make_config(tmp_path, image=image, execute_notebook=False))
+    html = (build.site / "maps" / "index.html").read_text(encoding="utf-8")
+    assert "onerror=alert(1)>" not in html and 'href="javascript:' not in html
+    assert "<code>&lt;img src=x onerror=alert(1)&gt;[click](javascript:alert(1)).png</code>" in html
+    assert build.facts.provenance.image.name == name
+
+
+def test_progress_is_shown_while_building(built: Build, tmp_path: Path, capsys) -> None:
+    config = replace(make_config(tmp_path), execute_notebook=False)
+    site.build(config, site.Progress())
+    err = capsys.readouterr().err
+    for stage in ("weights:", "image:", "model:", "figure 1/", "notebook:", "check:", "site: mkdocs build", "done:"):
+        assert stage in err
+    assert "WARNING: ImageNet weights not found" not in err
