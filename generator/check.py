@@ -26,6 +26,7 @@ from torchvision.models.resnet import BasicBlock
 
 from .config import LANGUAGES, Config
 from .errors import MismatchError
+from .hooks import forward_with_hooks
 from .image import load_image
 from .weights import resolve_weights
 
@@ -77,12 +78,7 @@ def module_shapes(model: nn.Module, batch: torch.Tensor) -> dict[str, tuple[int,
         child.register_forward_hook(lambda _m, _i, out, name=name: shapes.__setitem__(name, tuple(out.shape[1:])))
         for name, child in model.named_children()
     ]
-    try:
-        with torch.no_grad():
-            model(batch)
-    finally:
-        for handle in handles:
-            handle.remove()
+    forward_with_hooks(model, batch, handles)
     return shapes
 
 
@@ -107,12 +103,7 @@ def multiply_adds(model: nn.Module, batch: torch.Tensor) -> dict[str, int]:
             def linear_hook(m: nn.Linear, _i: tuple, _o: torch.Tensor, name: str = name) -> None:
                 totals[top_group(name)] += m.in_features * m.out_features
             handles.append(module.register_forward_hook(linear_hook))
-    try:
-        with torch.no_grad():
-            model(batch)
-    finally:
-        for handle in handles:
-            handle.remove()
+    forward_with_hooks(model, batch, handles)
     return dict(totals)
 
 
@@ -140,12 +131,7 @@ def summary_rows(model: nn.Module, batch: torch.Tensor) -> list[tuple[str, str, 
         for m in model.modules()
         if m is not model and not isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict))
     ]
-    try:
-        with torch.no_grad():
-            model(batch)
-    finally:
-        for handle in handles:
-            handle.remove()
+    forward_with_hooks(model, batch, handles)
     return rows
 
 
@@ -248,12 +234,7 @@ def derive_expected(config: Config) -> Expected:
         block.register_forward_pre_hook(lambda _m, inputs, name=name: block_inputs.__setitem__(name, inputs[0].clone()))
         for name, block in blocks
     ]
-    try:
-        with torch.no_grad():
-            logits = model(batch)
-    finally:
-        for handle in handles:
-            handle.remove()
+    logits = forward_with_hooks(model, batch, handles)
     failures = []
     for i, (name, block) in enumerate(blocks):
         residual, manual, output = recompute_block(block, block_inputs[name])

@@ -15,6 +15,7 @@ from torch import nn
 from torchvision.models import resnet18
 from torchvision.models.resnet import BasicBlock
 
+from .hooks import forward_with_hooks
 from .weights import IMAGENET_WEIGHTS
 
 STAGES: tuple[str, ...] = ("layer1", "layer2", "layer3", "layer4")
@@ -63,7 +64,6 @@ def basic_blocks(model: nn.Module) -> list[tuple[str, BasicBlock]]:
 def run(model: nn.Module, batch: torch.Tensor) -> RunCapture:
     """Forward pass with hooks that clone block inputs, F(x), shortcuts and outputs."""
     kept: dict[str, torch.Tensor] = {}
-    handles = []
 
     def keep_output(key: str):
         def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
@@ -78,22 +78,18 @@ def run(model: nn.Module, batch: torch.Tensor) -> RunCapture:
         return hook
 
     blocks = basic_blocks(model)
-    try:
-        handles.append(model.relu.register_forward_hook(keep_output("stem")))
-        handles.append(model.maxpool.register_forward_hook(keep_output("pooled_stem")))
-        for stage in STAGES:
-            handles.append(model.get_submodule(stage).register_forward_hook(keep_output(stage)))
-        for name, block in blocks:
-            handles.append(block.register_forward_pre_hook(keep_input(f"{name}.x")))
-            handles.append(block.bn2.register_forward_hook(keep_output(f"{name}.residual")))
-            handles.append(block.register_forward_hook(keep_output(f"{name}.output")))
-            if block.downsample is not None:
-                handles.append(block.downsample.register_forward_hook(keep_output(f"{name}.shortcut")))
-        with torch.no_grad():
-            logits = model(batch)
-    finally:
-        for handle in handles:
-            handle.remove()
+    handles = [
+        model.relu.register_forward_hook(keep_output("stem")),
+        model.maxpool.register_forward_hook(keep_output("pooled_stem")),
+        *(model.get_submodule(stage).register_forward_hook(keep_output(stage)) for stage in STAGES),
+    ]
+    for name, block in blocks:
+        handles.append(block.register_forward_pre_hook(keep_input(f"{name}.x")))
+        handles.append(block.bn2.register_forward_hook(keep_output(f"{name}.residual")))
+        handles.append(block.register_forward_hook(keep_output(f"{name}.output")))
+        if block.downsample is not None:
+            handles.append(block.downsample.register_forward_hook(keep_output(f"{name}.shortcut")))
+    logits = forward_with_hooks(model, batch, handles)
 
     return RunCapture(
         input=batch,

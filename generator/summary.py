@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .hooks import forward_with_hooks
+
 CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 
 
@@ -52,7 +54,6 @@ def own_parameters(module: nn.Module) -> int:
 def collect_summary(model: nn.Module, batch: torch.Tensor) -> list[SummaryRow]:
     names = {module: name for name, module in model.named_modules()}
     rows: list[SummaryRow] = []
-    handles = []
 
     def record(module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
         rows.append(
@@ -67,13 +68,10 @@ def collect_summary(model: nn.Module, batch: torch.Tensor) -> list[SummaryRow]:
             )
         )
 
-    try:
-        for module in model.modules():
-            if module is not model and not isinstance(module, CONTAINERS):
-                handles.append(module.register_forward_hook(record))
-        with torch.no_grad():
-            model(batch)
-    finally:
-        for handle in handles:
-            handle.remove()
+    handles = [
+        module.register_forward_hook(record)
+        for module in model.modules()
+        if module is not model and not isinstance(module, CONTAINERS)
+    ]
+    forward_with_hooks(model, batch, handles)
     return rows
