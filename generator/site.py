@@ -84,18 +84,24 @@ def write_docs(config: Config, facts: Facts, images: dict[str, bytes], docs: Pat
 
 
 def mkdocs_build(config: Config, docs: Path, site: Path, progress: Callable[[str], None]) -> None:
-    """`mkdocs build --strict` of the staged docs, through a config that inherits mkdocs.yml."""
-    staged_config = docs.parent / "mkdocs.yml"
-    staged_config.write_text(
-        f"INHERIT: {json.dumps(str(config.mkdocs_yml.resolve()))}\n"
-        f"docs_dir: {json.dumps(str(docs))}\nsite_dir: {json.dumps(str(site))}\n",
-        encoding="utf-8",
-    )
+    """`mkdocs build --strict` of the staged docs, through a config that inherits mkdocs.yml.
+
+    The staged config sits beside mkdocs.yml so that every relative path in it
+    (hooks, docs) resolves exactly as it does for `mkdocs serve`.
+    """
+    mkdocs_yml = config.mkdocs_yml.resolve()
+    handle, name = tempfile.mkstemp(prefix=".mkdocs-staged-", suffix=".yml", dir=mkdocs_yml.parent)
+    staged_config = Path(name)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(f"INHERIT: {json.dumps(mkdocs_yml.name)}\ndocs_dir: {json.dumps(str(docs))}\nsite_dir: {json.dumps(str(site))}\n")
     progress("site: mkdocs build --strict")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(staged_config)],
-        capture_output=True, text=True, check=False,
-    )
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(staged_config)],
+            capture_output=True, text=True, check=False,
+        )
+    finally:
+        staged_config.unlink(missing_ok=True)
     if result.returncode != 0:
         problems = [line for line in result.stderr.splitlines() if line.startswith(("WARNING", "ERROR", "Aborted"))]
         detail = "; ".join(problems[:5]) or result.stderr.strip().splitlines()[-1:]

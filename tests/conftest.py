@@ -56,6 +56,15 @@ def make_config(root: Path, **overrides: object) -> Config:
     return Config(**settings)  # type: ignore[arg-type]
 
 
+def mkdocs_yml_with_missing_page(folder: Path) -> Path:
+    """mkdocs.yml whose nav names a page that does not exist: the strict build must fail."""
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    text = text.replace("  - generator/mkdocs_hooks.py", f"  - {ROOT / 'generator' / 'mkdocs_hooks.py'}")
+    path = folder / "mkdocs.yml"
+    path.write_text(text + "  - Missing: missing.md\n", encoding="utf-8")
+    return path
+
+
 def run_build(config: Config) -> Build:
     return Build(config=config, facts=site.build(config, site.Progress(quiet=True)))
 

@@ -19,7 +19,7 @@ from generator import pages, site
 from generator.config import LANGUAGES
 from generator.errors import MismatchError, SiteBuildError
 
-from .conftest import ROOT, Build, make_config, run_build
+from .conftest import ROOT, Build, make_config, mkdocs_yml_with_missing_page, run_build
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -109,9 +109,7 @@ def test_a_failing_check_leaves_the_previous_site_and_docs(editable_build: Build
 
 def test_a_failing_mkdocs_build_leaves_the_previous_site(editable_build: Build, tmp_path: Path) -> None:
     before = tree_digest(editable_build.site)
-    broken_yml = tmp_path / "mkdocs.yml"
-    broken_yml.write_text((ROOT / "mkdocs.yml").read_text(encoding="utf-8") + "  - Missing: missing.md\n", encoding="utf-8")
-    config = replace(editable_build.config, mkdocs_yml=broken_yml, execute_notebook=False)
+    config = replace(editable_build.config, mkdocs_yml=mkdocs_yml_with_missing_page(tmp_path), execute_notebook=False)
     with pytest.raises(SiteBuildError, match="missing.md"):
         site.build(config, site.Progress(quiet=True))
     assert tree_digest(editable_build.site) == before

@@ -19,7 +19,7 @@ from generator import site
 from generator.errors import EXIT_CODES
 from generator.pages import user_text
 
-from .conftest import ROOT, Build, make_config, run_build
+from .conftest import ROOT, Build, make_config, mkdocs_yml_with_missing_page, run_build
 from .test_build import tree_digest
 
 
@@ -158,8 +158,7 @@ def test_bad_images_exit_4_with_one_line_and_change_nothing(content, needle, pre
 
 def test_a_failing_site_build_exits_6(previous, tmp_path: Path) -> None:
     site_dir, docs_dir, site_before, _ = previous
-    yml = tmp_path / "mkdocs.yml"
-    yml.write_text((ROOT / "mkdocs.yml").read_text(encoding="utf-8") + "  - Missing: missing.md\n", encoding="utf-8")
+    yml = mkdocs_yml_with_missing_page(tmp_path)
     result = cli("build", "--offline", "--no-notebook-execution", "--out", str(site_dir), "--docs", str(docs_dir),
                  "--mkdocs-yml", str(yml))
     assert result.returncode == EXIT_CODES["site"], result.stderr

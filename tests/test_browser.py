@@ -1,0 +1,330 @@
+"""The built site in a real browser: Debian's Chromium driven by Playwright.
+
+The shared build (``built``) is served over HTTP under a sub-path, the way
+GitHub Pages serves a project site (https://OWNER.github.io/REPO/), so a link
+that only works at a domain's root fails here too. Every request to another
+host counts as an error: the site must be self-contained.
+
+Set CHROMIUM to use another Chromium binary (default /usr/bin/chromium).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from .conftest import Build
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+# Served below a path, as GitHub Pages serves a project site, so a root-absolute link fails here too.
+PREFIX = "/resnet18/"
+LANGUAGES = {"es": "", "en": "en/"}  # language -> folder under the site root
+PAGES = ("", "maps/", "notebook/", "reproducibility/")
+TIMEOUT_MS = 10_000
+PHONE_WIDTH = 375
+
+def page_params() -> list[object]:
+    """(language, page) pairs for every page of both languages, ids like es-maps."""
+    return [pytest.param(language, page, id=f"{language}-{page.strip('/') or 'index'}")
+            for language in LANGUAGES for page in PAGES]
+
+
+def path_of(language: str, page: str) -> str:
+    return PREFIX + LANGUAGES[language] + page
+
+
+# -- server and browser ---------------------------------------------------------------------------------------
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # The browser drops connections it no longer needs (navigation, aborted lazy images): not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+def handler_for(site: Path) -> type[SimpleHTTPRequestHandler]:
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(site), **kwargs)  # type: ignore[arg-type]
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+            pass
+
+        def send_head(self):  # type: ignore[no-untyped-def]
+            if not urlsplit(self.path).path.startswith(PREFIX):
+                self.send_error(404, "outside the site")
+                return None
+            return super().send_head()
+
+        def translate_path(self, path: str) -> str:
+            return super().translate_path("/" + path[len(PREFIX):])
+
+    return Handler
+
+
+@pytest.fixture(scope="module")
+def site_url(built: Build) -> Iterator[str]:
+    server = QuietServer(("127.0.0.1", 0), handler_for(built.site))
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium or set CHROMIUM to a Chromium binary")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@dataclass
+class Tab:
+    """A page plus every error it reported: console errors, uncaught exceptions, requests to other hosts."""
+
+    page: Page
+    site_url: str
+    errors: list[str] = field(default_factory=list)
+
+    def open(self, language: str, page: str) -> None:
+        self.page.goto(self.site_url + LANGUAGES[language] + page, wait_until="load")
+
+    def path(self) -> str:
+        return urlsplit(self.page.url).path
+
+    def lang(self) -> str:
+        return self.page.eval_on_selector("html", "html => html.lang")
+
+    def load_images(self) -> list[dict[str, object]]:
+        """Scroll every (lazy) image into view, wait until each has loaded or failed, and describe them."""
+        return self.page.evaluate("""async () => {
+            const settled = img => img.complete ? Promise.resolve() : new Promise(resolve => {
+                img.addEventListener('load', resolve, {once: true});
+                img.addEventListener('error', resolve, {once: true});
+                setTimeout(resolve, 5000);
+            });
+            for (const img of document.images) {
+                img.scrollIntoView({block: 'center'});
+                await settled(img);
+            }
+            window.scrollTo(0, 0);
+            return [...document.images].map(img => ({src: img.currentSrc || img.src, width: img.naturalWidth,
+                                                     alt: (img.getAttribute('alt') || '').trim()}));
+        }""")
+
+
+def open_tab(context: BrowserContext, site_url: str) -> Tab:
+    """A fresh page that records console errors, uncaught exceptions and any request to another host."""
+    page = context.new_page()
+    tab = Tab(page=page, site_url=site_url)
+    origin = "{0.scheme}://{0.netloc}/".format(urlsplit(site_url))
+    page.on("request", lambda request: request.url.startswith((origin, "data:")) or tab.errors.append(
+        f"request to another host: {request.url}"))
+    page.on("console", lambda message: message.type == "error" and tab.errors.append(
+        f"console error: {message.text} ({message.location.get('url')})"))
+    page.on("pageerror", lambda error: tab.errors.append(f"uncaught exception: {error}"))
+    return tab
+
+
+def new_context(browser: Browser, **options: object) -> BrowserContext:
+    context = browser.new_context(**options)  # type: ignore[arg-type]
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture(scope="module")
+def desktop(browser: Browser) -> Iterator[BrowserContext]:
+    context = new_context(browser, viewport={"width": 1280, "height": 800})
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def narrow(browser: Browser) -> Iterator[BrowserContext]:
+    # Not is_mobile: a mobile viewport grows to fit wide content, which would hide the very overflow looked for.
+    context = new_context(browser, viewport={"width": PHONE_WIDTH, "height": 812})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def tab(desktop: BrowserContext, site_url: str) -> Iterator[Tab]:
+    tab = open_tab(desktop, site_url)
+    yield tab
+    tab.page.close()
+
+
+@pytest.fixture
+def phone(narrow: BrowserContext, site_url: str) -> Iterator[Tab]:
+    tab = open_tab(narrow, site_url)
+    yield tab
+    tab.page.close()
+
+
+# -- tests ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_home_page_loads_in_its_language(tab: Tab, language: str) -> None:
+    tab.open(language, "")
+    assert tab.path() == path_of(language, "")
+    assert tab.lang() == language
+    assert "ResNet" in tab.page.title()
+    assert "ResNet" in tab.page.locator("article h1").first.inner_text()
+
+
+@pytest.mark.parametrize(("language", "page"), page_params())
+def test_language_switcher_keeps_the_page(tab: Tab, language: str, page: str) -> None:
+    other = "en" if language == "es" else "es"
+    tab.open(language, page)
+    assert tab.lang() == language
+    switcher = tab.page.locator(".md-header .md-select")
+    link = switcher.locator(f'a.md-select__link[hreflang="{other}"]')
+    assert link.count() == 1, "no language switcher"
+    switcher.hover()  # the list opens on hover
+    link.click()
+    tab.page.wait_for_load_state("load")
+    assert tab.path() == path_of(other, page)
+    assert tab.lang() == other
+
+
+@pytest.mark.parametrize(("language", "page"), page_params())
+def test_every_image_loads_and_has_alt_text(tab: Tab, language: str, page: str) -> None:
+    tab.open(language, page)
+    images = tab.load_images()
+    if page != "reproducibility/":  # the report, the maps and the notebook's outputs all have figures
+        assert images, "no images on the page"
+    broken = [image["src"] for image in images if not image["width"]]
+    assert not broken, f"images that did not load: {broken}"
+    unlabelled = [image["src"] for image in images if not image["alt"]]
+    assert not unlabelled, f"images without alt text: {unlabelled}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_summary_table_lists_every_layer(tab: Tab, built: Build, language: str) -> None:
+    tab.open(language, "")
+    tables = tab.page.locator("article table").filter(
+        has=tab.page.locator("thead tr:first-child th:first-child", has_text=re.compile(r"^\s*Layer \(type\)\s*$")))
+    assert tables.count() == 1
+    rows: list[list[str]] = tables.first.locator("tbody tr").evaluate_all(
+        "rows => rows.map(row => [...row.cells].map(cell => cell.innerText.trim()))")
+    layers = [row[0] for row in rows if re.fullmatch(r"[A-Za-z0-9]+-\d+", row[0])]
+    assert len(layers) == len(built.facts.summary) == 68
+    assert layers[0] == "Conv2d-1"
+    assert layers[-1] == "Linear-68"
+    assert layers == [f"{row.layer_type}-{row.index}" for row in built.facts.summary]
+    totals = [row for row in rows if row[0] == "Total params"]
+    assert len(totals) == 1
+    assert f"{built.facts.totals.params:,}" in totals[0][1:], totals[0]
+
+
+def test_search_index_is_shared_by_both_languages(built: Build) -> None:
+    """What mkdocs-static-i18n does with reconfigure_search: one index at the root holding both languages."""
+    indexes = sorted(path.relative_to(built.site).as_posix() for path in built.site.rglob("search_index.json"))
+    assert indexes == ["search/search_index.json"]
+    index = json.loads((built.site / indexes[0]).read_text(encoding="utf-8"))
+    assert index["config"]["lang"] == ["es", "en"]
+    locations = [doc["location"] for doc in index["docs"]]
+    assert any(location.startswith("en/") for location in locations)
+    assert any(not location.startswith("en/") for location in locations)
+
+
+@pytest.mark.parametrize(("language", "query"), [("en", "residual"), ("es", "residuo")])
+def test_search_finds_pages_in_the_readers_language(tab: Tab, language: str, query: str) -> None:
+    """One index serves both languages (see above), so an English query also lists Spanish pages that use
+    the word; the reader's own language must be among the results, and a Spanish-only word finds Spanish
+    pages only. Every result must open a page of this site."""
+    tab.open(language, "")
+    toggle = tab.page.locator('.md-header label.md-header__button[for="__search"]:visible')
+    if toggle.count():  # narrow screens hide the search field behind a button
+        toggle.first.click()
+    field_ = tab.page.locator(".md-search__input")
+    field_.click()
+    field_.press_sequentially(query, delay=20)  # Material searches on key events, not on `fill`
+    tab.page.locator(".md-search-result__item").first.wait_for()
+    hrefs: list[str] = tab.page.locator(".md-search-result__item a").evaluate_all("links => links.map(a => a.href)")
+    paths = [urlsplit(href).path for href in hrefs]
+    assert paths
+    outside = [href for href in hrefs if not href.startswith(tab.site_url)]
+    assert not outside, f"results outside the site: {outside}"
+    english = [path for path in paths if path.startswith(PREFIX + "en/")]
+    if language == "en":
+        assert english, f"no English result for {query!r}: {paths}"
+    else:
+        assert not english, f"Spanish-only {query!r} found English pages: {english}"
+    for path in sorted(set(paths)):
+        response = tab.page.request.get(tab.site_url + path[len(PREFIX):])
+        assert response.ok, f"{path}: HTTP {response.status}"
+
+
+@pytest.mark.parametrize(("language", "page"), page_params())
+def test_no_console_errors(tab: Tab, language: str, page: str) -> None:
+    tab.open(language, page)
+    assert tab.page.locator(".md-content").count() == 1, "not a page of the site"
+    tab.load_images()
+    tab.page.wait_for_load_state("networkidle")
+    assert not tab.errors, "\n".join(tab.errors)
+
+
+@pytest.mark.parametrize(("language", "page"), page_params())
+def test_phone_width_has_no_horizontal_overflow(phone: Tab, language: str, page: str) -> None:
+    phone.open(language, page)
+    phone.load_images()
+    assert phone.page.locator(".md-content").count() == 1, "not a page of the site"
+    widths = phone.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[1] == PHONE_WIDTH
+    if widths[0] > widths[1]:
+        culprits = phone.page.evaluate("""() => {
+            const width = window.innerWidth;
+            const scrolls = el => { for (let e = el.parentElement; e && e !== document.body; e = e.parentElement) {
+                const style = getComputedStyle(e);
+                if (['auto', 'scroll', 'hidden'].includes(style.overflowX)) return true; } return false; };
+            return [...document.body.querySelectorAll('*')]
+                .filter(el => el.getBoundingClientRect().right > width + 0.5 && !scrolls(el))
+                .slice(0, 10)
+                .map(el => `${el.tagName.toLowerCase()}.${el.className} right=${el.getBoundingClientRect().right}`);
+        }""")
+        pytest.fail(f"page is {widths[0]}px wide on a {widths[1]}px screen; overflowing: {culprits}")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_report_screenshot(tab: Tab, language: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / f"report-{language}.png"
+    target.unlink(missing_ok=True)
+    tab.open(language, "")
+    tab.load_images()
+    tab.page.evaluate("window.scrollTo(0, 0)")
+    tab.page.screenshot(path=str(target), full_page=True)
+    assert target.is_file()
+    assert target.stat().st_size > 10_000
