@@ -41,7 +41,7 @@ ALLOWED_NUMBERS: tuple[tuple[str, str], ...] = (
     (r"(?m)^\d+\. \[", "numbered source in the reference list"),
     (r"\[\[\d+\]\]", "citation number"),
     (r"\b(?:2012|2015|2016)\b", "year of AlexNet, of ResNet, of the paper"),
-    (r"\b15\.3%", "AlexNet's ImageNet top-5 error, quoted by the report"),
+    (r"\b15[.,]3\u202f?%", "AlexNet's ImageNet top-5 error, quoted by the report"),
     (r"\bTop-5\b", "name of ImageNet's top-5 error metric"),
     (r"pp\. 770-778", "page range of the paper"),
     (r"\b(?:Figura|Figure) \d+[ab]?\b", "figure number"),
@@ -283,24 +283,37 @@ def derive_expected(config: Config) -> Expected:
 # ---------------------------------------------------------------- reading pages
 
 
-def parse_number(text: str) -> float:
-    return float(text.replace(",", "").rstrip("%"))
+def parse_number(text: str, language: str) -> float:
+    """Read a number as a reader of that language writes it (11,689,512 / 11 689 512; 1.814 / 1,814)."""
+    plain = text.rstrip("%").strip().replace("\u202f", "").replace(" ", "")
+    plain = plain.replace(".", "").replace(",", ".") if language == "es" else plain.replace(",", "")
+    return float(plain)
 
 
-def value_matches(found: str, expected: Any, style: str) -> bool:
+def canonical(found: str, style: str, language: str) -> str:
+    """The value a reader takes from the text, written the same way for every language."""
+    if style == "plain":
+        return found
+    try:
+        return repr(parse_number(found, language))
+    except ValueError:
+        return found
+
+
+def value_matches(found: str, expected: Any, style: str, language: str) -> bool:
     """Does the text a reader sees stand for the expected value, within the precision shown?"""
-    if isinstance(expected, bool) or isinstance(expected, str) or expected is None:
+    if isinstance(expected, bool) or isinstance(expected, str) or expected is None or style == "plain":
         return found == str(expected)
     try:
-        number = parse_number(found)
+        number = parse_number(found, language)
     except ValueError:
         return False
     if style == "percent":
         return found.endswith("%") and math.isclose(number / 100, expected, abs_tol=6e-4)
     if style == "gmacs":
         return math.isclose(number * 1e9, expected, abs_tol=6e5)
-    if isinstance(expected, int) and style in ("auto", "plain"):
-        return number == expected and "." not in found
+    if isinstance(expected, int):
+        return number == expected
     return math.isclose(number, expected, rel_tol=6e-3, abs_tol=1e-12)
 
 
@@ -345,17 +358,18 @@ def split_row(line: str) -> list[str]:
 
 
 def read_page(page: str, text: str, expected: Expected, mismatches: list[Mismatch]) -> PageReading:
+    language = page.split(".")[1]
     text = strip_front_matter(text)
     text = re.sub(r"(?ms)^```.*?^```", blank, text)
     reading = PageReading(facts=[], headings=[], images=[], table_rows=[], summary=[])
 
     def fact(match: re.Match[str]) -> str:
         key, style, found = match.group(1), match.group(2), match.group(3)
-        reading.facts.append((key, found))
+        reading.facts.append((key, canonical(found, style, language)))
         place = f"line {line_of(text, match.start())}, fact {key}"
         if key not in expected.values:
             mismatches.append(Mismatch(page, place, "a fact the model defines", f"unknown fact {key!r}"))
-        elif not value_matches(found, expected.values[key], style):
+        elif not value_matches(found, expected.values[key], style, language):
             mismatches.append(Mismatch(page, place, repr(expected.values[key]), repr(found)))
         return " " * len(match.group(0))
 

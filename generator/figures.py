@@ -34,7 +34,7 @@ COMPARISON_BLOCK = "layer1.0"
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "viridis"
 
-plt.rcParams.update({"font.size": 9, "svg.hashsalt": "resnet18-report", "figure.max_open_warning": 0})
+plt.rcParams.update({"font.size": 12, "svg.hashsalt": "resnet18-report", "figure.max_open_warning": 0})
 
 
 def figure_files(facts: Facts) -> dict[str, str]:
@@ -108,7 +108,7 @@ def draw_scheme(facts: Facts, capture: RunCapture, path: Path) -> None:
                 f"{arch.stage_channels[i]}×{arch.stage_sizes[i]}×{arch.stage_sizes[i]}",
             )
         )
-    fig = plt.figure(figsize=(15, 3.4))
+    fig = plt.figure(figsize=(13, 3.6))
     slots = len(columns) + 2
     width = 1.0 / slots
     for i, (label, picture, shape) in enumerate(columns):
@@ -116,8 +116,8 @@ def draw_scheme(facts: Facts, capture: RunCapture, path: Path) -> None:
         ax.imshow(picture, cmap=None if picture.ndim == 3 else SEQUENTIAL, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(label, fontsize=8.5)
-        ax.text(0.5, -0.08, shape, transform=ax.transAxes, ha="center", va="top", fontsize=9, family="monospace")
+        ax.set_title(label, fontsize=10)
+        ax.text(0.5, -0.06, shape, transform=ax.transAxes, ha="center", va="top", fontsize=10.5, family="monospace")
         if i >= 2:
             stage_index = i - 2
             for block in range(arch.blocks_per_stage[stage_index]):
@@ -141,8 +141,8 @@ def draw_scheme(facts: Facts, capture: RunCapture, path: Path) -> None:
                 transform=fig.transFigure, facecolor="#e8eef7", edgecolor="#36a",
             )
         )
-        fig.text(x + width / 2, 0.43, label, ha="center", va="center", fontsize=9)
-        fig.text(x + width / 2, 0.10, shape, ha="center", va="top", fontsize=9, family="monospace")
+        fig.text(x + width / 2, 0.43, label, ha="center", va="center", fontsize=10.5)
+        fig.text(x + width / 2, 0.115, shape, ha="center", va="top", fontsize=10.5, family="monospace")
     for i in range(slots - 1):
         fig.patches.append(
             FancyArrowPatch(
@@ -155,17 +155,17 @@ def draw_scheme(facts: Facts, capture: RunCapture, path: Path) -> None:
 
 def draw_residual(block: BlockCapture, channel: int, path: Path) -> None:
     """x (or its projection), F(x), the sum and the ReLU of the sum, on one colour scale."""
-    shortcut_label = "shortcut(x) = BN(conv1×1(x))" if block.downsample else "x"
+    shortcut = "shortcut(x)" if block.downsample else "x"
     summed = block.residual + block.shortcut
     panels = [
-        (shortcut_label, block.shortcut),
+        ("shortcut(x) = BN(conv1×1(x))" if block.downsample else "x", block.shortcut),
         ("F(x)", block.residual),
-        (f"{shortcut_label.split(' =')[0]} + F(x)", summed),
-        ("ReLU(· + F(x))", torch.relu(summed)),
+        (f"{shortcut} + F(x)", summed),
+        (f"ReLU({shortcut} + F(x))", torch.relu(summed)),
     ]
     arrays = [channel_map(tensor, channel) for _, tensor in panels]
     limit = max(float(np.abs(a).max()) for a in arrays) or 1.0
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.6), layout="constrained")
+    fig, axes = plt.subplots(1, 4, figsize=(11, 3.4), layout="constrained")
     image = None
     for ax, (label, _), array in zip(axes, panels, arrays):
         image = ax.imshow(array, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
@@ -173,7 +173,7 @@ def draw_residual(block: BlockCapture, channel: int, path: Path) -> None:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.colorbar(image, ax=axes, shrink=0.85)
-    fig.suptitle(f"{block.name} · c = {channel}", fontsize=10)
+    fig.suptitle(f"{block.name} · c = {channel}")
     save(fig, path)
 
 
@@ -188,7 +188,7 @@ def draw_comparison(block: BlockCapture, channel: int, atol: float, path: Path) 
         (f"{block.name}(x)", model_output, SEQUENTIAL, shared),
         ("|a − b|", difference, "magma", (0.0, max(float(difference.max()), atol))),
     ]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4), layout="constrained")
     for ax, (label, array, cmap, (low, high)) in zip(axes, panels):
         image = ax.imshow(array, cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
         ax.set_title(label)

@@ -26,23 +26,33 @@ PAGES: tuple[str, ...] = ("index", "maps", "reproducibility")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
 
 
-def format_number(value: Any, style: str = "auto") -> str:
-    """The single place numbers become text: thousands with commas, as torchsummary and the report print them."""
-    if isinstance(value, bool):
+# language -> (thousands separator, decimal mark, gap before %); Spanish after the RAE:
+# a narrow no-break space groups thousands (not in four-digit numbers), a comma marks decimals.
+NUMBER_STYLES: dict[str, tuple[str, str, str]] = {"en": (",", ".", ""), "es": ("\u202f", ",", "\u202f")}
+
+
+def format_number(value: Any, style: str = "auto", language: str = "en") -> str:
+    """The single place prose numbers become text, in the reader's language."""
+    thousands, decimal, percent_gap = NUMBER_STYLES[language]
+    if isinstance(value, bool) or style == "plain" or not isinstance(value, (int, float)):
         return str(value)
     if style == "percent":
-        return f"{value * 100:.1f}%"
-    if style == "sci":
-        return f"{value:.2e}"
-    if style == "gmacs":
-        return f"{value / 1e9:.3f}"
-    if style == "plain":
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:.3g}" if value else "0"
-    return str(value)
+        text, suffix = f"{value * 100:.1f}", f"{percent_gap}%"
+    elif style == "sci":
+        text, suffix = f"{value:.2e}", ""
+    elif style == "gmacs":
+        text, suffix = f"{value / 1e9:.3f}", ""
+    elif isinstance(value, int):
+        grouped = language == "en" or abs(value) >= 10_000
+        text, suffix = (f"{value:,}" if grouped else str(value)), ""
+    else:
+        text, suffix = (f"{value:.4g}" if value else "0"), ""
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands) + suffix
+
+
+def torchsummary_count(value: int) -> str:
+    """Parameter counts in the summary table, exactly as torchsummary (and the report) print them."""
+    return f"{value:,}"
 
 
 def shape(values: tuple[int, ...] | list[int]) -> str:
@@ -80,7 +90,9 @@ def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.
 
     def fact(path: str, style: str = "auto") -> Markup:
         value = lookup(facts, path)
-        text = html.escape(format_number(value, style))
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            style = "plain"  # words, hashes, versions: shown as they are in every language
+        text = html.escape(format_number(value, style, language))
         return Markup(f'<span class="fact" data-fact="{path}" data-style="{style}">{text}</span>')
 
     def t(key: str) -> str:
@@ -94,7 +106,7 @@ def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.
         return f"img/{figures[role]}"
 
     env.globals.update(facts=facts, fact=fact, t=t, figure=figure, language=language)
-    env.filters.update(number=format_number, shape=shape, formula=formula, user_text=user_text)
+    env.filters.update(torchsummary_count=torchsummary_count, shape=shape, formula=formula, user_text=user_text)
     return env
 
 

@@ -154,8 +154,8 @@ def test_predictions_are_checked_with_real_weights(trained_build: Build, tmp_pat
     shutil.copytree(trained_build.docs, docs)
     broken = replace(trained_build, config=replace(trained_build.config, docs=docs))
     label = trained_build.facts.predictions[1].label
-    edit(docs / "maps.es.md", f'data-fact="predictions.1.label" data-style="auto">{label}<',
-         'data-fact="predictions.1.label" data-style="auto">goldfish<')
+    edit(docs / "maps.es.md", f'data-fact="predictions.1.label" data-style="plain">{label}<',
+         'data-fact="predictions.1.label" data-style="plain">goldfish<')
     only(mismatches(broken), "maps.es.md", "predictions.1.label", label, "goldfish")
 
 
