@@ -1,6 +1,6 @@
 """Time each stage of a build, and the whole, on this machine.
 
-Run: .venv/bin/python benchmarks/bench_build.py [--repeat N]
+Run from the project root: .venv/bin/python -m benchmarks.bench_build [--repeat N]
 Speed is measured here, not asserted in tests.
 """
 
