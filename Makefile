@@ -23,7 +23,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# Debian's Chromium: test tools cannot download their own browser here.
+# Debian's Chromium: test tools cannot download their own browser here. CHROMIUM=/path uses another one.
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+	@[ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }

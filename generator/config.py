@@ -48,7 +48,3 @@ class Config:
             raise UsageError("--out and --docs must be different folders")
         if not self.mkdocs_yml.is_file():
             raise UsageError(f"--mkdocs-yml: {self.mkdocs_yml} not found; run from the project root or pass --mkdocs-yml")
-
-    @property
-    def weights_is_path(self) -> bool:
-        return self.weights not in WEIGHT_CHOICES

@@ -34,7 +34,7 @@ COMPARISON_BLOCK = "layer1.0"
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "viridis"
 
-plt.rcParams.update({"font.size": 12, "svg.hashsalt": "resnet18-report", "figure.max_open_warning": 0})
+plt.rcParams.update({"font.size": 12})
 
 
 def figure_files(facts: Facts) -> dict[str, str]:

@@ -146,6 +146,8 @@ def remove_abandoned_staging(parent: Path) -> None:
 
 
 def build(config: Config, progress: Callable[[str], None]) -> Facts:
+    if not (config.docs / STATIC).is_dir():
+        raise SiteBuildError(f"{config.docs / STATIC} not found: run from the project root or pass --docs")
     facts, images = compute(config, progress)
     out = config.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)

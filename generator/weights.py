@@ -1,7 +1,7 @@
 """Find, verify and load ResNet18 weights without trusting the file.
 
 torchvision's own loader checks only an 8-hex prefix of the SHA-256, only when
-it downloads, and unpickles with ``weights_only=False``: a tampered file in the
+it downloads, and unpickles with full pickle semantics: a tampered file in the
 hub cache would run code. So this module finds the ImageNet file itself, checks
 its full SHA-256 before reading it, loads every file with ``weights_only=True``
 and compares the result with torchvision's resnet18 before anyone uses it.
