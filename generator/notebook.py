@@ -7,6 +7,7 @@ a failing cell fails the build.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -18,6 +19,7 @@ from .errors import SiteBuildError
 from .pages import translations
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def code_cells(config: Config) -> list[str]:
@@ -72,7 +74,7 @@ def execute(notebook: nbformat.NotebookNode, timeout_s: int = 300) -> None:
     try:
         client.execute()
     except CellExecutionError as error:
-        first_line = str(error).strip().splitlines()[-1]
+        first_line = ANSI_COLOUR.sub("", str(error)).strip().splitlines()[-1]
         raise SiteBuildError(f"notebook cell failed: {first_line}; fix generator/notebook.py or the API it calls") from error
 
 

@@ -145,3 +145,14 @@ def test_a_later_build_replaces_the_site_and_cleans_abandoned_staging(editable_b
     site.build(replace(editable_build.config, execute_notebook=False), site.Progress(quiet=True))
     assert not stale.exists() and (editable_build.site / "index.html").is_file()
     assert not abandoned.exists()
+
+
+def test_a_failing_notebook_cell_fails_the_build_and_keeps_the_site(editable_build: Build, monkeypatch) -> None:
+    from generator import notebook
+
+    before = tree_digest(editable_build.site)
+    real = notebook.code_cells
+    monkeypatch.setattr(notebook, "code_cells", lambda config: [*real(config)[:-1], "raise ValueError('cell broke')"])
+    with pytest.raises(SiteBuildError, match="notebook cell failed: ValueError: cell broke"):
+        site.build(editable_build.config, site.Progress(quiet=True))
+    assert tree_digest(editable_build.site) == before
