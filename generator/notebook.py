@@ -32,11 +32,11 @@ def code_cells(config: Config) -> list[str]:
         "from generator.image import load_image\n"
         "from generator.model import build_model, preprocess, run\n"
         "from generator.weights import resolve_weights\n\n"
-        f"state_dict, weights_info = resolve_weights({weights}, seed={config.seed}, allow_download=False)\n"
+        f"state_dict, weights_info = resolve_weights(\n    {weights}, seed={config.seed}, allow_download=False\n)\n"
         f"model = build_model(state_dict, seed={config.seed})\n"
         f"image, image_info = load_image({image})\n"
         "capture = run(model, preprocess(image))\n"
-        "print(weights_info.source, 'trained' if weights_info.trained else 'random')",
+        "print('weights:', weights_info.source, '(trained)' if weights_info.trained else '(untrained)')",
         "import matplotlib.pyplot as plt\n\n"
         "feature_map = capture.stages['layer1']\n"
         "print(tuple(feature_map.shape))\n"
