@@ -236,7 +236,7 @@ def resolve_weights(
     if choice == "random":
         return None, _random_provenance(choice, seed, None)
     if choice not in ("auto", "imagenet"):
-        return _user_file(choice, seed)
+        return _load_trained(choice, "file", Path(choice).expanduser(), None, seed)
 
     path = imagenet_cache_path()
     source = "imagenet-cache"
@@ -261,6 +261,16 @@ def resolve_weights(
             return _fall_back(choice, seed, path, "no-cache-offline", "downloads are off", log)
 
     digest = verify_imagenet_file(path)
+    return _load_trained(choice, source, path, digest, seed)
+
+
+def _load_trained(
+    choice: str, source: str, path: Path, digest: str | None, seed: int
+) -> tuple[dict[str, torch.Tensor], WeightsProvenance]:
+    """Load a file (verified first where it must be), check it is resnet18, and say where it came from.
+
+    A user's file is hashed after loading, so a missing or bad file gets load_state_dict's message.
+    """
     state_dict = load_state_dict(path)
     check_resnet18_state_dict(state_dict)
     provenance = WeightsProvenance(
@@ -268,24 +278,7 @@ def resolve_weights(
         source=source,
         trained=True,
         path=str(path),
-        sha256=digest,
-        size_bytes=path.stat().st_size,
-        seed=seed,
-        fallback_reason=None,
-    )
-    return state_dict, provenance
-
-
-def _user_file(choice: str, seed: int) -> tuple[dict[str, torch.Tensor], WeightsProvenance]:
-    path = Path(choice).expanduser()
-    state_dict = load_state_dict(path)
-    check_resnet18_state_dict(state_dict)
-    provenance = WeightsProvenance(
-        choice=choice,
-        source="file",
-        trained=True,
-        path=str(path),
-        sha256=sha256_file(path),
+        sha256=digest or sha256_file(path),
         size_bytes=path.stat().st_size,
         seed=seed,
         fallback_reason=None,
