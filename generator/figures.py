@@ -27,6 +27,7 @@ from .facts import ATOL, Facts  # noqa: E402
 from .model import BlockCapture, RunCapture  # noqa: E402
 from .weights import IMAGENET_WEIGHTS  # noqa: E402
 
+FIGURE_FOLDER = "img"  # under docs/, where pages link their figures
 DPI = 100
 PNG_METADATA = {"Software": None}
 RESIDUAL_FIGURE_BLOCKS: tuple[str, ...] = ("layer1.0", "layer2.0")

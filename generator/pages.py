@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from .config import LANGUAGES
 from .facts import Facts, lookup
+from .figures import FIGURE_FOLDER
 
 TEMPLATES = Path(__file__).parent / "templates"
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -103,7 +104,7 @@ def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.
     def figure(role: str) -> str:
         if role not in figures:
             raise KeyError(f"page asks for figure {role!r}, which this run did not draw")
-        return f"img/{figures[role]}"
+        return f"{FIGURE_FOLDER}/{figures[role]}"
 
     env.globals.update(facts=facts, fact=fact, t=t, figure=figure, language=language)
     env.filters.update(torchsummary_count=torchsummary_count, shape=shape, formula=formula, user_text=user_text)

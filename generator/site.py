@@ -46,8 +46,8 @@ class Progress:
             print(f"[{time.monotonic() - self.start:5.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def compute(config: Config, progress: Callable[[str], None]) -> tuple[Facts, dict[str, bytes]]:
-    """Model, facts and figures: everything a page shows, as facts plus PNG bytes by file name."""
+def compute(config: Config, figure_dir: Path, progress: Callable[[str], None]) -> Facts:
+    """Model, then facts, then figures (written into figure_dir): everything a page shows."""
     progress("weights: resolving " + config.weights)
     state_dict, weights = resolve_weights(
         config.weights, seed=config.seed, allow_download=config.allow_download,
@@ -62,25 +62,23 @@ def compute(config: Config, progress: Callable[[str], None]) -> tuple[Facts, dic
     capture = run(model, batch)
     summary = collect_summary(model, batch)
     facts = derive_facts(model, capture, summary, weights, image_info, config.top_k, config.feature_channels)
-    with tempfile.TemporaryDirectory() as scratch:
-        names = figures.render_figures(facts, capture, model.conv1.weight.detach(), Path(scratch), progress)
-        images = {name: (Path(scratch) / name).read_bytes() for name in names.values()}
-    return facts, images
+    figures.render_figures(facts, capture, model.conv1.weight.detach(), figure_dir, progress)
+    return facts
 
 
-def write_docs(config: Config, facts: Facts, images: dict[str, bytes], docs: Path, progress: Callable[[str], None]) -> list[str]:
-    """Every generated file of docs/, written under docs; returns their relative paths."""
-    written: dict[str, bytes] = {f"img/{name}": data for name, data in images.items()}
+def write_docs(config: Config, facts: Facts, docs: Path, progress: Callable[[str], None]) -> list[str]:
+    """Pages, facts.json and notebooks under docs; returns every generated path, figures included."""
     figure_roles = figures.figure_files(facts)
-    for name, markdown in pages.render_pages(facts, figure_roles).items():
-        written[name] = markdown.encode("utf-8")
+    written: dict[str, bytes] = {
+        name: markdown.encode("utf-8") for name, markdown in pages.render_pages(facts, figure_roles).items()
+    }
     written["facts.json"] = facts.to_json().encode("utf-8")
     for language in LANGUAGES:
         progress(f"notebook: {'executing' if config.execute_notebook else 'writing'} notebook.{language}.ipynb")
         written[f"notebook.{language}.ipynb"] = notebook.render_notebook(config, language).encode("utf-8")
     for relative, data in written.items():
         atomic.write_bytes(docs / relative, data)
-    return sorted(written)
+    return sorted([*written, *(f"{figures.FIGURE_FOLDER}/{name}" for name in figure_roles.values())])
 
 
 def mkdocs_build(config: Config, docs: Path, site: Path, progress: Callable[[str], None]) -> None:
@@ -148,15 +146,15 @@ def remove_abandoned_staging(parent: Path) -> None:
 def build(config: Config, progress: Callable[[str], None]) -> Facts:
     if not (config.docs / STATIC).is_dir():
         raise SiteBuildError(f"{config.docs / STATIC} not found: run from the project root or pass --docs")
-    facts, images = compute(config, progress)
     out = config.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_abandoned_staging(out.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".site-build-{os.getpid()}-", dir=out.parent))
     try:
         staged_docs = staging / "docs"
+        facts = compute(config, staged_docs / figures.FIGURE_FOLDER, progress)
         shutil.copytree(config.docs / STATIC, staged_docs / STATIC)
-        generated = write_docs(config, facts, images, staged_docs, progress)
+        generated = write_docs(config, facts, staged_docs, progress)
         progress("check: re-deriving every number and reading the pages")
         check.verify(staged_docs, config)
         mkdocs_build(config, staged_docs, staging / "site", progress)
