@@ -12,6 +12,7 @@ from .errors import UsageError
 LANGUAGES: tuple[str, ...] = ("es", "en")
 WEIGHT_CHOICES: tuple[str, ...] = ("auto", "imagenet", "random")
 SAMPLE_IMAGE_NAME = "grace_hopper.jpg"
+FIGURE_FOLDER = "img"  # under docs/, where pages link their figures
 
 
 def sample_image() -> Path:

@@ -23,11 +23,11 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from . import atomic  # noqa: E402
+from .config import FIGURE_FOLDER  # noqa: E402,F401 - site.py finds the folder here
 from .facts import ATOL, Facts  # noqa: E402
 from .model import BlockCapture, RunCapture  # noqa: E402
 from .weights import IMAGENET_WEIGHTS  # noqa: E402
 
-FIGURE_FOLDER = "img"  # under docs/, where pages link their figures
 DPI = 100
 PNG_METADATA = {"Software": None}
 RESIDUAL_FIGURE_BLOCKS: tuple[str, ...] = ("layer1.0", "layer2.0")
@@ -47,17 +47,26 @@ def figure_files(facts: Facts) -> dict[str, str]:
         "filters": "conv1-filters.png",
     }
     files.update({f"residual-{block}": f"residual-{block}.png" for block in RESIDUAL_FIGURE_BLOCKS})
-    files.update({f"features-{stage}": f"features-{stage}.png" for stage in facts.gallery_channels})
+    files.update({f"features-{gallery.name}": f"features-{gallery.name}.png" for gallery in facts.galleries})
     if facts.predictions:
         files["top5"] = "top5.png"
     return files
 
 
-def save(fig: Figure, path: Path) -> None:
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG, without the metadata that would make two runs differ."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, metadata=PNG_METADATA)
     plt.close(fig)
-    atomic.write_bytes(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def channel_png(feature_map: torch.Tensor, channel: int) -> bytes:
+    """One channel of a feature map as a picture: what the notebook shows, reproducible by the check."""
+    fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
+    ax.imshow(channel_map(feature_map.detach(), channel), cmap=SEQUENTIAL, interpolation="nearest")
+    ax.set_axis_off()
+    return png_bytes(fig)
 
 
 def denormalised(batch: torch.Tensor) -> np.ndarray:
@@ -89,26 +98,29 @@ def channel_map(feature_map: torch.Tensor, channel: int) -> np.ndarray:
     return feature_map[0, channel].numpy()
 
 
-def draw_scheme(facts: Facts, capture: RunCapture, path: Path) -> None:
+def draw_scheme(facts: Facts, capture: RunCapture) -> bytes:
     arch = facts.architecture
+    conv, pool = facts.stem
+    channels = {gallery.name: gallery.channels for gallery in facts.galleries}
     columns = [
-        ("input", denormalised(capture.input), f"{arch.input_channels}×{arch.input_size}×{arch.input_size}"),
+        ("RGB", denormalised(capture.input), f"{arch.input_channels}×{arch.input_size}×{arch.input_size}"),
         (
-            f"conv1 {arch.stem_kernel}×{arch.stem_kernel}, {arch.stem_channels}, /{arch.stem_stride}",
-            unit_scaled(channel_map(capture.stem, facts.gallery_channels["conv1"][0])),
-            f"{arch.stem_channels}×{arch.stem_size}×{arch.stem_size}",
+            f"conv1 {conv.kernel}×{conv.kernel}, {conv.channels}, /{conv.stride}\n+ BN + ReLU",
+            unit_scaled(channel_map(capture.stem, channels["relu"][0])),
+            f"{conv.channels}×{conv.size}×{conv.size}",
         ),
     ]
-    for i, name in enumerate(capture.stages):
-        stride = f", /{arch.stage_strides[i]}" if arch.stage_strides[i] > 1 else ""
-        maxpool = f"maxpool /{arch.pool_stride} → " if i == 0 else ""
+    for i, stage in enumerate(facts.stages):
+        stride = f", /{stage.stride}" if stage.stride > 1 else ""
+        maxpool = f"maxpool /{pool.stride} → " if i == 0 else ""
         columns.append(
             (
-                f"{maxpool}{name}\n{arch.blocks_per_stage[i]}× [{arch.block_kernel}×{arch.block_kernel}, {arch.stage_channels[i]}]{stride}",
-                unit_scaled(channel_map(capture.stages[name], facts.gallery_channels[name][0])),
-                f"{arch.stage_channels[i]}×{arch.stage_sizes[i]}×{arch.stage_sizes[i]}",
+                f"{maxpool}{stage.name}\n{stage.blocks}× [{arch.block_kernel}×{arch.block_kernel}, {stage.channels}]{stride}",
+                unit_scaled(channel_map(capture.stages[stage.name], channels[stage.name][0])),
+                f"{stage.channels}×{stage.size}×{stage.size}",
             )
         )
+    avgpool, fc = facts.modules[-2], facts.modules[-1]
     fig = plt.figure(figsize=(13, 3.6))
     slots = len(columns) + 2
     width = 1.0 / slots
@@ -120,10 +132,10 @@ def draw_scheme(facts: Facts, capture: RunCapture, path: Path) -> None:
         ax.set_title(label, fontsize=10)
         ax.text(0.5, -0.06, shape, transform=ax.transAxes, ha="center", va="top", fontsize=10.5, family="monospace")
         if i >= 2:
-            stage_index = i - 2
-            for block in range(arch.blocks_per_stage[stage_index]):
-                left = i * width + 0.02 + block * (width - 0.04) / arch.blocks_per_stage[stage_index]
-                right = left + (width - 0.04) / arch.blocks_per_stage[stage_index]
+            blocks = facts.stages[i - 2].blocks
+            for block in range(blocks):
+                left = i * width + 0.02 + block * (width - 0.04) / blocks
+                right = left + (width - 0.04) / blocks
                 fig.patches.append(
                     FancyArrowPatch(
                         (left, 0.88), (right, 0.88), transform=fig.transFigure, connectionstyle="arc3,rad=-0.4",
@@ -131,8 +143,8 @@ def draw_scheme(facts: Facts, capture: RunCapture, path: Path) -> None:
                     )
                 )
     head = [
-        ("avgpool", f"{arch.pooled_channels}×{arch.pooled_size}×{arch.pooled_size}"),
-        (f"fc {arch.num_classes}\nsoftmax", f"{arch.num_classes}"),
+        (avgpool.name, "×".join(str(size) for size in avgpool.output_shape)),
+        (f"{fc.name} {fc.output_shape[0]}\nsoftmax", f"{fc.output_shape[0]}"),
     ]
     for j, (label, shape) in enumerate(head):
         x = (len(columns) + j) * width
@@ -151,15 +163,15 @@ def draw_scheme(facts: Facts, capture: RunCapture, path: Path) -> None:
                 arrowstyle="-|>", mutation_scale=10, color="#333",
             )
         )
-    save(fig, path)
+    return png_bytes(fig)
 
 
-def draw_residual(block: BlockCapture, channel: int, path: Path) -> None:
+def draw_residual(block: BlockCapture, channel: int) -> bytes:
     """x (or its projection), F(x), the sum and the ReLU of the sum, on one colour scale."""
     shortcut = "shortcut(x)" if block.downsample else "x"
     summed = block.residual + block.shortcut
     panels = [
-        ("shortcut(x) = BN(conv1×1(x))" if block.downsample else "x", block.shortcut),
+        ("shortcut(x)\n= BN(conv 1×1(x))" if block.downsample else "x", block.shortcut),
         ("F(x)", block.residual),
         (f"{shortcut} + F(x)", summed),
         (f"ReLU({shortcut} + F(x))", torch.relu(summed)),
@@ -175,10 +187,10 @@ def draw_residual(block: BlockCapture, channel: int, path: Path) -> None:
         ax.set_yticks([])
     fig.colorbar(image, ax=axes, shrink=0.85)
     fig.suptitle(f"{block.name} · c = {channel}")
-    save(fig, path)
+    return png_bytes(fig)
 
 
-def draw_comparison(block: BlockCapture, channel: int, atol: float, path: Path) -> None:
+def draw_comparison(block: BlockCapture, channel: int, atol: float) -> bytes:
     """The report's Figure 3: manual add + ReLU, the block's own output, and |difference| (scale at least atol)."""
     manual = channel_map(torch.relu(block.residual + block.shortcut), channel)
     model_output = channel_map(block.output, channel)
@@ -196,46 +208,74 @@ def draw_comparison(block: BlockCapture, channel: int, atol: float, path: Path) 
         ax.set_xticks([])
         ax.set_yticks([])
         fig.colorbar(image, ax=ax, shrink=0.8)
-    save(fig, path)
+    return png_bytes(fig)
 
 
-def draw_input(capture: RunCapture, path: Path) -> None:
+def draw_input(capture: RunCapture) -> bytes:
     fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
     ax.imshow(denormalised(capture.input))
     ax.set_xticks([])
     ax.set_yticks([])
-    save(fig, path)
+    return png_bytes(fig)
 
 
-def draw_filters(conv1_weight: torch.Tensor, path: Path) -> None:
+def draw_filters(conv1_weight: torch.Tensor) -> bytes:
     """Each first-layer filter as a tiny RGB picture, scaled on its own."""
     panels = [unit_scaled(w.permute(1, 2, 0).numpy()) for w in conv1_weight]
     columns = int(np.ceil(np.sqrt(len(panels))))
     fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
     ax.imshow(tile(panels, columns), interpolation="nearest")
     ax.set_axis_off()
-    save(fig, path)
+    return png_bytes(fig)
 
 
-def draw_features(feature_map: torch.Tensor, channels: tuple[int, ...], path: Path) -> None:
+def draw_features(feature_map: torch.Tensor, channels: tuple[int, ...]) -> bytes:
     """The most active channels of one stage, each scaled on its own."""
     panels = [unit_scaled(channel_map(feature_map, c)) for c in channels]
     columns = int(np.sqrt(len(panels)))
     fig, ax = plt.subplots(figsize=(6, 6), layout="constrained")
     ax.imshow(tile(panels, columns), cmap=SEQUENTIAL, interpolation="nearest")
     ax.set_axis_off()
-    save(fig, path)
+    return png_bytes(fig)
 
 
-def draw_top5(facts: Facts, path: Path) -> None:
+def draw_top5(facts: Facts) -> bytes:
     predictions = facts.predictions
     fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(predictions)), layout="constrained")
     ax.barh(range(len(predictions)), [p.probability for p in predictions], color="#36a")
-    ax.set_yticks(range(len(predictions)), [p.label for p in predictions])
+    ax.set_yticks(range(len(predictions)), [p.name for p in predictions])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("softmax")
-    save(fig, path)
+    return png_bytes(fig)
+
+
+def figure_bytes(
+    facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor, progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, bytes]:
+    """Every figure of this run as PNG bytes, by file name: what the build writes and the check reproduces."""
+    files = figure_files(facts)
+    blocks = {block.name: block for block in capture.blocks}
+    channels = {check.name: check.channel for check in facts.residual}
+    feature_maps = {"relu": capture.stem, **capture.stages}
+
+    jobs: list[tuple[str, Callable[[], bytes]]] = [
+        ("scheme", lambda: draw_scheme(facts, capture)),
+        ("comparison", lambda: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], ATOL)),
+        ("input", lambda: draw_input(capture)),
+        ("filters", lambda: draw_filters(conv1_weight)),
+    ]
+    for block in RESIDUAL_FIGURE_BLOCKS:
+        jobs.append((f"residual-{block}", lambda b=block: draw_residual(blocks[b], channels[b])))
+    for gallery in facts.galleries:
+        jobs.append((f"features-{gallery.name}", lambda g=gallery: draw_features(feature_maps[g.name], g.channels)))
+    if facts.predictions:
+        jobs.append(("top5", lambda: draw_top5(facts)))
+    rendered = {}
+    for number, (role, draw) in enumerate(jobs, start=1):
+        progress(f"figure {number}/{len(jobs)}: {files[role]}")
+        rendered[files[role]] = draw()
+    return rendered
 
 
 def render_figures(
@@ -243,24 +283,6 @@ def render_figures(
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, str]:
     """Write every figure into out_dir; returns role -> file name."""
-    files = figure_files(facts)
-    blocks = {block.name: block for block in capture.blocks}
-    channels = {check.block: check.channel for check in facts.residual}
-    feature_maps = {"conv1": capture.stem, **capture.stages}
-
-    jobs: list[tuple[str, Callable[[Path], None]]] = [
-        ("scheme", lambda p: draw_scheme(facts, capture, p)),
-        ("comparison", lambda p: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], ATOL, p)),
-        ("input", lambda p: draw_input(capture, p)),
-        ("filters", lambda p: draw_filters(conv1_weight, p)),
-    ]
-    for block in RESIDUAL_FIGURE_BLOCKS:
-        jobs.append((f"residual-{block}", lambda p, b=block: draw_residual(blocks[b], channels[b], p)))
-    for stage, stage_channels in facts.gallery_channels.items():
-        jobs.append((f"features-{stage}", lambda p, s=stage, c=stage_channels: draw_features(feature_maps[s], c, p)))
-    if facts.predictions:
-        jobs.append(("top5", lambda p: draw_top5(facts, p)))
-    for number, (role, draw) in enumerate(jobs, start=1):
-        progress(f"figure {number}/{len(jobs)}: {files[role]}")
-        draw(out_dir / files[role])
-    return files
+    for name, data in figure_bytes(facts, capture, conv1_weight, progress).items():
+        atomic.write_bytes(out_dir / name, data)
+    return figure_files(facts)

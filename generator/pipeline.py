@@ -1,0 +1,42 @@
+"""Model, then facts, then figures: the computation behind every page, run by the build and re-run by the check."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import torch
+
+from . import figures
+from .config import Config
+from .facts import Facts, derive_facts
+from .image import load_image
+from .model import RunCapture, build_model, preprocess, run
+from .names import printable_name
+from .summary import collect_summary
+from .weights import resolve_weights
+
+
+def compute_facts(config: Config, progress: Callable[[str], None]) -> tuple[Facts, RunCapture, torch.Tensor]:
+    """Resolve the weights, run the model once under hooks and derive every fact; also returns what figures need."""
+    progress("weights: resolving " + config.weights)
+    state_dict, weights = resolve_weights(
+        config.weights, seed=config.seed, allow_download=config.allow_download,
+        download_timeout_s=config.download_timeout_s, log=progress,
+    )
+    progress(f"weights: {weights.source}" + (f" (sha256 {weights.sha256[:12]}…)" if weights.sha256 else ""))
+    image, image_info = load_image(config.image)
+    progress(f"image: {printable_name(image_info.name)} {image_info.width}x{image_info.height} {image_info.format}")
+    model = build_model(state_dict, config.seed)
+    batch = preprocess(image)
+    progress("model: forward pass with hooks")
+    capture = run(model, batch)
+    summary = collect_summary(model, batch)
+    facts = derive_facts(model, capture, summary, weights, image_info, config.top_k, config.feature_channels)
+    return facts, capture, model.conv1.weight.detach()
+
+
+def reproduce(config: Config) -> tuple[str, dict[str, bytes]]:
+    """facts.json and every figure exactly as a build with these inputs writes them (never downloading)."""
+    facts, capture, conv1_weight = compute_facts(dataclasses.replace(config, allow_download=False), lambda _: None)
+    return facts.to_json(), figures.figure_bytes(facts, capture, conv1_weight)

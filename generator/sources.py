@@ -1,0 +1,73 @@
+"""Cited facts: numbers and quotations that come from named sources, not from the model.
+
+They live in one data file (``data/sources.json``), each with the source it
+comes from, so that pages show them through the same tags as computed facts
+and the check compares what a page says with the data, word for word. Quotes
+from the original report are also checked against the report itself
+(``data/report.md``, kept as it was given).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+SOURCES_FILE = DATA / "sources.json"
+REPORT_FILE = DATA / "report.md"
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    citation: str
+    short: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Quote:
+    key: str
+    source: str
+    text: str
+    section: int | None = None
+    page: int | None = None
+    heading: str | None = None
+
+
+@cache
+def _data() -> dict:
+    return json.loads(SOURCES_FILE.read_text(encoding="utf-8"))
+
+
+def all_sources() -> tuple[Source, ...]:
+    """Every source, in the order the reference list numbers them."""
+    return tuple(Source(key=key, **entry) for key, entry in _data()["sources"].items())
+
+
+def source_number(key: str) -> int:
+    """The number a source has in the reference list ([1], [2], ...)."""
+    return [source.key for source in all_sources()].index(key) + 1
+
+
+def cited_numbers() -> dict[str, int | float]:
+    return {key: entry["value"] for key, entry in _data()["numbers"].items()}
+
+
+def cited_source(key: str) -> str:
+    return _data()["numbers"][key]["source"]
+
+
+def quote(key: str) -> Quote:
+    return Quote(key=key, **_data()["quotes"][key])
+
+
+def all_quotes() -> tuple[Quote, ...]:
+    return tuple(quote(key) for key in _data()["quotes"])
+
+
+@cache
+def report_text() -> str:
+    return REPORT_FILE.read_text(encoding="utf-8")
