@@ -1,8 +1,11 @@
 """Facts + templates + translations -> Markdown, one set of pages per language.
 
-Number formats live only in the filters here. Every number a template shows
-goes through ``fact()``, which tags it with the path it came from; the check
-reads those tags back, and any untagged number in prose is an error.
+Number formats live only in the filters here. Every value a template shows
+goes through a tag the check reads back: ``fact()`` for computed and cited
+numbers and for labels (module, stage, block and class names), ``quote()``
+for quotations, ``claim()`` for sentences whose truth depends on the weights
+or on a value, and ``sources_list()`` for the references. Any untagged
+digit a reader can see is an error in the check.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from .config import LANGUAGES
+from . import sources
+from .config import FIGURE_FOLDER, LANGUAGES
 from .facts import Facts, lookup
-from .figures import FIGURE_FOLDER
 
 TEMPLATES = Path(__file__).parent / "templates"
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -37,8 +40,10 @@ def format_number(value: Any, style: str = "auto", language: str = "en") -> str:
     thousands, decimal, percent_gap = NUMBER_STYLES[language]
     if isinstance(value, bool) or style == "plain" or not isinstance(value, (int, float)):
         return str(value)
-    if style == "percent":
-        text, suffix = f"{value * 100:.1f}", f"{percent_gap}%"
+    if style == "torchsummary":
+        return torchsummary_count(value)
+    if style in ("percent", "percent0"):
+        text, suffix = f"{value * 100:.{1 if style == 'percent' else 0}f}", f"{percent_gap}%"
     elif style == "sci":
         text, suffix = f"{value:.2e}", ""
     elif style == "gmacs":
@@ -54,6 +59,11 @@ def format_number(value: Any, style: str = "auto", language: str = "en") -> str:
 def torchsummary_count(value: int) -> str:
     """Parameter counts in the summary table, exactly as torchsummary (and the report) print them."""
     return f"{value:,}"
+
+
+def torchsummary_megabytes(value: float) -> str:
+    """torchsummary's size lines: two decimals, '%0.2f'."""
+    return f"{value:0.2f}"
 
 
 def shape(values: tuple[int, ...] | list[int]) -> str:
@@ -89,25 +99,81 @@ def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.
     )
     strings = translations(language)
 
-    def fact(path: str, style: str = "auto") -> Markup:
-        value = lookup(facts, path)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            style = "plain"  # words, hashes, versions: shown as they are in every language
-        text = html.escape(format_number(value, style, language))
-        return Markup(f'<span class="fact" data-fact="{path}" data-style="{style}">{text}</span>')
-
     def t(key: str) -> str:
         if key not in strings:
             raise KeyError(f"translation key {key!r} missing from {language}.json")
         return strings[key]
+
+    def fact(path: str, style: str = "auto", code: bool = False, css: str = "fact") -> Markup:
+        value = lookup(facts, path)
+        if isinstance(value, bool) and style not in ("plain", "auto"):
+            text = t(f"bool.{style}.{str(value).lower()}")  # a yes/no or either/or shown as words
+        else:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                style = "plain"  # words, hashes, versions: shown as they are in every language
+            text = format_number(value, style, language)
+        span = f'<span class="{css}" data-fact="{path}" data-style="{style}">{user_text(text)}</span>'
+        return Markup(f"<code>{span}</code>" if code else span)
+
+    def label(path: str) -> Markup:
+        """A module, stage, block or class name, shown as code and checked with the values beside it."""
+        return fact(path, "plain", code=True)
+
+    def cite(key: str, style: str = "auto") -> Markup:
+        """A number from a named source (data/sources.json), shown as cited."""
+        return fact(f"cited.{key}", style, css="fact cited")
+
+    def source_ref(key: str) -> Markup:
+        number = sources.source_number(key)
+        return Markup(f'<a class="source-ref" href="#{t("sources_anchor")}">[{number}]</a>')
+
+    def attribution(entry: sources.Quote) -> str:
+        source = next(s for s in sources.all_sources() if s.key == entry.source)
+        if entry.source == "report":
+            return t("quote_from_report").format(heading=entry.heading)
+        return t("quote_from_paper").format(short=source.short, section=entry.section, page=entry.page)
+
+    def quote(key: str) -> Markup:
+        """A quotation as a block: the source's exact words, then who said them and where."""
+        entry = sources.quote(key)
+        return Markup(
+            f'<blockquote class="quote" data-quote="{key}">\n'
+            f"<p>“{html.escape(entry.text)}”</p>\n"
+            f'<p class="attribution">{html.escape(attribution(entry))} {source_ref(entry.source)}</p>\n'
+            "</blockquote>"
+        )
+
+    def inline_quote(key: str) -> Markup:
+        entry = sources.quote(key)
+        return Markup(f'<q class="quote" data-quote="{key}">{html.escape(entry.text)}</q>')
+
+    def claim(name: str) -> Markup:
+        """The wording of a sentence that is true for this run (facts.claims chose it), tagged for the check."""
+        variant = facts.claims[name]
+        text = env.from_string(t(f"claim.{name}.{variant}")).render()
+        return Markup(f'<span class="claim" data-claim="{name}" data-variant="{variant}">{text}</span>')
+
+    def sources_list() -> Markup:
+        lines = []
+        for number, source in enumerate(sources.all_sources(), start=1):
+            citation = html.escape(source.citation)
+            linked = f"[{citation}]({source.url})" if source.url else citation
+            lines.append(f'{number}. <span class="source" data-source="{source.key}">{linked}</span>')
+        return Markup("\n".join(lines))
 
     def figure(role: str) -> str:
         if role not in figures:
             raise KeyError(f"page asks for figure {role!r}, which this run did not draw")
         return f"{FIGURE_FOLDER}/{figures[role]}"
 
-    env.globals.update(facts=facts, fact=fact, t=t, figure=figure, language=language)
-    env.filters.update(torchsummary_count=torchsummary_count, shape=shape, formula=formula, user_text=user_text)
+    env.globals.update(
+        facts=facts, fact=fact, label=label, cite=cite, quote=quote, inline_quote=inline_quote, claim=claim,
+        source_ref=source_ref, sources_list=sources_list, t=t, figure=figure, language=language,
+    )
+    env.filters.update(
+        torchsummary_count=torchsummary_count, torchsummary_megabytes=torchsummary_megabytes, shape=shape,
+        formula=formula, user_text=user_text,
+    )
     return env
 
 
