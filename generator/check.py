@@ -1,61 +1,73 @@
-"""The numeric gate: re-derive every number from the model and compare it with the pages.
+"""The gate: every digit a reader can see is accounted for, and every claim is true for this run.
 
-This module never imports the page generator or the facts it produced: it
-builds its own ResNet18, counts, measures and re-runs the residual identity
-its own way, then reads the Markdown as a reader would. Every number in prose
-must carry a fact tag whose value matches, or be on the short explicit list
-of numbers that are not the model's (years, section and citation numbers).
+The values come from ``expected`` (the model side, which never imports the
+generator's facts); this module reads what the pages show as a reader meets
+it: each Markdown page is rendered the way MkDocs renders it and walked as a
+tree, so text in code spans, attributes, raw HTML or setext headings is read
+like any other. On every page:
+
+- a tagged value (``data-fact``) must parse, in the page's language and with
+  no stray digit or separator, to the re-derived value; a value tied to a
+  module, stage, block or class must sit in the same statement (table row,
+  heading, list item, paragraph, caption) as that item's name;
+- a quotation must be its source's exact words; the references list must be
+  the sources' data; a sentence whose truth depends on the weights or on a
+  value must be the wording that is true now, and no other wording of it may
+  appear anywhere;
+- the summary table is checked cell by cell, the totals block included;
+- any other digit, in any script, must be on a short list of names and
+  numbers that are not the model's (section numbers, figure numbers, model
+  names), each with its reason.
+
+Beyond the pages: facts.json must hold exactly the re-derived values, every
+figure and facts.json must be byte-identical to what these inputs produce,
+and the executed notebooks must hold their code and the outputs these
+inputs give.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import math
-import platform
 import re
+import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-import torchvision
-from PIL import Image, UnidentifiedImageError
-from torch import nn
-from torchvision.models import ResNet18_Weights, resnet18
-from torchvision.models.resnet import BasicBlock
-
-from .config import LANGUAGES, Config
+from . import sources
+from .config import FIGURE_FOLDER, LANGUAGES, Config
 from .errors import MismatchError
-from .hooks import forward_with_hooks
-from .image import load_image
-from .weights import resolve_weights
+from .expected import Expected, derive_expected, flatten
+from .visible import VISIBLE_ATTRIBUTES, Element, render_markdown
+from .weights import IMAGENET_FILENAME
 
-PUBLISHED = ResNet18_Weights.IMAGENET1K_V1
-ALLCLOSE_RTOL = 1e-5
-ALLCLOSE_ATOL = 1e-8
-SUMMARY_HEADER = "|Layer (type)|"
+SUMMARY_HEADER = "Layer (type)"
+TRANSLATIONS = Path(__file__).parent / "translations"
+FLOAT_RTOL = 1e-6
 
-# Numbers on the pages that are not the model's, each with its reason.
+# Digits on the pages that are not the model's or a source's, each with its reason. Only ASCII digits
+# can match: a digit of any other script is never accounted for.
 ALLOWED_NUMBERS: tuple[tuple[str, str], ...] = (
-    (r"(?m)^#{1,6} \d+\. ", "section number in a heading"),
-    (r"(?m)^\d+\. \[", "numbered source in the reference list"),
-    (r"\[\[\d+\]\]", "citation number"),
-    (r"\b(?:2012|2015|2016)\b", "year of AlexNet, of ResNet, of the paper"),
-    (r"\b15[.,]3\u202f?%", "AlexNet's ImageNet top-5 error, quoted by the report"),
-    (r"\bTop-5\b", "name of ImageNet's top-5 error metric"),
-    (r"pp\. 770-778", "page range of the paper"),
-    (r"\b(?:Figura|Figure) \d+[ab]?\b", "figure number"),
-    (r"\*(?:Etapa|Stage) \d+\b", "stage ordinal, as the report numbers its blocks"),
-    (r"\[(?:Figura|Figure) \d+[ab]?\]", "figure number"),
+    (r"\b(?:Figura|Figure)s? [0-9]+[ab]?(?: (?:y|and) [0-9]+[ab]?)?", "figure number"),
     (r"\bResNet ?(?:18|34)\b", "model name"),
     (r"\bN°1\b", "school name"),
     (r"\bSHA-256\b", "hash algorithm name"),
+    (r"\b[Tt]op-5\b", "name of ImageNet's top-5 error metric"),
     (r"\b(?:8|16) bits\b", "image bit depth"),
-    (r"«se repite 2 veces más»|“repeats 2 more times”", "the original report's wording, quoted to correct it"),
+    (r"\bIMAGENET1K_V1\b", "torchvision's weights name"),
+    (r"\bResNet18_Weights\b|\bresnet18\b", "torchvision's names"),
+    (r"\b(?:Conv2d|BatchNorm2d|AdaptiveAvgPool2d|MaxPool2d)\b", "PyTorch layer types"),
+    (re.escape(IMAGENET_FILENAME), "torchvision's file name for the ImageNet weights"),
 )
-IDENTIFIER = re.compile(r"\b(?:layer\d+(?:\.\d+)*|conv\d+|bn\d+)\b")
-FACT_SPAN = re.compile(r'<span class="fact" data-fact="([\w.\-]+)" data-style="(\w+)">([^<]*)</span>')
-IMAGE_REF = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
+SECTION_NUMBER = re.compile(r"^\s*[0-9]+\.\s")
+FIGURE_LINK = re.compile(r"^(?P<word>Figura|Figure)s? (?P<number>[0-9]+[ab]?)\b")
+CITATION = re.compile(r"^\[([0-9]+)\]$")
+NUMBER_CATEGORIES = {"Nd", "Nl", "No"}
+QUOTE_MARKS = re.compile(r"“([^”]*)”|«([^»]*)»|\"([^\"]*)\"")
+LONG_QUOTATION_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -69,406 +81,435 @@ class Mismatch:
         return f"{self.page}: {self.place}: expected {self.expected}, found {self.found}"
 
 
-# ---------------------------------------------------------------- expectations
-
-
-def module_shapes(model: nn.Module, batch: torch.Tensor) -> dict[str, tuple[int, ...]]:
-    shapes: dict[str, tuple[int, ...]] = {}
-    handles = [
-        child.register_forward_hook(lambda _m, _i, out, name=name: shapes.__setitem__(name, tuple(out.shape[1:])))
-        for name, child in model.named_children()
-    ]
-    forward_with_hooks(model, batch, handles)
-    return shapes
-
-
-def top_group(parameter_or_module_name: str) -> str:
-    top = parameter_or_module_name.split(".")[0]
-    if top.startswith("layer"):
-        return top
-    return "fc" if top in ("fc", "avgpool") else "conv1"
-
-
-def multiply_adds(model: nn.Module, batch: torch.Tensor) -> dict[str, int]:
-    """MACs of convolutions and linear layers, per top-level group."""
-    totals: Counter[str] = Counter()
-    handles = []
-    for name, module in model.named_modules():
-        if isinstance(module, nn.Conv2d):
-            def conv_hook(m: nn.Conv2d, _i: tuple, out: torch.Tensor, name: str = name) -> None:
-                per_output = m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
-                totals[top_group(name)] += out[0].numel() * per_output
-            handles.append(module.register_forward_hook(conv_hook))
-        elif isinstance(module, nn.Linear):
-            def linear_hook(m: nn.Linear, _i: tuple, _o: torch.Tensor, name: str = name) -> None:
-                totals[top_group(name)] += m.in_features * m.out_features
-            handles.append(module.register_forward_hook(linear_hook))
-    forward_with_hooks(model, batch, handles)
-    return dict(totals)
-
-
-def recompute_block(block: BasicBlock, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """F(x), the hand-made ReLU(F(x) + shortcut) and the block's own output, from fresh calls."""
-    with torch.no_grad():
-        residual = block.bn2(block.conv2(torch.relu(block.bn1(block.conv1(x)))))
-        shortcut = block.downsample(x) if block.downsample is not None else x
-        manual = torch.relu(residual + shortcut)
-        output = block(x.clone())
-    return residual, manual, output
-
-
-def summary_rows(model: nn.Module, batch: torch.Tensor) -> list[tuple[str, str, int]]:
-    """(name, output shape, parameters) per call of every non-container module, torchsummary's way."""
-    rows: list[tuple[str, str, int]] = []
-
-    def hook(module: nn.Module, _i: tuple, out: torch.Tensor) -> None:
-        count = sum(p.numel() for p in module.parameters(recurse=False))
-        shape = "[" + ", ".join(str(d) for d in (-1, *out.shape[1:])) + "]"
-        rows.append((f"{type(module).__name__}-{len(rows) + 1}", shape, count))
-
-    handles = [
-        m.register_forward_hook(hook)
-        for m in model.modules()
-        if m is not model and not isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict))
-    ]
-    forward_with_hooks(model, batch, handles)
-    return rows
-
-
-@dataclass
-class Expected:
-    values: dict[str, Any]
-    summary: list[tuple[str, str, int]]
-    module_names: set[str]
-    residual_failures: list[str]
-
-
-def derive_expected(config: Config) -> Expected:
-    state_dict, weights = resolve_weights(
-        config.weights, seed=config.seed, allow_download=False, log=lambda _message: None
-    )
-    image, image_info = load_image(config.image)
-    torch.manual_seed(config.seed)
-    model = resnet18(weights=None)
-    if state_dict is not None:
-        model.load_state_dict(state_dict, strict=True)
-    model.eval()
-    transforms = PUBLISHED.transforms()
-    batch = transforms(image).unsqueeze(0)
-
-    shapes = module_shapes(model, batch)
-    stage_names = [name for name, _ in model.named_children() if name.startswith("layer")]
-    stages = [model.get_submodule(name) for name in stage_names]
-    blocks = [(name, m) for name, m in model.named_modules() if isinstance(m, BasicBlock)]
-    convs = [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
-    main_convs = [name for name in convs if "downsample" not in name]
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    categories = PUBLISHED.meta["categories"]
-    if len(categories) != model.fc.out_features:
-        raise MismatchError(f"torchvision lists {len(categories)} categories but fc has {model.fc.out_features} outputs")
-
-    v: dict[str, Any] = {}
-    arch = {
-        "input_channels": model.conv1.in_channels,
-        "resize_size": transforms.resize_size[0],
-        "input_size": transforms.crop_size[0],
-        "stem_kernel": model.conv1.kernel_size[0],
-        "stem_stride": model.conv1.stride[0],
-        "stem_channels": model.conv1.out_channels,
-        "stem_size": shapes["conv1"][-1],
-        "pool_kernel": model.maxpool.kernel_size,
-        "pool_stride": model.maxpool.stride,
-        "pool_size": shapes["maxpool"][-1],
-        "block_kernel": stages[0][0].conv1.kernel_size[0],
-        "shortcut_kernel": stages[1][0].downsample[0].kernel_size[0],
-        "convs_per_block": sum(isinstance(c, nn.Conv2d) for c in stages[0][0].children()),
-        "stage_count": len(stages),
-        "basic_blocks": len(blocks),
-        "downsample_blocks": sum(b.downsample is not None for _, b in blocks),
-        "main_path_convs": len(main_convs),
-        "weighted_layers": len(main_convs) + len(linears),
-        "pooled_channels": shapes["avgpool"][0],
-        "pooled_size": shapes["avgpool"][-1],
-        "num_classes": len(categories),
-    }
-    for i, (name, stage) in enumerate(zip(stage_names, stages)):
-        arch[f"blocks_per_stage.{i}"] = len(stage)
-        arch[f"stage_channels.{i}"] = shapes[name][0]
-        arch[f"stage_sizes.{i}"] = shapes[name][-1]
-        arch[f"stage_strides.{i}"] = stage[0].conv1.stride[0]
-    v.update({f"architecture.{k}": value for k, value in arch.items()})
-
-    params = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    macs = multiply_adds(model, batch)
-    rows = summary_rows(model, batch)
-    v.update(
-        {
-            "totals.params": params,
-            "totals.trainable": trainable,
-            "totals.non_trainable": params - trainable,
-            "totals.macs": sum(macs.values()),
-            "totals.rows": len(rows),
-            "totals.published_params": PUBLISHED.meta["num_params"],
-            "totals.published_gflops": PUBLISHED.meta["_ops"],
-            "totals.published_top1": PUBLISHED.meta["_metrics"]["ImageNet-1K"]["acc@1"],
-            "totals.published_top5": PUBLISHED.meta["_metrics"]["ImageNet-1K"]["acc@5"],
-            "top_k": config.top_k,
-            "gallery_size": config.feature_channels,
-        }
-    )
-    groups = ["conv1", *stage_names, "fc"]
-    group_params: Counter[str] = Counter()
-    for name, parameter in model.named_parameters():
-        group_params[top_group(name)] += parameter.numel()
-    for i, group in enumerate(groups):
-        v[f"stages.{i}.name"] = group
-        v[f"stages.{i}.params"] = group_params[group]
-        v[f"stages.{i}.macs"] = macs.get(group, 0)
-        shape = shapes["fc"] if group == "fc" else shapes["maxpool"] if group == "conv1" else shapes[group]
-        for j, size in enumerate(shape):
-            v[f"stages.{i}.output_shape.{j}"] = size
-
-    block_inputs: dict[str, torch.Tensor] = {}
-    handles = [
-        block.register_forward_pre_hook(lambda _m, inputs, name=name: block_inputs.__setitem__(name, inputs[0].clone()))
-        for name, block in blocks
-    ]
-    logits = forward_with_hooks(model, batch, handles)
-    failures = []
-    for i, (name, block) in enumerate(blocks):
-        residual, manual, output = recompute_block(block, block_inputs[name])
-        close = bool(torch.allclose(manual, output, rtol=ALLCLOSE_RTOL, atol=ALLCLOSE_ATOL))
-        if not close:
-            failures.append(name)
-        v.update(
-            {
-                f"residual.{i}.block": name,
-                f"residual.{i}.allclose": close,
-                f"residual.{i}.rtol": ALLCLOSE_RTOL,
-                f"residual.{i}.atol": ALLCLOSE_ATOL,
-                f"residual.{i}.max_abs_diff": float((manual - output).abs().max()),
-                f"residual.{i}.residual_min": float(residual.min()),
-                f"residual.{i}.channel": int(torch.argmax(output[0].mean(dim=(1, 2)))),
-            }
-        )
-
-    if weights.trained:
-        probabilities, indices = torch.topk(torch.softmax(logits[0], dim=0), config.top_k)
-        for i, (probability, index) in enumerate(zip(probabilities, indices)):
-            v[f"predictions.{i}.rank"] = i + 1
-            v[f"predictions.{i}.index"] = int(index)
-            v[f"predictions.{i}.label"] = categories[int(index)]
-            v[f"predictions.{i}.probability"] = float(probability)
-
-    v.update(
-        {
-            "provenance.seed": config.seed,
-            "provenance.torch_version": torch.__version__,
-            "provenance.torchvision_version": torchvision.__version__,
-            "provenance.weights.trained": weights.trained,
-            "provenance.weights.sha256": weights.sha256,
-            "provenance.weights.size_bytes": weights.size_bytes,
-            "provenance.image.sha256": image_info.sha256,
-            "provenance.image.width": image.width,
-            "provenance.image.height": image.height,
-            "provenance.image.format": image_info.format,
-            "provenance.image.original_mode": image_info.original_mode,
-        }
-    )
-    v["provenance.python_version"] = platform.python_version()
-    return Expected(values=v, summary=rows, module_names={n for n, _ in model.named_modules()}, residual_failures=failures)
-
-
-# ---------------------------------------------------------------- reading pages
-
-
-def parse_number(text: str, language: str) -> float:
-    """Read a number as a reader of that language writes it (11,689,512 / 11 689 512; 1.814 / 1,814)."""
-    plain = text.rstrip("%").strip().replace("\u202f", "").replace(" ", "")
-    plain = plain.replace(".", "").replace(",", ".") if language == "es" else plain.replace(",", "")
-    return float(plain)
-
-
-def canonical(found: str, style: str, language: str) -> str:
-    """The value a reader takes from the text, written the same way for every language."""
-    if style == "plain":
-        return found
-    try:
-        return repr(parse_number(found, language))
-    except ValueError:
-        return found
-
-
-def value_matches(found: str, expected: Any, style: str, language: str) -> bool:
-    """Does the text a reader sees stand for the expected value, within the precision shown?"""
-    if isinstance(expected, bool) or isinstance(expected, str) or expected is None or style == "plain":
-        return found == str(expected)
-    try:
-        number = parse_number(found, language)
-    except ValueError:
-        return False
-    if style == "percent":
-        return found.endswith("%") and math.isclose(number / 100, expected, abs_tol=6e-4)
-    if style == "gmacs":
-        return math.isclose(number * 1e9, expected, abs_tol=6e5)
-    if isinstance(expected, int):
-        return number == expected
-    return math.isclose(number, expected, rel_tol=6e-3, abs_tol=1e-12)
-
-
-def strip_front_matter(text: str) -> str:
-    if text.startswith("---\n"):
-        end = text.find("\n---\n", 4)
-        if end != -1:
-            return "\n" * text[: end + 5].count("\n") + text[end + 5 :]
-    return text
-
-
-def blank(match: re.Match[str]) -> str:
-    """Replace a match by spaces and newlines of the same shape, keeping line numbers."""
-    return re.sub(r"[^\n]", " ", match.group(0))
-
-
-def line_of(text: str, index: int) -> int:
-    return text.count("\n", 0, index) + 1
-
-
 @dataclass
 class PageReading:
-    facts: list[tuple[str, str]]
-    headings: list[str]
-    images: list[str]
-    table_rows: list[int]
-    summary: list[list[str]]
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    claims: list[tuple[str, str]] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    table_rows: list[int] = field(default_factory=list)
 
 
-def evaluate_formula(cell: str) -> int | None:
-    """'512 \\* 1000 + 1000' -> 513000; '-' -> 0; anything else -> None."""
-    text = cell.replace("\\*", "*").replace("`", "").strip()
-    if text == "-":
-        return 0
-    if not re.fullmatch(r"\d+(?:\s*\*\s*\d+)*(?:\s*\+\s*\d+(?:\s*\*\s*\d+)*)*", text):
-        return None
-    return sum(math.prod(int(f) for f in term.split("*")) for term in text.split("+"))
+@dataclass
+class Context:
+    """What a page is checked against: the re-derived values and the data the pages draw on."""
+
+    expected: Expected
+    language: str
+    strings: dict[str, str]
+    figure_names: set[str]
+    mkdocs_yml: Path
+    mismatches: list[Mismatch]
+    page: str = ""
+
+    def fail(self, place: str, expected: str, found: str) -> None:
+        self.mismatches.append(Mismatch(self.page, place, expected, found))
 
 
-def split_row(line: str) -> list[str]:
-    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+# ---------------------------------------------------------------- reading numbers
 
 
-def read_page(page: str, text: str, expected: Expected, mismatches: list[Mismatch]) -> PageReading:
-    language = page.split(".")[1]
-    text = strip_front_matter(text)
-    text = re.sub(r"(?ms)^```.*?^```", blank, text)
-    reading = PageReading(facts=[], headings=[], images=[], table_rows=[], summary=[])
+def number_grammar(language: str) -> re.Pattern[str]:
+    """A number as the generator writes it in that language: ASCII digits, one grouping style, nothing else."""
+    group, decimal = ("\u202f", ",") if language == "es" else (",", r"\.")
+    return re.compile(
+        rf"^(?P<sign>-?)(?P<int>[0-9]{{1,3}}(?:{group}[0-9]{{3}})+|[0-9]+)(?:{decimal}(?P<frac>[0-9]+))?"
+        rf"(?:e(?P<exp>[+-][0-9]+))?(?P<percent>\u202f?%)?$"
+    )
 
-    def fact(match: re.Match[str]) -> str:
-        key, style, found = match.group(1), match.group(2), match.group(3)
-        reading.facts.append((key, canonical(found, style, language)))
-        place = f"line {line_of(text, match.start())}, fact {key}"
-        if key not in expected.values:
-            mismatches.append(Mismatch(page, place, "a fact the model defines", f"unknown fact {key!r}"))
-        elif not value_matches(found, expected.values[key], style, language):
-            mismatches.append(Mismatch(page, place, repr(expected.values[key]), repr(found)))
-        return " " * len(match.group(0))
 
-    text = FACT_SPAN.sub(fact, text)
+def parse_number(text: str, language: str) -> tuple[float, float]:
+    """The value a reader takes from ``text`` and half a unit of its last digit; ValueError if malformed."""
+    match = number_grammar(language).match(text)
+    if match is None:
+        raise ValueError(text)
+    integer = match["int"].replace(",", "").replace("\u202f", "")
+    grouped = integer != match["int"]
+    if language == "es" and (grouped != (len(integer) >= 5)) and not match["frac"] and not match["exp"]:
+        raise ValueError(text)  # RAE: group five digits and more, never four
+    if language == "en" and not grouped and len(integer) > 3 and not match["exp"]:
+        raise ValueError(text)
+    percent = match["percent"] or ""
+    if percent and percent != ("\u202f%" if language == "es" else "%"):
+        raise ValueError(text)
+    fraction = match["frac"] or ""
+    exponent = int(match["exp"] or 0)
+    value = float(f"{match['sign']}{integer}.{fraction or '0'}e{exponent}")
+    half_unit = 0.5 * 10.0 ** (exponent - len(fraction))
+    if percent:
+        return value / 100, half_unit / 100
+    return value, half_unit
 
-    lines = text.split("\n")
-    in_table = in_summary = False
-    for number, line in enumerate(lines, start=1):
-        if line.startswith("#"):
-            reading.headings.append(line.split(" ", 1)[0])
-        if line.startswith("|"):
-            if not in_table:
-                reading.table_rows.append(0)
-                in_summary = line.startswith(SUMMARY_HEADER)
-            in_table = True
-            reading.table_rows[-1] += 1
-            if in_summary:
-                reading.summary.append(split_row(line))
-                lines[number - 1] = ""
+
+def value_matches(found: str, expected: Any, style: str, language: str, strings: dict[str, str]) -> bool:
+    """Does the text a reader sees stand for the expected value, within the precision shown?"""
+    if isinstance(expected, bool) and style not in ("plain", "auto"):
+        return found == strings.get(f"bool.{style}.{str(expected).lower()}")
+    if isinstance(expected, (bool, str)) or expected is None or style == "plain":
+        return found == str(expected)
+    if style == "torchsummary":
+        return found == f"{expected:,}"
+    try:
+        number, half_unit = parse_number(found, language)
+    except ValueError:
+        return False
+    if style.startswith("percent") != found.endswith("%"):
+        return False
+    if style == "gmacs":
+        number, half_unit = number * 1e9, half_unit * 1e9
+    if isinstance(expected, int) and style not in ("gmacs",) and not style.startswith("percent"):
+        return half_unit == 0.5 and number == expected  # a count is written as a whole number
+    return abs(number - expected) <= half_unit * (1 + 1e-9) + 1e-12
+
+
+# ---------------------------------------------------------------- one page
+
+
+def subject_of(key: str, values: dict[str, Any]) -> str | None:
+    """The list item a value belongs to ("stages.2" for "stages.2.size"): the nearest numbered prefix with a name."""
+    parts = key.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:end])
+        if parts[end - 1].isdigit() and f"{prefix}.name" in values:
+            return prefix
+    return None
+
+
+def check_facts(root: Element, ctx: Context, reading: PageReading) -> set[int]:
+    """Verify every tagged value and its label pairing; returns the ids of the elements now accounted for."""
+    values = ctx.expected.values
+    done: set[int] = set()
+    labels_in: dict[int, set[str]] = {}
+    spans = [e for e in root.walk() if "data-fact" in e.attrs]
+    for span in spans:
+        key = span.attrs["data-fact"]
+        for block in span.blocks():
+            labels_in.setdefault(id(block), set()).add(key)
+    for span in spans:
+        key, style, found = span.attrs["data-fact"], span.attrs.get("data-style", "auto"), span.text()
+        done.add(id(span))
+        place = f"fact {key}"
+        if key not in values:
+            ctx.fail(place, "a fact the model or a source defines", f"unknown fact {key!r}")
+            continue
+        reading.facts.append((key, _canonical(found, values[key], style, ctx.language)))
+        if not value_matches(found, values[key], style, ctx.language, ctx.strings):
+            ctx.fail(place, repr(values[key]), repr(found))
+        subject = subject_of(key, values)
+        if subject is not None and key != f"{subject}.name":
+            if not any(f"{subject}.name" in labels_in.get(id(block), ()) for block in span.blocks()):
+                ctx.fail(place, f"the name {values[f'{subject}.name']!r} ({subject}.name) in the same statement",
+                         f"{found!r} without it")
+    return done
+
+
+def _canonical(found: str, expected: Any, style: str, language: str) -> str:
+    """The value as a reader takes it, the same in every language, to compare the two pages' numbers."""
+    if isinstance(expected, bool) or isinstance(expected, str) or expected is None or style in ("plain", "torchsummary"):
+        return repr(expected)
+    try:
+        number, _ = parse_number(found, language)
+    except ValueError:
+        return found
+    return repr(round(number * (1e9 if style == "gmacs" else 1), 12))
+
+
+def check_quotes(root: Element, ctx: Context) -> set[int]:
+    done: set[int] = set()
+    for element in root.walk():
+        key = element.attrs.get("data-quote")
+        if key is None:
+            continue
+        done.add(id(element))
+        try:
+            entry = sources.quote(key)
+        except KeyError:
+            ctx.fail(f"quotation {key}", "a quotation held in data/sources.json", "an unknown one")
+            continue
+        if element.tag == "q":
+            shown = _squash(element.text())
         else:
-            in_table = in_summary = False
-    reading.images = IMAGE_REF.findall(text)
-    check_summary(page, reading.summary, expected, mismatches)
+            paragraphs = [child for child in element.children if isinstance(child, Element) and child.tag == "p"]
+            shown = _squash(paragraphs[0].text()).removeprefix("“").removesuffix("”") if paragraphs else ""
+            attribution = _squash(paragraphs[1].text()) if len(paragraphs) > 1 else ""
+            wanted = _attribution(entry, ctx.strings)
+            if attribution != wanted:
+                ctx.fail(f"quotation {key}, attribution", repr(wanted), repr(attribution))
+        if shown != _squash(entry.text):
+            ctx.fail(f"quotation {key}", "the source's exact words", repr(shown[:80]))
+        if entry.source == "report" and _squash(entry.text) not in _squash(sources.report_text()):
+            ctx.fail(f"quotation {key}", "words that are in the original report", repr(entry.text[:80]))
+    return done
 
-    prose = "\n".join(lines)
-    for pattern, _reason in ALLOWED_NUMBERS:
-        prose = re.sub(pattern, blank, prose)
-    prose = re.sub(r"`[^`\n]*`|<code>[^<]*</code>", blank, prose)
-    prose = re.sub(r"\]\([^)\s]*\)", blank, prose)
-    prose = re.sub(r"<[^>]*>", blank, prose)
-    prose = re.sub(r"\{[^}\n]*\}", blank, prose)
-    for match in IDENTIFIER.finditer(prose):
-        if match.group(0) not in expected.module_names:
-            mismatches.append(
-                Mismatch(page, f"line {line_of(prose, match.start())}", "a module of the model", repr(match.group(0)))
-            )
-    prose = IDENTIFIER.sub(blank, prose)
-    for match in re.finditer(r"\d+(?:[.,]\d+)*", prose):
-        mismatches.append(
-            Mismatch(
-                page,
-                f"line {line_of(prose, match.start())}",
-                "every number in prose to come from the model (fact()) or the allowed list",
-                f"untagged number {match.group(0)!r}",
-            )
-        )
+
+def _attribution(entry: sources.Quote, strings: dict[str, str]) -> str:
+    number = sources.source_number(entry.source)
+    if entry.source == "report":
+        text = strings["quote_from_report"].format(heading=entry.heading)
+    else:
+        short = next(s.short for s in sources.all_sources() if s.key == entry.source)
+        text = strings["quote_from_paper"].format(short=short, section=entry.section, page=entry.page)
+    return _squash(f"{text} [{number}]")
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def check_sources(root: Element, ctx: Context) -> set[int]:
+    done: set[int] = set()
+    listed = [e for e in root.walk() if "data-source" in e.attrs]
+    for element in listed:
+        done.add(id(element))
+        key = element.attrs["data-source"]
+        entry = next((s for s in sources.all_sources() if s.key == key), None)
+        if entry is None:
+            ctx.fail(f"source {key}", "a source held in data/sources.json", "an unknown one")
+            continue
+        if _squash(element.text()) != _squash(entry.citation):
+            ctx.fail(f"source {key}", repr(entry.citation), repr(element.text()))
+        item = next((node for node in element.ancestors() if node.tag == "li"), None)
+        parent = item.parent if item is not None else None
+        if item is None or parent is None or parent.tag != "ol":
+            ctx.fail(f"source {key}", "an item of the numbered reference list", "elsewhere")
+            continue
+        number = [c for c in parent.children if isinstance(c, Element) and c.tag == "li"].index(item) + 1
+        number += int(parent.attrs.get("start", "1")) - 1
+        if number != sources.source_number(key):
+            ctx.fail(f"source {key}", f"number {sources.source_number(key)}", f"number {number}")
+    if listed and [e.attrs["data-source"] for e in listed] != [s.key for s in sources.all_sources()]:
+        ctx.fail("references", "every source, in order", ", ".join(e.attrs["data-source"] for e in listed))
+    return done
+
+
+def claim_texts(strings: dict[str, str]) -> dict[str, dict[str, list[str]]]:
+    """claim -> variant -> the fixed words of that wording (what is left between its tagged values)."""
+    texts: dict[str, dict[str, list[str]]] = {}
+    for key, template in strings.items():
+        if key.startswith("claim."):
+            _, name, variant = key.split(".")
+            words = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", template)
+            words = re.sub(r"<[^>]+>|[*_`]", "", words)
+            fragments = [_squash(part) for part in re.split(r"\{\{.*?\}\}", words)]
+            texts.setdefault(name, {})[variant] = [part for part in fragments if len(part) >= 12]
+    return texts
+
+
+def check_claims(root: Element, ctx: Context, reading: PageReading, visible: str) -> None:
+    values = ctx.expected.values
+    catalogue = claim_texts(ctx.strings)
+    seen = [e for e in root.walk() if e.has_class("claim")]
+    for element in seen:
+        name, variant = element.attrs.get("data-claim", ""), element.attrs.get("data-variant", "")
+        reading.claims.append((name, variant))
+        wanted = values.get(f"claims.{name}")
+        if wanted is None:
+            ctx.fail(f"claim {name!r}", "a claim the check knows", "an unknown one")
+            continue
+        if variant != wanted:
+            ctx.fail(f"claim {name}", f"the wording true for this run ({wanted})", f"the wording for {variant}")
+        text = _squash(element.text())
+        if not all(fragment in text for fragment in catalogue[name].get(wanted, [])):
+            ctx.fail(f"claim {name}", f"the words of translations claim.{name}.{wanted}", repr(text[:80]))
+    for name, variants in catalogue.items():
+        wanted = values.get(f"claims.{name}")
+        for variant, fragments in variants.items():
+            if variant != wanted and fragments and all(fragment in visible for fragment in fragments):
+                ctx.fail(f"claim {name}", f"no wording that is false for this run (true: {wanted})",
+                         f"the {variant} wording: {fragments[0][:60]!r}")
+    if values.get("claims.weights_banner") != "imagenet" and not any(
+        e.attrs.get("data-claim") == "weights_banner" for e in seen
+    ):
+        ctx.fail("weights banner", "the notice that these weights are not verified trained ones", "none")
+
+
+def check_summary_table(root: Element, ctx: Context) -> set[int]:
+    tables = [t for t in root.walk() if t.tag == "table" and _header_cells(t)[:1] == [SUMMARY_HEADER]]
+    if not tables:
+        if ctx.page.startswith("index."):
+            ctx.fail("summary table", f"a table headed '{SUMMARY_HEADER}'", "none")
+        return set()
+    table = tables[0]
+    body = [[_squash(cell.text()) for cell in row.walk() if cell.tag == "td"] for row in table.walk() if row.tag == "tr"]
+    body = [row for row in body if row]
+    rows = [row for row in body if not _is_total_line(row[0])]
+    expected = ctx.expected.summary
+    if len(rows) != len(expected):
+        ctx.fail("summary table", f"{len(expected)} rows", f"{len(rows)} rows")
+    for found, (name, shape, formula, params) in zip(rows, expected):
+        place = f"summary row {name}"
+        if len(found) < 4:
+            ctx.fail(place, "4 cells", f"{len(found)} cells")
+            continue
+        if found[0] != name:
+            ctx.fail(place, name, found[0])
+        if found[1] != shape:
+            ctx.fail(f"{place}, output shape", shape, found[1])
+        if found[2] != formula:
+            ctx.fail(f"{place}, formula", formula, found[2])
+        if found[3] != f"{params:,}":
+            ctx.fail(f"{place}, parameters", f"{params:,}", found[3])
+    v = ctx.expected.values
+    wanted = {
+        "Total params": f"{v['totals.params']:,}",
+        "Trainable params": f"{v['totals.trainable']:,}",
+        "Non-trainable params": f"{v['totals.non_trainable']:,}",
+        "Input size (MB)": f"{v['totals.input_size_mb']:0.2f}",
+        "Forward/backward pass size (MB)": f"{v['totals.forward_backward_mb']:0.2f}",
+        "Params size (MB)": f"{v['totals.params_size_mb']:0.2f}",
+        "Estimated Total Size (MB)": f"{v['totals.estimated_total_mb']:0.2f}",
+    }
+    totals = [row for row in body if _is_total_line(row[0])]
+    if [row[0] for row in totals] != list(wanted):
+        ctx.fail("summary totals", ", ".join(wanted), ", ".join(row[0] for row in totals))
+    for row in totals:
+        if row[0] in wanted and (len(row) < 2 or row[1] != wanted[row[0]] or any(row[2:])):
+            ctx.fail(f"summary {row[0]}", wanted[row[0]], " | ".join(row[1:]))
+    return {id(table)}
+
+
+def _is_total_line(label: str) -> bool:
+    return label.endswith(" params") or label.endswith("(MB)")
+
+
+def _header_cells(table: Element) -> list[str]:
+    return [_squash(cell.text()) for cell in table.walk() if cell.tag == "th"]
+
+
+def check_images(root: Element, ctx: Context, reading: PageReading) -> None:
+    for image in (e for e in root.walk() if e.tag == "img"):
+        source = image.attrs.get("src", "")
+        reading.images.append(source)
+        folder, _, name = source.partition("/")
+        if folder != FIGURE_FOLDER or name not in ctx.figure_names:
+            ctx.fail(f"image {source}", "a figure this run draws", "another file")
+
+
+def check_links(root: Element, ctx: Context) -> None:
+    """External links go to named sources only; a link that names a figure leads to that figure."""
+    allowed = {s.url for s in sources.all_sources() if s.url}
+    for link in (e for e in root.walk() if e.tag == "a"):
+        target = link.attrs.get("href", "")
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) and target not in allowed:
+            ctx.fail(f"link {target}", "a link to a named source (data/sources.json)", "another address")
+        named = FIGURE_LINK.match(_squash(link.text()))
+        if named and target != f"#{named['word'].lower()}-{named['number']}":
+            ctx.fail(f"link {_squash(link.text())!r}", f"a link to #{named['word'].lower()}-{named['number']}",
+                     repr(target))
+
+
+def check_sections(root: Element, ctx: Context) -> None:
+    """The report numbers some of its sections: those numbers must run 1, 2, 3... in order."""
+    numbers = []
+    for heading in (e for e in root.walk() if e.tag == "h2"):
+        match = SECTION_NUMBER.match(heading.text())
+        if match:
+            numbers.append(int(match.group(0).strip().rstrip(".")))
+    if numbers != list(range(1, len(numbers) + 1)):
+        ctx.fail("section numbers", "1, 2, ... in order", ", ".join(map(str, numbers)))
+
+
+def check_untagged_quotations(root: Element, ctx: Context) -> None:
+    """A quotation element is always a verified one: nothing is presented as a quote that is not."""
+    for element in root.walk():
+        if element.tag in ("blockquote", "q") and "data-quote" not in element.attrs:
+            ctx.fail(f"<{element.tag}>", "a quotation held in data/sources.json (quote())", repr(_squash(element.text())[:60]))
+
+
+def visible_text(root: Element, skip: set[int]) -> list[tuple[str, Element]]:
+    """Every piece of text a reader sees outside the elements already accounted for, with its element."""
+    pieces: list[tuple[str, Element]] = []
+
+    def visit(element: Element) -> None:
+        if id(element) in skip or element.tag in ("script", "style", "template"):
+            return
+        for attribute in VISIBLE_ATTRIBUTES:
+            if element.attrs.get(attribute):
+                pieces.append((element.attrs[attribute], element))
+        for child in element.children:
+            if isinstance(child, str):
+                pieces.append((child, element))
+            else:
+                visit(child)
+
+    visit(root)
+    return pieces
+
+
+def check_digits(root: Element, ctx: Context, skip: set[int]) -> None:
+    """Every digit left after the verified elements must be on the allowed list; module names must be labels."""
+    module_name = _module_pattern(ctx.expected.module_names)
+    sources_count = len(sources.all_sources())
+    for text, element in visible_text(root, skip):
+        if element.tag == "a" and CITATION.match(text.strip()):
+            if not 1 <= int(CITATION.match(text.strip())[1]) <= sources_count:
+                ctx.fail("citation", f"a number between 1 and {sources_count}", repr(text))
+            continue
+        if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and text is element.children[0]:
+            text = SECTION_NUMBER.sub(lambda m: " " * len(m.group(0)), text)
+        image_name = element.attrs.get("src", "") if element.tag == "img" else ""
+        for match in module_name.finditer(text):
+            if match.group(0) not in image_name:
+                ctx.fail("text", "module names only as checked labels", repr(match.group(0)))
+        text = module_name.sub(" ", text)
+        for pattern, _reason in ALLOWED_NUMBERS:
+            text = re.sub(pattern, " ", text)
+        for token in text.split():
+            if any(unicodedata.category(ch) in NUMBER_CATEGORIES for ch in token):
+                ctx.fail("text", "every number to come from the model or a named source (a tagged value)",
+                         f"untagged number {token!r}")
+
+
+def _module_pattern(names: set[str]) -> re.Pattern[str]:
+    ordered = sorted(names, key=len, reverse=True)
+    return re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in ordered) + r")(?![\w])")
+
+
+def check_quotation_marks(pieces: list[tuple[str, Element]], ctx: Context) -> None:
+    """Nothing may look like a long quotation unless it is a verified one."""
+    for text, _element in pieces:
+        for match in QUOTE_MARKS.finditer(text):
+            if len(match.group(0).split()) > LONG_QUOTATION_WORDS:
+                ctx.fail("quotation marks", "a quotation held in data/sources.json (quote())",
+                         repr(match.group(0)[:60]))
+
+
+def read_page(page: str, text: str, ctx: Context) -> PageReading:
+    ctx.page = page
+    title, body = split_front_matter(text)
+    root = render_markdown(body, ctx.mkdocs_yml)
+    reading = PageReading()
+    for element in root.walk():
+        if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            reading.headings.append(element.tag)
+        if element.tag == "table":
+            reading.table_rows.append(sum(1 for row in element.walk() if row.tag == "tr"))
+    skip = check_facts(root, ctx, reading)
+    skip |= check_quotes(root, ctx)
+    skip |= check_sources(root, ctx)
+    skip |= check_summary_table(root, ctx)
+    check_images(root, ctx, reading)
+    check_links(root, ctx)
+    check_sections(root, ctx)
+    check_untagged_quotations(root, ctx)
+    everything = _squash(" ".join(piece for piece, _ in visible_text(root, set())))
+    check_claims(root, ctx, reading, everything)
+    title_root = Element("title", {}, children=[title])
+    check_digits(title_root, ctx, set())
+    check_digits(root, ctx, skip)
+    check_quotation_marks(visible_text(root, skip), ctx)
     return reading
 
 
-def check_summary(page: str, table: list[list[str]], expected: Expected, mismatches: list[Mismatch]) -> None:
-    if page.startswith("index."):
-        if not table:
-            mismatches.append(Mismatch(page, "summary table", "a table headed 'Layer (type)'", "none"))
-            return
-    elif not table:
-        return
-    body = table[2:]
-    rows = [r for r in body if not r[0].endswith(" params")]
-    if len(rows) != len(expected.summary):
-        mismatches.append(Mismatch(page, "summary table", f"{len(expected.summary)} rows", f"{len(rows)} rows"))
-    for found, (name, shape, params) in zip(rows, expected.summary):
-        place = f"summary row {name}"
-        if len(found) < 4:
-            mismatches.append(Mismatch(page, place, "4 cells", f"{len(found)} cells"))
-            continue
-        if found[0] != name:
-            mismatches.append(Mismatch(page, place, name, found[0]))
-        if found[1] != shape:
-            mismatches.append(Mismatch(page, f"{place}, output shape", shape, found[1]))
-        if found[3].replace(",", "") != str(params) or f"{params:,}" != found[3]:
-            mismatches.append(Mismatch(page, f"{place}, parameters", f"{params:,}", found[3]))
-        computed = evaluate_formula(found[2])
-        if computed != params:
-            mismatches.append(
-                Mismatch(page, f"{place}, formula {found[2]!r}", f"a formula that evaluates to {params:,}", str(computed))
-            )
-    totals = {r[0]: r[1] for r in body if r[0].endswith(" params")}
-    wanted = {
-        "Total params": expected.values["totals.params"],
-        "Trainable params": expected.values["totals.trainable"],
-        "Non-trainable params": expected.values["totals.non_trainable"],
-    }
-    for label, value in wanted.items():
-        if totals.get(label) != f"{value:,}":
-            mismatches.append(Mismatch(page, f"summary {label}", f"{value:,}", str(totals.get(label))))
-
-
-def check_image(page: str, docs: Path, ref: str, mismatches: list[Mismatch]) -> None:
-    path = docs / ref
-    if not path.is_file() or path.stat().st_size == 0:
-        mismatches.append(Mismatch(page, f"figure {ref}", "a non-empty PNG file", "missing" if not path.exists() else "empty"))
-        return
-    try:
-        with Image.open(path) as image:
-            image.verify()
-            if image.format != "PNG":
-                raise UnidentifiedImageError(image.format)
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        mismatches.append(Mismatch(page, f"figure {ref}", "a valid PNG", f"unreadable ({error})"))
+def split_front_matter(text: str) -> tuple[str, str]:
+    """The page title from the front matter, and the Markdown after it."""
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 4)
+        if end != -1:
+            title = next((line.split(":", 1)[1].strip() for line in text[4:end].splitlines()
+                          if line.startswith("title:")), "")
+            return title, text[end + 5:]
+    return "", text
 
 
 def compare_languages(page: str, readings: dict[str, PageReading], mismatches: list[Mismatch]) -> None:
@@ -476,31 +517,176 @@ def compare_languages(page: str, readings: dict[str, PageReading], mismatches: l
     base = readings[first]
     for language in others:
         other = readings[language]
-        name = f"{page}.{language}.md"
         for label, mine, theirs in (
             ("headings", base.headings, other.headings),
             ("figures", base.images, other.images),
             ("table rows", base.table_rows, other.table_rows),
             ("numbers", sorted(base.facts), sorted(other.facts)),
+            ("claims", sorted(base.claims), sorted(other.claims)),
         ):
             if mine != theirs:
                 extra = Counter(map(str, theirs)) - Counter(map(str, mine))
                 missing = Counter(map(str, mine)) - Counter(map(str, theirs))
-                mismatches.append(
-                    Mismatch(
-                        name,
-                        f"{label} compared with {page}.{first}.md",
-                        f"the same {label} (missing here: {sorted(missing)[:3]})",
-                        f"different (only here: {sorted(extra)[:3]})",
-                    )
-                )
+                mismatches.append(Mismatch(
+                    f"{page}.{language}.md", f"{label} compared with {page}.{first}.md",
+                    f"the same {label} (missing here: {sorted(missing)[:3]})", f"different (only here: {sorted(extra)[:3]})",
+                ))
 
 
-def check_docs(docs: Path, config: Config) -> list[Mismatch]:
-    expected = derive_expected(config)
+# ---------------------------------------------------------------- beyond the pages
+
+
+def check_facts_file(docs: Path, expected: Expected, mismatches: list[Mismatch]) -> None:
+    path = docs / "facts.json"
+    try:
+        published = flatten(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as error:
+        mismatches.append(Mismatch("facts.json", "file", "the facts of this run as JSON", f"unreadable ({error})"))
+        return
+    wanted = expected.values
+    for key in sorted(set(published) | set(wanted)):
+        if key not in published:
+            mismatches.append(Mismatch("facts.json", key, repr(wanted[key]), "missing"))
+        elif key not in wanted:
+            mismatches.append(Mismatch("facts.json", key, "only values the check derives", f"extra {published[key]!r}"))
+        elif not same_value(published[key], wanted[key]):
+            mismatches.append(Mismatch("facts.json", key, repr(wanted[key]), repr(published[key])))
+
+
+def same_value(found: Any, wanted: Any) -> bool:
+    if isinstance(wanted, bool) or isinstance(found, bool):
+        return found is wanted
+    if isinstance(wanted, float) or isinstance(found, float):
+        return isinstance(found, (int, float)) and math.isclose(found, wanted, rel_tol=FLOAT_RTOL, abs_tol=1e-12)
+    return type(found) is type(wanted) and found == wanted
+
+
+Reproduction = tuple[str, dict[str, bytes]]  # facts.json and figures, as these inputs produce them
+
+
+def check_reproduction(docs: Path, reproduction: Reproduction, mismatches: list[Mismatch]) -> set[str]:
+    """Figures and facts.json byte for byte against what these inputs produce; returns the figure names."""
+    facts_json, figures = reproduction
+    for name, data in figures.items():
+        path = docs / FIGURE_FOLDER / name
+        if not path.is_file():
+            mismatches.append(Mismatch(f"{FIGURE_FOLDER}/{name}", "figure", "the figure this run draws", "missing"))
+        elif path.read_bytes() != data:
+            mismatches.append(Mismatch(f"{FIGURE_FOLDER}/{name}", "figure", "the figure these inputs produce",
+                                       "another picture"))
+    path = docs / "facts.json"
+    if path.is_file() and path.read_bytes() != facts_json.encode("utf-8"):
+        mismatches.append(Mismatch("facts.json", "file", "the facts these inputs produce, byte for byte", "different bytes"))
+    return set(figures)
+
+
+def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any, mismatches: list[Mismatch]) -> None:
+    from . import notebook
+    from .figures import channel_png
+
+    values = expected.values
+    weights_line = f"weights: {expected.weights.source}\n"
+    printed = [
+        weights_line,
+        f"{tuple(expected.layer1.shape)}\n",
+        f"{values['residual.0.name']} {values['residual.0.allclose']}\n"
+        f"max |difference|: {values['residual.0.max_abs_diff']!r}\n"
+        f"F(x) has negative values: {values['residual.0.residual_min'] < 0}\n",
+    ]
+    picture = base64.b64encode(channel_png(expected.layer1, 0)).decode("ascii")
+    for language in LANGUAGES:
+        name = f"notebook.{language}.ipynb"
+        path = docs / name
+        try:
+            published = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            mismatches.append(Mismatch(name, "page", "an executed notebook", f"missing or unreadable ({error})"))
+            continue
+        wanted = notebook.build_notebook(config, language)
+        cells = published.get("cells", [])
+        if [(c.get("cell_type"), _source(c)) for c in cells] != [(c.cell_type, c.source) for c in wanted.cells]:
+            mismatches.append(Mismatch(name, "cells", "the generator's cells for these options", "other cells"))
+            continue
+        code = [cell for cell in cells if cell["cell_type"] == "code"]
+        executed = any(cell.get("outputs") for cell in code)  # a build may skip execution: code, no outputs
+        for number, (cell, text) in enumerate(zip(code, printed), start=1):
+            outputs = cell.get("outputs", [])
+            if not executed:
+                continue
+            streams = "".join(_source_text(o.get("text", "")) for o in outputs if o.get("output_type") == "stream")
+            if not _same_printout(streams, text):
+                mismatches.append(Mismatch(name, f"code cell {number}, output", repr(text), repr(streams)))
+            images = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
+            others = [o for o in outputs if o.get("output_type") not in ("stream", "execute_result", "display_data")]
+            if others:
+                mismatches.append(Mismatch(name, f"code cell {number}, output", "no errors", others[0].get("ename", "")))
+            want_images = [picture] if number == 2 else []
+            if [_source_text(i).replace("\n", "") for i in images] != want_images:
+                mismatches.append(Mismatch(name, f"code cell {number}, picture",
+                                           "the feature map these inputs produce", f"{len(images)} other picture(s)"))
+        ctx = ctx_for(name, language)
+        for cell in cells:
+            if cell["cell_type"] == "markdown":
+                root = render_markdown(_source(cell), ctx.mkdocs_yml)
+                check_digits(root, ctx, set())
+
+
+def _source(cell: dict[str, Any]) -> str:
+    return _source_text(cell.get("source", ""))
+
+
+def _source_text(value: str | list[str]) -> str:
+    return "".join(value) if isinstance(value, list) else value
+
+
+def _same_printout(found: str, wanted: str) -> bool:
+    """Printed lines, floats compared within rounding: the kernel and the check may differ in the last bit."""
+    found_lines, wanted_lines = found.splitlines(), wanted.splitlines()
+    if len(found_lines) != len(wanted_lines):
+        return False
+    number = re.compile(r"-?[0-9]+\.[0-9]+(?:e[+-][0-9]+)?")
+    for a, b in zip(found_lines, wanted_lines):
+        if number.sub("#", a) != number.sub("#", b):
+            return False
+        for x, y in zip(number.findall(a), number.findall(b)):
+            if not math.isclose(float(x), float(y), rel_tol=1e-5, abs_tol=1e-7):
+                return False
+    return True
+
+
+# ---------------------------------------------------------------- the whole docs folder
+
+
+def translations(language: str) -> dict[str, str]:
+    return json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8"))
+
+
+def check_docs(
+    docs: Path, config: Config, reproduce_outputs: bool = True, *,
+    expected: Expected | None = None, reproduction: Reproduction | None = None,
+) -> list[Mismatch]:
+    """Every disagreement between the docs folder and these inputs.
+
+    ``reproduce_outputs`` re-renders the figures and facts.json and compares
+    bytes; a build that has just rendered them from the same inputs skips it.
+    A caller checking several folders against the same inputs may pass the
+    ``expected`` values and the ``reproduction`` it computed once.
+    """
+    from .pipeline import reproduce
+
+    expected = expected or derive_expected(config)
     mismatches: list[Mismatch] = []
     for block in expected.residual_failures:
         mismatches.append(Mismatch("model", f"residual check of {block}", "torch.allclose True", "False"))
+    if reproduce_outputs:
+        figure_names = check_reproduction(docs, reproduction or reproduce(config), mismatches)
+    else:
+        figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
+    check_facts_file(docs, expected, mismatches)
+
+    def context(page: str, language: str) -> Context:
+        return Context(expected, language, translations(language), figure_names, config.mkdocs_yml, mismatches, page)
+
     pages = sorted({p.name.split(".")[0] for p in docs.glob("*.md")})
     if "index" not in pages:
         mismatches.append(Mismatch(str(docs), "pages", "index.<language>.md", "none: run `python -m generator build`"))
@@ -511,20 +697,34 @@ def check_docs(docs: Path, config: Config) -> list[Mismatch]:
             if not path.is_file():
                 mismatches.append(Mismatch(path.name, "page", "a translation of every page", "missing"))
                 continue
-            readings[language] = read_page(path.name, path.read_text(encoding="utf-8"), expected, mismatches)
-            for ref in dict.fromkeys(readings[language].images):
-                check_image(path.name, docs, ref, mismatches)
+            readings[language] = read_page(path.name, path.read_text(encoding="utf-8"), context(path.name, language))
+            for source in dict.fromkeys(readings[language].images):
+                check_image_file(path.name, docs, source, mismatches)
         if len(readings) == len(LANGUAGES):
             compare_languages(page, readings, mismatches)
-    for language in LANGUAGES:
-        if not (docs / f"notebook.{language}.ipynb").is_file():
-            mismatches.append(Mismatch(f"notebook.{language}.ipynb", "page", "an executed notebook", "missing"))
+    check_notebooks(docs, config, expected, context, mismatches)
     return mismatches
 
 
-def verify(docs: Path, config: Config) -> None:
+def check_image_file(page: str, docs: Path, source: str, mismatches: list[Mismatch]) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    path = docs / source
+    if not path.is_file() or path.stat().st_size == 0:
+        mismatches.append(Mismatch(page, f"figure {source}", "a non-empty PNG file", "missing" if not path.exists() else "empty"))
+        return
+    try:
+        with Image.open(path) as image:
+            image.verify()
+            if image.format != "PNG":
+                raise UnidentifiedImageError(image.format)
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        mismatches.append(Mismatch(page, f"figure {source}", "a valid PNG", f"unreadable ({error})"))
+
+
+def verify(docs: Path, config: Config, reproduce_outputs: bool = True) -> None:
     """Raise MismatchError listing every disagreement, one per line."""
-    mismatches = check_docs(docs, config)
+    mismatches = check_docs(docs, config, reproduce_outputs)
     if mismatches:
         listing = "\n".join(f"  {m}" for m in mismatches[:50])
         more = f"\n  ... and {len(mismatches) - 50} more" if len(mismatches) > 50 else ""

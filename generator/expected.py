@@ -1,0 +1,328 @@
+"""The model side of the check: every value the site may show, re-derived without the generator's facts.
+
+This module never imports the facts, figures or pages it verifies. It builds
+its own ResNet18, counts parameters, shapes and multiply-accumulates with its
+own hooks, re-runs each residual block by calling its submodules, and decides
+on its own which wording of each value-dependent sentence is true. The result
+is a flat mapping from dotted paths ("stages.1.channels") to values: the
+same paths facts.json and the pages' tags use.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torchvision
+from torch import nn
+from torchvision.models import ResNet18_Weights, resnet18
+from torchvision.models.resnet import BasicBlock
+
+from . import sources
+from .config import Config
+from .errors import MismatchError
+from .hooks import forward_with_hooks
+from .image import load_image
+from .names import printable_name
+from .weights import WeightsProvenance, resolve_weights
+
+PUBLISHED = ResNet18_Weights.IMAGENET1K_V1
+ALLCLOSE_RTOL = 1e-5
+ALLCLOSE_ATOL = 1e-8
+CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+MEGABYTE = 1024**2
+FLOAT_BYTES = 4
+
+
+@dataclass
+class Expected:
+    values: dict[str, Any]  # dotted path -> value; empty lists and dicts are leaves too
+    summary: list[tuple[str, str, str, int]]  # torchsummary rows: name, output shape, formula, parameters
+    module_names: set[str]
+    residual_failures: list[str]
+    weights: WeightsProvenance
+    layer1: torch.Tensor  # the first stage's output, which the notebook shows
+    image_path: str
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """facts.json's tree as dotted paths; an empty list or dict is kept as a leaf."""
+    if isinstance(tree, dict) and tree:
+        items = tree.items()
+    elif isinstance(tree, (list, tuple)) and tree:
+        items = ((str(i), value) for i, value in enumerate(tree))
+    else:
+        return {prefix: list(tree) if isinstance(tree, tuple) else tree}
+    flat: dict[str, Any] = {}
+    for key, value in items:
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else key))
+    return flat
+
+
+def top_group(name: str) -> str:
+    return name.split(".")[0]
+
+
+def weights_kind(weights: WeightsProvenance) -> str:
+    return {"random": "random", "file": "file"}.get(weights.source, "imagenet")
+
+
+def derive_expected(config: Config) -> Expected:
+    state_dict, weights = resolve_weights(config.weights, seed=config.seed, allow_download=False, log=lambda _: None)
+    image, image_info = load_image(config.image)
+    torch.manual_seed(config.seed)
+    model = resnet18(weights=None)
+    if state_dict is not None:
+        model.load_state_dict(state_dict, strict=True)
+    model.eval()
+    transforms = PUBLISHED.transforms()
+    batch = transforms(image).unsqueeze(0)
+    categories = PUBLISHED.meta["categories"]
+    if len(categories) != model.fc.out_features:
+        raise MismatchError(f"torchvision lists {len(categories)} categories but fc has {model.fc.out_features} outputs")
+
+    # One pass records every module call (torchsummary's rows), each top-level module's output,
+    # every block's input and the multiply-accumulates of convolutions and linear layers.
+    names = {module: name for name, module in model.named_modules()}
+    calls: list[tuple[nn.Module, tuple[int, ...]]] = []
+    outputs: dict[str, torch.Tensor] = {}
+    block_inputs: dict[str, torch.Tensor] = {}
+    macs: Counter[str] = Counter()
+
+    def record(module: nn.Module, _inputs: tuple, out: torch.Tensor) -> None:
+        calls.append((module, tuple(out.shape[1:])))
+        name = names[module]
+        if "." not in name:
+            outputs[name] = out.detach().clone()
+        if isinstance(module, nn.Conv2d):
+            macs[top_group(name)] += out[0].numel() * module.in_channels // module.groups * math.prod(module.kernel_size)
+        elif isinstance(module, nn.Linear):
+            macs[top_group(name)] += module.in_features * module.out_features
+
+    def keep_input(module: nn.Module, inputs: tuple) -> None:
+        block_inputs[names[module]] = inputs[0].detach().clone()
+
+    handles = [m.register_forward_hook(record) for m in model.modules() if m is not model and not isinstance(m, CONTAINERS)]
+    handles += [m.register_forward_hook(record) for name, m in model.named_children() if isinstance(m, CONTAINERS)]
+    handles += [m.register_forward_pre_hook(keep_input) for m in model.modules() if isinstance(m, BasicBlock)]
+    logits = forward_with_hooks(model, batch, handles)
+    rows = [(module, shape) for module, shape in calls if not isinstance(module, CONTAINERS)]
+
+    v: dict[str, Any] = {}
+    kind = weights_kind(weights)
+    v.update(_provenance(config, weights, kind, image, image_info))
+    v.update(_architecture(model, transforms, rows))
+    stage_names = [name for name, _ in model.named_children() if name.startswith("layer")]
+    for i, name in enumerate(("conv1", "maxpool")):
+        module = model.get_submodule(name)
+        kernel = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+        stride = module.stride if isinstance(module.stride, int) else module.stride[0]
+        v.update({f"stem.{i}.name": name, f"stem.{i}.kernel": kernel, f"stem.{i}.stride": stride,
+                  f"stem.{i}.channels": outputs[name].shape[1], f"stem.{i}.size": outputs[name].shape[-1]})
+    for i, name in enumerate(stage_names):
+        stage = model.get_submodule(name)
+        v.update({f"stages.{i}.name": name, f"stages.{i}.ordinal": i + 1, f"stages.{i}.blocks": len(stage),
+                  f"stages.{i}.channels": outputs[name].shape[1], f"stages.{i}.size": outputs[name].shape[-1],
+                  f"stages.{i}.stride": stage[0].conv1.stride[0]})
+    group_params: Counter[str] = Counter()
+    for name, parameter in model.named_parameters():
+        group_params[top_group(name)] += parameter.numel()
+    for i, (name, module) in enumerate(model.named_children()):
+        v.update({f"modules.{i}.name": name, f"modules.{i}.layer_type": type(module).__name__,
+                  f"modules.{i}.params": group_params[name], f"modules.{i}.macs": macs[name]})
+        v.update({f"modules.{i}.output_shape.{j}": size for j, size in enumerate(outputs[name].shape[1:])})
+
+    summary = []
+    for index, (module, shape) in enumerate(rows, start=1):
+        terms = _formula(module)
+        params = sum(p.numel() for p in module.parameters(recurse=False))
+        if sum(math.prod(term) for term in terms) != params:
+            raise MismatchError(f"formula of {names[module]} does not add up to its {params} parameters")
+        row = f"summary.{index - 1}"
+        v.update({f"{row}.index": index, f"{row}.layer_type": type(module).__name__, f"{row}.module": names[module],
+                  f"{row}.params": params,
+                  f"{row}.trainable": any(p.requires_grad for p in module.parameters(recurse=False))})
+        v.update({f"{row}.output_shape.{j}": size for j, size in enumerate((-1, *shape))})
+        v.update({f"{row}.formula.{t}.{f}": factor for t, term in enumerate(terms) for f, factor in enumerate(term)})
+        if not terms:
+            v[f"{row}.formula"] = []
+        summary.append((f"{type(module).__name__}-{index}", _shape_cell(shape), _formula_cell(terms), params))
+
+    params = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    input_mb = math.prod(batch.shape[1:]) * FLOAT_BYTES / MEGABYTE
+    forward_backward_mb = 2 * sum(math.prod(shape) for _, shape in rows) * FLOAT_BYTES / MEGABYTE
+    params_mb = params * FLOAT_BYTES / MEGABYTE
+    v.update({
+        "totals.params": params, "totals.trainable": trainable, "totals.non_trainable": params - trainable,
+        "totals.macs": sum(macs.values()), "totals.rows": len(rows),
+        "totals.published_params": PUBLISHED.meta["num_params"],
+        "totals.published_gflops": PUBLISHED.meta["_ops"],
+        "totals.published_top1": PUBLISHED.meta["_metrics"]["ImageNet-1K"]["acc@1"],
+        "totals.published_top5": PUBLISHED.meta["_metrics"]["ImageNet-1K"]["acc@5"],
+        "totals.input_size_mb": input_mb, "totals.forward_backward_mb": forward_backward_mb,
+        "totals.params_size_mb": params_mb, "totals.estimated_total_mb": input_mb + forward_backward_mb + params_mb,
+        "top_k": config.top_k, "gallery_size": config.feature_channels,
+    })
+
+    failures = _residuals(model, block_inputs, v)
+    ties = _predictions(logits, categories, kind, config.top_k, v)
+    views = {"relu": outputs["relu"], **{name: outputs[name] for name in stage_names}}
+    for i, (name, view) in enumerate(views.items()):
+        means = view[0].mean(dim=(1, 2))
+        order = sorted(range(means.numel()), key=lambda c: (-float(means[c]), c))[: config.feature_channels]
+        v[f"galleries.{i}.name"] = name
+        v.update({f"galleries.{i}.shape.{j}": size for j, size in enumerate(view.shape[1:])})
+        v.update({f"galleries.{i}.channels.{j}": channel for j, channel in enumerate(order)})
+    v.update({f"cited.{key}": value for key, value in sources.cited_numbers().items()})
+    v.update({f"claims.{name}": variant for name, variant in _claims(v, kind, ties).items()})
+    return Expected(
+        values=v, summary=summary, module_names={n for n, _ in model.named_modules() if n},
+        residual_failures=failures, weights=weights, layer1=outputs[stage_names[0]], image_path=str(config.image),
+    )
+
+
+def _provenance(config: Config, weights: WeightsProvenance, kind: str, image: Any, image_info: Any) -> dict[str, Any]:
+    file_name = printable_name(weights.path.rstrip("/").rsplit("/", 1)[-1]) if weights.path else None
+    v: dict[str, Any] = {
+        "provenance.weights.kind": kind,
+        "provenance.weights.requested": config.weights if config.weights in ("auto", "imagenet", "random") else "file",
+        "provenance.weights.trained": kind == "imagenet",
+        "provenance.weights.file_name": file_name,
+        "provenance.weights.sha256": weights.sha256,
+        "provenance.weights.size_bytes": weights.size_bytes,
+        "provenance.weights.seed": config.seed,
+        "provenance.image.name": printable_name(str(image_info.name).rstrip("/").rsplit("/", 1)[-1]),
+        "provenance.image.sha256": image_info.sha256,
+        "provenance.image.width": image.width,
+        "provenance.image.height": image.height,
+        "provenance.image.original_mode": image_info.original_mode,
+        "provenance.image.format": image_info.format,
+        "provenance.seed": config.seed,
+        "provenance.torch_version": str(torch.__version__),
+        "provenance.torchvision_version": str(torchvision.__version__),
+        "provenance.python_version": platform.python_version(),
+    }
+    conversions = list(image_info.conversions)
+    v.update({f"provenance.image.conversions.{i}": code for i, code in enumerate(conversions)})
+    if not conversions:
+        v["provenance.image.conversions"] = []
+    return v
+
+
+def _architecture(model: nn.Module, transforms: Any, rows: list[tuple[nn.Module, tuple[int, ...]]]) -> dict[str, Any]:
+    stages = [module for name, module in model.named_children() if name.startswith("layer")]
+    blocks = [m for m in model.modules() if isinstance(m, BasicBlock)]
+    projections = [b.downsample[0] for b in blocks if b.downsample is not None]
+    main_convs = [m for name, m in model.named_modules() if isinstance(m, nn.Conv2d) and "downsample" not in name]
+    depths = {len(stage) for stage in stages}
+    return {f"architecture.{key}": value for key, value in {
+        "input_channels": model.conv1.in_channels,
+        "resize_size": transforms.resize_size[0],
+        "input_size": transforms.crop_size[0],
+        "block_kernel": stages[0][0].conv1.kernel_size[0],
+        "shortcut_kernel": projections[0].kernel_size[0],
+        "shortcut_stride": projections[0].stride[0],
+        "convs_per_block": sum(isinstance(c, nn.Conv2d) for c in stages[0][0].children()),
+        "stage_count": len(stages),
+        "blocks_per_stage": depths.pop() if len(depths) == 1 else None,
+        "basic_blocks": len(blocks),
+        "downsample_blocks": len(projections),
+        "main_path_convs": len(main_convs),
+        "weighted_layers": len(main_convs) + sum(isinstance(m, nn.Linear) for m, _ in rows),
+        "num_classes": model.fc.out_features,
+    }.items()}
+
+
+def _formula(module: nn.Module) -> list[tuple[int, ...]]:
+    """The "Cálculos" column from the parameters' own shapes: weight, then bias."""
+    terms: list[tuple[int, ...]] = []
+    if isinstance(module, nn.Conv2d):
+        terms.append(tuple(module.weight.shape))
+    elif isinstance(module, nn.BatchNorm2d) and module.weight is not None:
+        terms.append((module.weight.numel(), 2))  # scale and shift, one pair per channel
+        return terms
+    elif isinstance(module, nn.Linear):
+        terms.append((module.weight.shape[1], module.weight.shape[0]))
+    if getattr(module, "bias", None) is not None and terms:
+        terms.append((module.bias.numel(),))
+    return terms
+
+
+def _shape_cell(shape: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(d) for d in (-1, *shape)) + "]"
+
+
+def _formula_cell(terms: list[tuple[int, ...]]) -> str:
+    return " + ".join(" * ".join(str(f) for f in term) for term in terms) if terms else "-"
+
+
+def recompute_block(block: BasicBlock, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """F(x), the hand-made ReLU(F(x) + shortcut) and the block's own output, from fresh calls."""
+    with torch.no_grad():
+        residual = block.bn2(block.conv2(torch.relu(block.bn1(block.conv1(x)))))
+        shortcut = block.downsample(x) if block.downsample is not None else x
+        manual = torch.relu(residual + shortcut)
+        output = block(x.clone())
+    return residual, manual, output
+
+
+def _residuals(model: nn.Module, block_inputs: dict[str, torch.Tensor], v: dict[str, Any]) -> list[str]:
+    failures = []
+    blocks = [(name, m) for name, m in model.named_modules() if isinstance(m, BasicBlock)]
+    for i, (name, block) in enumerate(blocks):
+        residual, manual, output = recompute_block(block, block_inputs[name])
+        close = bool(torch.allclose(manual, output, rtol=ALLCLOSE_RTOL, atol=ALLCLOSE_ATOL))
+        if not close:
+            failures.append(name)
+        v.update({
+            f"residual.{i}.name": name,
+            f"residual.{i}.downsample": block.downsample is not None,
+            f"residual.{i}.channel": int(torch.argmax(output[0].mean(dim=(1, 2)))),
+            f"residual.{i}.allclose": close,
+            f"residual.{i}.rtol": ALLCLOSE_RTOL,
+            f"residual.{i}.atol": ALLCLOSE_ATOL,
+            f"residual.{i}.max_abs_diff": float((manual - output).abs().max()),
+            f"residual.{i}.residual_min": float(residual.min()),
+            f"residual.{i}.residual_max": float(residual.max()),
+            f"residual.{i}.residual_negative_fraction": float((residual < 0).float().mean()),
+        })
+    return failures
+
+
+def _predictions(logits: torch.Tensor, categories: list[str], kind: str, top_k: int, v: dict[str, Any]) -> int:
+    if kind == "random":
+        v["predictions"] = []
+        v["prediction_ties"] = 0
+        return 0
+    probabilities = torch.softmax(logits[0], dim=0)
+    values, indices = torch.topk(probabilities, top_k)
+    for i, (probability, index) in enumerate(zip(values, indices)):
+        v.update({f"predictions.{i}.name": categories[int(index)], f"predictions.{i}.rank": i + 1,
+                  f"predictions.{i}.index": int(index), f"predictions.{i}.probability": float(probability)})
+    ties = int((probabilities == probabilities.max()).sum())
+    v["prediction_ties"] = ties
+    return ties
+
+
+def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:
+    """Which wording of each value-dependent sentence is true, decided from the re-derived values."""
+    low, high = v["residual.0.residual_min"], v["residual.0.residual_max"]
+    prediction = "random" if kind == "random" else ("tie" if ties > 1 else "clear")
+    published_gmacs = v["totals.published_gflops"]
+    return {
+        "weights_banner": kind,
+        "stem_filters": kind,
+        "deep_features": kind,
+        "maps_filters": kind,
+        "weights_trained": kind,
+        "residual_effect": "negative" if low < 0 else ("zero" if high == 0 else "nonnegative"),
+        "prediction": prediction,
+        "prediction_table": prediction,
+        "params_match": "equal" if v["totals.params"] == v["totals.published_params"] else "different",
+        "macs_match": "equal" if abs(v["totals.macs"] / 1e9 - published_gmacs) < 5e-4 else "different",
+    }

@@ -1,0 +1,116 @@
+"""What a reader sees of a Markdown page: rendered as MkDocs renders it, as a tree of elements.
+
+The check reads pages through this module, not through the Markdown source,
+so that a number cannot hide in a construct the check skips (a code span,
+an attribute list, a setext heading, raw HTML): whatever Markdown turns into
+visible text or a visible attribute is visible here too.
+"""
+
+from __future__ import annotations
+
+import html.parser
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import markdown
+
+VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+INVISIBLE_TAGS = frozenset({"script", "style", "template"})
+# Attributes a reader meets: alternative text, tooltips, labels read aloud, placeholders.
+VISIBLE_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder")
+# Elements that hold one statement: a number and its label must share one of them (or an enclosing one).
+BLOCK_TAGS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "figcaption", "dt", "dd", "caption"})
+
+
+@dataclass
+class Element:
+    tag: str
+    attrs: dict[str, str]
+    parent: Element | None = None
+    children: list[Element | str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """The element's visible text, as a reader sees it (hidden elements left out)."""
+        if self.tag in INVISIBLE_TAGS:
+            return ""
+        return "".join(child if isinstance(child, str) else child.text() for child in self.children)
+
+    def walk(self) -> Iterator[Element]:
+        yield self
+        for child in self.children:
+            if isinstance(child, Element):
+                yield from child.walk()
+
+    def ancestors(self) -> Iterator[Element]:
+        node = self.parent
+        while node is not None:
+            yield node
+            node = node.parent
+
+    def blocks(self) -> list[Element]:
+        """The statement-holding elements around this one, innermost first."""
+        return [node for node in (self, *self.ancestors()) if node.tag in BLOCK_TAGS]
+
+    def has_class(self, name: str) -> bool:
+        return name in self.attrs.get("class", "").split()
+
+
+class _TreeBuilder(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Element("root", {})
+        self.current = self.root
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, {name: value or "" for name, value in attrs}, parent=self.current)
+        self.current.children.append(element)
+        if tag not in VOID_TAGS:
+            self.current = element
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.current.children.append(Element(tag, {name: value or "" for name, value in attrs}, parent=self.current))
+
+    def handle_endtag(self, tag: str) -> None:
+        node: Element | None = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent  # closes every element left open inside it, as browsers do
+
+    def handle_data(self, data: str) -> None:
+        self.current.children.append(data)
+
+
+def parse_html(text: str) -> Element:
+    builder = _TreeBuilder()
+    builder.feed(text)
+    builder.close()
+    return builder.root
+
+
+@cache
+def _extensions(mkdocs_yml: Path) -> tuple[list[Any], dict[str, dict[str, Any]]]:
+    """The Markdown extensions and their settings, read from mkdocs.yml (INHERIT and !ENV included)."""
+    from mkdocs.utils.yaml import yaml_load
+
+    with mkdocs_yml.open("rb") as handle:
+        config = yaml_load(handle)
+    names: list[Any] = []
+    settings: dict[str, dict[str, Any]] = {}
+    for entry in config.get("markdown_extensions") or []:
+        if isinstance(entry, dict):
+            for name, options in entry.items():
+                names.append(name)
+                settings[name] = options or {}
+        else:
+            names.append(entry)
+    return names, settings
+
+
+def render_markdown(text: str, mkdocs_yml: Path) -> Element:
+    """The page as MkDocs renders its content, parsed into elements."""
+    names, settings = _extensions(Path(mkdocs_yml).resolve())
+    return parse_html(markdown.Markdown(extensions=names, extension_configs=settings).convert(text))
