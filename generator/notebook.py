@@ -1,13 +1,19 @@
 """The notebook page: the generator's API in a reader's hands, executed at build time.
 
 Executing it during the build is the test that the code it shows still runs:
-a failing cell fails the build.
+a failing cell fails the build. The published code names input files by
+their file name only (never a local path): the kernel runs in a scratch
+folder where those names lead to the files this build used, and a reader
+who downloads the notebook puts their own files beside it.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import re
+import tempfile
+from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -20,29 +26,30 @@ from .pages import translations
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+NAMED_CHOICES = ("auto", "imagenet", "random")
 
 
 def code_cells(config: Config) -> list[str]:
-    """The default image is named through the API, so no local path is published."""
-    image = "sample_image()" if config.image == sample_image() else f"Path({json.dumps(str(config.image))})"
-    weights = json.dumps(config.weights)
+    """The default image is named through the API; any other input by its file name alone."""
+    default_image = config.image == sample_image()
+    image = "sample_image()" if default_image else repr(Path(config.image).name)
+    weights = config.weights if config.weights in NAMED_CHOICES else Path(config.weights).name
     return [
-        "from pathlib import Path\n"
-        "from generator.config import sample_image\n"
-        "from generator.image import load_image\n"
+        ("from generator.config import sample_image\n" if default_image else "")
+        + "from generator.image import load_image\n"
         "from generator.model import build_model, preprocess, run\n"
         "from generator.weights import resolve_weights\n\n"
-        f"state_dict, weights_info = resolve_weights(\n    {weights}, seed={config.seed}, allow_download=False\n)\n"
+        f"state_dict, weights_info = resolve_weights(\n"
+        f"    {weights!r}, seed={config.seed}, allow_download=False, log=lambda message: None\n)\n"
         f"model = build_model(state_dict, seed={config.seed})\n"
         f"image, image_info = load_image({image})\n"
         "capture = run(model, preprocess(image))\n"
-        "print('weights:', weights_info.source, '(trained)' if weights_info.trained else '(untrained)')",
-        "import matplotlib.pyplot as plt\n\n"
+        "print('weights:', weights_info.source)",
+        "from IPython.display import Image\n"
+        "from generator.figures import channel_png\n\n"
         "feature_map = capture.stages['layer1']\n"
         "print(tuple(feature_map.shape))\n"
-        "plt.imshow(feature_map[0, 0], cmap='viridis')\n"
-        "plt.axis('off')\n"
-        "plt.show()",
+        "Image(channel_png(feature_map, channel=0))",
         "import torch\n\n"
         "block = capture.blocks[0]\n"
         "manual = torch.relu(block.residual + block.shortcut)\n"
@@ -54,7 +61,7 @@ def code_cells(config: Config) -> list[str]:
 
 def build_notebook(config: Config, language: str) -> nbformat.NotebookNode:
     strings = translations(language)
-    cells = [nbformat.v4.new_markdown_cell(strings["notebook_intro"])]
+    cells = [nbformat.v4.new_markdown_cell(strings["notebook_intro"]), nbformat.v4.new_markdown_cell(strings["notebook_howto"])]
     for i, source in enumerate(code_cells(config), start=1):
         cells.append(nbformat.v4.new_markdown_cell(strings[f"notebook_step_{i}"]))
         cells.append(nbformat.v4.new_code_cell(source))
@@ -65,14 +72,33 @@ def build_notebook(config: Config, language: str) -> nbformat.NotebookNode:
     return notebook
 
 
-def execute(notebook: nbformat.NotebookNode, timeout_s: int = 300) -> None:
+@contextmanager
+def input_folder(config: Config) -> Iterator[Path]:
+    """A scratch working folder where the notebook's file names lead to this build's input files."""
+    inputs = [Path(config.image)] if config.image != sample_image() else []
+    if config.weights not in NAMED_CHOICES:
+        inputs.append(Path(config.weights))
+    names = [path.name for path in inputs]
+    if len(set(names)) != len(names):
+        raise SiteBuildError(
+            f"the image and the weights file have the same name ({names[0]!r}): the notebook names both by "
+            "their file name, so rename one of them"
+        )
+    with tempfile.TemporaryDirectory(prefix="notebook-inputs-") as folder:
+        for path in inputs:
+            (Path(folder) / path.name).symlink_to(path.resolve())
+        yield Path(folder)
+
+
+def execute(notebook: nbformat.NotebookNode, config: Config, timeout_s: int = 300) -> None:
     client = NotebookClient(
         notebook, timeout=timeout_s, kernel_name="python3", record_timing=False,
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        resources={"metadata": {"path": str(PROJECT_ROOT)}},
     )
+    python_path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
     try:
-        client.execute()
+        with input_folder(config) as folder:
+            client.execute(cwd=str(folder), env={**os.environ, "PYTHONPATH": python_path})
     except CellExecutionError as error:
         first_line = ANSI_COLOUR.sub("", str(error)).strip().splitlines()[-1]
         raise SiteBuildError(f"notebook cell failed: {first_line}; fix generator/notebook.py or the API it calls") from error
@@ -97,6 +123,6 @@ def coalesce_streams(notebook: nbformat.NotebookNode) -> None:
 def render_notebook(config: Config, language: str) -> str:
     notebook = build_notebook(config, language)
     if config.execute_notebook:
-        execute(notebook)
+        execute(notebook, config)
         coalesce_streams(notebook)
     return nbformat.writes(notebook) + "\n"
