@@ -56,7 +56,7 @@ def test_the_report_mirrors_the_original_sections_in_order(built: Build) -> None
     text = (built.docs / "index.es.md").read_text(encoding="utf-8")
     sections = ["# Informe de ResNet 18", "## 1. ¿Por qué", "## 2. Introducción", "### ¿Qué ResNet",
                 "## Innovaciones clave", "## Arquitectura de ResNet18", "### Bloque inicial", "### Bloques residuales",
-                "### Capas finales", "## Esquema", "## Summary", "## Conclusión", "## Fuentes"]
+                "### Capas finales", "## Esquema", "## Resumen de parámetros", "## Conclusión", "## Fuentes"]
     position = 0
     for heading in sections:
         position = text.index(heading, position) + len(heading)
@@ -100,7 +100,7 @@ def test_a_failing_check_leaves_the_previous_site_and_docs(editable_build: Build
         (templates / "es" / "index.md.j2").read_text(encoding="utf-8") + "\nUn número escrito a mano: 42.\n", encoding="utf-8"
     )
     monkeypatch.setattr(pages, "TEMPLATES", templates)
-    with pytest.raises(MismatchError, match="untagged number '42'"):
+    with pytest.raises(MismatchError, match="untagged number '42"):
         site.build(replace(editable_build.config, execute_notebook=False), site.Progress(quiet=True))
     assert tree_digest(editable_build.site) == before_site
     assert tree_digest(editable_build.docs) == before_docs

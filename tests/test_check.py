@@ -1,7 +1,14 @@
-"""The numeric gate: a good build passes; each kind of wrong number is caught and named."""
+"""The gate: a good build passes; each kind of wrong number, label, claim, quote or output is caught and named.
+
+Every test here breaks a private copy of the shared build in one way and
+asserts that the check names that break. The expected values and the
+reproduced figures depend only on the inputs, so they are computed once.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import shutil
 import subprocess
@@ -12,8 +19,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from generator import check, pages
+from generator import check, expected, pages
 from generator.check import check_docs
+from generator.pipeline import reproduce
 from generator.weights import IMAGENET_FILENAME
 
 from .conftest import ROOT, Build, make_config, run_build
@@ -25,8 +33,23 @@ def edit(path: Path, old: str, new: str, count: int = 1) -> None:
     path.write_text(text.replace(old, new, count), encoding="utf-8")
 
 
-def mismatches(build: Build) -> list[str]:
-    return [str(m) for m in check_docs(build.docs, build.config)]
+def span(key: str, style: str = "auto") -> str:
+    return f'data-fact="{key}" data-style="{style}">'
+
+
+@pytest.fixture(scope="module")
+def inputs(built: Build) -> tuple[expected.Expected, check.Reproduction]:
+    """What the shared build's inputs give: re-derived once, shared by every mutation below."""
+    return expected.derive_expected(built.config), reproduce(built.config)
+
+
+@pytest.fixture
+def mismatches(inputs):
+    def run(build: Build) -> list[str]:
+        values, reproduction = inputs
+        return [str(m) for m in check_docs(build.docs, build.config, expected=values, reproduction=reproduction)]
+
+    return run
 
 
 def only(found: list[str], *needles: str) -> None:
@@ -34,8 +57,11 @@ def only(found: list[str], *needles: str) -> None:
     assert any(all(n in line for n in needles) for line in found), found
 
 
-def test_the_unchanged_build_passes(built: Build) -> None:
+def test_the_unchanged_build_passes(built: Build, mismatches) -> None:
     assert mismatches(built) == []
+
+
+# ---------------------------------------------------------------- the summary table
 
 
 @pytest.mark.parametrize(
@@ -45,32 +71,97 @@ def test_the_unchanged_build_passes(built: Build) -> None:
          ("index.es.md", "Conv2d-5, parameters", "36,864", "36,865")),
         ("|BatchNorm2d-20|[-1, 128, 28, 28]|", "|BatchNorm2d-20|[-1, 128, 27, 28]|",
          ("index.es.md", "BatchNorm2d-20, output shape", "[-1, 128, 28, 28]", "[-1, 128, 27, 28]")),
-        ("|Conv2d-8|[-1, 64, 56, 56]|64 \\* 64 \\* 3 \\* 3|", "|Conv2d-8|[-1, 64, 56, 56]|64 \\* 64 \\* 3 \\* 4|",
-         ("index.es.md", "Conv2d-8, formula", "36,864", "49152")),
+        ("|Conv2d-8|[-1, 64, 56, 56]|64 \\* 64 \\* 3 \\* 3|", "|Conv2d-8|[-1, 64, 56, 56]|64 \\* 64 \\* 4 \\* 3|",
+         ("index.es.md", "Conv2d-8, formula", "64 * 64 * 3 * 3", "64 * 64 * 4 * 3")),
         ("|Total params|11,689,512|", "|Total params|11,689,513|", ("index.es.md", "Total params", "11,689,513")),
+        ("|Params size (MB)|44.59|", "|Params size (MB)|44.60|", ("index.es.md", "Params size (MB)", "44.60")),
+        ("|Forward/backward pass size (MB)|62.79|", "|Forward/backward pass size (MB)|62,79|",
+         ("index.es.md", "Forward/backward pass size (MB)", "62,79")),
         ("|ReLU-3|", "|ReLU-4|", ("index.es.md", "summary row ReLU-3", "ReLU-4")),
     ],
-    ids=["parameter-cell", "shape-cell", "formula-cell", "total", "row-name"],
+    ids=["parameter-cell", "shape-cell", "formula-cell", "total", "size-line", "size-in-spanish-format", "row-name"],
 )
-def test_a_changed_summary_cell_is_named(editable_build: Build, old: str, new: str, needles: tuple[str, ...]) -> None:
+def test_a_changed_summary_cell_is_named(editable_build: Build, mismatches, old: str, new: str,
+                                         needles: tuple[str, ...]) -> None:
     edit(editable_build.docs / "index.es.md", old, new)
     only(mismatches(editable_build), *needles)
 
 
-def test_a_deleted_summary_row_is_caught(editable_build: Build) -> None:
+def test_two_summary_row_names_swapped_with_their_numbers_kept_are_caught(editable_build: Build, mismatches) -> None:
+    page = editable_build.docs / "index.en.md"
+    edit(page, "|Conv2d-5|", "|@@|")
+    edit(page, "|BatchNorm2d-6|", "|Conv2d-5|")
+    edit(page, "|@@|", "|BatchNorm2d-6|")
+    found = mismatches(editable_build)
+    only(found, "summary row Conv2d-5", "BatchNorm2d-6")
+    only(found, "summary row BatchNorm2d-6", "Conv2d-5")
+
+
+def test_a_deleted_summary_row_or_total_line_is_caught(editable_build: Build, mismatches) -> None:
     page = editable_build.docs / "index.en.md"
     text = page.read_text(encoding="utf-8")
-    page.write_text(re.sub(r"(?m)^\|ReLU-21\|.*\n", "", text), encoding="utf-8")
-    only(mismatches(editable_build), "index.en.md", "summary table", "68 rows", "67 rows")
+    text = re.sub(r"(?m)^\|ReLU-21\|.*\n", "", text)
+    page.write_text(re.sub(r"(?m)^\|Estimated Total Size \(MB\)\|.*\n", "", text), encoding="utf-8")
+    found = mismatches(editable_build)
+    only(found, "index.en.md", "summary table", "68 rows", "67 rows")
+    only(found, "index.en.md", "summary totals", "Estimated Total Size (MB)")
 
 
-def test_a_wrong_number_in_prose_is_named(editable_build: Build) -> None:
-    edit(editable_build.docs / "index.es.md", 'data-fact="architecture.stem_size" data-style="auto">112<',
-         'data-fact="architecture.stem_size" data-style="auto">110<')
-    only(mismatches(editable_build), "index.es.md", "fact architecture.stem_size", "112", "'110'")
+# ---------------------------------------------------------------- tagged values
 
 
-def test_an_untagged_literal_typed_into_a_template_is_caught(built: Build, tmp_path: Path, monkeypatch) -> None:
+def test_a_wrong_number_in_prose_is_named(editable_build: Build, mismatches) -> None:
+    edit(editable_build.docs / "index.es.md", span("stem.0.size") + "112<", span("stem.0.size") + "110<")
+    only(mismatches(editable_build), "index.es.md", "fact stem.0.size", "112", "'110'")
+
+
+@pytest.mark.parametrize(
+    ("page", "key", "old", "new"),
+    [
+        ("index.en.md", "totals.params", "11,689,512", "１１,６８９,５１２"),
+        ("index.es.md", "totals.params", "11\u202f689\u202f512", "١١\u202f٦٨٩\u202f٥١٢"),
+        ("index.en.md", "totals.params", "11,689,512", "1,1689,512"),
+        ("index.en.md", "totals.params", "11,689,512", "11_689_512"),
+        ("index.es.md", "totals.params", "11\u202f689\u202f512", "11.689.512"),
+        ("index.es.md", "stem.0.size", "112", "112,0"),
+    ],
+    ids=["full-width", "arabic-indic", "misplaced-separator", "underscores", "dots-in-spanish", "decimal-added"],
+)
+def test_a_number_written_any_other_way_is_refused(editable_build: Build, mismatches, page, key, old, new) -> None:
+    edit(editable_build.docs / page, span(key) + old + "<", span(key) + new + "<")
+    only(mismatches(editable_build), page, f"fact {key}", repr(new))
+
+
+@pytest.mark.parametrize(
+    ("snippet", "needle"),
+    [
+        ("Braces {42 layers} here.", "42"),
+        ("A code span `42` here.", "42"),
+        ("A code span `layer9.0` here.", "layer9.0"),
+        ('A [link](#sources){ title="42 layers" } here.', "42"),
+        ("![An image of 42 layers](img/scheme.png)", "42"),
+        ('<abbr title="about 42">x</abbr> here.', "42"),
+        ("Full-width digits ４２ here.", "４２"),
+        ("Arabic-Indic digits ٤٢ here.", "٤٢"),
+        ("A superscript x² here.", "x²"),
+        ("A Roman numeral Ⅻ here.", "Ⅻ"),
+        ("A module name `layer3` outside a label.", "layer3"),
+        ("```\nprint(42)\n```", "print(42)"),
+    ],
+    ids=["braces", "code-span", "code-span-module", "title-attribute", "alt-text", "html-attribute", "full-width",
+         "arabic-indic", "superscript", "roman-numeral", "module-name", "code-block"],
+)
+def test_every_visible_digit_in_any_construct_is_accounted_for(editable_build: Build, mismatches, snippet, needle) -> None:
+    edit(editable_build.docs / "index.en.md", "## Conclusion", f"{snippet}\n\n## Conclusion")
+    only(mismatches(editable_build), "index.en.md", needle)
+
+
+def test_a_digit_nobody_can_see_is_not_a_claim(editable_build: Build, mismatches) -> None:
+    edit(editable_build.docs / "index.en.md", "## Conclusion", "<!-- 42 is in a comment -->\n\n## Conclusion")
+    assert mismatches(editable_build) == []
+
+
+def test_an_untagged_literal_typed_into_a_template_is_caught(built: Build, inputs, tmp_path: Path, monkeypatch) -> None:
     templates = tmp_path / "templates"
     shutil.copytree(pages.TEMPLATES, templates)
     edit(templates / "en" / "index.md.j2", "## Conclusion", "The stem turns 224 pixels into 112.\n\n## Conclusion")
@@ -82,57 +173,241 @@ def test_an_untagged_literal_typed_into_a_template_is_caught(built: Build, tmp_p
     shutil.copytree(built.docs, docs)
     for name, text in rendered.items():
         (docs / name).write_text(text, encoding="utf-8")
-    found = [str(m) for m in check_docs(docs, built.config)]
+    values, reproduction = inputs
+    found = [str(m) for m in check_docs(docs, built.config, expected=values, reproduction=reproduction)]
     only(found, "index.en.md", "untagged number '224'")
-    only(found, "index.en.md", "untagged number '112'")
+    only(found, "index.en.md", "untagged number '112.'")
     assert not any("index.es.md" in line for line in found)
 
 
-def test_one_language_changed_alone_is_caught(editable_build: Build) -> None:
-    edit(editable_build.docs / "maps.en.md", 'data-fact="architecture.resize_size" data-style="auto">256<',
-         'data-fact="architecture.resize_size" data-style="auto">255<')
+def test_one_language_changed_alone_is_caught(editable_build: Build, mismatches) -> None:
+    edit(editable_build.docs / "maps.en.md", span("architecture.resize_size") + "256<",
+         span("architecture.resize_size") + "255<")
     found = mismatches(editable_build)
     only(found, "maps.en.md", "fact architecture.resize_size", "255")
     only(found, "maps.en.md", "numbers compared with maps.es.md")
 
 
-def test_a_heading_missing_in_one_language_is_caught(editable_build: Build) -> None:
+def test_a_heading_missing_in_one_language_is_caught(editable_build: Build, mismatches) -> None:
     edit(editable_build.docs / "index.en.md", "## Conclusion", "Conclusion")
     only(mismatches(editable_build), "index.en.md", "headings compared with index.es.md")
 
 
-def test_a_figure_missing_from_one_language_is_caught(editable_build: Build) -> None:
-    page = editable_build.docs / "index.en.md"
-    page.write_text(re.sub(r"!\[[^\]]*\]\(img/comparison\.png\)", "", page.read_text(encoding="utf-8")), encoding="utf-8")
-    only(mismatches(editable_build), "index.en.md", "figures compared with index.es.md")
+def test_a_setext_heading_added_to_one_language_is_caught(editable_build: Build, mismatches) -> None:
+    edit(editable_build.docs / "index.en.md", "## Conclusion", "An extra heading\n----------------\n\n## Conclusion")
+    only(mismatches(editable_build), "index.en.md", "headings compared with index.es.md")
 
 
-@pytest.mark.parametrize(("damage", "word"), [("delete", "missing"), ("empty", "empty"), ("garbage", "unreadable")])
-def test_a_broken_figure_is_caught(editable_build: Build, damage: str, word: str) -> None:
-    figure = editable_build.docs / "img" / "comparison.png"
-    if damage == "delete":
-        figure.unlink()
-    else:
-        figure.write_bytes(b"" if damage == "empty" else b"\x89PNG\r\n\x1a\n not really")
-    only(mismatches(editable_build), "index.es.md", "figure img/comparison.png", word)
-
-
-def test_an_unknown_fact_is_caught(editable_build: Build) -> None:
-    edit(editable_build.docs / "index.es.md", 'data-fact="architecture.stem_size"', 'data-fact="architecture.stem_sizes"')
-    only(mismatches(editable_build), "unknown fact 'architecture.stem_sizes'")
+def test_an_unknown_fact_is_caught(editable_build: Build, mismatches) -> None:
+    edit(editable_build.docs / "index.es.md", 'data-fact="stem.0.size"', 'data-fact="stem.0.sizes"')
+    only(mismatches(editable_build), "unknown fact 'stem.0.sizes'")
 
 
 def test_a_false_residual_check_fails(built: Build, monkeypatch) -> None:
-    real = check.recompute_block
+    real = expected.recompute_block
 
     def broken(block, x):
         residual, manual, output = real(block, x)
         return residual, manual + 1e-3, output
 
-    monkeypatch.setattr(check, "recompute_block", broken)
-    found = [str(m) for m in check_docs(built.docs, built.config)]
+    monkeypatch.setattr(expected, "recompute_block", broken)
+    found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False)]
     only(found, "residual check of layer1.0", "True", "False")
     only(found, "fact residual.0.allclose", "True")
+
+
+# ---------------------------------------------------------------- labels
+
+
+def test_a_stage_heading_with_another_stages_name_is_caught(editable_build: Build, mismatches) -> None:
+    page = editable_build.docs / "maps.en.md"
+    edit(page, span("galleries.2.name", "plain") + "layer2<", span("galleries.2.name", "plain") + "layer3<")
+    only(mismatches(editable_build), "maps.en.md", "fact galleries.2.name", "'layer2'", "'layer3'")
+
+
+def test_two_stage_headings_swapped_label_and_tag_together_are_caught(editable_build: Build, mismatches) -> None:
+    """The names and their tags swapped, the sizes left: each size now sits beside the other stage's name."""
+    page = editable_build.docs / "maps.en.md"
+    edit(page, span("galleries.2.name", "plain") + "layer2<", "@@")
+    edit(page, span("galleries.3.name", "plain") + "layer3<", span("galleries.2.name", "plain") + "layer2<")
+    edit(page, "@@", span("galleries.3.name", "plain") + "layer3<")
+    found = mismatches(editable_build)
+    only(found, "maps.en.md", "fact galleries.2.shape.0", "'layer2'", "without it")
+    only(found, "maps.en.md", "fact galleries.3.shape.0", "'layer3'", "without it")
+
+
+def test_conv1_shown_with_the_max_pools_size_is_caught(editable_build: Build, mismatches) -> None:
+    page = editable_build.docs / "index.en.md"
+    for j, (old, new) in enumerate([("64", "64"), ("112", "56"), ("112", "56")]):
+        edit(page, span(f"modules.0.output_shape.{j}") + old + "<", span(f"modules.3.output_shape.{j}") + new + "<")
+    only(mismatches(editable_build), "index.en.md", "fact modules.3.output_shape.1", "'maxpool'", "without it")
+
+
+def test_a_prose_size_moved_to_the_wrong_module_is_caught(editable_build: Build, mismatches) -> None:
+    page = editable_build.docs / "index.es.md"
+    text = page.read_text(encoding="utf-8")
+    line = next(line for line in text.splitlines() if "convolución" in line and span("stem.0.size") in line)
+    page.write_text(text.replace(line, line.replace(span("stem.0.size") + "112<", span("stem.1.size") + "56<")),
+                    encoding="utf-8")
+    only(mismatches(editable_build), "index.es.md", "fact stem.1.size", "'maxpool'", "without it")
+
+
+# ---------------------------------------------------------------- claims, quotes and sources
+
+
+def test_a_trained_weights_claim_in_a_random_weights_build_is_caught(editable_build: Build, mismatches) -> None:
+    page = editable_build.docs / "index.en.md"
+    strings = pages.translations("en")
+    text = page.read_text(encoding="utf-8")
+    start = text.index('data-claim="stem_filters"')
+    end = text.index("</span>", start)
+    trained = strings["claim.stem_filters.imagenet"]
+    page.write_text(text[:start] + 'data-claim="stem_filters" data-variant="imagenet">' + trained + text[end:],
+                    encoding="utf-8")
+    only(mismatches(editable_build), "index.en.md", "claim stem_filters", "random", "imagenet")
+
+
+def test_a_trained_weights_claim_written_as_plain_text_is_caught(editable_build: Build, mismatches) -> None:
+    sentence = "These are the filters trained on ImageNet: edge and colour detectors can be recognised."
+    edit(editable_build.docs / "maps.en.md", "## Maps by stage", f"{sentence}\n\n## Maps by stage")
+    only(mismatches(editable_build), "maps.en.md", "claim maps_filters", "imagenet wording")
+
+
+def test_the_random_weights_notice_cannot_be_removed(editable_build: Build, mismatches) -> None:
+    page = editable_build.docs / "reproducibility.es.md"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(re.sub(r'(?s)!!! warning.*?\n\n', "", text, count=1), encoding="utf-8")
+    only(mismatches(editable_build), "reproducibility.es.md", "weights banner")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        ("accuracy gets saturated", "accuracy saturates", "quotation he2016.degradation"),
+        ("sección 1, p. 770", "sección 1, p. 771", "quotation he2016.degradation, attribution"),
+        ("no introducen parámetros extra", "no introducen parámetros", "quotation report.identity_es"),
+    ],
+    ids=["paper-word", "page-number", "report-word"],
+)
+def test_a_quotation_that_is_not_the_sources_words_is_caught(editable_build: Build, mismatches, old, new, needle) -> None:
+    edit(editable_build.docs / "index.es.md", old, new)
+    only(mismatches(editable_build), "index.es.md", needle)
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "> Deeper networks always degrade, and nothing but residual learning can fix it.",
+        "The paper says «deeper networks always degrade and nothing but residual learning can fix it».",
+        '<q>Deeper networks always degrade and nothing but residual learning fixes it</q>',
+    ],
+    ids=["blockquote", "quotation-marks", "q-element"],
+)
+def test_nothing_is_presented_as_a_quotation_unless_it_is_one(editable_build: Build, mismatches, snippet) -> None:
+    edit(editable_build.docs / "index.en.md", "## Conclusion", f"{snippet}\n\n## Conclusion")
+    only(mismatches(editable_build), "index.en.md", "quotation")
+
+
+def test_a_changed_reference_or_a_link_to_another_host_is_caught(editable_build: Build, mismatches) -> None:
+    page = editable_build.docs / "index.en.md"
+    edit(page, "(pp. 770-778)", "(pp. 770-779)")
+    edit(page, "## Conclusion", "[More](https://example.com/resnet)\n\n## Conclusion")
+    found = mismatches(editable_build)
+    only(found, "index.en.md", "source he2016")
+    only(found, "index.en.md", "link https://example.com/resnet")
+
+
+def test_a_figure_reference_to_the_wrong_figure_and_section_numbers_out_of_order_are_caught(
+    editable_build: Build, mismatches
+) -> None:
+    page = editable_build.docs / "index.en.md"
+    edit(page, "[Figure 3](#figure-3)", "[Figure 3](#figure-1)")
+    edit(page, "## 2. Introduction", "## 3. Introduction")
+    found = mismatches(editable_build)
+    only(found, "index.en.md", "link 'Figure 3'", "#figure-3")
+    only(found, "index.en.md", "section numbers", "1, 3")
+
+
+# ---------------------------------------------------------------- figures, facts.json and notebooks
+
+
+def test_a_figure_missing_from_one_language_is_caught(editable_build: Build, mismatches) -> None:
+    page = editable_build.docs / "index.en.md"
+    page.write_text(re.sub(r"!\[[^\]]*\]\(img/comparison\.png\)", "", page.read_text(encoding="utf-8")), encoding="utf-8")
+    only(mismatches(editable_build), "index.en.md", "figures compared with index.es.md")
+
+
+@pytest.mark.parametrize(
+    ("damage", "word"),
+    [("delete", "missing"), ("empty", "empty"), ("garbage", "unreadable"), ("swap", "another picture")],
+)
+def test_a_broken_or_swapped_figure_is_caught(editable_build: Build, mismatches, damage: str, word: str) -> None:
+    figure = editable_build.docs / "img" / "comparison.png"
+    if damage == "delete":
+        figure.unlink()
+    elif damage == "swap":
+        figure.write_bytes((editable_build.docs / "img" / "input.png").read_bytes())
+    else:
+        figure.write_bytes(b"" if damage == "empty" else b"\x89PNG\r\n\x1a\n not really")
+    only(mismatches(editable_build), "comparison.png", word)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "needle"),
+    [
+        (("totals", "params"), 11_689_513, "facts.json: totals.params"),
+        (("provenance", "image", "name"), "other.jpg", "facts.json: provenance.image.name"),
+        (("claims", "stem_filters"), "imagenet", "facts.json: claims.stem_filters"),
+        (("extra",), 1, "facts.json: extra"),
+    ],
+    ids=["number", "name", "claim", "extra-key"],
+)
+def test_a_tampered_facts_json_is_caught(editable_build: Build, mismatches, path, value, needle) -> None:
+    facts_file = editable_build.docs / "facts.json"
+    data = json.loads(facts_file.read_text(encoding="utf-8"))
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    facts_file.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    found = mismatches(editable_build)
+    only(found, needle)
+    only(found, "facts.json: file", "different bytes")
+
+
+def _notebook(build: Build) -> tuple[Path, dict]:
+    path = build.docs / "notebook.en.ipynb"
+    return path, json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("change", ["printed-text", "picture", "code", "error-output"])
+def test_replaced_notebook_outputs_or_code_are_caught(editable_build: Build, mismatches, change: str) -> None:
+    path, notebook = _notebook(editable_build)
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    if change == "printed-text":
+        stream = next(o for o in code[2]["outputs"] if o["output_type"] == "stream")
+        stream["text"] = ["layer1.0 False\n", "max |difference|: 0.5\n", "F(x) has negative values: True\n"]
+    elif change == "picture":
+        image = next(o for o in code[1]["outputs"] if "image/png" in o.get("data", {}))
+        image["data"]["image/png"] = base64.b64encode((editable_build.docs / "img" / "input.png").read_bytes()).decode()
+    elif change == "code":
+        code[0]["source"] = [line.replace("seed=0", "seed=1") for line in code[0]["source"]]
+    else:
+        code[2]["outputs"].append({"output_type": "error", "ename": "ValueError", "evalue": "x", "traceback": []})
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    only(mismatches(editable_build), "notebook.en.ipynb")
+
+
+def test_a_notebook_written_without_running_it_passes(editable_build: Build, mismatches) -> None:
+    path, notebook = _notebook(editable_build)
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    assert mismatches(editable_build) == []
+
+
+# ---------------------------------------------------------------- other weights
 
 
 @pytest.fixture(scope="module")
@@ -147,16 +422,49 @@ def trained_build(tmp_path_factory) -> Build:
     return run_build(make_config(root, weights=str(weights), execute_notebook=False))
 
 
-def test_predictions_are_checked_with_real_weights(trained_build: Build, tmp_path: Path) -> None:
+def test_predictions_are_checked_with_a_users_weights(trained_build: Build, tmp_path: Path) -> None:
     assert len(trained_build.facts.predictions) == trained_build.facts.top_k
-    assert mismatches(trained_build) == []
+    assert trained_build.facts.provenance.weights.kind == "file" and not trained_build.facts.provenance.weights.trained
+    assert check_docs(trained_build.docs, trained_build.config) == []
     docs = tmp_path / "docs"
     shutil.copytree(trained_build.docs, docs)
     broken = replace(trained_build, config=replace(trained_build.config, docs=docs))
-    label = trained_build.facts.predictions[1].label
-    edit(docs / "maps.es.md", f'data-fact="predictions.1.label" data-style="plain">{label}<',
-         'data-fact="predictions.1.label" data-style="plain">goldfish<')
-    only(mismatches(broken), "maps.es.md", "predictions.1.label", label, "goldfish")
+    label = trained_build.facts.predictions[1].name
+    edit(docs / "maps.es.md", span("predictions.1.name", "plain") + label + "<",
+         span("predictions.1.name", "plain") + "goldfish<")
+    found = [str(m) for m in check_docs(broken.docs, broken.config)]
+    only(found, "maps.es.md", "predictions.1.name", label, "goldfish")
+
+
+def test_a_users_weights_are_never_called_trained(trained_build: Build) -> None:
+    for page in trained_build.docs.glob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        assert 'data-claim="weights_banner" data-variant="file"' in text, page.name
+        assert 'data-variant="imagenet"' not in text, page.name
+
+
+@pytest.fixture(scope="module")
+def zero_build(tmp_path_factory) -> Build:
+    """All-zero weights: every value is zero or a tie, and every sentence must still be true."""
+    root = tmp_path_factory.mktemp("zero")
+    from torchvision.models import resnet18
+
+    weights = root / "zeros.pth"
+    torch.save({key: torch.zeros_like(value) for key, value in resnet18(weights=None).state_dict().items()}, weights)
+    return run_build(make_config(root, weights=str(weights), execute_notebook=False))
+
+
+def test_all_zero_weights_build_and_every_sentence_follows_the_values(zero_build: Build) -> None:
+    facts = zero_build.facts
+    assert facts.claims["residual_effect"] == "zero" and facts.claims["prediction"] == "tie"
+    assert facts.prediction_ties == facts.architecture.num_classes
+    index = (zero_build.docs / "index.en.md").read_text(encoding="utf-8")
+    assert "is zero over the whole map" in index and "takes negative values" not in index
+    assert "no class stands out" in index and "the most likely class is" not in index
+    assert check_docs(zero_build.docs, zero_build.config) == []
+
+
+# ---------------------------------------------------------------- the command
 
 
 def test_check_command_exits_5_and_names_the_change(editable_build: Build) -> None:
@@ -183,3 +491,30 @@ def test_the_imagenet_file_name_is_torchvisions() -> None:
     from torchvision.models import ResNet18_Weights
 
     assert ResNet18_Weights.IMAGENET1K_V1.url.endswith("/" + IMAGENET_FILENAME)
+
+
+def test_every_text_in_every_figure_is_inside_its_picture(built: Build, monkeypatch) -> None:
+    """No title or label is cut off at the edge: every text's box lies within the canvas."""
+    from generator import figures
+    from generator.pipeline import compute_facts
+
+    facts, capture, conv1_weight = compute_facts(built.config, lambda _: None)
+    outside: list[str] = []
+    seen: list[str] = []
+    real_png = figures.png_bytes
+
+    def measure(fig):
+        fig.canvas.draw()
+        box = fig.bbox
+        for text in fig.findobj(lambda artist: hasattr(artist, "get_text") and hasattr(artist, "get_window_extent")):
+            if text.get_text() and text.get_visible():
+                seen.append(text.get_text())
+                extent = text.get_window_extent()
+                if extent.x0 < box.x0 - 0.5 or extent.x1 > box.x1 + 0.5 or extent.y0 < box.y0 - 0.5 or extent.y1 > box.y1 + 0.5:
+                    outside.append(text.get_text())
+        return real_png(fig)
+
+    monkeypatch.setattr(figures, "png_bytes", measure)
+    figures.figure_bytes(facts, capture, conv1_weight)
+    assert any("shortcut(x)" in text for text in seen) and any("layer4" in text for text in seen)
+    assert outside == []

@@ -193,7 +193,7 @@ def test_a_hostile_image_name_is_shown_as_text_on_the_site(tmp_path: Path) -> No
     build = run_build(make_config(tmp_path, image=image, execute_notebook=False))
     html = (build.site / "maps" / "index.html").read_text(encoding="utf-8")
     assert "onerror=alert(1)>" not in html and 'href="javascript:' not in html
-    assert "<code>&lt;img src=x onerror=alert(1)&gt;[click](javascript:alert(1)).png</code>" in html
+    assert 'data-style="plain">&lt;img src=x onerror=alert(1)&gt;[click](javascript:alert(1)).png</span></code>' in html
     assert build.facts.provenance.image.name == name
 
 

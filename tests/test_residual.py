@@ -19,7 +19,7 @@ def capture():
 
 def test_all_eight_blocks_satisfy_the_identity(built: Build) -> None:
     checks = built.facts.residual
-    assert [c.block for c in checks] == [f"layer{s}.{b}" for s in range(1, 5) for b in range(2)]
+    assert [c.name for c in checks] == [f"layer{s}.{b}" for s in range(1, 5) for b in range(2)]
     assert all(c.allclose for c in checks)
     assert all(c.max_abs_diff <= c.atol for c in checks)
     assert [c.downsample for c in checks] == [False, False, True, False, True, False, True, False]

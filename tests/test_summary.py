@@ -10,7 +10,6 @@ import pytest
 import torch
 from torchvision.models import ResNet18_Weights, resnet18
 
-from generator.check import evaluate_formula
 from generator.model import build_model, preprocess
 from generator.pages import formula, shape
 from generator.summary import collect_summary
@@ -61,15 +60,27 @@ def test_total_matches_report_torchvision_and_the_model(rows) -> None:
 
 def test_every_formula_evaluates_to_its_row(rows) -> None:
     for row in rows:
-        assert evaluate_formula(formula(row.formula)) == row.params
+        assert sum(math.prod(term) for term in row.formula) == row.params, row.module
 
 
-def test_stage_rows_sum_to_the_totals(built: Build) -> None:
+def test_torchsummary_size_lines_match_torchsummarys_published_resnet18_output(built: Build) -> None:
+    """torchsummary prints 0.57 / 62.79 / 44.59 / 107.96 MB for resnet18 at 3x224x224."""
+    totals = built.facts.totals
+    printed = [f"{value:0.2f}" for value in (totals.input_size_mb, totals.forward_backward_mb,
+                                            totals.params_size_mb, totals.estimated_total_mb)]
+    assert printed == ["0.57", "62.79", "44.59", "107.96"]
+
+
+def test_module_rows_sum_to_the_totals_and_carry_their_own_output(built: Build) -> None:
     facts = built.facts
-    assert [stage.name for stage in facts.stages] == ["conv1", "layer1", "layer2", "layer3", "layer4", "fc"]
-    assert sum(stage.params for stage in facts.stages) == facts.totals.params
-    assert sum(stage.macs for stage in facts.stages) == facts.totals.macs
+    assert [module.name for module in facts.modules] == [
+        "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
+    assert sum(module.params for module in facts.modules) == facts.totals.params
+    assert sum(module.macs for module in facts.modules) == facts.totals.macs
     assert facts.totals.trainable == facts.totals.params and facts.totals.non_trainable == 0
+    shapes = {module.name: module.output_shape for module in facts.modules}
+    assert shapes["conv1"] == (64, 112, 112) and shapes["maxpool"] == (64, 56, 56)
+    assert shapes["avgpool"] == (512, 1, 1) and shapes["fc"] == (1000,)
 
 
 def test_multiply_adds_match_torchvisions_published_gflops(built: Build) -> None:
