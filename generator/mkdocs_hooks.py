@@ -13,6 +13,12 @@
   which the i18n plugin points at the page's translation: without a sitemap
   there, every page logs two 404s. A copy of the sitemap beside every page
   answers those requests.
+- Material loads ``search/search_index.json`` below its base URL, and the i18n
+  plugin merges every language into the one index at the site root (its issue
+  #271: it cannot be told otherwise), so a Spanish query listed English pages.
+  Material's own model is one site, one base, one index per language: each
+  language's pages get their language's folder as base, and each folder gets
+  an index of its own pages only, with that language's lunr stemmer.
 - The toc extension's permalink title is one global Markdown setting, which the
   i18n plugin may not override per language; we set it for each language's
   build from that language's ``extra.permalink_title``.
@@ -29,6 +35,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from pathlib import Path
@@ -40,12 +47,14 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 
 NOT_FOUND = "404.html"
 # Material's 404 page, its one block of content in the language being built.
 NOT_FOUND_IN_LANGUAGE = (
     '{% extends "404.html" %}{% block content %}<h1>{{ config.extra.not_found | e }}</h1>{% endblock %}'
 )
+SEARCH_INDEX = Path("search") / "search_index.json"
 # mkdocs-jupyter's copy button, its label, and the notice it shows once copied.
 NOTEBOOK_COPY_BUTTON = re.compile(r"<clipboard-copy\b.*?</clipboard-copy>", re.DOTALL)
 COPY_LABEL = re.compile(r'(<clipboard-copy\b[^>]*?\baria-label=")[^"]*(")')
@@ -113,6 +122,7 @@ def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, n
     folder = folder_of(i18n, i18n.current_language)
     path = page.url[len(folder):] if page.url.startswith(folder) else page.url
     config.extra.alternate = translations_of(i18n, alternates, path)  # the i18n plugin sets an attribute, read first
+    context["base_url"] = get_relative_url(folder or ".", page.url)  # Material's base: where its search index is
     return context
 
 
@@ -140,12 +150,34 @@ def on_post_template(output: str, template_name: str, config: MkDocsConfig) -> s
     return output
 
 
+def split_search_index(site: Path, i18n: BasePlugin, config: MkDocsConfig) -> None:
+    """Rewrite the merged index at the root as one index per language, each in its language's folder."""
+    merged = json.loads((site / SEARCH_INDEX).read_text(encoding="utf-8"))
+    folders = {language: folder_of(i18n, language) for language in i18n.build_languages}
+
+    def language_of(location: str) -> str:
+        return next((language for language, folder in folders.items() if folder and location.startswith(folder)),
+                    i18n.default_language)
+
+    for language, folder in folders.items():
+        docs = [{**doc, "location": doc["location"][len(folder):]} for doc in merged["docs"]
+                if language_of(doc["location"]) == language]
+        settings = {**merged["config"], "lang": [material_text(config, language, "search.config.lang")]}
+        # Material's own serialisation: compact separators, in entry order
+        text = json.dumps({"config": settings, "docs": docs}, separators=(",", ":"), default=str)
+        (site / folder / SEARCH_INDEX).parent.mkdir(parents=True, exist_ok=True)
+        (site / folder / SEARCH_INDEX).write_text(text, encoding="utf-8")
+
+
 @event_priority(-200)
 def on_post_build(config: MkDocsConfig) -> None:
     site = Path(config.site_dir)
     sitemap = site / "sitemap.xml"
-    if not sitemap.is_file():
-        return
-    for page in site.rglob("index.html"):
-        if page.parent != site and not (page.parent / "sitemap.xml").exists():
-            shutil.copyfile(sitemap, page.parent / "sitemap.xml")
+    if sitemap.is_file():
+        for page in site.rglob("index.html"):
+            if page.parent != site and not (page.parent / "sitemap.xml").exists():
+                shutil.copyfile(sitemap, page.parent / "sitemap.xml")
+    i18n = config.plugins.get("i18n")
+    # The i18n plugin merges every language's entries into the root index after it has built the last one.
+    if i18n is not None and not i18n.building and (site / SEARCH_INDEX).is_file():
+        split_search_index(site, i18n, config)

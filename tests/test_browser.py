@@ -10,6 +10,7 @@ Set CHROMIUM to use another Chromium binary (default /usr/bin/chromium).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -19,10 +20,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import jinja2
+import material
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from .conftest import Build
 
@@ -37,6 +41,9 @@ LANGUAGES = {"es": "", "en": "en/"}  # language -> folder under the site root
 PAGES = ("", "maps/", "notebook/", "reproducibility/")
 TIMEOUT_MS = 10_000
 PHONE_WIDTH = 375
+
+MATERIAL_TEMPLATES = Path(material.__file__).parent / "templates"
+
 
 def page_params() -> list[object]:
     """(language, page) pairs for every page of both languages, ids like es-maps."""
@@ -191,6 +198,41 @@ def phone(narrow: BrowserContext, site_url: str) -> Iterator[Tab]:
     tab.page.close()
 
 
+# -- search, in the page's language ----------------------------------------------------------------------------
+
+
+@functools.cache
+def material_language(language: str) -> Any:
+    """Material's partials/language.html for a language: its `t(key)` is what Material's templates print."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(MATERIAL_TEMPLATES))
+    return env.get_template("partials/language.html", None, {"config": {"theme": {"language": language}}}).module
+
+
+def material_text(language: str, key: str) -> str:
+    """One of Material's UI strings in a language (English where its file lacks the key, as Material does)."""
+    return str(material_language(language).t(key))
+
+
+def material_pattern(text: str) -> str:
+    """Material writes counts as '#' ('# matching documents')."""
+    return re.escape(text).replace(re.escape("#"), r"\d+")
+
+
+def search(tab: Tab, query: str) -> None:
+    """Type a query into Material's search field, as a reader does."""
+    toggle = tab.page.locator('.md-header label.md-header__button[for="__search"]:visible')
+    if toggle.count():  # narrow screens hide the search field behind a button
+        toggle.first.click()
+    field_ = tab.page.locator(".md-search__input")
+    field_.click()
+    field_.press_sequentially(query, delay=20)  # Material searches on key events, not on `fill`
+
+
+def search_meta(language: str, *keys: str) -> re.Pattern[str]:
+    """What Material's search says above its results, for any of the given messages, in a language."""
+    return re.compile("^(?:" + "|".join(material_pattern(material_text(language, key)) for key in keys) + ")$")
+
+
 # -- tests ----------------------------------------------------------------------------------------------------
 
 
@@ -248,43 +290,47 @@ def test_summary_table_lists_every_layer(tab: Tab, built: Build, language: str) 
     assert f"{built.facts.totals.params:,}" in totals[0][1:], totals[0]
 
 
-def test_search_index_is_shared_by_both_languages(built: Build) -> None:
-    """What mkdocs-static-i18n does with reconfigure_search: one index at the root holding both languages."""
+def test_each_language_has_its_own_search_index(built: Build) -> None:
+    """One index per language, in its folder, holding every section of that language's pages and nothing else."""
     indexes = sorted(path.relative_to(built.site).as_posix() for path in built.site.rglob("search_index.json"))
-    assert indexes == ["search/search_index.json"]
-    index = json.loads((built.site / indexes[0]).read_text(encoding="utf-8"))
-    assert index["config"]["lang"] == ["es", "en"]
-    locations = [doc["location"] for doc in index["docs"]]
-    assert any(location.startswith("en/") for location in locations)
-    assert any(not location.startswith("en/") for location in locations)
+    assert indexes == sorted(f"{folder}search/search_index.json" for folder in LANGUAGES.values())
+    for language, folder in LANGUAGES.items():
+        index = json.loads((built.site / folder / "search" / "search_index.json").read_text(encoding="utf-8"))
+        assert index["config"]["lang"] == [language]
+        locations = {doc["location"] for doc in index["docs"]}
+        assert {location.split("#")[0] for location in locations} == set(PAGES)
+        sections = [f"{page}#{heading}" for page in PAGES for heading in re.findall(
+            r'<h[2-6] id="([^"]+)"', (built.site / folder / page / "index.html").read_text(encoding="utf-8"))]
+        assert sections, f"no sections found on the {language} pages"
+        missing = [section for section in sections if section not in locations]
+        assert not missing, f"sections missing from the {language} index: {missing}"
 
 
-@pytest.mark.parametrize(("language", "query"), [("en", "residual"), ("es", "residuo")])
-def test_search_finds_pages_in_the_readers_language(tab: Tab, language: str, query: str) -> None:
-    """One index serves both languages (see above), so an English query also lists Spanish pages that use
-    the word; the reader's own language must be among the results, and a Spanish-only word finds Spanish
-    pages only. Every result must open a page of this site."""
-    tab.open(language, "")
-    toggle = tab.page.locator('.md-header label.md-header__button[for="__search"]:visible')
-    if toggle.count():  # narrow screens hide the search field behind a button
-        toggle.first.click()
-    field_ = tab.page.locator(".md-search__input")
-    field_.click()
-    field_.press_sequentially(query, delay=20)  # Material searches on key events, not on `fill`
-    tab.page.locator(".md-search-result__item").first.wait_for()
+@pytest.mark.parametrize(("language", "page"), page_params())
+def test_search_lists_only_pages_in_the_readers_language(tab: Tab, language: str, page: str) -> None:
+    """From any page, a word of both languages finds only this language's pages, each of which opens; the other
+    language's title of a page finds nothing; and search says so in the page's language."""
+    other = next(other for other in LANGUAGES if other != language)
+    tab.open(other, "reproducibility/")
+    foreign_title = tab.page.locator("article h1").first.inner_text().strip()
+    tab.open(language, page)
+    search(tab, "ResNet18")
+    meta = tab.page.locator(".md-search-result__meta")
+    expect(meta).to_have_text(search_meta(language, "search.result.one", "search.result.other"))
     hrefs: list[str] = tab.page.locator(".md-search-result__item a").evaluate_all("links => links.map(a => a.href)")
-    paths = [urlsplit(href).path for href in hrefs]
+    paths = sorted({urlsplit(href).path for href in hrefs})
     assert paths
     outside = [href for href in hrefs if not href.startswith(tab.site_url)]
     assert not outside, f"results outside the site: {outside}"
-    english = [path for path in paths if path.startswith(PREFIX + "en/")]
-    if language == "en":
-        assert english, f"no English result for {query!r}: {paths}"
-    else:
-        assert not english, f"Spanish-only {query!r} found English pages: {english}"
-    for path in sorted(set(paths)):
+    elsewhere = [path for path in paths if path not in {path_of(language, page_) for page_ in PAGES}]
+    assert not elsewhere, f"results on {language} pages that are not {language} pages: {elsewhere}"
+    for path in paths:
         response = tab.page.request.get(tab.site_url + path[len(PREFIX):])
         assert response.ok, f"{path}: HTTP {response.status}"
+    tab.page.locator(".md-search__input").fill("")
+    search(tab, foreign_title)
+    expect(meta).to_have_text(search_meta(language, "search.result.none"))
+    assert tab.page.locator(".md-search-result__item").count() == 0
 
 
 @pytest.mark.parametrize(("language", "page"), page_params())
