@@ -8,23 +8,85 @@
   not pair (the notebooks), to the root-absolute ``/`` and ``/en/``: wrong on a
   project site served below a path, and wrong page. We link every page to its
   own translation, relative to the site root, as Material's ``url`` filter expects.
+  The 404 page, which has no translation, links to each language's home.
 - Material looks for ``sitemap.xml`` beside each ``<link rel="alternate">``,
   which the i18n plugin points at the page's translation: without a sitemap
   there, every page logs two 404s. A copy of the sitemap beside every page
   answers those requests.
+- Material loads ``search/search_index.json`` below its base URL, and the i18n
+  plugin merges every language into the one index at the site root (its issue
+  #271: it cannot be told otherwise), so a Spanish query listed English pages.
+  Material's own model is one site, one base, one index per language: each
+  language's pages get their language's folder as base, and each folder gets
+  an index of its own pages only, with that language's lunr stemmer.
+- The toc extension's permalink title is one global Markdown setting, which the
+  i18n plugin may not override per language; we set it for each language's
+  build from that language's ``extra.permalink_title``.
+- mkdocs-jupyter hard-codes an English copy button ("Copy to Clipboard",
+  "Copied!") into the notebook pages: we give it Material's own words for the
+  page's language, and keep it out of the search index.
+- Material's 404 page says "404 - Not found" in English whatever the language,
+  and every language build writes it to the site root, the last one winning.
+  We render it in the language's ``extra.not_found`` and keep only the default
+  language's: a host serves one ``404.html``, at the root, whose language the
+  root is in.
 """
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Template
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.plugins import event_priority
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
+
+NOT_FOUND = "404.html"
+# Material's 404 page, its one block of content in the language being built.
+NOT_FOUND_IN_LANGUAGE = (
+    '{% extends "404.html" %}{% block content %}<h1>{{ config.extra.not_found | e }}</h1>{% endblock %}'
+)
+SEARCH_INDEX = Path("search") / "search_index.json"
+# mkdocs-jupyter's copy button, its label, and the notice it shows once copied.
+NOTEBOOK_COPY_BUTTON = re.compile(r"<clipboard-copy\b.*?</clipboard-copy>", re.DOTALL)
+COPY_LABEL = re.compile(r'(<clipboard-copy\b[^>]*?\baria-label=")[^"]*(")')
+COPIED_NOTICE = re.compile(r'(<span\b[^>]*\bclass="notice"[^>]*>)[^<]*(</span>)')
+
+
+def material_text(config: MkDocsConfig, language: str, key: str) -> str:
+    """One of Material's UI strings in a language, looked up the way its own templates do (English fallback)."""
+    language_config = {"config": {"theme": {"language": language}}}
+    template = config.theme.get_env().get_template("partials/language.html", None, language_config)
+    return str(template.module.t(key))  # type: ignore[attr-defined]
+
+
+def folder_of(i18n: BasePlugin, language: str) -> str:
+    """Where a language's pages live below the site root: the default language at the root."""
+    return "" if language == i18n.default_language else f"{language}/"
+
+
+def translations_of(
+    i18n: BasePlugin, alternates: list[dict[str, Any]], path: str, base: str = ""
+) -> list[dict[str, Any]]:
+    """The language switcher's entries for one page, given its path inside its language's folder."""
+    return [{**alternate, "link": (base + folder_of(i18n, alternate["lang"]) + path) or "./"}
+            for alternate in alternates]
+
+
+@event_priority(-200)
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    title = config.extra.get("permalink_title")
+    if title:
+        config.mdx_configs.setdefault("toc", {})["permalink_title"] = title
+    return config
 
 
 @event_priority(-200)
@@ -36,29 +98,86 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 @event_priority(-200)
+def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if "<clipboard-copy" not in html_text:
+        return html_text
+    language = config.theme["language"]
+    copy = html.escape(material_text(config, language, "clipboard.copy"))
+    copied = html.escape(material_text(config, language, "clipboard.copied"))
+
+    def in_language(button: re.Match[str]) -> str:
+        text = COPY_LABEL.sub(lambda match: match[1] + copy + match[2], button[0], count=1)
+        text = text.replace("<clipboard-copy", "<clipboard-copy data-search-exclude", 1)  # UI, not content
+        return COPIED_NOTICE.sub(lambda match: match[1] + copied + match[2], text)
+
+    return NOTEBOOK_COPY_BUTTON.sub(in_language, html_text)
+
+
+@event_priority(-200)
 def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Navigation) -> dict[str, Any]:
     i18n = config.plugins.get("i18n")
     alternates = getattr(config.extra, "alternate", None) or config.extra.get("alternate")
     if i18n is None or not alternates:
         return context
-    current, default = i18n.current_language, i18n.default_language
-    url = page.url
-    if current != default and url.startswith(f"{current}/"):
-        url = url[len(current) + 1 :]
-    links = [
-        {**alternate, "link": (url if alternate["lang"] == default else f"{alternate['lang']}/{url}") or "./"}
-        for alternate in alternates
-    ]
-    config.extra.alternate = links  # the i18n plugin sets it as an attribute, which templates read first
+    folder = folder_of(i18n, i18n.current_language)
+    path = page.url[len(folder):] if page.url.startswith(folder) else page.url
+    config.extra.alternate = translations_of(i18n, alternates, path)  # the i18n plugin sets an attribute, read first
+    context["base_url"] = get_relative_url(folder or ".", page.url)  # Material's base: where its search index is
     return context
+
+
+@event_priority(-200)
+def on_pre_template(template: Template, template_name: str, config: MkDocsConfig) -> Template:
+    if template_name != NOT_FOUND or not config.extra.get("not_found"):
+        return template
+    return template.environment.from_string(NOT_FOUND_IN_LANGUAGE)
+
+
+@event_priority(-200)
+def on_template_context(context: dict[str, Any], template_name: str, config: MkDocsConfig) -> dict[str, Any]:
+    i18n = config.plugins.get("i18n")
+    alternates = getattr(config.extra, "alternate", None) or config.extra.get("alternate")
+    if template_name == NOT_FOUND and i18n is not None and alternates:
+        config.extra.alternate = translations_of(i18n, alternates, "", base=context["base_url"])
+    return context
+
+
+@event_priority(-200)
+def on_post_template(output: str, template_name: str, config: MkDocsConfig) -> str:
+    i18n = config.plugins.get("i18n")
+    if template_name == NOT_FOUND and i18n is not None and i18n.current_language != i18n.default_language:
+        return ""  # MkDocs writes no file for an empty template: the default language's 404 stays
+    return output
+
+
+def split_search_index(site: Path, i18n: BasePlugin, config: MkDocsConfig) -> None:
+    """Rewrite the merged index at the root as one index per language, each in its language's folder."""
+    merged = json.loads((site / SEARCH_INDEX).read_text(encoding="utf-8"))
+    folders = {language: folder_of(i18n, language) for language in i18n.build_languages}
+
+    def language_of(location: str) -> str:
+        return next((language for language, folder in folders.items() if folder and location.startswith(folder)),
+                    i18n.default_language)
+
+    for language, folder in folders.items():
+        docs = [{**doc, "location": doc["location"][len(folder):]} for doc in merged["docs"]
+                if language_of(doc["location"]) == language]
+        settings = {**merged["config"], "lang": [material_text(config, language, "search.config.lang")]}
+        # Material's own serialisation: compact separators, in entry order
+        text = json.dumps({"config": settings, "docs": docs}, separators=(",", ":"), default=str)
+        (site / folder / SEARCH_INDEX).parent.mkdir(parents=True, exist_ok=True)
+        (site / folder / SEARCH_INDEX).write_text(text, encoding="utf-8")
 
 
 @event_priority(-200)
 def on_post_build(config: MkDocsConfig) -> None:
     site = Path(config.site_dir)
     sitemap = site / "sitemap.xml"
-    if not sitemap.is_file():
-        return
-    for page in site.rglob("index.html"):
-        if page.parent != site and not (page.parent / "sitemap.xml").exists():
-            shutil.copyfile(sitemap, page.parent / "sitemap.xml")
+    if sitemap.is_file():
+        for page in site.rglob("index.html"):
+            if page.parent != site and not (page.parent / "sitemap.xml").exists():
+                shutil.copyfile(sitemap, page.parent / "sitemap.xml")
+    i18n = config.plugins.get("i18n")
+    # The i18n plugin merges every language's entries into the root index after it has built the last one.
+    if i18n is not None and not i18n.building and (site / SEARCH_INDEX).is_file():
+        split_search_index(site, i18n, config)

@@ -10,19 +10,29 @@ Set CHROMIUM to use another Chromium binary (default /usr/bin/chromium).
 
 from __future__ import annotations
 
+import functools
+import html
 import json
 import os
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import jinja2
+import jupyter_core.paths
+import material
+import mkdocs_jupyter
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+import yaml
+from markdown.extensions.toc import TocExtension
+from mkdocs.utils.yaml import get_yaml_loader
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from .conftest import Build
 
@@ -37,6 +47,14 @@ LANGUAGES = {"es": "", "en": "en/"}  # language -> folder under the site root
 PAGES = ("", "maps/", "notebook/", "reproducibility/")
 TIMEOUT_MS = 10_000
 PHONE_WIDTH = 375
+
+MATERIAL_TEMPLATES = Path(material.__file__).parent / "templates"
+# Keys of Material's language files that hold settings, not words a reader sees.
+MATERIAL_SETTINGS = re.compile(r"language|direction|search\.config\..+")
+UI_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
+ANYTHING = "\x00"  # stands for a template expression inside a fragment of template text
+STATEMENT = "\x01"  # stands for a template statement, which prints nothing of its own
+
 
 def page_params() -> list[object]:
     """(language, page) pairs for every page of both languages, ids like es-maps."""
@@ -191,6 +209,118 @@ def phone(narrow: BrowserContext, site_url: str) -> Iterator[Tab]:
     tab.page.close()
 
 
+# -- the theme's UI strings, per language ---------------------------------------------------------------------
+
+
+@functools.cache
+def material_language(language: str) -> Any:
+    """Material's partials/language.html for a language: its `t(key)` is what Material's templates print."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(MATERIAL_TEMPLATES))
+    return env.get_template("partials/language.html", None, {"config": {"theme": {"language": language}}}).module
+
+
+def material_text(language: str, key: str) -> str:
+    """One of Material's UI strings in a language (English where its file lacks the key, as Material does)."""
+    return str(material_language(language).t(key))
+
+
+def material_pattern(text: str) -> str:
+    """Material writes counts as '#' ('# matching documents')."""
+    return re.escape(text).replace(re.escape("#"), r"\d+")
+
+
+def material_strings(language: str) -> set[str]:
+    """Patterns of every UI string in Material's language files, as Material shows it in this language."""
+    english = (MATERIAL_TEMPLATES / "partials" / "languages" / "en.html").read_text(encoding="utf-8")
+    keys = re.findall(r'^\s*"([\w.]+)":', english, re.MULTILINE)
+    return {material_pattern(material_text(language, key)) for key in keys if not MATERIAL_SETTINGS.fullmatch(key)}
+
+
+def template_strings(source: str) -> set[str]:
+    """Patterns of the words a template or HTML snippet prints by itself: text between tags and UI attributes.
+
+    A Jinja expression inside such a fragment may print anything; statements and comments print nothing."""
+    source = re.sub(r"\{#.*?#\}|<(script|style)\b.*?</\1>", "", source, flags=re.DOTALL)
+    source = re.sub(r"\{\{.*?\}\}", ANYTHING, source, flags=re.DOTALL)
+    source = re.sub(r"\{%.*?%\}", STATEMENT, source, flags=re.DOTALL)
+    tags = re.findall(r"<[^>]*>", source)
+    attributes = re.findall(rf'\b(?:{"|".join(UI_ATTRIBUTES)})="([^"]*)"', "".join(tags).replace(STATEMENT, " "))
+    texts = re.split(rf"<[^>]*>|{STATEMENT}", source)
+    fragments = (" ".join(html.unescape(fragment).split()) for fragment in [*attributes, *texts])
+    return {re.escape(fragment).replace(ANYTHING, ".*?") for fragment in fragments
+            if re.search(r"[^\W\d_]", fragment.replace(ANYTHING, ""))}
+
+
+def english_only_strings() -> set[str]:
+    """Patterns of UI strings that the theme and the notebook tools print in English whatever the language."""
+    lab = next(Path(folder) / "lab" for folder in jupyter_core.paths.jupyter_path("nbconvert", "templates")
+               if (Path(folder) / "lab").is_dir())
+    material_templates = (path for path in MATERIAL_TEMPLATES.rglob("*.html")
+                          if path.relative_to(MATERIAL_TEMPLATES).parts[:2] != ("partials", "languages")
+                          and path.relative_to(MATERIAL_TEMPLATES).parts[0] != ".icons")
+    templates = [*material_templates, *lab.glob("*.j2"),
+                 Path(mkdocs_jupyter.__file__).parent / "templates" / "mkdocs_html" / "notebook.html.j2"]
+    strings = {re.escape(TocExtension().getConfig("permalink_title"))}
+    for path in templates:
+        strings |= template_strings(path.read_text(encoding="utf-8"))
+    return strings
+
+
+def configured_strings(language: str) -> set[str]:
+    """Patterns of the UI strings mkdocs.yml gives a language: its footer line and its `extra` words."""
+    mkdocs_yml = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=get_yaml_loader())
+    i18n = next(plugin["i18n"] for plugin in mkdocs_yml["plugins"] if isinstance(plugin, dict) and "i18n" in plugin)
+    settings = next(entry for entry in i18n["languages"] if entry["locale"] == language)
+    extra = [value for value in settings.get("extra", {}).values() if isinstance(value, str)]
+    return set().union(*(template_strings(word) for word in [settings.get("copyright", ""), *extra]))
+
+
+@functools.cache
+def foreign_ui_strings() -> dict[str, list[re.Pattern[str]]]:
+    """Per language, the UI strings that belong only to the other languages: none may appear on its pages."""
+    own = {language: material_strings(language) | configured_strings(language) for language in LANGUAGES}
+    own["en"] |= english_only_strings()
+    return {language: [re.compile(source)
+                       for source in sorted(set().union(*(own[other] for other in LANGUAGES if other != language))
+                                            - own[language])]
+            for language in LANGUAGES}
+
+
+# Every piece of text a reader can meet on the page, hidden or not, except code: text nodes, UI attributes and
+# the strings Material's scripts will show (its __config translations).
+UI_TEXTS_JS = """attributes => {
+    const texts = [];
+    const walker = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode())
+        if (!node.parentElement.closest('script, style, code, pre, kbd, samp')) texts.push(node.textContent);
+    for (const element of document.querySelectorAll(attributes.map(name => `[${name}]`).join(',')))
+        for (const name of attributes) if (element.hasAttribute(name)) texts.push(element.getAttribute(name));
+    const config = document.getElementById('__config');
+    if (config) texts.push(...Object.values(JSON.parse(config.textContent).translations));
+    return texts.map(text => text.replace(/\\s+/g, ' ').trim()).filter(Boolean);
+}"""
+
+
+def foreign_texts(texts: Iterable[str], language: str) -> list[str]:
+    """The texts that are UI strings of another language than the page's."""
+    return sorted({text for text in texts for pattern in foreign_ui_strings()[language] if pattern.fullmatch(text)})
+
+
+def search(tab: Tab, query: str) -> None:
+    """Type a query into Material's search field, as a reader does."""
+    toggle = tab.page.locator('.md-header label.md-header__button[for="__search"]:visible')
+    if toggle.count():  # narrow screens hide the search field behind a button
+        toggle.first.click()
+    field_ = tab.page.locator(".md-search__input")
+    field_.click()
+    field_.press_sequentially(query, delay=20)  # Material searches on key events, not on `fill`
+
+
+def search_meta(language: str, *keys: str) -> re.Pattern[str]:
+    """What Material's search says above its results, for any of the given messages, in a language."""
+    return re.compile("^(?:" + "|".join(material_pattern(material_text(language, key)) for key in keys) + ")$")
+
+
 # -- tests ----------------------------------------------------------------------------------------------------
 
 
@@ -248,43 +378,75 @@ def test_summary_table_lists_every_layer(tab: Tab, built: Build, language: str) 
     assert f"{built.facts.totals.params:,}" in totals[0][1:], totals[0]
 
 
-def test_search_index_is_shared_by_both_languages(built: Build) -> None:
-    """What mkdocs-static-i18n does with reconfigure_search: one index at the root holding both languages."""
+def test_foreign_ui_strings_include_the_known_offenders() -> None:
+    """The lists are derived from the installed packages: make sure the derivation finds what it must."""
+    english = {"Permanent link", "Copy to Clipboard", "Copied!", "Made with", "404 - Not found", "In [1]:",
+               "Out[2]:", "Type to start searching", "No matching documents", "3 matching documents",
+               "Back to top", "Select language", "Copy to clipboard"}
+    spanish = {"Enlace permanente", "Búsqueda", "Teclee para comenzar búsqueda", "3 documentos encontrados",
+               "Volver al principio", "Seleccionar idioma", "Copiar al portapapeles", "Hecho con"}
+    for language, strings in (("es", english), ("en", spanish)):
+        missed = {text for text in strings if not foreign_texts([text], language)}
+        assert not missed, f"not looked for on {language} pages: {sorted(missed)}"
+    shared = {"Material for MkDocs", "ResNet18", "Español", "English", "Director"}
+    assert not foreign_texts(shared, "es") and not foreign_texts(shared, "en")
+
+
+@pytest.mark.parametrize(("language", "page"), [*page_params(), pytest.param("es", "404.html", id="es-404")])
+def test_theme_speaks_the_pages_language(tab: Tab, language: str, page: str) -> None:
+    """No UI string of another language: chrome, tooltips, labels, the notebook's copy buttons, search messages."""
+    tab.open(language, page)
+    texts: list[str] = tab.page.evaluate(UI_TEXTS_JS, list(UI_ATTRIBUTES))
+    if page != "404.html":  # the 404 page links its scripts from the site_url, unset in tests
+        search(tab, "ResNet18")
+        tab.page.locator(".md-search-result__item").first.wait_for()
+        texts += tab.page.evaluate(UI_TEXTS_JS, list(UI_ATTRIBUTES))
+    assert texts
+    foreign = foreign_texts(texts, language)
+    assert not foreign, f"UI strings of another language on a {language} page: {foreign}"
+
+
+def test_each_language_has_its_own_search_index(built: Build) -> None:
+    """One index per language, in its folder, holding every section of that language's pages and nothing else."""
     indexes = sorted(path.relative_to(built.site).as_posix() for path in built.site.rglob("search_index.json"))
-    assert indexes == ["search/search_index.json"]
-    index = json.loads((built.site / indexes[0]).read_text(encoding="utf-8"))
-    assert index["config"]["lang"] == ["es", "en"]
-    locations = [doc["location"] for doc in index["docs"]]
-    assert any(location.startswith("en/") for location in locations)
-    assert any(not location.startswith("en/") for location in locations)
+    assert indexes == sorted(f"{folder}search/search_index.json" for folder in LANGUAGES.values())
+    for language, folder in LANGUAGES.items():
+        index = json.loads((built.site / folder / "search" / "search_index.json").read_text(encoding="utf-8"))
+        assert index["config"]["lang"] == [language]
+        locations = {doc["location"] for doc in index["docs"]}
+        assert {location.split("#")[0] for location in locations} == set(PAGES)
+        sections = [f"{page}#{heading}" for page in PAGES for heading in re.findall(
+            r'<h[2-6] id="([^"]+)"', (built.site / folder / page / "index.html").read_text(encoding="utf-8"))]
+        assert sections, f"no sections found on the {language} pages"
+        missing = [section for section in sections if section not in locations]
+        assert not missing, f"sections missing from the {language} index: {missing}"
 
 
-@pytest.mark.parametrize(("language", "query"), [("en", "residual"), ("es", "residuo")])
-def test_search_finds_pages_in_the_readers_language(tab: Tab, language: str, query: str) -> None:
-    """One index serves both languages (see above), so an English query also lists Spanish pages that use
-    the word; the reader's own language must be among the results, and a Spanish-only word finds Spanish
-    pages only. Every result must open a page of this site."""
-    tab.open(language, "")
-    toggle = tab.page.locator('.md-header label.md-header__button[for="__search"]:visible')
-    if toggle.count():  # narrow screens hide the search field behind a button
-        toggle.first.click()
-    field_ = tab.page.locator(".md-search__input")
-    field_.click()
-    field_.press_sequentially(query, delay=20)  # Material searches on key events, not on `fill`
-    tab.page.locator(".md-search-result__item").first.wait_for()
+@pytest.mark.parametrize(("language", "page"), page_params())
+def test_search_lists_only_pages_in_the_readers_language(tab: Tab, language: str, page: str) -> None:
+    """From any page, a word of both languages finds only this language's pages, each of which opens; the other
+    language's title of a page finds nothing; and search says so in the page's language."""
+    other = next(other for other in LANGUAGES if other != language)
+    tab.open(other, "reproducibility/")
+    foreign_title = tab.page.locator("article h1").first.inner_text().strip()
+    tab.open(language, page)
+    search(tab, "ResNet18")
+    meta = tab.page.locator(".md-search-result__meta")
+    expect(meta).to_have_text(search_meta(language, "search.result.one", "search.result.other"))
     hrefs: list[str] = tab.page.locator(".md-search-result__item a").evaluate_all("links => links.map(a => a.href)")
-    paths = [urlsplit(href).path for href in hrefs]
+    paths = sorted({urlsplit(href).path for href in hrefs})
     assert paths
     outside = [href for href in hrefs if not href.startswith(tab.site_url)]
     assert not outside, f"results outside the site: {outside}"
-    english = [path for path in paths if path.startswith(PREFIX + "en/")]
-    if language == "en":
-        assert english, f"no English result for {query!r}: {paths}"
-    else:
-        assert not english, f"Spanish-only {query!r} found English pages: {english}"
-    for path in sorted(set(paths)):
+    elsewhere = [path for path in paths if path not in {path_of(language, page_) for page_ in PAGES}]
+    assert not elsewhere, f"results on {language} pages that are not {language} pages: {elsewhere}"
+    for path in paths:
         response = tab.page.request.get(tab.site_url + path[len(PREFIX):])
         assert response.ok, f"{path}: HTTP {response.status}"
+    tab.page.locator(".md-search__input").fill("")
+    search(tab, foreign_title)
+    expect(meta).to_have_text(search_meta(language, "search.result.none"))
+    assert tab.page.locator(".md-search-result__item").count() == 0
 
 
 @pytest.mark.parametrize(("language", "page"), page_params())
