@@ -602,7 +602,7 @@ def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any
         except (OSError, ValueError) as error:
             mismatches.append(Mismatch(name, "page", "an executed notebook", f"missing or unreadable ({error})"))
             continue
-        wanted = notebook.build_notebook(config, language)
+        wanted = notebook.build_notebook(config, language, values["provenance.weights.kind"])
         cells = published.get("cells", [])
         if [(c.get("cell_type"), _source(c)) for c in cells] != [(c.cell_type, c.source) for c in wanted.cells]:
             mismatches.append(Mismatch(name, "cells", "the generator's cells for these options", "other cells"))

@@ -59,9 +59,14 @@ def code_cells(config: Config) -> list[str]:
     ]
 
 
-def build_notebook(config: Config, language: str) -> nbformat.NotebookNode:
+def build_notebook(config: Config, language: str, weights_kind: str) -> nbformat.NotebookNode:
+    """The notebook's cells; weights that are not the verified ImageNet ones are said so up front."""
     strings = translations(language)
-    cells = [nbformat.v4.new_markdown_cell(strings["notebook_intro"]), nbformat.v4.new_markdown_cell(strings["notebook_howto"])]
+    intro = [strings["notebook_intro"]]
+    if weights_kind != "imagenet":
+        intro.append(strings[f"notebook_weights_{weights_kind}"])
+    intro.append(strings["notebook_howto"])
+    cells = [nbformat.v4.new_markdown_cell(text) for text in intro]
     for i, source in enumerate(code_cells(config), start=1):
         cells.append(nbformat.v4.new_markdown_cell(strings[f"notebook_step_{i}"]))
         cells.append(nbformat.v4.new_code_cell(source))
@@ -120,8 +125,8 @@ def coalesce_streams(notebook: nbformat.NotebookNode) -> None:
         cell.outputs = merged
 
 
-def render_notebook(config: Config, language: str) -> str:
-    notebook = build_notebook(config, language)
+def render_notebook(config: Config, language: str, weights_kind: str) -> str:
+    notebook = build_notebook(config, language, weights_kind)
     if config.execute_notebook:
         execute(notebook, config)
         coalesce_streams(notebook)

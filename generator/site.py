@@ -59,7 +59,7 @@ def write_docs(config: Config, facts: Facts, docs: Path, progress: Callable[[str
     written["facts.json"] = facts.to_json().encode("utf-8")
     for language in LANGUAGES:
         progress(f"notebook: {'executing' if config.execute_notebook else 'writing'} notebook.{language}.ipynb")
-        written[f"notebook.{language}.ipynb"] = notebook.render_notebook(config, language).encode("utf-8")
+        written[f"notebook.{language}.ipynb"] = notebook.render_notebook(config, language, facts.provenance.weights.kind).encode("utf-8")
     for relative, data in written.items():
         atomic.write_bytes(docs / relative, data)
     return sorted([*written, *(f"{figures.FIGURE_FOLDER}/{name}" for name in figure_roles.values())])
