@@ -417,11 +417,13 @@ def _check_dtypes(records: Mapping[str, TensorRecord], path: Path) -> None:
         counter = key.endswith(_COUNTER)
         allowed = _INTEGERS if counter else _REAL_FLOATS
         if record.dtype not in allowed:
-            role = "a BatchNorm step counter" if counter else "a trained float ResNet18 tensor"
+            role = "a BatchNorm step counter is an integer" if counter else (
+                "ResNet18's parameters and running statistics are real floats"
+            )
             names = ", ".join(_dtype_name(dtype) for dtype in allowed)
             raise WeightsError(
-                f"{path}: tensor '{key}' is {_dtype_name(record.dtype)}, but {role} is one of "
-                f"{names}: these are not trained float ResNet18 weights; {_RESAVE}"
+                f"{path}: tensor '{key}' is {_dtype_name(record.dtype)}, but {role} ({names}): "
+                "these are not trained float ResNet18 weights; pass the float state_dict itself"
             )
 
 

@@ -440,18 +440,19 @@ def _replaced(key: str, value: torch.Tensor):
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (_all_cast(torch.int64), "tensor 'conv1.weight' is int64, but a trained float ResNet18 tensor is one of "
-         "float16, bfloat16, float32, float64"),
+        (_all_cast(torch.int64), "tensor 'conv1.weight' is int64, but ResNet18's parameters and running "
+         "statistics are real floats (float16, bfloat16, float32, float64): these are not trained float "
+         "ResNet18 weights; pass the float state_dict itself"),
         (_all_cast(torch.int32), "tensor 'conv1.weight' is int32, but"),
         (_all_cast(torch.uint8), "tensor 'conv1.weight' is uint8, but"),
         (_all_cast(torch.bool), "tensor 'conv1.weight' is bool, but"),
         (_floats_cast(torch.complex64), "tensor 'conv1.weight' is complex64, but"),
         (_floats_cast(torch.float8_e4m3fn), "tensor 'conv1.weight' is float8_e4m3fn, but"),
         (_replaced("layer4.1.bn2.running_var", torch.zeros(512, dtype=torch.int64)),
-         "tensor 'layer4.1.bn2.running_var' is int64, but a trained float ResNet18 tensor"),
+         "tensor 'layer4.1.bn2.running_var' is int64, but ResNet18's parameters and running statistics"),
         (_replaced("bn1.num_batches_tracked", torch.tensor(3.0)),
-         "tensor 'bn1.num_batches_tracked' is float32, but a BatchNorm step counter is one of "
-         "uint8, int8, int16, int32, int64"),
+         "tensor 'bn1.num_batches_tracked' is float32, but a BatchNorm step counter is an integer "
+         "(uint8, int8, int16, int32, int64)"),
     ],
     ids=["int64", "int32", "uint8", "bool", "complex64", "float8", "int-running-var", "float-counter"],
 )
