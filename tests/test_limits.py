@@ -39,33 +39,41 @@ from generator import cli, site  # everything a build imports, before the limit
 def status(key):
     return int(re.search(key + r":\s+(\d+) kB", open("/proc/self/status").read()).group(1)) * 1024
 
+class Hang(Exception):
+    pass
+
+def hang(*_):
+    raise Hang(f"no answer after {sys.argv[3]} s")  # raised inside a blocked open() or read()
+
 limit, runs = int(sys.argv[1]), json.loads(sys.argv[2])
 if limit:
     resource.setrlimit(resource.RLIMIT_AS, (status("VmSize") + limit - status("VmRSS"), resource.RLIM_INFINITY))
-signal.alarm(int(sys.argv[3]))  # a hang fails the test instead of blocking it
+signal.signal(signal.SIGALRM, hang)
 results = []
 for run in runs:
     os.environ["TORCH_HOME"] = run["torch_home"]
     with open("/proc/self/clear_refs", "w") as clear:
         clear.write("5")  # VmHWM restarts from here: this run's peak
     err = io.StringIO()
+    signal.alarm(int(sys.argv[3]))  # a hang fails its own case instead of blocking the batch
     try:
         with contextlib.redirect_stderr(err):
             rc = cli.main(run["argv"])
     except BaseException as exc:  # a crash is a result too, not the end of the batch
         rc, err = -1, io.StringIO(f"crash: {type(exc).__name__}: {exc}")
+    signal.alarm(0)
     results.append({"rc": rc, "stderr": err.getvalue(), "peak": status("VmHWM")})
 children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 print(json.dumps({"results": results, "children_peak": children}))
 """
 
-_HANG_GUARD_S = 300
+_HANG_GUARD_S = 120  # per run: far beyond any refusal, so only a hang reaches it
 
 
 def _run_children(runs: list[dict], limit: int) -> dict:
     result = subprocess.run(
         [sys.executable, "-c", _CHILD, str(limit), json.dumps(runs), str(_HANG_GUARD_S)],
-        cwd=ROOT, capture_output=True, text=True, timeout=_HANG_GUARD_S + 60, check=False,
+        cwd=ROOT, capture_output=True, text=True, timeout=_HANG_GUARD_S * (len(runs) + 1), check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
