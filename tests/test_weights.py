@@ -553,6 +553,38 @@ def test_torchvisions_own_file_layout_loads_and_builds(
         assert torch.equal(tensor, expected), key
 
 
+def test_counters_may_be_missing_from_a_current_state_dict(tmp_path: Path, random_state_dict) -> None:
+    """Its _metadata says BatchNorm version 2, for which load_state_dict would demand the counters."""
+    without = collections.OrderedDict(
+        (key, value) for key, value in random_state_dict.items() if not key.endswith("num_batches_tracked")
+    )
+    without._metadata = random_state_dict._metadata
+    path = tmp_path / "no-counters.pth"
+    torch.save(without, path)
+    state_dict, _ = weights.resolve_weights(str(path), seed=0, allow_download=False)
+    assert torch.equal(build_model(state_dict, seed=0).bn1.num_batches_tracked, torch.tensor(0))
+
+
+def test_what_torch_loads_must_match_what_the_archive_declares(
+    tmp_path: Path, good_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A guard against the two unpicklers reading one pickle differently."""
+    real_load = torch.load
+
+    def other_shape(*args, **kwargs):
+        loaded = real_load(*args, **kwargs)
+        loaded["fc.bias"] = torch.zeros(999)
+        return loaded
+
+    monkeypatch.setattr(torch, "load", other_shape)
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(good_checkpoint), seed=0, allow_download=False)
+    assert str(caught.value) == (
+        f"cannot use weights file {good_checkpoint}: torch read it differently from its own description; "
+        "save it again with torch.save(model.state_dict(), PATH)"
+    )
+
+
 def test_all_zero_weights_load_and_run(tmp_path: Path, random_state_dict) -> None:
     path = tmp_path / "zeros.pth"
     torch.save({key: torch.zeros_like(value) for key, value in random_state_dict.items()}, path)
