@@ -269,10 +269,60 @@ def _load_build(unpickler: pickle._Unpickler) -> None:
     target.__dict__.update(state)
 
 
-class _MetadataUnpickler(pickle._Unpickler):  # the pure-Python one: its memo is a dict, not an array
-    """Rebuilds dicts and tensor records only; any other global is refused unimported."""
+def _load_setitem(unpickler: pickle._Unpickler) -> None:
+    value = unpickler.stack.pop()
+    key = unpickler.stack.pop()
+    _set_items(unpickler.stack[-1], [key, value])
 
-    dispatch = {**pickle._Unpickler.dispatch, pickle.BUILD[0]: _load_build}
+
+def _load_setitems(unpickler: pickle._Unpickler) -> None:
+    items = unpickler.pop_mark()
+    _set_items(unpickler.stack[-1], items)
+
+
+def _load_dict(unpickler: pickle._Unpickler) -> None:
+    items = unpickler.pop_mark()
+    target: dict[str, object] = {}
+    _set_items(target, items)
+    unpickler.append(target)
+
+
+def _set_items(target: object, items: list[object]) -> None:
+    """Text keys only: hashing a key nested 100,000 tuples deep overflows the C stack (a segfault)."""
+    keys, values = items[0::2], items[1::2]
+    if not all(type(key) is str for key in keys):
+        raise CheckpointError("a key in its pickle is not text, as every key of a state_dict is")
+    for key, value in zip(keys, values):
+        target[key] = value  # type: ignore[index]
+
+
+def _refuse_set(_unpickler: pickle._Unpickler) -> None:
+    raise CheckpointError("its pickle builds a set, which a state_dict never holds")
+
+
+def _ordered_dict(*arguments: object) -> collections.OrderedDict:
+    if arguments:  # torch.save writes OrderedDict() and then its items
+        raise CheckpointError("its pickle builds an OrderedDict from arguments, which torch.save never writes")
+    return collections.OrderedDict()
+
+
+class _MetadataUnpickler(pickle._Unpickler):  # the pure-Python one: its memo is a dict, not an array
+    """Rebuilds dicts and tensor records only; any other global is refused unimported.
+
+    Every opcode that hashes what the pickle built is replaced by one that
+    accepts text keys only, and every one that sets attributes by one that
+    accepts only the _metadata of a state_dict.
+    """
+
+    dispatch = {
+        **pickle._Unpickler.dispatch,
+        pickle.BUILD[0]: _load_build,
+        pickle.SETITEM[0]: _load_setitem,
+        pickle.SETITEMS[0]: _load_setitems,
+        pickle.DICT[0]: _load_dict,
+        pickle.ADDITEMS[0]: _refuse_set,
+        pickle.FROZENSET[0]: _refuse_set,
+    }
 
     def __init__(self, file: io.BytesIO) -> None:
         super().__init__(file)
@@ -280,7 +330,7 @@ class _MetadataUnpickler(pickle._Unpickler):  # the pure-Python one: its memo is
 
     def find_class(self, module: str, name: str) -> object:
         if (module, name) == ("collections", "OrderedDict"):
-            return collections.OrderedDict
+            return _ordered_dict
         if module == "torch._utils" and name in _REBUILDERS:
             return _REBUILDERS[name]
         if module in ("torch", "torch.storage") and name in _storage_types():

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 import tracemalloc
+from pathlib import Path
 
 import pytest
 import torch
@@ -247,3 +250,43 @@ def test_a_damaged_pickle_is_refused() -> None:
     data = saved({"w": torch.zeros(3)})
     members = [Member(m.name, m.payload[:12]) if m.name.endswith("data.pkl") else m for m in members_of(data)]
     assert _refused(zip_archive(members)).startswith("its pickle data is damaged (")
+
+
+_SHALLOW_KEY = b")" + b"\x85" * 1_000  # () wrapped in 1,000 one-tuples
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"}" + _SHALLOW_KEY + b"K\x01s", "a key in its pickle is not text, as every key of a state_dict is"),
+        (b"}(K\x01K\x02u", "a key in its pickle is not text, as every key of a state_dict is"),
+        (b"(K\x01K\x02d", "a key in its pickle is not text, as every key of a state_dict is"),
+        (b"\x8f(K\x01\x90", "its pickle builds a set, which a state_dict never holds"),
+        (b"(K\x01\x91", "its pickle builds a set, which a state_dict never holds"),
+        (b"ccollections\nOrderedDict\n]\x85R",
+         "its pickle builds an OrderedDict from arguments, which torch.save never writes"),
+    ],
+    ids=["tuple-key", "int-key-setitems", "int-key-dict", "set", "frozenset", "ordereddict-arguments"],
+)
+def test_only_text_keys_are_hashed(body: bytes, message: str) -> None:
+    assert _refused(zip_archive([Member("archive/data.pkl", b"\x80\x04" + body + b".")])) == message
+
+
+def test_a_key_nested_250000_deep_is_refused_without_crashing(tmp_path: Path) -> None:
+    """Hashing it overflows the C stack: CPython, and torch.load's own unpickler, die of a segfault.
+
+    Run in a child, so that a regression fails this test instead of killing the test run.
+    """
+    body = b"\x80\x02}" + b")" + b"\x85" * 250_000 + b"K\x01s."  # within MAX_PICKLE_BYTES
+    path = tmp_path / "deep.pth"
+    path.write_bytes(zip_archive([Member("archive/data.pkl", body)]))
+    probe = (
+        "import sys; from pathlib import Path; from generator.checkpoint import read_metadata, CheckpointError\n"
+        "try:\n    read_metadata(Path(sys.argv[1]).read_bytes())\n"
+        "except CheckpointError as exc:\n    print(exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=False)
+    assert len(body) <= checkpoint.MAX_PICKLE_BYTES
+    assert (result.returncode, result.stdout.strip()) == (
+        0, "a key in its pickle is not text, as every key of a state_dict is"
+    ), result.stderr[-500:]
