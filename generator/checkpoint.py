@@ -408,7 +408,8 @@ def _record(storage: _Storage, dtype: torch.dtype, offset, size, stride, require
 
 
 def _count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    """A size, stride, offset or element count: a non-negative int64, as torch stores them."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
 
 
 def _short_text(value: object) -> bool:

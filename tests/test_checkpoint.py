@@ -211,6 +211,24 @@ def test_a_tensor_reaching_past_its_storage_is_refused(tensor: FakeTensor, reach
     assert reach in _refused(archive_of({"w": tensor}))
 
 
+_MALFORMED_TENSOR = "a tensor record in its pickle is malformed"
+
+
+@pytest.mark.parametrize(
+    ("tensor", "message"),
+    [
+        (FakeTensor((10**5000,), elements=1, stride=(0,)), _MALFORMED_TENSOR),
+        (FakeTensor((2**63,), elements=1, stride=(0,)), _MALFORMED_TENSOR),
+        (FakeTensor((4,), elements=2**63), "a storage reference in its pickle is malformed"),
+    ],
+    ids=["5000-digit-size", "size-beyond-int64", "storage-beyond-int64"],
+)
+def test_sizes_beyond_int64_are_refused(tensor: FakeTensor, message: str) -> None:
+    """Not a real tensor, and Python refuses to print an int of over 4,300 digits in a message."""
+    data = zip_archive([Member("archive/data.pkl", pickled({"w": tensor})), Member("archive/data/0", bytes(4))])
+    assert _refused(data) == message
+
+
 def test_a_storage_declared_twice_with_two_sizes_is_refused() -> None:
     data = archive_of({"a": FakeTensor((4,), "0"), "b": FakeTensor((8,), "0")})
     assert _refused(data) == "storage '0' is declared twice with different sizes"
