@@ -71,6 +71,7 @@ _INTEGERS = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 # BatchNorm counts training steps here; eval mode never reads it, and files
 # saved before torch 0.4.1 (torchvision's ImageNet file among them) have none.
 _COUNTER = "num_batches_tracked"
+_KEY_SHOWN = 80
 
 
 @dataclass(frozen=True)
@@ -392,14 +393,14 @@ def _plain_state_dict(loaded: object, path: Path) -> dict[str, TensorRecord]:
     prefixed = next((key for key in loaded if key.startswith("module.")), None)
     if prefixed is not None:
         raise WeightsError(
-            f"{path} has DataParallel keys prefixed 'module.' (e.g. '{prefixed}'); expected a "
+            f"{path} has DataParallel keys prefixed 'module.' (e.g. '{_short(prefixed)}'); expected a "
             "plain ResNet18 state_dict with keys like 'conv1.weight': strip 'module.' from "
             "the keys or save model.module.state_dict()"
         )
     for key, value in loaded.items():
         if not isinstance(value, TensorRecord):
             raise WeightsError(
-                f"{path}: '{key}' holds a {_type_name(value)}, not a tensor: {_EXPECTED}"
+                f"{path}: '{_short(key)}' holds a {_type_name(value)}, not a tensor: {_EXPECTED}"
             )
     return dict(loaded)
 
@@ -469,8 +470,13 @@ def _resnet18_shapes() -> dict[str, tuple[int, ...]]:
 
 
 def _first_three(items: list[str]) -> str:
-    shown = ", ".join(items[:3])
+    shown = ", ".join(_short(item) for item in items[:3])
     return shown + (f" (+{len(items) - 3} more)" if len(items) > 3 else "")
+
+
+def _short(key: str) -> str:
+    """A key from the file as a message quotes it: a 200 KB key would make a 200 KB line."""
+    return key if len(key) <= _KEY_SHOWN else key[: _KEY_SHOWN - 1] + "…"
 
 
 def _one_line(exc: BaseException) -> str:

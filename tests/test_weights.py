@@ -405,6 +405,23 @@ def test_wrong_content_is_refused(
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    ("build", "quoted"),
+    [
+        (lambda sd: {**sd, "x" * 200_000: sd["fc.bias"]}, "unexpected keys " + "x" * 79 + "…;"),
+        (lambda sd: {"module." + "y" * 200_000: sd["fc.bias"]}, "(e.g. 'module." + "y" * 72 + "…')"),
+        (lambda sd: {"z" * 200_000: 1.5}, "'" + "z" * 79 + "…' holds a float"),
+    ],
+    ids=["unexpected", "module-prefix", "not-a-tensor"],
+)
+def test_keys_from_the_file_are_quoted_short(tmp_path: Path, random_state_dict, build, quoted: str) -> None:
+    path = tmp_path / "long-keys.pth"
+    torch.save(build(random_state_dict), path)
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(path), seed=0, allow_download=False)
+    assert quoted in str(caught.value) and len(str(caught.value)) < 1000
+
+
 def test_check_accepts_resnet18_in_memory(random_state_dict) -> None:
     weights.check_resnet18_state_dict(random_state_dict)
 
