@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFile
+from PIL import GifImagePlugin, Image, ImageFile
 
 from generator.errors import ImageError
 from generator.image import MAX_ASPECT_RATIO, MAX_FILE_BYTES, MAX_PIXELS, ImageProvenance, load_image
@@ -362,6 +362,18 @@ def test_animated_gif_uses_first_frame(tmp_path: Path) -> None:
     assert provenance.original_mode == "P"
     assert provenance.conversions == ("first-frame-of-animation", "palette-to-rgb")
     assert set(_pixels(image)) == {(255, 0, 0)}
+
+
+def test_an_animation_is_not_walked_frame_by_frame(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting frames reads the whole file: a GIF of millions of 1x1 frames took seconds per MB."""
+    frames = [Image.new("RGB", (2, 2), color) for color in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    path = tmp_path / "animated.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    monkeypatch.setattr(
+        GifImagePlugin.GifImageFile, "n_frames", property(lambda self: pytest.fail("every frame was walked"))
+    )
+    _, provenance = load_image(path)
+    assert provenance.conversions == ("first-frame-of-animation", "palette-to-rgb")
 
 
 _LOSSLESS_ENOUGH = {".png": {}, ".jpg": {"quality": 100, "subsampling": 0}}
