@@ -2,17 +2,18 @@
 
 Pillow decodes whatever it is given: enormous sizes (it only warns below twice
 its own limit), truncated files when a global switch is on, and pixel modes the
-model cannot take. Here the size is checked from the header before any pixel is
-decoded, truncation is an error, and every change made on the way to RGB is a
-named step recorded in the provenance, so the report can say what was done.
+model cannot take. Here the file is opened through a bounded reader (a regular
+file, at most MAX_FILE_BYTES), the size, the aspect ratio and the pixel mode are
+checked from the header before any pixel is decoded, truncation is an error,
+and every change made on the way to RGB is a named step recorded in the
+provenance, so the report can say what was done.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import struct
 import warnings
+from typing import BinaryIO
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +21,22 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from generator.errors import ImageError
+from generator.input_file import open_input
 
 MAX_PIXELS = 40_000_000
+# The model's Resize scales the short side to this many pixels (the weights'
+# transforms().resize_size), so a W x H image becomes about 256*W/H x 256.
+MODEL_SHORT_SIDE = 256
+# Any longer and the resized image alone would exceed MAX_PIXELS (610:1): the
+# limit on pixels then holds for what the model makes of the image too.
+MAX_ASPECT_RATIO = MAX_PIXELS // MODEL_SHORT_SIDE**2
+# A file is at most an uncompressed 8-bit RGBA picture of the largest size
+# accepted (4 bytes a pixel) plus 1 MiB of headers and metadata.
+_BYTES_PER_PIXEL = 4
+_HEADER_ALLOWANCE = 1 << 20
+MAX_FILE_BYTES = _BYTES_PER_PIXEL * MAX_PIXELS + _HEADER_ALLOWANCE
+# 16-bit scaling works on bands of rows of about this many pixels at a time.
+_SCALE_BLOCK_PIXELS = 1 << 18
 
 _GRAYSCALE = "grayscale-to-rgb"
 _PALETTE = "palette-to-rgb"
@@ -67,17 +82,31 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, I
     Raises ImageError with a one-line message for anything else.
     """
     path = Path(path)
-    data = _read_bytes(path)
+    with open_input(
+        path, limit=_BYTES_PER_PIXEL * max_pixels + _HEADER_ALLOWANCE, error=ImageError,
+        noun="image file", advice=f"pass a {', '.join(_FORMATS)} picture of at most {max_pixels:,} pixels",
+    ) as file:
+        digest = file.sha256()
+        picture, original_mode, image_format, conversions = _decode(file.stream(), path, max_pixels)
+    provenance = ImageProvenance(
+        name=path.name,
+        sha256=digest,
+        width=picture.width,
+        height=picture.height,
+        original_mode=original_mode,
+        format=image_format,
+        conversions=tuple(conversions),
+    )
+    return picture, provenance
+
+
+def _decode(stream: BinaryIO, path: Path, max_pixels: int) -> tuple[Image.Image, str, str, list[str]]:
+    """Header checks, then the first frame decoded and converted to RGB."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(io.BytesIO(data), formats=_FORMATS) as source:
-                width, height = source.size
-                if width * height > max_pixels:
-                    raise ImageError(
-                        f"image too large: {path} is {width}x{height} = {width * height:,} pixels, "
-                        f"over the limit of {max_pixels:,}; scale it down first"
-                    )
+            with Image.open(stream, formats=_FORMATS) as source:
+                _check_header(source, path, max_pixels)
                 original_mode, image_format = source.mode, source.format or "unknown"
                 picture, conversions = _to_rgb(source, path)
         except UnidentifiedImageError as exc:
@@ -95,36 +124,41 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, I
                 f"cannot decode image {path}: {_one_line(exc)}; the file is truncated or "
                 "corrupt, export it again"
             ) from exc
-    provenance = ImageProvenance(
-        name=path.name,
-        sha256=hashlib.sha256(data).hexdigest(),
-        width=picture.width,
-        height=picture.height,
-        original_mode=original_mode,
-        format=image_format,
-        conversions=tuple(conversions),
-    )
-    return picture, provenance
+    return picture, original_mode, image_format, conversions
 
 
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise ImageError(f"image not found: {path}")
-    if path.is_dir():
-        raise ImageError(f"image path is a directory, not a file: {path}")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImageError(f"cannot read image {path}: {exc.strerror or exc}") from exc
-    if not data:
-        raise ImageError(f"image file is empty (0 bytes): {path}")
-    return data
+def _check_header(source: Image.Image, path: Path, max_pixels: int) -> None:
+    """Size, aspect ratio and pixel mode, from the header: nothing is decoded yet."""
+    width, height = source.size
+    if width * height > max_pixels:
+        raise ImageError(
+            f"image too large: {path} is {width}x{height} = {width * height:,} pixels, "
+            f"over the limit of {max_pixels:,}; scale it down first"
+        )
+    short, long = sorted((width, height))
+    if long > MAX_ASPECT_RATIO * short:
+        short = max(short, 1)  # Pillow opens no image with a zero side; still, never divide by zero
+        raise ImageError(
+            f"image too elongated: {path} is {width}x{height}, a side ratio of {long / short:,.0f}:1, "
+            f"over the limit of {MAX_ASPECT_RATIO}:1 (the model scales the short side to "
+            f"{MODEL_SHORT_SIDE} pixels, which would make the long side {long * MODEL_SHORT_SIDE // short:,}); "
+            "crop it first"
+        )
+    _check_mode(source.mode, path)
+
+
+def _check_mode(mode: str, path: Path) -> None:
+    if mode not in _MODE_STEPS and mode not in _SIXTEEN_BIT:
+        raise ImageError(
+            f"unsupported pixel mode {mode} in {path}; convert the image to RGB, "
+            "grayscale or palette PNG/JPEG first"
+        )
 
 
 def _to_rgb(source: Image.Image, path: Path) -> tuple[Image.Image, list[str]]:
     """Decode the first frame and convert it to a new RGB image, naming each step."""
     conversions: list[str] = []
-    if getattr(source, "n_frames", 1) > 1:
+    if getattr(source, "is_animated", False):  # n_frames would walk every frame: 25 s for a 160 MB GIF
         source.seek(0)
         conversions.append("first-frame-of-animation")
     source.load()  # raises on truncation: ImageFile.LOAD_TRUNCATED_IMAGES stays False
@@ -132,17 +166,11 @@ def _to_rgb(source: Image.Image, path: Path) -> tuple[Image.Image, list[str]]:
     if source.getexif().get(ExifTags.Base.Orientation, 1) in _TRANSPOSING_ORIENTATIONS:
         picture = ImageOps.exif_transpose(source)
         conversions.append("exif-transposed")
-    mode = picture.mode
-    if mode in _SIXTEEN_BIT:
+    _check_mode(picture.mode, path)  # decoding can change it (a GIF frame, a TIFF page)
+    if picture.mode in _SIXTEEN_BIT:
         picture = _scale_16bit(picture, path)
         conversions.append("16bit-scaled-to-8bit")
-        mode = picture.mode
-    if mode not in _MODE_STEPS:
-        raise ImageError(
-            f"unsupported pixel mode {mode} in {path}; convert the image to RGB, "
-            "grayscale or palette PNG/JPEG first"
-        )
-    step = _MODE_STEPS[mode]
+    step = _MODE_STEPS[picture.mode]
     if step is not None:
         conversions.append(step)
     if picture.has_transparency_data:
@@ -154,15 +182,24 @@ def _to_rgb(source: Image.Image, path: Path) -> tuple[Image.Image, list[str]]:
 
 
 def _scale_16bit(picture: Image.Image, path: Path) -> Image.Image:
-    """Map 0..65535 onto 0..255 with rounding (65535 -> 255, 32768 -> 128)."""
-    values = np.asarray(picture).astype(np.int64)
-    if values.size and (values.min() < 0 or values.max() > 65535):
-        raise ImageError(
-            f"unsupported pixel values in {path}: integers outside 0..65535 "
-            f"(mode {picture.mode}); save it as an 8- or 16-bit image first"
-        )
-    scaled = (values * 255 + 32767) // 65535
-    return Image.fromarray(scaled.astype(np.uint8))
+    """Map 0..65535 onto 0..255 with rounding (65535 -> 255, 32768 -> 128).
+
+    Works on bands of rows, so its temporary arrays stay a few MB whatever
+    the image size; only the 8-bit result is full size.
+    """
+    width, height = picture.size
+    scaled = np.empty((height, width), dtype=np.uint8)
+    rows = max(1, _SCALE_BLOCK_PIXELS // width)
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        values = np.asarray(picture.crop((0, top, width, bottom))).astype(np.int64)
+        if values.min() < 0 or values.max() > 65535:
+            raise ImageError(
+                f"unsupported pixel values in {path}: integers outside 0..65535 "
+                f"(mode {picture.mode}); save it as an 8- or 16-bit image first"
+            )
+        scaled[top:bottom] = (values * 255 + 32767) // 65535
+    return Image.fromarray(scaled)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -15,6 +15,7 @@ from torch import nn
 from torchvision.models import resnet18
 from torchvision.models.resnet import BasicBlock
 
+from .errors import WeightsError
 from .hooks import forward_with_hooks
 from .weights import IMAGENET_WEIGHTS
 
@@ -61,8 +62,28 @@ def basic_blocks(model: nn.Module) -> list[tuple[str, BasicBlock]]:
     return [(name, module) for name, module in model.named_modules() if isinstance(module, BasicBlock)]
 
 
+def _refuse_non_finite(name: str):
+    """A forward hook that stops the pass at the first module whose output holds NaN or infinity.
+
+    Hooks fire in execution order, so the module named is where the values
+    first went wrong; every later number would be meaningless.
+    """
+
+    def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+        if not bool(torch.isfinite(output).all()):
+            raise WeightsError(
+                f"weights give non-finite values at {name} (NaN or infinity in its output on this "
+                "image): they are broken or overflow float32; use other weights"
+            )
+
+    return hook
+
+
 def run(model: nn.Module, batch: torch.Tensor) -> RunCapture:
-    """Forward pass with hooks that clone block inputs, F(x), shortcuts and outputs."""
+    """Forward pass with hooks that clone block inputs, F(x), shortcuts and outputs.
+
+    Raises WeightsError naming the first module whose output is not finite.
+    """
     kept: dict[str, torch.Tensor] = {}
 
     def keep_output(key: str):
@@ -79,6 +100,7 @@ def run(model: nn.Module, batch: torch.Tensor) -> RunCapture:
 
     blocks = basic_blocks(model)
     handles = [
+        *(module.register_forward_hook(_refuse_non_finite(name)) for name, module in model.named_modules() if name),
         model.relu.register_forward_hook(keep_output("stem")),
         model.maxpool.register_forward_hook(keep_output("pooled_stem")),
         *(model.get_submodule(stage).register_forward_hook(keep_output(stage)) for stage in STAGES),

@@ -3,8 +3,13 @@
 torchvision's own loader checks only an 8-hex prefix of the SHA-256, only when
 it downloads, and unpickles with full pickle semantics: a tampered file in the
 hub cache would run code. So this module finds the ImageNet file itself, checks
-its full SHA-256 before reading it, loads every file with ``weights_only=True``
-and compares the result with torchvision's resnet18 before anyone uses it.
+its size and then its full SHA-256 before loading it, and loads every file with
+``weights_only=True``.
+
+Limits come before trust: every file is read once, through a bounded reader,
+and the archive's own description of its tensors (keys, dtypes, shapes,
+storage sizes) is checked against torchvision's resnet18 before torch reads a
+value, so a small hostile file cannot make the loader allocate gigabytes.
 
 When no trained weights can be had, ``auto`` falls back to seeded random
 weights and says so loudly; ``imagenet`` refuses instead. A cache file that is
@@ -16,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import io
+import math
 import os
 import pickle
 import tempfile
@@ -30,7 +37,9 @@ from urllib.parse import urlsplit
 import torch
 from torchvision.models import ResNet18_Weights, resnet18
 
+from generator.checkpoint import CheckpointError, ForbiddenGlobal, TensorRecord, read_metadata
 from generator.errors import WeightsError
+from generator.input_file import open_input
 
 IMAGENET_WEIGHTS = ResNet18_Weights.IMAGENET1K_V1
 IMAGENET_URL: str = IMAGENET_WEIGHTS.url
@@ -42,6 +51,9 @@ IMAGENET_SIZE = 46_830_571
 
 _CHUNK = 1 << 20
 _HEAD_BYTES = 512
+# Room for the archive around the tensor bytes: the pickle (MAX_PICKLE_BYTES),
+# member headers and 64-byte alignment padding, with a wide margin.
+_ARCHIVE_ALLOWANCE = 1 << 20
 _ZIP_MAGIC = b"PK\x03\x04"
 # torch.save's pre-1.6 format opens with its magic number pickled at protocol 2.
 _LEGACY_MAGIC = pickle.dumps(torch.serialization.MAGIC_NUMBER, protocol=2)[:-1]
@@ -52,6 +64,14 @@ _EXPECTED = (
 )
 _WRAPPER_KEYS = ("state_dict", "model")
 _CHOICES = "--weights auto|imagenet|random|PATH"
+_RESAVE = "save it again with torch.save(model.state_dict(), PATH)"
+# load_state_dict copies any of these into ResNet18's float32 parameters.
+_REAL_FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+_INTEGERS = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+# BatchNorm counts training steps here; eval mode never reads it, and files
+# saved before torch 0.4.1 (torchvision's ImageNet file among them) have none.
+_COUNTER = "num_batches_tracked"
+_KEY_SHOWN = 80
 
 
 @dataclass(frozen=True)
@@ -82,7 +102,7 @@ def imagenet_cache_path() -> Path:
 
 
 def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    """Hex SHA-256 of a file this module wrote itself (a download), read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
         while chunk := handle.read(_CHUNK):
@@ -90,36 +110,57 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """Load a checkpoint with ``weights_only=True`` and check it is a clean state_dict."""
-    path = Path(path)
-    head = _read_head(path)
-    if _looks_like_web_page(head):
-        raise WeightsError(
-            f"weights file {path} looks like an HTML page, not a checkpoint "
-            "(likely a failed download): download it again"
-        )
-    if not head.startswith((_ZIP_MAGIC, _LEGACY_MAGIC)):
-        raise WeightsError(
-            f"weights file {path} is not a PyTorch checkpoint (no torch.save header): "
-            "pass a file written by torch.save(model.state_dict(), PATH)"
-        )
+def max_file_bytes() -> int:
+    """The largest weights file accepted: ResNet18 with every tensor in float64, plus its archive.
+
+    float64 is the widest real dtype a state_dict can hold, so no honest
+    ResNet18 file is larger; anything larger is refused before it is read.
+    """
+    return 8 * sum(math.prod(shape) for shape in _resnet18_shapes().values()) + _ARCHIVE_ALLOWANCE
+
+
+def load_state_dict(data: bytes, path: Path) -> dict[str, torch.Tensor]:
+    """Turn a checkpoint's bytes into a checked ResNet18 state_dict, reading values last.
+
+    Order: header; zip directory and pickle metadata (checkpoint.read_metadata);
+    keys, shapes and dtypes against resnet18; only then torch.load with
+    ``weights_only=True``, and the values (NaN/inf, negative running variances).
+    """
+    _check_header(data[:_HEAD_BYTES], path)
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise WeightsError(_unpickling_message(path, exc)) from exc
-    except Exception as exc:  # torch reports damaged archives as RuntimeError, EOFError, ...
+        declared = read_metadata(data)
+    except ForbiddenGlobal as exc:
         raise WeightsError(
-            f"cannot read weights file {path}: it is truncated or corrupt "
-            f"({_one_line(exc)}); save or download it again"
+            f"refused {path}: file contains code/objects that a plain state_dict never holds "
+            f"(it asks for {exc.name}); it was not executed: pass a plain state_dict saved with "
+            "torch.save(model.state_dict(), PATH)"
         ) from exc
-    return _plain_state_dict(loaded, path)
+    except CheckpointError as exc:
+        raise WeightsError(f"cannot use weights file {path}: {exc}; {_RESAVE}") from exc
+    records = _plain_state_dict(declared, path)
+    check_resnet18_state_dict(records, f"weights in {path}")
+    _check_dtypes(records, path)
+    try:
+        loaded = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
+        raise WeightsError(
+            f"cannot read weights file {path}: it is truncated or corrupt ({_one_line(exc)}); {_RESAVE}"
+        ) from exc
+    state_dict = _as_declared(loaded, records, path)
+    _check_values(state_dict, path)
+    return state_dict
 
 
-def check_resnet18_state_dict(state_dict: Mapping[str, torch.Tensor]) -> None:
-    """Raise WeightsError unless the keys and shapes are exactly torchvision's resnet18."""
+def check_resnet18_state_dict(
+    state_dict: Mapping[str, torch.Tensor | TensorRecord], source: str = "weights"
+) -> None:
+    """Raise WeightsError unless the keys and shapes are torchvision's resnet18.
+
+    Takes tensors or TensorRecords (both have a shape). BatchNorm's step
+    counters may be missing: see _COUNTER.
+    """
     expected = _resnet18_shapes()
-    missing = [key for key in expected if key not in state_dict]
+    missing = [key for key in expected if key not in state_dict and not key.endswith(_COUNTER)]
     unexpected = [key for key in state_dict if key not in expected]
     wrong = [
         f"{key} shape {list(tensor.shape)} expected {list(expected[key])}"
@@ -137,30 +178,9 @@ def check_resnet18_state_dict(state_dict: Mapping[str, torch.Tensor]) -> None:
     ]
     if problems:
         raise WeightsError(
-            f"weights do not fit: {'; '.join(problems)}; "
+            f"{source} do not fit: {'; '.join(problems)}; "
             "expected torchvision resnet18 (1000-class fc)"
         )
-
-
-def verify_imagenet_file(path: Path) -> str:
-    """Check the full SHA-256 of the ImageNet file without loading it; return the digest."""
-    path = Path(path)
-    try:
-        digest = sha256_file(path)
-        size = path.stat().st_size
-    except OSError as exc:
-        raise WeightsError(
-            f"cannot read ImageNet weights at {path}: {exc.strerror or exc}; "
-            f"replace it with torchvision's {IMAGENET_FILENAME}"
-        ) from exc
-    if digest != IMAGENET_SHA256:
-        raise WeightsError(
-            f"ImageNet weights at {path} fail the SHA-256 check "
-            f"(got {digest}, {size:,} bytes; expected {IMAGENET_SHA256}, "
-            f"{IMAGENET_SIZE:,} bytes) and were not loaded: delete the file and "
-            f"download {IMAGENET_FILENAME} again"
-        )
-    return digest
 
 
 def download_imagenet(dest: Path, timeout_s: float, log: Callable[[str], None] = lambda _: None) -> None:
@@ -236,7 +256,7 @@ def resolve_weights(
     if choice == "random":
         return None, _random_provenance(choice, seed, None)
     if choice not in ("auto", "imagenet"):
-        return _load_trained(choice, "file", Path(choice).expanduser(), None, seed)
+        return _load_trained(choice, "file", Path(choice).expanduser(), seed)
 
     path = imagenet_cache_path()
     source = "imagenet-cache"
@@ -260,30 +280,56 @@ def resolve_weights(
         else:
             return _fall_back(choice, seed, path, "no-cache-offline", "downloads are off", log)
 
-    digest = verify_imagenet_file(path)
-    return _load_trained(choice, source, path, digest, seed)
+    return _load_trained(choice, source, path, seed)
 
 
 def _load_trained(
-    choice: str, source: str, path: Path, digest: str | None, seed: int
+    choice: str, source: str, path: Path, seed: int
 ) -> tuple[dict[str, torch.Tensor], WeightsProvenance]:
-    """Load a file (verified first where it must be), check it is resnet18, and say where it came from.
+    """Read the file once, under its limit, then hash and load those same bytes.
 
-    A user's file is hashed after loading, so a missing or bad file gets load_state_dict's message.
+    The ImageNet file must be torchvision's exact size before it is hashed,
+    and its full SHA-256 must match before it is loaded.
     """
-    state_dict = load_state_dict(path)
-    check_resnet18_state_dict(state_dict)
+    data = _read_weights_file(path, imagenet=source != "file")
+    digest = hashlib.sha256(data).hexdigest()
+    if source != "file" and digest != IMAGENET_SHA256:
+        raise WeightsError(
+            f"ImageNet weights at {path} fail the SHA-256 check "
+            f"(got {digest}, {len(data):,} bytes; expected {IMAGENET_SHA256}, "
+            f"{IMAGENET_SIZE:,} bytes) and were not loaded: delete the file and "
+            f"download {IMAGENET_FILENAME} again"
+        )
+    state_dict = load_state_dict(data, path)
     provenance = WeightsProvenance(
         choice=choice,
         source=source,
         trained=True,
         path=str(path),
-        sha256=digest or sha256_file(path),
-        size_bytes=path.stat().st_size,
+        sha256=digest,
+        size_bytes=len(data),
         seed=seed,
         fallback_reason=None,
     )
     return state_dict, provenance
+
+
+def _read_weights_file(path: Path, imagenet: bool) -> bytes:
+    if imagenet:
+        opened = open_input(
+            path, limit=IMAGENET_SIZE, exact=True, error=WeightsError, noun="ImageNet weights file",
+            advice=f"delete it and download {IMAGENET_FILENAME} again (torchvision's file is "
+            f"{IMAGENET_SIZE:,} bytes, SHA-256 {IMAGENET_SHA256})",
+        )
+    else:
+        opened = open_input(
+            path, limit=max_file_bytes(), error=WeightsError, noun="weights file",
+            advice="pass a ResNet18 state_dict saved with torch.save(model.state_dict(), PATH) "
+            "(even in float64 it fits the limit)",
+            missing_hint=f"use {_CHOICES}",
+        )
+    with opened as file:
+        return file.read_all()
 
 
 def _fall_back(
@@ -309,21 +355,23 @@ def _random_provenance(choice: str, seed: int, reason: str | None) -> WeightsPro
     )
 
 
-def _read_head(path: Path) -> bytes:
-    if not path.exists():
-        raise WeightsError(f"weights file not found: {path} (use {_CHOICES})")
-    if path.is_dir():
+def _check_header(head: bytes, path: Path) -> None:
+    if _looks_like_web_page(head):
         raise WeightsError(
-            f"weights path is a directory, not a file: {path} (pass the .pth file itself)"
+            f"weights file {path} looks like an HTML page, not a checkpoint "
+            "(likely a failed download): download it again"
         )
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_HEAD_BYTES)
-    except OSError as exc:
-        raise WeightsError(f"cannot read weights file {path}: {exc.strerror or exc}") from exc
-    if not head:
-        raise WeightsError(f"weights file is empty (0 bytes): {path}; save or download it again")
-    return head
+    if head.startswith(_LEGACY_MAGIC):
+        raise WeightsError(
+            f"weights file {path} is in PyTorch's legacy format (before 1.6), whose tensor sizes "
+            "cannot be checked before loading: re-save it with a current torch: "
+            "state_dict = torch.load(OLD, weights_only=True); torch.save(state_dict, PATH)"
+        )
+    if not head.startswith(_ZIP_MAGIC):
+        raise WeightsError(
+            f"weights file {path} is not a PyTorch checkpoint (no torch.save header): "
+            "pass a file written by torch.save(model.state_dict(), PATH)"
+        )
 
 
 def _looks_like_web_page(head: bytes) -> bool:
@@ -331,26 +379,10 @@ def _looks_like_web_page(head: bytes) -> bool:
     return text.startswith(b"<") and (b"<html" in text or b"<!doctype" in text)
 
 
-def _unpickling_message(path: Path, exc: pickle.UnpicklingError) -> str:
-    text = str(exc)
-    if "Unsupported operand" in text or "String is too long" in text:
-        return (
-            f"cannot read weights file {path}: it is corrupt (its pickle data is damaged); "
-            "save or download it again"
-        )
-    marker = "GLOBAL "
-    found = text.split(marker, 1)[1].split()[0] if marker in text else None
-    asked = f" (it asks for {found})" if found else ""
-    return (
-        f"refused {path}: file contains code/objects that weights_only loading does not "
-        f"allow{asked}; it was not executed: pass a plain state_dict saved with "
-        "torch.save(model.state_dict(), PATH)"
-    )
-
-
-def _plain_state_dict(loaded: object, path: Path) -> dict[str, torch.Tensor]:
+def _plain_state_dict(loaded: object, path: Path) -> dict[str, TensorRecord]:
+    """The archive's object, if it is a flat dict of tensors (checkpoint admits text keys only)."""
     if not isinstance(loaded, dict):
-        raise WeightsError(f"{path} holds a {type(loaded).__name__}, not a state_dict: {_EXPECTED}")
+        raise WeightsError(f"{path} holds a {_type_name(loaded)}, not a state_dict: {_EXPECTED}")
     wrapper = next((key for key in _WRAPPER_KEYS if key in loaded), None)
     if wrapper is not None:
         raise WeightsError(
@@ -358,29 +390,76 @@ def _plain_state_dict(loaded: object, path: Path) -> dict[str, torch.Tensor]:
             f"(top-level keys: {_first_three(list(loaded))}); {_EXPECTED}, "
             f"e.g. torch.save(checkpoint['{wrapper}'], PATH)"
         )
-    not_text = next((key for key in loaded if not isinstance(key, str)), None)
-    if not_text is not None:
-        raise WeightsError(f"{path} has a non-text key {not_text!r}: {_EXPECTED}")
     prefixed = next((key for key in loaded if key.startswith("module.")), None)
     if prefixed is not None:
         raise WeightsError(
-            f"{path} has DataParallel keys prefixed 'module.' (e.g. '{prefixed}'); expected a "
+            f"{path} has DataParallel keys prefixed 'module.' (e.g. '{_short(prefixed)}'); expected a "
             "plain ResNet18 state_dict with keys like 'conv1.weight': strip 'module.' from "
             "the keys or save model.module.state_dict()"
         )
     for key, value in loaded.items():
-        if not isinstance(value, torch.Tensor):
+        if not isinstance(value, TensorRecord):
             raise WeightsError(
-                f"{path}: '{key}' holds a {type(value).__name__}, not a tensor: {_EXPECTED}"
+                f"{path}: '{_short(key)}' holds a {_type_name(value)}, not a tensor: {_EXPECTED}"
             )
-    for key, value in loaded.items():
+    return dict(loaded)
+
+
+def _type_name(value: object) -> str:
+    return "tensor" if isinstance(value, TensorRecord) else type(value).__name__
+
+
+def _check_dtypes(records: Mapping[str, TensorRecord], path: Path) -> None:
+    """Parameters and running statistics are real floats; step counters are integers."""
+    for key, record in records.items():
+        counter = key.endswith(_COUNTER)
+        allowed = _INTEGERS if counter else _REAL_FLOATS
+        if record.dtype not in allowed:
+            role = "a BatchNorm step counter is an integer" if counter else (
+                "ResNet18's parameters and running statistics are real floats"
+            )
+            names = ", ".join(_dtype_name(dtype) for dtype in allowed)
+            raise WeightsError(
+                f"{path}: tensor '{key}' is {_dtype_name(record.dtype)}, but {role} ({names}): "
+                "these are not trained float ResNet18 weights; pass the float state_dict itself"
+            )
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _as_declared(loaded: object, records: Mapping[str, TensorRecord], path: Path) -> dict[str, torch.Tensor]:
+    """torch.load's result, once it is exactly what the archive's metadata declared."""
+    same = (
+        isinstance(loaded, dict)
+        and list(loaded) == list(records)
+        and all(
+            isinstance(tensor, torch.Tensor)
+            and (tensor.dtype, tuple(tensor.shape), tensor.stride()) == (record.dtype, record.shape, record.stride)
+            for tensor, record in zip(loaded.values(), records.values())
+        )
+    )
+    if not same:
+        raise WeightsError(
+            f"cannot use weights file {path}: torch read it differently from its own description; {_RESAVE}"
+        )
+    return {key: tensor.detach() for key, tensor in loaded.items()}
+
+
+def _check_values(state_dict: Mapping[str, torch.Tensor], path: Path) -> None:
+    for key, value in state_dict.items():
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             kind = "NaN" if bool(torch.isnan(value).any()) else "infinite values"
             raise WeightsError(
                 f"{path}: tensor '{key}' contains {kind}; these weights are broken "
                 "(diverged training or a damaged file): use another file"
             )
-    return loaded
+        if key.endswith("running_var") and bool((value < 0).any()):
+            raise WeightsError(
+                f"{path}: tensor '{key}' has negative values (down to {value.min().item():g}); "
+                "a variance cannot be negative, so these weights are broken: use another file"
+            )
 
 
 @functools.cache
@@ -391,8 +470,13 @@ def _resnet18_shapes() -> dict[str, tuple[int, ...]]:
 
 
 def _first_three(items: list[str]) -> str:
-    shown = ", ".join(items[:3])
+    shown = ", ".join(_short(item) for item in items[:3])
     return shown + (f" (+{len(items) - 3} more)" if len(items) > 3 else "")
+
+
+def _short(key: str) -> str:
+    """A key from the file as a message quotes it: a 200 KB key would make a 200 KB line."""
+    return key if len(key) <= _KEY_SHOWN else key[: _KEY_SHOWN - 1] + "…"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -6,16 +6,18 @@ Each image is built here in tmp_path with Pillow and numpy; nothing binary is co
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
+import tracemalloc
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFile
+from PIL import GifImagePlugin, Image, ImageFile
 
 from generator.errors import ImageError
-from generator.image import MAX_PIXELS, ImageProvenance, load_image
+from generator.image import MAX_ASPECT_RATIO, MAX_FILE_BYTES, MAX_PIXELS, ImageProvenance, load_image
 
 
 def _save(image: Image.Image, path: Path, **params) -> Path:
@@ -54,12 +56,12 @@ def _forbid_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ImageError, match=r"^image not found: .*nope\.jpg$"):
+    with pytest.raises(ImageError, match=r"^image file not found: .*nope\.jpg \(check the path\)$"):
         load_image(tmp_path / "nope.jpg")
 
 
 def test_directory(tmp_path: Path) -> None:
-    with pytest.raises(ImageError, match="image path is a directory, not a file"):
+    with pytest.raises(ImageError, match=r"^image file .* is a directory, not a file; pass the file itself$"):
         load_image(tmp_path)
 
 
@@ -153,10 +155,93 @@ def test_32bit_values_outside_16bit_range_are_refused(tmp_path: Path) -> None:
         load_image(path)
 
 
-def test_float_mode_is_refused(tmp_path: Path) -> None:
+def test_float_mode_is_refused_before_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _save(Image.fromarray(np.array([[0.5, 1.5]], dtype=np.float32)), tmp_path / "float.tif")
+    _forbid_decoding(monkeypatch)
     with pytest.raises(ImageError, match="unsupported pixel mode F in"):
         load_image(path)
+
+
+# --- limits read from the header, before any pixel --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "ratio", "long_side"),
+    [(40_000, 1, "40,000", "10,240,000"), (1, 40_000, "40,000", "10,240,000"), (611, 1, "611", "156,416"),
+     (12_220, 20, "611", "156,416")],
+    ids=["40000x1", "1x40000", "611x1", "12220x20"],
+)
+def test_elongated_images_are_refused_before_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, width: int, height: int, ratio: str, long_side: str
+) -> None:
+    path = _png_claiming_size(tmp_path / "strip.png", width, height)
+    _forbid_decoding(monkeypatch)
+    with pytest.raises(ImageError) as caught:
+        load_image(path)
+    assert str(caught.value) == (
+        f"image too elongated: {path} is {width}x{height}, a side ratio of {ratio}:1, over the limit of "
+        f"610:1 (the model scales the short side to 256 pixels, which would make the long side {long_side}); "
+        "crop it first"
+    )
+
+
+@pytest.mark.parametrize("size", [(610, 1), (1, 610), (6100, 10)])
+def test_elongated_images_within_the_ratio_are_used(tmp_path: Path, size: tuple[int, int]) -> None:
+    path = _save(Image.new("RGB", size, (5, 6, 7)), tmp_path / "strip.png")
+    picture, provenance = load_image(path)
+    assert picture.size == size and (provenance.width, provenance.height) == size
+    assert MAX_ASPECT_RATIO == 610
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 64x64 PNG followed by 2 GiB of zeros: valid up to IEND, then far more than any picture needs."""
+    path = _save(Image.new("RGB", (64, 64), (1, 2, 3)), tmp_path / "padded.png")
+    size = path.stat().st_size + (2 << 30)
+    os.truncate(path, size)  # sparse: costs no disk
+    monkeypatch.setattr(os, "pread", lambda *args: pytest.fail("the file was read"))
+    with pytest.raises(ImageError) as caught:
+        load_image(path)
+    assert str(caught.value) == (
+        f"image file too large: {path} is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}, and was not "
+        f"read; pass a JPEG, PNG, GIF, BMP, TIFF, WEBP picture of at most {MAX_PIXELS:,} pixels"
+    )
+
+
+def test_the_size_limit_follows_the_pixel_limit(tmp_path: Path) -> None:
+    path = _save(Image.new("RGB", (10, 10)), tmp_path / "small.png")
+    padded = path.stat().st_size + 4 * 5 + (1 << 20)  # just over 4 bytes a pixel plus 1 MiB, for 5 pixels
+    os.truncate(path, padded)
+    with pytest.raises(ImageError, match=r"image file too large: .* over the limit of 1,048,596,"):
+        load_image(path, max_pixels=5)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_devices_are_refused(device: str) -> None:
+    with pytest.raises(ImageError, match=rf"^image file {device} is a character device, not a regular file"):
+        load_image(Path(device))
+
+
+def test_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "camera.jpg"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageError, match=r"is a FIFO \(named pipe\), not a regular file, and was not read"):
+        load_image(fifo)
+
+
+def test_sixteen_bit_scaling_works_in_bounded_memory(tmp_path: Path) -> None:
+    """The old code made full-size int64 copies (16+ bytes a pixel); now only the 8-bit result is full size."""
+    values = np.tile(np.arange(0, 65536, 16, dtype=np.uint16), (2000, 1))[:, :2000]
+    path = _save(Image.fromarray(values), tmp_path / "deep.tif")
+    tracemalloc.start()
+    try:
+        picture, provenance = load_image(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert provenance.conversions == ("16bit-scaled-to-8bit", "grayscale-to-rgb")
+    assert peak < 4 * values.size  # numpy arrays only: Pillow's own buffers are not traced
+    expected = ((values.astype(np.int64) * 255 + 32767) // 65535).astype(np.uint8)
+    assert np.array_equal(np.asarray(picture)[..., 0], expected)
 
 
 # --- images that are converted --------------------------------------------------
@@ -277,6 +362,18 @@ def test_animated_gif_uses_first_frame(tmp_path: Path) -> None:
     assert provenance.original_mode == "P"
     assert provenance.conversions == ("first-frame-of-animation", "palette-to-rgb")
     assert set(_pixels(image)) == {(255, 0, 0)}
+
+
+def test_an_animation_is_not_walked_frame_by_frame(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting frames reads the whole file: a GIF of millions of 1x1 frames took seconds per MB."""
+    frames = [Image.new("RGB", (2, 2), color) for color in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    path = tmp_path / "animated.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    monkeypatch.setattr(
+        GifImagePlugin.GifImageFile, "n_frames", property(lambda self: pytest.fail("every frame was walked"))
+    )
+    _, provenance = load_image(path)
+    assert provenance.conversions == ("first-frame-of-animation", "palette-to-rgb")
 
 
 _LOSSLESS_ENOUGH = {".png": {}, ".jpg": {"quality": 100, "subsampling": 0}}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import http.server
+import os
 import shutil
 import socket
 import threading
@@ -21,6 +22,9 @@ from torchvision.models import resnet18, resnet34
 
 from generator import weights
 from generator.errors import WeightsError
+from generator.model import build_model, run
+
+from .archives import deflated, members_of
 
 
 def _plant_marker(path: str) -> None:
@@ -205,12 +209,20 @@ def test_user_checkpoint_loads_with_provenance(good_checkpoint: Path, random_sta
     )
 
 
-def test_legacy_format_checkpoint_loads(tmp_path: Path, random_state_dict) -> None:
+def test_legacy_format_is_refused_with_how_to_resave(
+    tmp_path: Path, random_state_dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "legacy.pth"
     torch.save(random_state_dict, path, _use_new_zipfile_serialization=False)
-    state_dict, provenance = weights.resolve_weights(str(path), seed=0, allow_download=False)
-    _assert_same_tensors(state_dict, random_state_dict)
-    assert provenance.source == "file"
+    calls = _record_torch_load(monkeypatch)
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(path), seed=0, allow_download=False)
+    assert str(caught.value) == (
+        f"weights file {path} is in PyTorch's legacy format (before 1.6), whose tensor sizes "
+        "cannot be checked before loading: re-save it with a current torch: "
+        "state_dict = torch.load(OLD, weights_only=True); torch.save(state_dict, PATH)"
+    )
+    assert calls == []
 
 
 def test_random_choice_needs_no_file() -> None:
@@ -234,7 +246,7 @@ def test_malicious_pickle_is_refused_and_not_run(tmp_path: Path) -> None:
         weights.resolve_weights(str(path), seed=0, allow_download=False)
 
     message = str(caught.value)
-    assert "weights_only loading does not allow" in message
+    assert "a plain state_dict never holds" in message
     assert "it was not executed" in message
     assert "_plant_marker" in message
     assert "\n" not in message
@@ -256,8 +268,8 @@ def _damaged_pickle(good: bytes) -> bytes:
 @pytest.mark.parametrize(
     ("build", "phrase"),
     [
-        (_truncated, "it is truncated or corrupt (PytorchStreamReader failed reading zip archive"),
-        (_damaged_pickle, "it is corrupt (its pickle data is damaged)"),
+        (_truncated, "it has no zip end record: it is truncated or corrupt"),
+        (_damaged_pickle, "its pickle data is damaged"),
         (lambda good: b"", "weights file is empty (0 bytes)"),
         (
             lambda good: b"\x13\x37 not a checkpoint at all" * 40,
@@ -284,7 +296,7 @@ def test_bad_file_is_refused(tmp_path: Path, good_checkpoint: Path, build, phras
 
 
 def test_directory_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(WeightsError, match="weights path is a directory, not a file"):
+    with pytest.raises(WeightsError, match=r"^weights file .* is a directory, not a file; pass the file itself$"):
         weights.resolve_weights(str(tmp_path), seed=0, allow_download=False)
 
 
@@ -393,8 +405,243 @@ def test_wrong_content_is_refused(
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    ("build", "quoted"),
+    [
+        (lambda sd: {**sd, "x" * 200_000: sd["fc.bias"]}, "unexpected keys " + "x" * 79 + "…;"),
+        (lambda sd: {"module." + "y" * 200_000: sd["fc.bias"]}, "(e.g. 'module." + "y" * 72 + "…')"),
+        (lambda sd: {"z" * 200_000: 1.5}, "'" + "z" * 79 + "…' holds a float"),
+    ],
+    ids=["unexpected", "module-prefix", "not-a-tensor"],
+)
+def test_keys_from_the_file_are_quoted_short(tmp_path: Path, random_state_dict, build, quoted: str) -> None:
+    path = tmp_path / "long-keys.pth"
+    torch.save(build(random_state_dict), path)
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(path), seed=0, allow_download=False)
+    assert quoted in str(caught.value) and len(str(caught.value)) < 1000
+
+
 def test_check_accepts_resnet18_in_memory(random_state_dict) -> None:
     weights.check_resnet18_state_dict(random_state_dict)
+
+
+# --- what the tensors are: dtypes and values --------------------------------------
+
+
+def _all_cast(dtype: torch.dtype):
+    def build(sd) -> object:
+        return collections.OrderedDict((key, value.to(dtype)) for key, value in sd.items())
+
+    return build
+
+
+def _floats_cast(dtype: torch.dtype):
+    def build(sd) -> object:
+        return collections.OrderedDict(
+            (key, value.to(dtype) if value.is_floating_point() else value) for key, value in sd.items()
+        )
+
+    return build
+
+
+def _replaced(key: str, value: torch.Tensor):
+    def build(sd) -> object:
+        changed = collections.OrderedDict(sd)
+        changed[key] = value
+        return changed
+
+    return build
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (_all_cast(torch.int64), "tensor 'conv1.weight' is int64, but ResNet18's parameters and running "
+         "statistics are real floats (float16, bfloat16, float32, float64): these are not trained float "
+         "ResNet18 weights; pass the float state_dict itself"),
+        (_all_cast(torch.int32), "tensor 'conv1.weight' is int32, but"),
+        (_all_cast(torch.uint8), "tensor 'conv1.weight' is uint8, but"),
+        (_all_cast(torch.bool), "tensor 'conv1.weight' is bool, but"),
+        (_floats_cast(torch.complex64), "tensor 'conv1.weight' is complex64, but"),
+        (_floats_cast(torch.float8_e4m3fn), "tensor 'conv1.weight' is float8_e4m3fn, but"),
+        (_replaced("layer4.1.bn2.running_var", torch.zeros(512, dtype=torch.int64)),
+         "tensor 'layer4.1.bn2.running_var' is int64, but ResNet18's parameters and running statistics"),
+        (_replaced("bn1.num_batches_tracked", torch.tensor(3.0)),
+         "tensor 'bn1.num_batches_tracked' is float32, but a BatchNorm step counter is an integer "
+         "(uint8, int8, int16, int32, int64)"),
+    ],
+    ids=["int64", "int32", "uint8", "bool", "complex64", "float8", "int-running-var", "float-counter"],
+)
+def test_tensors_that_are_not_real_floats_are_named(
+    tmp_path: Path, random_state_dict, monkeypatch: pytest.MonkeyPatch, build, message: str
+) -> None:
+    path = tmp_path / "typed.pth"
+    torch.save(build(random_state_dict), path)
+    calls = _record_torch_load(monkeypatch)
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(path), seed=0, allow_download=False)
+    assert str(caught.value).startswith(f"{path}: {message}")
+    assert "\n" not in str(caught.value)
+    assert calls == []  # refused from the archive's metadata: no value was read
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_other_real_float_dtypes_load(tmp_path: Path, random_state_dict, dtype: torch.dtype) -> None:
+    path = tmp_path / f"{dtype}.pth"
+    torch.save(_floats_cast(dtype)(random_state_dict), path)
+    state_dict, provenance = weights.resolve_weights(str(path), seed=0, allow_download=False)
+    assert state_dict["fc.weight"].dtype == dtype and provenance.trained
+    model = build_model(state_dict, seed=0)
+    assert torch.allclose(model.fc.weight, random_state_dict["fc.weight"], atol=1e-2)
+
+
+def test_negative_running_variance_is_named(tmp_path: Path, random_state_dict) -> None:
+    changed = collections.OrderedDict(random_state_dict)
+    changed["layer2.0.bn1.running_var"] = -torch.ones(128) * 0.5
+    path = tmp_path / "negative.pth"
+    torch.save(changed, path)
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(path), seed=0, allow_download=False)
+    assert str(caught.value) == (
+        f"{path}: tensor 'layer2.0.bn1.running_var' has negative values (down to -0.5); a variance "
+        "cannot be negative, so these weights are broken: use another file"
+    )
+
+
+def test_a_file_over_the_cap_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "huge.pth"
+    path.write_bytes(b"PK\x03\x04")
+    os.truncate(path, weights.max_file_bytes() + 1)
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(path), seed=0, allow_download=False)
+    assert str(caught.value).startswith(
+        f"weights file too large: {path} is {weights.max_file_bytes() + 1:,} bytes, over the limit of "
+        f"{weights.max_file_bytes():,}, and was not read;"
+    )
+
+
+def test_a_float64_resnet18_fits_the_cap(tmp_path: Path, random_state_dict) -> None:
+    path = tmp_path / "double.pth"
+    torch.save(_floats_cast(torch.float64)(random_state_dict), path)
+    assert weights.IMAGENET_SIZE < path.stat().st_size <= weights.max_file_bytes()
+
+
+def test_a_deflated_checkpoint_is_refused(tmp_path: Path, good_checkpoint: Path) -> None:
+    path = tmp_path / "zipped.pth"
+    path.write_bytes(deflated(members_of(good_checkpoint.read_bytes())))
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(path), seed=0, allow_download=False)
+    assert str(caught.value).startswith(f"cannot use weights file {path}: member ")
+    assert "is compressed (zip method 8)" in str(caught.value)
+
+
+def _torchvision_layout(sd) -> collections.OrderedDict:
+    """How resnet18-f37072fd.pth is laid out (read from its archive): a 2017 state_dict re-saved
+    in the zip format in 2021, so no num_batches_tracked, parameters pickled as nn.Parameter,
+    running statistics before each BatchNorm's weight, and no _metadata."""
+    layout: collections.OrderedDict[str, torch.Tensor] = collections.OrderedDict()
+    for key, value in sd.items():
+        if key.endswith("num_batches_tracked"):
+            continue
+        if key.endswith("running_mean"):
+            layout.move_to_end(key.replace("running_mean", "weight"))
+            layout.move_to_end(key.replace("running_mean", "bias"))
+        layout[key] = value if "running" in key else torch.nn.Parameter(value)
+    return layout
+
+
+def test_torchvisions_own_file_layout_loads_and_builds(
+    hub: Path, tmp_path: Path, random_state_dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.mkdir(parents=True)
+    cached = hub / weights.IMAGENET_FILENAME
+    torch.save(_torchvision_layout(random_state_dict), cached)
+    monkeypatch.setattr(weights, "IMAGENET_SHA256", _sha256(cached))
+    monkeypatch.setattr(weights, "IMAGENET_SIZE", cached.stat().st_size)
+
+    state_dict, provenance = weights.resolve_weights("imagenet", seed=0, allow_download=False)
+
+    assert provenance.source == "imagenet-cache" and provenance.trained
+    assert not any(key.endswith("num_batches_tracked") for key in state_dict)
+    model = build_model(state_dict, seed=0)
+    for key, tensor in model.state_dict().items():
+        expected = random_state_dict[key] if not key.endswith("num_batches_tracked") else torch.tensor(0)
+        assert torch.equal(tensor, expected), key
+
+
+def test_counters_may_be_missing_from_a_current_state_dict(tmp_path: Path, random_state_dict) -> None:
+    """Its _metadata says BatchNorm version 2, for which load_state_dict would demand the counters."""
+    without = collections.OrderedDict(
+        (key, value) for key, value in random_state_dict.items() if not key.endswith("num_batches_tracked")
+    )
+    without._metadata = random_state_dict._metadata
+    path = tmp_path / "no-counters.pth"
+    torch.save(without, path)
+    state_dict, _ = weights.resolve_weights(str(path), seed=0, allow_download=False)
+    assert torch.equal(build_model(state_dict, seed=0).bn1.num_batches_tracked, torch.tensor(0))
+
+
+def test_what_torch_loads_must_match_what_the_archive_declares(
+    tmp_path: Path, good_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A guard against the two unpicklers reading one pickle differently."""
+    real_load = torch.load
+
+    def other_shape(*args, **kwargs):
+        loaded = real_load(*args, **kwargs)
+        loaded["fc.bias"] = torch.zeros(999)
+        return loaded
+
+    monkeypatch.setattr(torch, "load", other_shape)
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights(str(good_checkpoint), seed=0, allow_download=False)
+    assert str(caught.value) == (
+        f"cannot use weights file {good_checkpoint}: torch read it differently from its own description; "
+        "save it again with torch.save(model.state_dict(), PATH)"
+    )
+
+
+def test_all_zero_weights_load_and_run(tmp_path: Path, random_state_dict) -> None:
+    path = tmp_path / "zeros.pth"
+    torch.save({key: torch.zeros_like(value) for key, value in random_state_dict.items()}, path)
+    state_dict, _ = weights.resolve_weights(str(path), seed=0, allow_download=False)
+    capture = run(build_model(state_dict, seed=0), torch.zeros(1, 3, 224, 224))
+    assert torch.equal(capture.logits, torch.zeros(1, 1000))
+
+
+# --- the forward pass ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "layer"),
+    [("layer3.1.bn2.weight", "layer3.1.bn2"), ("layer1.0.conv1.weight", "layer1.0.conv1"), ("fc.weight", "fc")],
+)
+def test_non_finite_forward_names_the_first_layer(tmp_path: Path, random_state_dict, key: str, layer: str) -> None:
+    """Every value in the file is finite; 3e38 times an activation overflows float32 at that layer."""
+    changed = collections.OrderedDict(random_state_dict)
+    changed[key] = torch.full_like(random_state_dict[key], 3e38)
+    path = tmp_path / "overflow.pth"
+    torch.save(changed, path)
+    model = build_model(weights.resolve_weights(str(path), seed=0, allow_download=False)[0], seed=0)
+    batch = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(WeightsError) as caught:
+        run(model, batch)
+    assert str(caught.value) == (
+        f"weights give non-finite values at {layer} (NaN or infinity in its output on this image): "
+        "they are broken or overflow float32; use other weights"
+    )
+    assert all(not module._forward_hooks for module in model.modules())  # removed even so
+
+
+def test_zero_running_variance_stays_finite(tmp_path: Path, random_state_dict) -> None:
+    """BatchNorm adds eps to the variance: zero is a legitimate value, not an error."""
+    changed = collections.OrderedDict(random_state_dict)
+    changed["bn1.running_var"] = torch.zeros(64)
+    path = tmp_path / "zero-var.pth"
+    torch.save(changed, path)
+    model = build_model(weights.resolve_weights(str(path), seed=0, allow_download=False)[0], seed=0)
+    assert bool(torch.isfinite(run(model, torch.ones(1, 3, 224, 224)).logits).all())
 
 
 # --- the ImageNet cache --------------------------------------------------------
@@ -406,6 +653,7 @@ def test_tampered_cache_is_refused_unloaded(
 ) -> None:
     hub.mkdir(parents=True)
     shutil.copyfile(good_checkpoint, hub / weights.IMAGENET_FILENAME)
+    monkeypatch.setattr(weights, "IMAGENET_SIZE", good_checkpoint.stat().st_size)  # same size, other bytes
     calls = _record_torch_load(monkeypatch)
     lines: list[str] = []
 
@@ -420,6 +668,27 @@ def test_tampered_cache_is_refused_unloaded(
     assert lines == []  # auto does not swap a present, wrong file for random weights
 
 
+@pytest.mark.parametrize("size", [1, weights.IMAGENET_SIZE - 1, weights.IMAGENET_SIZE + 1, 20 * 10**9])
+def test_cache_file_of_another_size_is_refused_before_hashing(
+    hub: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    hub.mkdir(parents=True)
+    cached = hub / weights.IMAGENET_FILENAME
+    cached.write_bytes(b"PK")
+    os.truncate(cached, size)  # sparse: 20 GB costs nothing on disk
+    hashed: list[object] = []
+    monkeypatch.setattr(weights.hashlib, "sha256", lambda *args: hashed.append(args))
+
+    with pytest.raises(WeightsError) as caught:
+        weights.resolve_weights("auto", seed=0, allow_download=True)
+
+    assert str(caught.value).startswith(
+        f"ImageNet weights file {cached} is {size:,} bytes, not the expected "
+        f"{weights.IMAGENET_SIZE:,}, and was not read; delete it and download resnet18-f37072fd.pth again"
+    )
+    assert hashed == []
+
+
 @pytest.mark.parametrize("choice", ["imagenet", "auto"])
 def test_verified_cache_loads(
     hub: Path,
@@ -432,6 +701,7 @@ def test_verified_cache_loads(
     cached = hub / weights.IMAGENET_FILENAME
     shutil.copyfile(good_checkpoint, cached)
     monkeypatch.setattr(weights, "IMAGENET_SHA256", _sha256(good_checkpoint))
+    monkeypatch.setattr(weights, "IMAGENET_SIZE", good_checkpoint.stat().st_size)
     calls = _record_torch_load(monkeypatch)
 
     state_dict, provenance = weights.resolve_weights(choice, seed=5, allow_download=False)
@@ -531,6 +801,7 @@ def test_download_is_verified_then_used(
 ) -> None:
     shutil.copyfile(good_checkpoint, http_root / weights.IMAGENET_FILENAME)
     monkeypatch.setattr(weights, "IMAGENET_SHA256", _sha256(good_checkpoint))
+    monkeypatch.setattr(weights, "IMAGENET_SIZE", good_checkpoint.stat().st_size)
 
     state_dict, provenance = weights.resolve_weights(
         "imagenet", seed=0, allow_download=True, download_timeout_s=20
