@@ -27,6 +27,7 @@ from .config import Config
 from .errors import MismatchError
 from .hooks import forward_with_hooks
 from .image import load_image
+from .model import refuse_non_finite
 from .names import printable_name
 from .weights import WeightsProvenance, resolve_weights
 
@@ -106,7 +107,8 @@ def derive_expected(config: Config) -> Expected:
     def keep_input(module: nn.Module, inputs: tuple) -> None:
         block_inputs[names[module]] = inputs[0].detach().clone()
 
-    handles = [m.register_forward_hook(record) for m in model.modules() if m is not model and not isinstance(m, CONTAINERS)]
+    handles = [m.register_forward_hook(refuse_non_finite(name)) for name, m in model.named_modules() if name]
+    handles += [m.register_forward_hook(record) for m in model.modules() if m is not model and not isinstance(m, CONTAINERS)]
     handles += [m.register_forward_hook(record) for name, m in model.named_children() if isinstance(m, CONTAINERS)]
     handles += [m.register_forward_pre_hook(keep_input) for m in model.modules() if isinstance(m, BasicBlock)]
     logits = forward_with_hooks(model, batch, handles)

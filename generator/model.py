@@ -62,7 +62,7 @@ def basic_blocks(model: nn.Module) -> list[tuple[str, BasicBlock]]:
     return [(name, module) for name, module in model.named_modules() if isinstance(module, BasicBlock)]
 
 
-def _refuse_non_finite(name: str):
+def refuse_non_finite(name: str):
     """A forward hook that stops the pass at the first module whose output holds NaN or infinity.
 
     Hooks fire in execution order, so the module named is where the values
@@ -100,7 +100,7 @@ def run(model: nn.Module, batch: torch.Tensor) -> RunCapture:
 
     blocks = basic_blocks(model)
     handles = [
-        *(module.register_forward_hook(_refuse_non_finite(name)) for name, module in model.named_modules() if name),
+        *(module.register_forward_hook(refuse_non_finite(name)) for name, module in model.named_modules() if name),
         model.relu.register_forward_hook(keep_output("stem")),
         model.maxpool.register_forward_hook(keep_output("pooled_stem")),
         *(model.get_submodule(stage).register_forward_hook(keep_output(stage)) for stage in STAGES),
