@@ -48,6 +48,12 @@ def alive(pid: int) -> bool:
         return False
 
 
+def as_in_a_terminal() -> None:
+    """A foreground job's signals: a suite started in the background would otherwise hand SIGINT down ignored."""
+    for signum in interrupts.STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def stop_build(build: Build, signum: int, moment: str, child: bytes | None = None, *, group: bool = False,
                notebook: bool = False) -> tuple[subprocess.CompletedProcess[str], list[int]]:
     """Start a build, wait for the progress line (and the phase's child process), then send signum."""
@@ -55,7 +61,8 @@ def stop_build(build: Build, signum: int, moment: str, child: bytes | None = Non
                "--out", str(build.site), "--docs", str(build.docs), "--mkdocs-yml", str(ROOT / "mkdocs.yml")]
     if not notebook:
         command.append("--no-notebook-execution")
-    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=as_in_a_terminal)
     assert process.stderr is not None
     seen = []
     for line in process.stderr:
