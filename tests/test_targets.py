@@ -28,7 +28,7 @@ from generator import publish
 from generator.config import Config
 from generator.errors import EXIT_CODES, UsageError
 from generator.journal import STAGING_PREFIX
-from generator.ownership import MANIFEST, MARKER, site_generation
+from generator.ownership import MANIFEST, MARKER, check_out, site_generation
 
 from .conftest import ROOT
 
@@ -84,10 +84,8 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
         ("generator/site", "is inside the generator package"),
         ("tests", "holds files this tool did not make"),
         ("README.md", "is not a folder"),
-        ("/", "is the filesystem root"),
         ("other", "holds files this tool did not make"),
         ("link-to-empty", "is a symbolic link"),
-        ("/proc", "is a mount point"),
     ],
 )
 def test_an_out_this_tool_did_not_make_is_refused_before_any_work(tmp_path: Path, out: str, needle: str) -> None:
@@ -102,6 +100,14 @@ def test_an_out_this_tool_did_not_make_is_refused_before_any_work(tmp_path: Path
     line = one_error_line(result)
     assert line.startswith("error: --out ") and needle in line, line
     assert tree_digest(tmp_path) == before
+
+
+@pytest.mark.parametrize(("out", "needle"), [("/", "is the filesystem root"), ("/proc", "is a mount point")])
+def test_system_folders_are_refused_by_the_check_itself(tmp_path: Path, out: str, needle: str) -> None:
+    """Checked without running a build: a regression here must not get as far as touching them."""
+    config = config_in(tmp_path, Path(out))
+    with pytest.raises(UsageError, match=f"--out {out} {needle}"):
+        check_out(config)
 
 
 def test_an_out_holding_the_mkdocs_config_or_the_docs_folder_is_refused(tmp_path: Path) -> None:
