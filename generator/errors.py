@@ -1,7 +1,9 @@
 """Errors a user can act on, each with its own exit code.
 
-The CLI prints ``str(error)`` as one line and exits with ``error.exit_code``;
-anything else that escapes is a bug and gets a traceback.
+The CLI prints ``str(error)`` as one line and exits with ``error.exit_code``.
+An OSError that no stage turned into an OutputError is reported the same way
+(exit 7: a disk or a permission failed, not the code); anything else that
+escapes is a bug and gets a traceback.
 """
 
 from __future__ import annotations
