@@ -6,10 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import WEIGHT_CHOICES, Config, sample_image
-from .errors import EXIT_CODES, ReportError, UsageError
+from . import interrupts
+from .config import SAMPLE_IMAGE_NAME, WEIGHT_CHOICES, Config, absolute
+from .errors import EXIT_CODES, Interrupted, OutputError, ReportError, UsageError
 
 EPILOG = "exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODES.items())
+STOPPED = {"SIGINT": "interrupted", "SIGTERM": "terminated", "SIGHUP": "hung up"}
 
 
 class Parser(argparse.ArgumentParser):
@@ -21,7 +23,7 @@ class Parser(argparse.ArgumentParser):
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", type=Path, default=None,
-                        help=f"input image (default: matplotlib's sample {sample_image().name})")
+                        help=f"input image (default: matplotlib's sample {SAMPLE_IMAGE_NAME})")
     parser.add_argument("--weights", default="auto",
                         help=f"one of {', '.join(WEIGHT_CHOICES)} or a path to a ResNet18 state_dict (.pth). "
                         "auto: ImageNet weights from torch's hub cache (SHA-256 verified) or a download, "
@@ -31,52 +33,85 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offline", action="store_true", help="never try to download the ImageNet weights")
     parser.add_argument("--download-timeout", type=float, default=5.0, metavar="SECONDS",
                         help="give up a download after this many seconds (default: 5)")
-    parser.add_argument("--docs", type=Path, default=Path("docs"), help="MkDocs docs folder (default: docs)")
-    parser.add_argument("--mkdocs-yml", type=Path, default=Path("mkdocs.yml"), help="MkDocs config (default: mkdocs.yml)")
+    parser.add_argument("--docs", type=Path, default=None, help="MkDocs docs folder (default: the project's docs/)")
+    parser.add_argument("--mkdocs-yml", type=Path, default=None,
+                        help="MkDocs config (default: the project's mkdocs.yml)")
 
 
-def parse(argv: list[str] | None) -> tuple[str, Config, bool]:
+def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
     parser = Parser(prog="python -m generator", description=__doc__, epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     build = commands.add_parser("build", help="run the model, write the pages, check them and build the site",
                                 epilog=EPILOG)
     add_run_options(build)
-    build.add_argument("--out", type=Path, default=Path("site"), help="site folder, replaced only on success (default: site)")
+    build.add_argument("--out", type=Path, default=None,
+                       help="site folder (default: the project's site/); replaced only on success, and only if it "
+                       "does not exist, is empty, or is a site this tool built")
     build.add_argument("--no-notebook-execution", action="store_true",
                        help="write the notebook without running it (faster; the published build runs it)")
     build.add_argument("--quiet", action="store_true", help="no progress lines")
-    check = commands.add_parser("check", help="re-derive every number and compare it with the pages in docs/",
-                                epilog=EPILOG)
+    check = commands.add_parser("check", help="re-derive every number and compare it with the pages in docs/, "
+                                "and make sure docs/ and the site are from the same build", epilog=EPILOG)
     add_run_options(check)
+    check.add_argument("--out", type=Path, default=None,
+                       help="the site to pair with docs/ (default: the one docs/ was published with)")
     args = parser.parse_args(argv)
+    paths = {name: getattr(args, name) for name in ("docs", "mkdocs_yml") if getattr(args, name) is not None}
+    if args.command == "build" and args.out is not None:
+        paths["out"] = args.out
+    if args.image is not None:
+        paths["image"] = args.image
     config = Config(
-        image=args.image if args.image is not None else sample_image(),
         weights=args.weights,
         seed=args.seed,
-        out=getattr(args, "out", Path("site")),
-        docs=args.docs,
-        mkdocs_yml=args.mkdocs_yml,
         allow_download=not args.offline,
         download_timeout_s=args.download_timeout,
         execute_notebook=not getattr(args, "no_notebook_execution", False),
+        **paths,
     )
-    return args.command, config, getattr(args, "quiet", False)
+    return args, config
+
+
+def run(args: argparse.Namespace, config: Config) -> str:
+    """The command itself; returns the line that says what was done."""
+    from . import publish
+
+    if args.command == "build":
+        publish.preflight(config)
+        from . import site
+
+        site.build(config, site.Progress(args.quiet))
+        return f"published {config.out}"
+    publish.check_pairing(config.docs, absolute(args.out) if args.out is not None else None)
+    from . import check
+
+    check.verify(config.docs, config)
+    publish.check_published_files(config.docs)
+    return f"check: every number in {config.docs} matches the model, and the site is the one built with it"
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        command, config, quiet = parse(argv)
-        from . import check, site
-
-        if command == "build":
-            site.build(config, site.Progress(quiet))
-        else:
-            check.verify(config.docs, config)
-            print(f"check: every number in {config.docs} matches the model", file=sys.stderr)
-    except ReportError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
-    except KeyboardInterrupt:
-        print("interrupted: the previous site is untouched", file=sys.stderr)
-        return 130
+    with interrupts.installed():
+        try:
+            args, config = parse(argv)
+            done = run(args, config)
+        except ReportError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return error.exit_code
+        except OSError as error:
+            print(f"error: {error}; check permissions and free space", file=sys.stderr)
+            return OutputError.exit_code
+        except Interrupted as stop:
+            print(f"{STOPPED[str(stop)]}: the previous site is untouched", file=sys.stderr)
+            return stop.exit_code
+        except KeyboardInterrupt:
+            print("interrupted: the previous site is untouched", file=sys.stderr)
+            return 130
+        signum = interrupts.pending()
+        if signum is not None:
+            stop = Interrupted(signum)
+            print(f"{STOPPED[str(stop)]} during publication, which completed: {done}", file=sys.stderr)
+            return stop.exit_code
+        if args.command == "check":
+            print(done, file=sys.stderr)
     return 0

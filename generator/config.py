@@ -1,11 +1,17 @@
-"""Every setting of a run, validated once so later stages can trust it."""
+"""Every setting of a run, validated once so later stages can trust it.
+
+Paths are made absolute against the working directory when the Config is
+made: the notebook kernel and the MkDocs process run elsewhere, and a
+relative path would mean something else there. The defaults for docs,
+mkdocs.yml and the site are the project's own (beside the generator
+package), so a build means the same thing from any directory.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import matplotlib.cbook
 
 from .errors import UsageError
 
@@ -13,11 +19,30 @@ LANGUAGES: tuple[str, ...] = ("es", "en")
 WEIGHT_CHOICES: tuple[str, ...] = ("auto", "imagenet", "random")
 SAMPLE_IMAGE_NAME = "grace_hopper.jpg"
 FIGURE_FOLDER = "img"  # under docs/, where pages link their figures
+PACKAGE = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE.parent
 
 
 def sample_image() -> Path:
     """The real photo that ships with matplotlib: the default input."""
+    import matplotlib.cbook  # here, not at the top: the CLI refuses bad options before any heavy import
+
     return Path(matplotlib.cbook.get_sample_data(SAMPLE_IMAGE_NAME, asfileobj=False))
+
+
+def absolute(path: Path) -> Path:
+    """Against the working directory, links kept as named: --out must see a link to refuse it."""
+    return Path(os.path.abspath(path))
+
+
+def project_path(name: str, option: str) -> Path:
+    """A default that belongs to the project checkout holding this generator package."""
+    if not (PROJECT_ROOT / "mkdocs.yml").is_file():
+        raise UsageError(
+            f"no mkdocs.yml beside the generator package in {PROJECT_ROOT}, so {option} has no default: "
+            "run `python -m generator` from a checkout of the project, or pass --docs, --mkdocs-yml and --out"
+        )
+    return PROJECT_ROOT / name
 
 
 @dataclass(frozen=True)
@@ -25,9 +50,9 @@ class Config:
     image: Path = field(default_factory=sample_image)
     weights: str = "auto"
     seed: int = 0
-    out: Path = Path("site")
-    docs: Path = Path("docs")
-    mkdocs_yml: Path = Path("mkdocs.yml")
+    out: Path = field(default_factory=lambda: project_path("site", "--out"))
+    docs: Path = field(default_factory=lambda: project_path("docs", "--docs"))
+    mkdocs_yml: Path = field(default_factory=lambda: project_path("mkdocs.yml", "--mkdocs-yml"))
     allow_download: bool = True
     download_timeout_s: float = 5.0
     top_k: int = 5
@@ -45,7 +70,17 @@ class Config:
             raise UsageError(f"top_k must be between 1 and 20, got {self.top_k}")
         if self.feature_channels not in (4, 9, 16, 25, 36, 49, 64):
             raise UsageError(f"feature_channels must be a square number of channels up to 64, got {self.feature_channels}")
-        if self.out.resolve() == self.docs.resolve():
-            raise UsageError("--out and --docs must be different folders")
+        object.__setattr__(self, "image", absolute(self.image))
+        if self.weights not in WEIGHT_CHOICES:
+            object.__setattr__(self, "weights", str(absolute(Path(self.weights))))
+        object.__setattr__(self, "out", absolute(self.out))
+        object.__setattr__(self, "docs", absolute(self.docs))
+        object.__setattr__(self, "mkdocs_yml", absolute(self.mkdocs_yml))
         if not self.mkdocs_yml.is_file():
-            raise UsageError(f"--mkdocs-yml: {self.mkdocs_yml} not found; run from the project root or pass --mkdocs-yml")
+            raise UsageError(f"--mkdocs-yml: {self.mkdocs_yml} not found; pass the project's mkdocs.yml")
+        try:
+            with self.mkdocs_yml.open("rb"):
+                pass
+        except OSError as error:
+            raise UsageError(f"--mkdocs-yml: cannot read {self.mkdocs_yml} ({error.strerror}); "
+                             "make it readable or pass another --mkdocs-yml") from error

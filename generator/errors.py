@@ -1,10 +1,14 @@
 """Errors a user can act on, each with its own exit code.
 
-The CLI prints ``str(error)`` as one line and exits with ``error.exit_code``;
-anything else that escapes is a bug and gets a traceback.
+The CLI prints ``str(error)`` as one line and exits with ``error.exit_code``.
+An OSError that no stage turned into an OutputError is reported the same way
+(exit 7: a disk or a permission failed, not the code); anything else that
+escapes is a bug and gets a traceback.
 """
 
 from __future__ import annotations
+
+import signal
 
 
 class ReportError(Exception):
@@ -14,7 +18,7 @@ class ReportError(Exception):
 
 
 class UsageError(ReportError):
-    """A bad option or configuration value."""
+    """A bad option or configuration value, or a target this tool refuses to replace."""
 
     exit_code = 2
 
@@ -43,6 +47,25 @@ class SiteBuildError(ReportError):
     exit_code = 6
 
 
+class OutputError(ReportError):
+    """An output cannot be written (read-only, permissions, full disk), or docs/ and the site are not one build."""
+
+    exit_code = 7
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP, raised like Ctrl-C so that every ``finally:`` and library cleanup runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention for a process stopped by a signal."""
+        return 128 + self.signum
+
+
 EXIT_CODES: dict[str, int] = {
     "ok": 0,
     "usage": UsageError.exit_code,
@@ -50,4 +73,8 @@ EXIT_CODES: dict[str, int] = {
     "image": ImageError.exit_code,
     "mismatch": MismatchError.exit_code,
     "site": SiteBuildError.exit_code,
+    "output": OutputError.exit_code,
+    "hangup": 128 + signal.SIGHUP,
+    "interrupted": 128 + signal.SIGINT,
+    "terminated": 128 + signal.SIGTERM,
 }

@@ -9,22 +9,24 @@ who downloads the notebook puts their own files beside it.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from .config import Config, sample_image
+from . import interrupts
+from .config import PROJECT_ROOT, Config, sample_image
 from .errors import SiteBuildError
 from .pages import translations
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 NAMED_CHOICES = ("auto", "imagenet", "random")
 
@@ -95,18 +97,56 @@ def input_folder(config: Config) -> Iterator[Path]:
         yield Path(folder)
 
 
+class _OwnSignalsLoop(asyncio.SelectorEventLoop):
+    """An event loop on which nbclient cannot install its own SIGINT and SIGTERM handlers.
+
+    nbclient's handlers shut the kernel down under the running cell, so Ctrl-C
+    surfaced as an asyncio.CancelledError traceback, and on the way out it
+    resets both signals to their defaults, so a later SIGTERM killed the build
+    with nothing cleaned up. The generator's handlers raise instead, and
+    execute() stops the kernel itself.
+    """
+
+    def add_signal_handler(self, sig: int, callback: Callable[..., object], *args: object) -> None:
+        raise RuntimeError("stop signals are handled by the generator")  # nbclient expects RuntimeError here
+
+
+def _stop_kernel(client: NotebookClient, loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the execution (nbclient's cleanup then shuts the kernel down) and every task it left.
+
+    Stopped while the kernel was starting, nbclient never reaches its own
+    cleanup: the kernel is shut down here, and nbclient's exit hook, which
+    would try again and fail with a traceback, is dropped.
+    """
+    client.shutdown_kernel = "immediate"
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    if client.km is not None:
+        loop.run_until_complete(client._async_cleanup_kernel())
+    atexit.unregister(client._cleanup_kernel)
+
+
 def execute(notebook: nbformat.NotebookNode, config: Config, timeout_s: int = 300) -> None:
     client = NotebookClient(
         notebook, timeout=timeout_s, kernel_name="python3", record_timing=False,
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     python_path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+    loop = _OwnSignalsLoop()
     try:
         with input_folder(config) as folder:
-            client.execute(cwd=str(folder), env={**os.environ, "PYTHONPATH": python_path})
+            loop.run_until_complete(client.async_execute(cwd=str(folder), env={**os.environ, "PYTHONPATH": python_path}))
     except CellExecutionError as error:
         first_line = ANSI_COLOUR.sub("", str(error)).strip().splitlines()[-1]
         raise SiteBuildError(f"notebook cell failed: {first_line}; fix generator/notebook.py or the API it calls") from error
+    except BaseException:
+        with interrupts.held():
+            _stop_kernel(client, loop)
+        raise
+    finally:
+        loop.close()
 
 
 def coalesce_streams(notebook: nbformat.NotebookNode) -> None:

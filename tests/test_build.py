@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import pages, site
+from generator import pages, publish, site
 from generator.config import LANGUAGES
 from generator.errors import MismatchError, SiteBuildError
+from generator.journal import STAGING_PREFIX
 
 from .conftest import ROOT, Build, make_config, mkdocs_yml_with_missing_page, run_build
 
@@ -31,7 +32,8 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 
 def generated(build: Build) -> dict[str, str]:
-    return {k: v for k, v in tree_digest(build.docs).items() if not k.startswith("assets/")}
+    """Pages, figures, notebooks and facts; not the static assets or the manifest (it names its generation)."""
+    return {k: v for k, v in tree_digest(build.docs).items() if not k.startswith(("assets/", "."))}
 
 
 def test_two_builds_give_byte_identical_pages_and_figures(built: Build, tmp_path: Path) -> None:
@@ -104,7 +106,7 @@ def test_a_failing_check_leaves_the_previous_site_and_docs(editable_build: Build
         site.build(replace(editable_build.config, execute_notebook=False), site.Progress(quiet=True))
     assert tree_digest(editable_build.site) == before_site
     assert tree_digest(editable_build.docs) == before_docs
-    assert not list(editable_build.site.parent.glob(".site-build-*"))
+    assert not list(editable_build.site.parent.glob(".site-build-*")) and not list(editable_build.docs.glob(".site-*"))
 
 
 def test_a_failing_mkdocs_build_leaves_the_previous_site(editable_build: Build, tmp_path: Path) -> None:
@@ -115,12 +117,24 @@ def test_a_failing_mkdocs_build_leaves_the_previous_site(editable_build: Build, 
     assert tree_digest(editable_build.site) == before
 
 
-@pytest.mark.parametrize("moment", ["figure 5/", "check:", "site: mkdocs"])
-def test_kill_9_during_a_build_leaves_the_previous_site_complete(editable_build: Build, moment: str) -> None:
-    before = tree_digest(editable_build.site)
+def mkdocs_yml_copy(folder: Path) -> Path:
+    """The project's mkdocs.yml in a folder of its own, to see that a build leaves nothing beside it."""
+    folder.mkdir()
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    path = folder / "mkdocs.yml"
+    path.write_text(text.replace("  - generator/mkdocs_hooks.py", f"  - {ROOT / 'generator' / 'mkdocs_hooks.py'}"),
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("moment", ["weights:", "figure 5/", "notebook:", "check:", "site: mkdocs"])
+def test_kill_9_during_a_build_leaves_the_previous_site_complete(editable_build: Build, tmp_path: Path,
+                                                                 moment: str) -> None:
+    before_site, before_docs = tree_digest(editable_build.site), tree_digest(editable_build.docs)
+    mkdocs_yml = mkdocs_yml_copy(tmp_path / "config")
     command = [
         sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline", "--no-notebook-execution",
-        "--out", str(editable_build.site), "--docs", str(editable_build.docs), "--mkdocs-yml", str(ROOT / "mkdocs.yml"),
+        "--out", str(editable_build.site), "--docs", str(editable_build.docs), "--mkdocs-yml", str(mkdocs_yml),
     ]
     process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120
@@ -133,18 +147,26 @@ def test_kill_9_during_a_build_leaves_the_previous_site_complete(editable_build:
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert any(moment in line for line in seen), seen
-    assert tree_digest(editable_build.site) == before
+    assert tree_digest(editable_build.site) == before_site
     assert (editable_build.site / "index.html").is_file() and (editable_build.site / "en" / "index.html").is_file()
+    assert os.listdir(mkdocs_yml.parent) == ["mkdocs.yml"]
+    publish.preflight(replace(editable_build.config, mkdocs_yml=mkdocs_yml))  # what the next build does first
+    assert tree_digest(editable_build.site) == before_site and tree_digest(editable_build.docs) == before_docs
+    assert not [p for folder in (editable_build.site.parent, editable_build.docs)
+                for p in folder.iterdir() if p.name.startswith(STAGING_PREFIX) or p.suffix == ".tmp"]
 
 
 def test_a_later_build_replaces_the_site_and_cleans_abandoned_staging(editable_build: Build) -> None:
-    abandoned = editable_build.site.parent / ".site-build-999999999-x"
-    (abandoned / "site").mkdir(parents=True)
+    abandoned = [editable_build.site.parent / ".site-build-999999999-x", editable_build.docs / ".site-build-999999999-x"]
+    for folder in abandoned:
+        (folder / "site").mkdir(parents=True)
+    stray = editable_build.docs / ".generated.json.999999999.0badf00d.tmp"
+    stray.write_text("half a manifest", encoding="utf-8")
     stale = editable_build.site / "stale.html"
     stale.write_text("old", encoding="utf-8")
     site.build(replace(editable_build.config, execute_notebook=False), site.Progress(quiet=True))
     assert not stale.exists() and (editable_build.site / "index.html").is_file()
-    assert not abandoned.exists()
+    assert not any(folder.exists() for folder in abandoned) and not stray.exists()
 
 
 def test_a_failing_notebook_cell_fails_the_build_and_keeps_the_site(editable_build: Build, monkeypatch) -> None:

@@ -1,0 +1,114 @@
+"""Prove a folder is ours before replacing it, and a docs file ours before overwriting or deleting it.
+
+A build replaces --out as a whole. It does so only when --out does not
+exist, is an empty folder, or holds the marker file that every site this
+tool makes carries, the way `git clean` wants -f and `rsync --delete` an
+explicit target. Folders the project needs (its root, docs, the folder of
+mkdocs.yml, the generator package) and everything above them are refused
+however they look. A site made before markers existed is recognised only by
+proof: its facts.json is byte for byte the one in the docs it was built from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .config import PACKAGE, PROJECT_ROOT, Config
+from .errors import UsageError
+
+TOOL = "resnet18-report"
+MARKER = ".resnet18-site.json"
+MANIFEST = ".generated.json"
+STATIC = PurePosixPath("assets") / "static"
+
+
+def real(path: Path) -> Path:
+    """The path with its parent's links resolved; the last part as named."""
+    return path.parent.resolve() / path.name if path.name else path
+
+
+def read_json(path: Path) -> Any:
+    """A small JSON file of ours, or None when it is absent, not a regular file or not JSON."""
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def site_generation(folder: Path) -> str | None:
+    """The generation named by a site's marker, or None when it has no valid marker."""
+    marker = read_json(folder / MARKER)
+    if isinstance(marker, dict) and marker.get("tool") == TOOL and isinstance(marker.get("generation"), str):
+        return marker["generation"]
+    return None
+
+
+def is_legacy_site(folder: Path, docs: Path) -> bool:
+    """A site from the version before markers: docs' old list manifest, and its facts.json in the site unchanged."""
+    manifest = read_json(docs / MANIFEST)
+    if not isinstance(manifest, list) or "facts.json" not in manifest:
+        return False
+    try:
+        return (folder / "index.html").is_file() and (folder / "facts.json").read_bytes() == (docs / "facts.json").read_bytes()
+    except OSError:
+        return False
+
+
+def refuse(out: Path, why: str) -> UsageError:
+    return UsageError(f"--out {out} {why}")
+
+
+def check_out(config: Config) -> None:
+    """Refuse, before any work, an --out that this tool did not make or must never replace."""
+    out = config.out
+    if out.parent == out:
+        raise refuse(out, "is the filesystem root; pass a new or empty folder, e.g. --out site")
+    try:
+        mode = out.lstat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise refuse(out, f"cannot be examined ({error.strerror}); pass a new or empty folder") from error
+    if mode is not None and stat.S_ISLNK(mode):
+        raise refuse(out, "is a symbolic link; pass the folder it points to, or a new folder")
+    where = real(out)
+    protected = {
+        "the project folder": PROJECT_ROOT,
+        "the generator package": PACKAGE,
+        "the docs folder (--docs)": config.docs.resolve(),
+        "the folder of --mkdocs-yml": config.mkdocs_yml.resolve().parent,
+    }
+    for name, folder in protected.items():
+        if where == folder:
+            raise refuse(out, f"is {name}; pass a folder of its own, e.g. --out site")
+        if folder.is_relative_to(where):
+            raise refuse(out, f"contains {name} ({folder}); pass a folder of its own, e.g. --out site")
+    for name, folder in (("the docs folder (--docs)", config.docs.resolve()), ("the generator package", PACKAGE)):
+        if where.is_relative_to(folder):
+            raise refuse(out, f"is inside {name}; pass a folder outside it")
+    if mode is None:
+        return
+    if not stat.S_ISDIR(mode):
+        raise refuse(out, "is not a folder; pass a new or empty folder, or a site this tool built")
+    if os.path.ismount(out):
+        raise refuse(out, "is a mount point and cannot be replaced in one step; pass a folder inside it")
+    if not any(out.iterdir()) or site_generation(out) is not None or is_legacy_site(out, config.docs):
+        return
+    raise refuse(out, f"holds files this tool did not make (no {MARKER}); pass a new or empty folder, "
+                 "or delete it yourself if it is an old site")
+
+
+def safe_generated_path(docs: Path, relative: str) -> Path:
+    """A path a manifest or journal names: inside docs, never in the committed static assets."""
+    path = PurePosixPath(relative)
+    if (not relative or path.is_absolute() or ".." in path.parts or path.parts[0].startswith(".")
+            or path.is_relative_to(STATIC)):
+        raise UsageError(f"{docs / MANIFEST} names {relative!r}, which this tool never generates; "
+                         "it was not written by this tool: delete it and build again")
+    return docs / path

@@ -1,0 +1,154 @@
+"""Stop signals: one line and 128+N at any phase, the previous site intact, no child process or staging left.
+
+Real builds are stopped at a progress line, or once the child process of the
+phase (the notebook kernel, MkDocs) is seen running, so no test relies on
+timing luck. Publication itself is covered step by step in test_publish.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from generator import cli, interrupts
+from generator.errors import Interrupted
+from generator.journal import STAGING_PREFIX
+
+from .conftest import ROOT, Build
+from .test_build import tree_digest
+
+
+def children(pid: int, needle: bytes) -> list[int]:
+    """Processes whose parent is pid and whose command line holds needle."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (proc / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid and needle in command:
+            found.append(int(proc.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def as_in_a_terminal() -> None:
+    """A foreground job's signals: a suite started in the background would otherwise hand SIGINT down ignored."""
+    for signum in interrupts.STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def stop_build(build: Build, signum: int, moment: str, child: bytes | None = None, *, group: bool = False,
+               notebook: bool = False) -> tuple[subprocess.CompletedProcess[str], list[int]]:
+    """Start a build, wait for the progress line (and the phase's child process), then send signum."""
+    command = [sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline",
+               "--out", str(build.site), "--docs", str(build.docs), "--mkdocs-yml", str(ROOT / "mkdocs.yml")]
+    if not notebook:
+        command.append("--no-notebook-execution")
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=as_in_a_terminal)
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if moment in line:
+            break
+    assert any(moment in line for line in seen), seen
+    found: list[int] = []
+    deadline = time.monotonic() + 120
+    while child is not None and not found and time.monotonic() < deadline:
+        found = children(process.pid, child)
+        time.sleep(0.05)
+    assert child is None or found, f"no {child!r} process appeared"
+    (os.killpg if group else os.kill)(process.pid, signum)
+    rest = process.stderr.read()
+    process.wait(timeout=120)
+    return subprocess.CompletedProcess(command, process.returncode, "", rest), found
+
+
+def assert_stopped_cleanly(build: Build, result: subprocess.CompletedProcess[str], before: dict[str, str],
+                           code: int, word: str, helpers: list[int]) -> None:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == code, result.stderr
+    assert lines == [f"{word}: the previous site is untouched"], result.stderr
+    assert tree_digest(build.site) == before
+    assert not [p for folder in (build.site.parent, build.docs) for p in folder.glob(STAGING_PREFIX + "*")]
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in helpers if alive(pid)], "a child process outlived the build"
+
+
+@pytest.mark.parametrize(("moment", "child"), [("figure 5/", None), ("site: mkdocs", b"generator.mkdocs_build")],
+                         ids=["figures", "mkdocs"])
+def test_sigterm_exits_143_in_one_line_and_leaves_everything_as_it_was(editable_build: Build, moment: str,
+                                                                        child: bytes | None) -> None:
+    before = tree_digest(editable_build.site)
+    result, helpers = stop_build(editable_build, signal.SIGTERM, moment, child)
+    assert_stopped_cleanly(editable_build, result, before, 128 + signal.SIGTERM, "terminated", helpers)
+
+
+@pytest.mark.parametrize(("signum", "word"), [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")],
+                         ids=["ctrl-c", "sigterm"])
+def test_a_signal_while_the_notebook_runs_stops_the_kernel_and_exits_in_one_line(editable_build: Build, signum: int,
+                                                                                 word: str) -> None:
+    """Ctrl-C reaches the whole foreground process group; the kernel runs in its own session, so we must stop it."""
+    before = tree_digest(editable_build.site)
+    result, kernels = stop_build(editable_build, signum, "notebook: executing notebook.es", b"ipykernel",
+                                 group=signum == signal.SIGINT, notebook=True)
+    assert "CancelledError" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert_stopped_cleanly(editable_build, result, before, 128 + signum, word, kernels)
+
+
+def test_a_signal_the_caller_ignores_stays_ignored() -> None:
+    """`nohup` and background jobs ignore SIGHUP or SIGINT on purpose: the CLI must not undo that."""
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with interrupts.installed():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def test_a_held_block_completes_and_then_raises_the_signal() -> None:
+    done = []
+    with interrupts.installed():
+        with pytest.raises(Interrupted) as stopped:
+            with interrupts.held():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.01)
+                done.append("after the signal")
+        assert stopped.value.exit_code == 128 + signal.SIGTERM and done == ["after the signal"]
+        with pytest.raises(Interrupted):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+
+
+def test_a_signal_during_publication_is_reported_after_it_completed(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    def publish_and_get_terminated(args, config) -> str:
+        interrupts.hold_until_exit()
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.01)
+        return "published /x/site"
+
+    monkeypatch.setattr(cli, "run", publish_and_get_terminated)
+    assert cli.main(["build", "--out", "/tmp/does-not-matter"]) == 128 + signal.SIGTERM
+    assert capsys.readouterr().err == "terminated during publication, which completed: published /x/site\n"
