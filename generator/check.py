@@ -51,12 +51,10 @@ FLOAT_RTOL = 1e-6
 # Digits on the pages that are not the model's or a source's, each with its reason. Only ASCII digits
 # can match: a digit of any other script is never accounted for.
 ALLOWED_NUMBERS: tuple[tuple[str, str], ...] = (
-    (r"\b(?:Figura|Figure)s? [0-9]+[ab]?(?: (?:y|and) [0-9]+[ab]?)?", "figure number"),
     (r"\bResNet ?(?:18|34)\b", "model name"),
     (r"\bN°1\b", "school name"),
     (r"\bSHA-256\b", "hash algorithm name"),
     (r"\b[Tt]op-5\b", "name of ImageNet's top-5 error metric"),
-    (r"\b(?:8|16) bits\b", "image bit depth"),
     (r"\bIMAGENET1K_V1\b", "torchvision's weights name"),
     (r"\bResNet18_Weights\b|\bresnet18\b", "torchvision's names"),
     (r"\b(?:Conv2d|BatchNorm2d|AdaptiveAvgPool2d|MaxPool2d)\b", "PyTorch layer types"),
@@ -64,6 +62,8 @@ ALLOWED_NUMBERS: tuple[tuple[str, str], ...] = (
 )
 SECTION_NUMBER = re.compile(r"^\s*[0-9]+\.\s")
 FIGURE_LINK = re.compile(r"^(?P<word>Figura|Figure)s? (?P<number>[0-9]+[ab]?)\b")
+# "Figura 1", "Figuras 2a y 2b": a figure number, allowed only where that figure is on the page
+FIGURE_MENTION = re.compile(r"\b(?:Figura|Figure)s? (?P<first>[0-9]+[ab]?)(?: (?:y|and) (?P<second>[0-9]+[ab]?))?\b")
 CITATION = re.compile(r"^\[([0-9]+)\]$")
 NUMBER_CATEGORIES = {"Nd", "Nl", "No"}
 QUOTE_MARKS = re.compile(r"“([^”]*)”|«([^»]*)»|\"([^\"]*)\"")
@@ -101,6 +101,7 @@ class Context:
     mkdocs_yml: Path
     mismatches: list[Mismatch]
     page: str = ""
+    figure_numbers: set[str] = field(default_factory=set)  # as the page's captions number them
 
     def fail(self, place: str, expected: str, found: str) -> None:
         self.mismatches.append(Mismatch(self.page, place, expected, found))
@@ -143,6 +144,8 @@ def parse_number(text: str, language: str) -> tuple[float, float]:
 
 def value_matches(found: str, expected: Any, style: str, language: str, strings: dict[str, str]) -> bool:
     """Does the text a reader sees stand for the expected value, within the precision shown?"""
+    if style == "conversion":
+        return found == strings.get(f"conversion_{expected}" if expected else "conversion_none")
     if isinstance(expected, bool) and style not in ("plain", "auto"):
         return found == strings.get(f"bool.{style}.{str(expected).lower()}")
     if isinstance(expected, (bool, str)) or expected is None or style == "plain":
@@ -205,7 +208,7 @@ def check_facts(root: Element, ctx: Context, reading: PageReading) -> set[int]:
 
 def _canonical(found: str, expected: Any, style: str, language: str) -> str:
     """The value as a reader takes it, the same in every language, to compare the two pages' numbers."""
-    if isinstance(expected, bool) or isinstance(expected, str) or expected is None or style in ("plain", "torchsummary"):
+    if isinstance(expected, bool) or not isinstance(expected, (int, float)) or style in ("plain", "torchsummary"):
         return repr(expected)
     try:
         number, _ = parse_number(found, language)
@@ -452,6 +455,12 @@ def check_digits(root: Element, ctx: Context, skip: set[int]) -> None:
             if match.group(0) not in image_name:
                 ctx.fail("text", "module names only as checked labels", repr(match.group(0)))
         text = module_name.sub(" ", text)
+        for match in FIGURE_MENTION.finditer(text):
+            for number in filter(None, (match["first"], match["second"])):
+                if not any(shown == number or shown.rstrip("ab") == number for shown in ctx.figure_numbers):
+                    ctx.fail("figure number", f"one of the figures on this page ({', '.join(sorted(ctx.figure_numbers))})",
+                             repr(match.group(0)))
+        text = FIGURE_MENTION.sub(" ", text)
         for pattern, _reason in ALLOWED_NUMBERS:
             text = re.sub(pattern, " ", text)
         for token in text.split():
@@ -484,6 +493,10 @@ def read_page(page: str, text: str, ctx: Context) -> PageReading:
             reading.headings.append(element.tag)
         if element.tag == "table":
             reading.table_rows.append(sum(1 for row in element.walk() if row.tag == "tr"))
+    captions = [FIGURE_MENTION.match(_squash(e.text())) for e in root.walk() if e.tag == "figcaption"]
+    ctx.figure_numbers = {match["first"] for match in captions if match}
+    if len(ctx.figure_numbers) != len([match for match in captions if match]):
+        ctx.fail("figure captions", "each figure number once", ", ".join(match["first"] for match in captions if match))
     skip = check_facts(root, ctx, reading)
     skip |= check_quotes(root, ctx)
     skip |= check_sources(root, ctx)

@@ -106,7 +106,9 @@ def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.
 
     def fact(path: str, style: str = "auto", code: bool = False, css: str = "fact") -> Markup:
         value = lookup(facts, path)
-        if isinstance(value, bool) and style not in ("plain", "auto"):
+        if style == "conversion":  # a conversion applied to the image, or none, in words
+            text = t(f"conversion_{value}" if value else "conversion_none")
+        elif isinstance(value, bool) and style not in ("plain", "auto"):
             text = t(f"bool.{style}.{str(value).lower()}")  # a yes/no or either/or shown as words
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -147,9 +147,11 @@ def test_a_number_written_any_other_way_is_refused(editable_build: Build, mismat
         ("A Roman numeral Ⅻ here.", "Ⅻ"),
         ("A module name `layer3` outside a label.", "layer3"),
         ("```\nprint(42)\n```", "print(42)"),
+        ("As Figure 9 shows.", "Figure 9"),
+        ("The image had 16 bits.", "16"),
     ],
     ids=["braces", "code-span", "code-span-module", "title-attribute", "alt-text", "html-attribute", "full-width",
-         "arabic-indic", "superscript", "roman-numeral", "module-name", "code-block"],
+         "arabic-indic", "superscript", "roman-numeral", "module-name", "code-block", "missing-figure", "bit-depth"],
 )
 def test_every_visible_digit_in_any_construct_is_accounted_for(editable_build: Build, mismatches, snippet, needle) -> None:
     edit(editable_build.docs / "index.en.md", "## Conclusion", f"{snippet}\n\n## Conclusion")

@@ -109,6 +109,10 @@ def test_translations_hold_no_number_of_their_own(language: str) -> None:
     """Numbers reach the pages only through tags: a digit typed into a translation is a mistake."""
     allowed = [re.compile(pattern) for pattern, _ in check.ALLOWED_NUMBERS]
     for key, text in translations(language).items():
+        if key.startswith("conversion_"):
+            # shown only as the words for a conversion code, which names its own numbers ("16bit-scaled-to-8bit")
+            assert set(re.findall(r"[0-9]+", text)) <= set(re.findall(r"[0-9]+", key)), (key, text)
+            continue
         words = re.sub(r"\{\{.*?\}\}", " ", text)
         for pattern in allowed:
             words = pattern.sub(" ", words)
