@@ -74,8 +74,9 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
 
 def run(args: argparse.Namespace, config: Config) -> str:
     """The command itself; returns the line that says what was done."""
-    from . import publish
+    from . import publish, visible
 
+    visible.markdown_settings(config.mkdocs_yml)  # a config MkDocs cannot use is refused before any work
     if args.command == "build":
         publish.preflight(config)
         from . import site

@@ -17,6 +17,8 @@ from typing import Any
 
 import markdown
 
+from .errors import UsageError
+
 VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
 INVISIBLE_TAGS = frozenset({"script", "style", "template"})
 # Attributes a reader meets: alternative text, tooltips, labels read aloud, placeholders.
@@ -92,25 +94,42 @@ def parse_html(text: str) -> Element:
 
 
 @cache
-def _extensions(mkdocs_yml: Path) -> tuple[list[Any], dict[str, dict[str, Any]]]:
-    """The Markdown extensions and their settings, read from mkdocs.yml (INHERIT and !ENV included)."""
+def markdown_settings(mkdocs_yml: Path) -> tuple[tuple[str, ...], dict[str, dict[str, Any]]]:
+    """The Markdown extensions and their settings, read from mkdocs.yml (INHERIT and !ENV included).
+
+    Raises UsageError, in one line, for a file MkDocs could not use either.
+    """
+    from mkdocs.exceptions import ConfigurationError
     from mkdocs.utils.yaml import yaml_load
 
-    with mkdocs_yml.open("rb") as handle:
-        config = yaml_load(handle)
-    names: list[Any] = []
+    def refuse(problem: str) -> UsageError:
+        return UsageError(f"--mkdocs-yml: {mkdocs_yml} {problem}; pass the project's mkdocs.yml")
+
+    try:
+        with Path(mkdocs_yml).open("rb") as handle:
+            config = yaml_load(handle)
+    except ConfigurationError as error:
+        raise refuse("is not valid YAML (" + " ".join(str(error).split())[:200] + ")") from error
+    if not isinstance(config, dict):
+        raise refuse("is not a MkDocs configuration (its top level is not a mapping)")
+    entries = config.get("markdown_extensions") or []
+    if not isinstance(entries, list):
+        raise refuse("has markdown_extensions that is not a list")
+    names: list[str] = []
     settings: dict[str, dict[str, Any]] = {}
-    for entry in config.get("markdown_extensions") or []:
-        if isinstance(entry, dict):
+    for entry in entries:
+        if isinstance(entry, dict) and all(isinstance(options, (dict, type(None))) for options in entry.values()):
             for name, options in entry.items():
-                names.append(name)
-                settings[name] = options or {}
-        else:
+                names.append(str(name))
+                settings[str(name)] = options or {}
+        elif isinstance(entry, str):
             names.append(entry)
-    return names, settings
+        else:
+            raise refuse(f"lists a Markdown extension that is neither a name nor a name with settings ({entry!r:.60})")
+    return tuple(names), settings
 
 
 def render_markdown(text: str, mkdocs_yml: Path) -> Element:
     """The page as MkDocs renders its content, parsed into elements."""
-    names, settings = _extensions(Path(mkdocs_yml).resolve())
-    return parse_html(markdown.Markdown(extensions=names, extension_configs=settings).convert(text))
+    names, settings = markdown_settings(Path(mkdocs_yml).resolve())
+    return parse_html(markdown.Markdown(extensions=list(names), extension_configs=settings).convert(text))

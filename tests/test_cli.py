@@ -206,3 +206,23 @@ def test_progress_is_shown_while_building(built: Build, tmp_path: Path, capsys) 
     for stage in ("weights:", "image:", "model:", "figure 1/", "notebook:", "check:", "site: mkdocs build", "done:"):
         assert stage in err
     assert "WARNING: ImageNet weights not found" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("root:x:0:0:root:/root:/bin/bash\n", "not a MkDocs configuration"),
+        ("a: [1, 2\n", "not valid YAML"),
+        ("markdown_extensions: 5\n", "markdown_extensions that is not a list"),
+        ("markdown_extensions:\n  - [toc]\n", "neither a name nor a name with settings"),
+    ],
+    ids=["not-a-mapping", "yaml-error", "extensions-not-a-list", "extension-not-a-name"],
+)
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_mkdocs_yml_mkdocs_cannot_use_is_refused_in_one_line(command: str, text: str, needle: str, tmp_path: Path) -> None:
+    yml = tmp_path / "mkdocs.yml"
+    yml.write_text(text, encoding="utf-8")
+    result = cli(command, "--offline", "--mkdocs-yml", str(yml), "--docs", str(tmp_path / "docs"))
+    assert result.returncode == EXIT_CODES["usage"], result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr, result.stderr
