@@ -30,6 +30,7 @@ def isolated_torch_home(tmp_path_factory: pytest.TempPathFactory) -> None:
 class Build:
     config: Config
     facts: Facts
+    progress: tuple[str, ...] = ()
 
     @property
     def docs(self) -> Path:
@@ -65,8 +66,21 @@ def mkdocs_yml_with_missing_page(folder: Path) -> Path:
     return path
 
 
+class RecordingProgress(site.Progress):
+    """Quiet progress that keeps every line, so tests can read what a build said it was doing."""
+
+    def __init__(self) -> None:
+        super().__init__(quiet=True)
+        self.lines: list[str] = []
+
+    def __call__(self, message: str) -> None:
+        self.lines.append(message)
+        super().__call__(message)
+
+
 def run_build(config: Config) -> Build:
-    return Build(config=config, facts=site.build(config, site.Progress(quiet=True)))
+    progress = RecordingProgress()
+    return Build(config=config, facts=site.build(config, progress), progress=tuple(progress.lines))
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import pathlib
+import re
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import jinja2
@@ -17,20 +18,39 @@ import torch
 from torchvision.models import resnet18
 
 from generator import site
+from generator.cli import main
 from generator.errors import EXIT_CODES
 from generator.pages import user_text
 
-from .conftest import ROOT, Build, make_config, mkdocs_yml_with_missing_page, run_build
+from .conftest import ROOT, Build, mkdocs_yml_with_missing_page
 from .test_build import tree_digest
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
+    """`python -m generator ARGS` run in this process: the same main(), without importing torch again per case.
 
-    return subprocess.run(
-        [sys.executable, "-m", "generator", *args], cwd=ROOT, capture_output=True, text=True, check=False,
-        env={**os.environ, **(env or {})},
-    )
+    test_the_real_command_behaves_the_same runs a few of these cases as a separate process too.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    saved = {name: os.environ.get(name) for name in env or {}}
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as done:  # argparse's --help
+                code = done.code or 0
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return subprocess.CompletedProcess(["python", "-m", "generator", *args], code, out.getvalue(), err.getvalue())
+
+
+def process(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, capture_output=True, text=True, check=False)
 
 
 class Payload:
@@ -185,27 +205,14 @@ def test_user_text_cannot_inject_html_or_links() -> None:
     assert "<" not in escaped and "](" not in escaped
 
 
-def test_a_hostile_image_name_is_shown_as_text_on_the_site(tmp_path: Path) -> None:
-    from PIL import Image
-
-    name = '<img src=x onerror=alert(1)>[click](javascript:alert(1)).png'
-    image = tmp_path / "input" / name
-    image.parent.mkdir()
-    Image.new("RGB", (64, 48), (10, 200, 30)).save(image)
-    build = run_build(make_config(tmp_path, image=image, execute_notebook=False))
-    html = (build.site / "maps" / "index.html").read_text(encoding="utf-8")
-    assert "onerror=alert(1)>" not in html and 'href="javascript:' not in html
-    assert 'data-style="plain">&lt;img src=x onerror=alert(1)&gt;[click](javascript:alert(1)).png</span></code>' in html
-    assert build.facts.provenance.image.name == name
-
-
-def test_progress_is_shown_while_building(built: Build, tmp_path: Path, capsys) -> None:
-    config = replace(make_config(tmp_path), execute_notebook=False)
-    site.build(config, site.Progress())
-    err = capsys.readouterr().err
-    for stage in ("weights:", "image:", "model:", "figure 1/", "notebook:", "check:", "site: mkdocs build", "done:"):
-        assert stage in err
-    assert "WARNING: ImageNet weights not found" not in err
+def test_progress_is_shown_while_building(built: Build, capsys) -> None:
+    """Every stage of the shared build said what it was doing, in order, on stderr with a timestamp."""
+    stages = ["weights:", "image:", "model:", "figure 1/", "notebook:", "check:", "site: mkdocs build", "publish:", "done:"]
+    positions = [next(i for i, line in enumerate(built.progress) if line.startswith(stage)) for stage in stages]
+    assert positions == sorted(positions), built.progress
+    assert not any("WARNING: ImageNet weights not found" in line for line in built.progress)
+    site.Progress()("figure 3/11: scheme.png")
+    assert re.fullmatch(r"\[\s*[0-9]+\.[0-9]s\] figure 3/11: scheme\.png\n", capsys.readouterr().err)
 
 
 @pytest.mark.parametrize(
@@ -226,3 +233,14 @@ def test_a_mkdocs_yml_mkdocs_cannot_use_is_refused_in_one_line(command: str, tex
     assert result.returncode == EXIT_CODES["usage"], result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["build", "--help"], ["build", "--seed", "many"], ["frobnicate"], ["check", "--weights", "/no/such/file.pth", "--offline"]],
+    ids=["help", "bad-option", "unknown-command", "missing-weights"],
+)
+def test_the_real_command_behaves_the_same(args: list[str]) -> None:
+    """The in-process runner above stands for the real command: same exit code, same output."""
+    real, here = process(*args), cli(*args)
+    assert (real.returncode, real.stdout, real.stderr) == (here.returncode, here.stdout, here.stderr)
