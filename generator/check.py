@@ -42,7 +42,7 @@ from .config import FIGURE_FOLDER, LANGUAGES, Config
 from .errors import MismatchError
 from .expected import Expected, derive_expected, flatten
 from .visible import VISIBLE_ATTRIBUTES, Element, render_markdown
-from .weights import IMAGENET_FILENAME
+from .imagenet import IMAGENET_FILENAME
 
 SUMMARY_HEADER = "Layer (type)"
 TRANSLATIONS = Path(__file__).parent / "translations"

@@ -78,3 +78,9 @@ EXIT_CODES: dict[str, int] = {
     "interrupted": 128 + signal.SIGINT,
     "terminated": 128 + signal.SIGTERM,
 }
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line, cut to its first sentence when long, for a user-facing error."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text.split(". ", 1)[0] if len(text) > 160 else text

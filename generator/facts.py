@@ -12,7 +12,7 @@ import dataclasses
 import json
 import platform
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torchvision
@@ -23,7 +23,10 @@ from .image import ImageProvenance
 from .model import STAGES, RunCapture
 from .names import printable_name
 from .summary import SummaryRow
-from .weights import IMAGENET_WEIGHTS, WeightsProvenance
+
+if TYPE_CHECKING:  # the type only: facts never load or download weights
+    from .weights import WeightsProvenance
+from .imagenet import IMAGENET_WEIGHTS
 
 RTOL = 1e-5
 ATOL = 1e-8

@@ -26,7 +26,7 @@ from . import atomic  # noqa: E402
 from .config import FIGURE_FOLDER  # noqa: E402,F401 - site.py finds the folder here
 from .facts import ATOL, Facts  # noqa: E402
 from .model import BlockCapture, RunCapture  # noqa: E402
-from .weights import IMAGENET_WEIGHTS  # noqa: E402
+from .imagenet import IMAGENET_WEIGHTS  # noqa: E402
 
 DPI = 100
 PNG_METADATA = {"Software": None}

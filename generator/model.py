@@ -17,7 +17,7 @@ from torchvision.models.resnet import BasicBlock
 
 from .errors import WeightsError
 from .hooks import forward_with_hooks
-from .weights import IMAGENET_WEIGHTS
+from .imagenet import IMAGENET_WEIGHTS
 
 STAGES: tuple[str, ...] = ("layer1", "layer2", "layer3", "layer4")
 

@@ -18,38 +18,24 @@ present but wrong is never replaced silently: that is an error in every mode.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import io
 import math
-import os
 import pickle
-import tempfile
-import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
+from pathlib import Path
 
 import torch
-from torchvision.models import ResNet18_Weights, resnet18
+from torchvision.models import resnet18
 
+from generator import download, imagenet
 from generator.checkpoint import CheckpointError, ForbiddenGlobal, TensorRecord, read_metadata
-from generator.errors import WeightsError
+from generator.errors import WeightsError, one_line
 from generator.input_file import open_input
 
-IMAGENET_WEIGHTS = ResNet18_Weights.IMAGENET1K_V1
-IMAGENET_URL: str = IMAGENET_WEIGHTS.url
-IMAGENET_FILENAME: str = PurePosixPath(urlsplit(IMAGENET_URL).path).name
-# Full digest of torchvision's published file (DESIGN.md); torchvision itself
-# only checks the 8 hex digits that appear in the file name.
-IMAGENET_SHA256 = "f37072fd47e89c5e827621c5baffa7500819f7896bbacec160b1a16c560e07ec"
-IMAGENET_SIZE = 46_830_571
 
-_CHUNK = 1 << 20
 _HEAD_BYTES = 512
 # Room for the archive around the tensor bytes: the pickle (MAX_PICKLE_BYTES),
 # member headers and 64-byte alignment padding, with a wide margin.
@@ -57,7 +43,6 @@ _ARCHIVE_ALLOWANCE = 1 << 20
 _ZIP_MAGIC = b"PK\x03\x04"
 # torch.save's pre-1.6 format opens with its magic number pickled at protocol 2.
 _LEGACY_MAGIC = pickle.dumps(torch.serialization.MAGIC_NUMBER, protocol=2)[:-1]
-_MAX_DOWNLOAD_BYTES = 2 * IMAGENET_SIZE
 _EXPECTED = (
     "expected a plain ResNet18 state_dict (tensors under keys like 'conv1.weight'); "
     "save model.state_dict()"
@@ -86,28 +71,6 @@ class WeightsProvenance:
     size_bytes: int | None
     seed: int  # seed for random initialisation, recorded always
     fallback_reason: str | None  # why auto fell back: "no-cache-offline", "download-failed"
-
-
-class _DownloadFailed(WeightsError):
-    """A failed download, with its short reason kept for the fallback warning."""
-
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-def imagenet_cache_path() -> Path:
-    """Where torch's hub cache keeps the ImageNet file (follows $TORCH_HOME)."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / IMAGENET_FILENAME
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file this module wrote itself (a download), read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def max_file_bytes() -> int:
@@ -144,7 +107,7 @@ def load_state_dict(data: bytes, path: Path) -> dict[str, torch.Tensor]:
         loaded = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
         raise WeightsError(
-            f"cannot read weights file {path}: it is truncated or corrupt ({_one_line(exc)}); {_RESAVE}"
+            f"cannot read weights file {path}: it is truncated or corrupt ({one_line(exc)}); {_RESAVE}"
         ) from exc
     state_dict = _as_declared(loaded, records, path)
     _check_values(state_dict, path)
@@ -183,68 +146,6 @@ def check_resnet18_state_dict(
         )
 
 
-def download_imagenet(dest: Path, timeout_s: float, log: Callable[[str], None] = lambda _: None) -> None:
-    """Download the ImageNet file to ``dest``, verified, giving up after ``timeout_s`` without progress.
-
-    The download runs in a daemon thread so that the deadline also covers what
-    socket timeouts cannot (a slow DNS lookup); a late thread only ever writes
-    to its temporary file, which is removed here. A download that keeps
-    receiving bytes goes on, and says how far it got.
-    """
-    dest = Path(dest)
-    url = IMAGENET_URL
-
-    def failure(reason: str) -> _DownloadFailed:
-        return _DownloadFailed(
-            f"could not download ImageNet weights from {url}: {reason}; "
-            f"put {IMAGENET_FILENAME} at {dest} by hand (the folder follows $TORCH_HOME) "
-            "or pass --weights PATH",
-            reason,
-        )
-
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    except OSError as exc:
-        raise failure(f"cannot write to {dest.parent}: {exc.strerror or exc}") from exc
-    partial = Path(name)
-    cancel = threading.Event()
-    errors: list[Exception] = []
-    received = [0]
-    worker = threading.Thread(
-        target=_fetch,
-        args=(url, handle, timeout_s, cancel, errors, received),
-        name="imagenet-download",
-        daemon=True,
-    )
-    try:
-        worker.start()
-        seen = -1
-        while worker.is_alive() and received[0] > seen and received[0] <= _MAX_DOWNLOAD_BYTES:
-            seen = received[0]
-            worker.join(timeout_s)
-            if worker.is_alive() and received[0] > seen:
-                log(f"downloading {IMAGENET_FILENAME}: {received[0] / IMAGENET_SIZE:.0%}")
-        if worker.is_alive():
-            raise failure(f"no progress for {timeout_s:g} s")
-        if errors:
-            raise failure(_describe_download_error(errors[0], timeout_s)) from errors[0]
-        try:
-            digest = sha256_file(partial)
-        except OSError as exc:
-            raise failure(f"cannot read back the file received: {exc.strerror or exc}") from exc
-        if digest != IMAGENET_SHA256:
-            raise failure(f"the file received has SHA-256 {digest}, expected {IMAGENET_SHA256}")
-        try:
-            os.replace(partial, dest)
-        except OSError as exc:
-            raise failure(f"cannot move the file into place: {exc.strerror or exc}") from exc
-    finally:
-        cancel.set()
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-
-
 def resolve_weights(
     choice: str,
     seed: int,
@@ -258,15 +159,15 @@ def resolve_weights(
     if choice not in ("auto", "imagenet"):
         return _load_trained(choice, "file", Path(choice).expanduser(), seed)
 
-    path = imagenet_cache_path()
+    path = imagenet.imagenet_cache_path()
     source = "imagenet-cache"
     if not path.exists():
         if allow_download:
             try:
-                log(f"weights: downloading {IMAGENET_URL} (gives up after {download_timeout_s:g} s without progress)")
-                download_imagenet(path, download_timeout_s, log)
+                log(f"weights: downloading {imagenet.IMAGENET_URL} (gives up after {download_timeout_s:g} s without progress)")
+                download.download_imagenet(path, download_timeout_s, log)
                 source = "imagenet-download"
-            except _DownloadFailed as exc:
+            except download.DownloadFailed as exc:
                 if choice == "imagenet":
                     raise
                 return _fall_back(
@@ -275,7 +176,7 @@ def resolve_weights(
         elif choice == "imagenet":
             raise WeightsError(
                 f"ImageNet weights not found at {path} and downloads are off: put "
-                f"{IMAGENET_FILENAME} there (the folder follows $TORCH_HOME) or pass --weights PATH"
+                f"{imagenet.IMAGENET_FILENAME} there (the folder follows $TORCH_HOME) or pass --weights PATH"
             )
         else:
             return _fall_back(choice, seed, path, "no-cache-offline", "downloads are off", log)
@@ -291,14 +192,14 @@ def _load_trained(
     The ImageNet file must be torchvision's exact size before it is hashed,
     and its full SHA-256 must match before it is loaded.
     """
-    data = _read_weights_file(path, imagenet=source != "file")
+    data = _read_weights_file(path, is_imagenet=source != "file")
     digest = hashlib.sha256(data).hexdigest()
-    if source != "file" and digest != IMAGENET_SHA256:
+    if source != "file" and digest != imagenet.IMAGENET_SHA256:
         raise WeightsError(
             f"ImageNet weights at {path} fail the SHA-256 check "
-            f"(got {digest}, {len(data):,} bytes; expected {IMAGENET_SHA256}, "
-            f"{IMAGENET_SIZE:,} bytes) and were not loaded: delete the file and "
-            f"download {IMAGENET_FILENAME} again"
+            f"(got {digest}, {len(data):,} bytes; expected {imagenet.IMAGENET_SHA256}, "
+            f"{imagenet.IMAGENET_SIZE:,} bytes) and were not loaded: delete the file and "
+            f"download {imagenet.IMAGENET_FILENAME} again"
         )
     state_dict = load_state_dict(data, path)
     provenance = WeightsProvenance(
@@ -314,12 +215,12 @@ def _load_trained(
     return state_dict, provenance
 
 
-def _read_weights_file(path: Path, imagenet: bool) -> bytes:
-    if imagenet:
+def _read_weights_file(path: Path, is_imagenet: bool) -> bytes:
+    if is_imagenet:
         opened = open_input(
-            path, limit=IMAGENET_SIZE, exact=True, error=WeightsError, noun="ImageNet weights file",
-            advice=f"delete it and download {IMAGENET_FILENAME} again (torchvision's file is "
-            f"{IMAGENET_SIZE:,} bytes, SHA-256 {IMAGENET_SHA256})",
+            path, limit=imagenet.IMAGENET_SIZE, exact=True, error=WeightsError, noun="ImageNet weights file",
+            advice=f"delete it and download {imagenet.IMAGENET_FILENAME} again (torchvision's file is "
+            f"{imagenet.IMAGENET_SIZE:,} bytes, SHA-256 {imagenet.IMAGENET_SHA256})",
         )
     else:
         opened = open_input(
@@ -477,42 +378,3 @@ def _first_three(items: list[str]) -> str:
 def _short(key: str) -> str:
     """A key from the file as a message quotes it: a 200 KB key would make a 200 KB line."""
     return key if len(key) <= _KEY_SHOWN else key[: _KEY_SHOWN - 1] + "…"
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text.split(". ", 1)[0] if len(text) > 160 else text
-
-
-def _fetch(
-    url: str, handle: int, timeout_s: float, cancel: threading.Event, errors: list[Exception],
-    received: list[int],
-) -> None:
-    """Stream ``url`` into the open file ``handle``; runs in the download thread."""
-    try:
-        with (
-            os.fdopen(handle, "wb") as out,
-            urllib.request.urlopen(url, timeout=timeout_s) as response,
-        ):
-            while not cancel.is_set() and (chunk := response.read1(_CHUNK)):
-                received[0] += len(chunk)
-                if received[0] > _MAX_DOWNLOAD_BYTES:
-                    raise ValueError(f"the server sent more than {_MAX_DOWNLOAD_BYTES:,} bytes")
-                out.write(chunk)
-    except Exception as exc:  # handed to the waiting thread, which reports it
-        if isinstance(exc, urllib.error.HTTPError):
-            exc.close()  # it holds the error response's connection open
-        errors.append(exc)
-
-
-def _describe_download_error(exc: Exception, timeout_s: float) -> str:
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"HTTP {exc.code} {exc.reason}"
-    if isinstance(exc, TimeoutError):
-        return f"no answer within {timeout_s:g} s"
-    if isinstance(exc, urllib.error.URLError):
-        reason = exc.reason
-        if isinstance(reason, TimeoutError):
-            return f"no answer within {timeout_s:g} s"
-        return _one_line(reason) if isinstance(reason, BaseException) else str(reason)
-    return _one_line(exc)

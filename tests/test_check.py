@@ -22,7 +22,7 @@ import torch
 from generator import check, expected, pages
 from generator.check import check_docs
 from generator.pipeline import reproduce
-from generator.weights import IMAGENET_FILENAME
+from generator.imagenet import IMAGENET_FILENAME
 
 from .conftest import ROOT, Build, make_config, run_build
 

@@ -25,7 +25,7 @@ import torch
 from PIL import Image
 from torchvision.models import resnet18
 
-from generator import image, weights
+from generator import image, imagenet, weights
 from generator.errors import EXIT_CODES
 
 from .archives import deflate_bomb
@@ -140,7 +140,7 @@ def _cache(make_file: Callable[[Path], None]) -> Callable[[Path], list[str]]:
     """The ImageNet file in the hub cache under $TORCH_HOME=folder/torch, made by make_file."""
 
     def make(folder: Path) -> list[str]:
-        cached = folder / "torch" / "hub" / "checkpoints" / weights.IMAGENET_FILENAME
+        cached = folder / "torch" / "hub" / "checkpoints" / imagenet.IMAGENET_FILENAME
         cached.parent.mkdir(parents=True)
         make_file(cached)
         return ["--weights", "imagenet"]
@@ -188,7 +188,7 @@ _CASES: dict[str, tuple[Callable[[Path], list[str]], str, str]] = {
     "cache-fifo": (_cache(os.mkfifo), "weights", "is a FIFO (named pipe), not a regular file"),
     "cache-20GB-sparse": (
         _cache(_sparse(20 * 10**9)), "weights",
-        f"is 20,000,000,000 bytes, not the expected {weights.IMAGENET_SIZE:,}, and was not read",
+        f"is 20,000,000,000 bytes, not the expected {imagenet.IMAGENET_SIZE:,}, and was not read",
     ),
     "image-40000x1": (_png(40000, 1), "image", "image too elongated: "),
     "image-1x40000": (_png(1, 40000), "image", "image too elongated: "),
@@ -227,9 +227,9 @@ def test_limits_leave_room_for_every_honest_input() -> None:
     """The caps are derived, not guessed: ResNet18 in float64, an RGBA picture at the pixel limit."""
     float64_bytes = 8 * sum(tensor.numel() for tensor in resnet18(weights=None).state_dict().values())
     assert weights.max_file_bytes() == float64_bytes + (1 << 20)
-    assert weights.IMAGENET_SIZE < weights.max_file_bytes() < 2 * weights.IMAGENET_SIZE + (1 << 20)
+    assert imagenet.IMAGENET_SIZE < weights.max_file_bytes() < 2 * imagenet.IMAGENET_SIZE + (1 << 20)
     assert image.MAX_FILE_BYTES == 4 * image.MAX_PIXELS + (1 << 20)
-    resize = weights.IMAGENET_WEIGHTS.transforms().resize_size
+    resize = imagenet.IMAGENET_WEIGHTS.transforms().resize_size
     assert resize == [image.MODEL_SHORT_SIDE]
     assert image.MAX_ASPECT_RATIO * image.MODEL_SHORT_SIDE**2 <= image.MAX_PIXELS
 

@@ -16,7 +16,7 @@ import pytest
 import torch
 from torchvision.models import resnet18
 
-from generator import pages, weights
+from generator import imagenet, pages
 from generator.check import check_docs
 
 from .conftest import Build, make_config, run_build
@@ -27,14 +27,14 @@ def verified_cache(tmp_path_factory) -> Iterator[None]:
     home = tmp_path_factory.mktemp("imagenet-home")
     checkpoints = home / "hub" / "checkpoints"
     checkpoints.mkdir(parents=True)
-    path = checkpoints / weights.IMAGENET_FILENAME
+    path = checkpoints / imagenet.IMAGENET_FILENAME
     torch.manual_seed(11)
     torch.save(resnet18(weights=None).state_dict(), path)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TORCH_HOME", str(home))
         patch.setattr(torch.hub, "_hub_dir", None)
-        patch.setattr(weights, "IMAGENET_SHA256", hashlib.sha256(path.read_bytes()).hexdigest())
-        patch.setattr(weights, "IMAGENET_SIZE", path.stat().st_size)
+        patch.setattr(imagenet, "IMAGENET_SHA256", hashlib.sha256(path.read_bytes()).hexdigest())
+        patch.setattr(imagenet, "IMAGENET_SIZE", path.stat().st_size)
         yield
 
 
@@ -45,7 +45,7 @@ def imagenet_build(verified_cache, tmp_path_factory) -> Build:
 
 def test_verified_weights_are_called_trained_and_carry_no_notice(imagenet_build: Build) -> None:
     facts = imagenet_build.facts.provenance.weights
-    assert facts.kind == "imagenet" and facts.trained and facts.file_name == weights.IMAGENET_FILENAME
+    assert facts.kind == "imagenet" and facts.trained and facts.file_name == imagenet.IMAGENET_FILENAME
     for page in imagenet_build.docs.glob("*.md"):
         text = page.read_text(encoding="utf-8")
         assert "weights_banner" not in text and '!!! warning "' not in text, page.name

@@ -20,7 +20,7 @@ import pytest
 import torch
 from torchvision.models import resnet18, resnet34
 
-from generator import weights
+from generator import download, imagenet, weights
 from generator.errors import WeightsError
 from generator.model import build_model, run
 
@@ -83,8 +83,8 @@ def black_hole(monkeypatch: pytest.MonkeyPatch, no_proxy) -> Iterator[str]:
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.bind(("127.0.0.1", 0))
     server.listen(8)  # the kernel completes the handshake; nobody ever reads or replies
-    url = f"http://127.0.0.1:{server.getsockname()[1]}/{weights.IMAGENET_FILENAME}"
-    monkeypatch.setattr(weights, "IMAGENET_URL", url)
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/{imagenet.IMAGENET_FILENAME}"
+    monkeypatch.setattr(imagenet, "IMAGENET_URL", url)
     yield url
     server.close()
 
@@ -109,8 +109,8 @@ def trickle(monkeypatch: pytest.MonkeyPatch, no_proxy) -> Iterator[str]:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{server.getsockname()[1]}/{weights.IMAGENET_FILENAME}"
-    monkeypatch.setattr(weights, "IMAGENET_URL", url)
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/{imagenet.IMAGENET_FILENAME}"
+    monkeypatch.setattr(imagenet, "IMAGENET_URL", url)
     yield url
     stop.set()
     thread.join(5)
@@ -134,9 +134,9 @@ def http_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_proxy) -> Iter
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setattr(
-        weights,
+        imagenet,
         "IMAGENET_URL",
-        f"http://127.0.0.1:{server.server_port}/{weights.IMAGENET_FILENAME}",
+        f"http://127.0.0.1:{server.server_port}/{imagenet.IMAGENET_FILENAME}",
     )
     yield root
     server.shutdown()
@@ -172,21 +172,21 @@ def _record_torch_load(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
 
 
 def test_imagenet_constants_agree_with_torchvision() -> None:
-    assert weights.IMAGENET_URL == weights.IMAGENET_WEIGHTS.url
-    assert weights.IMAGENET_FILENAME == "resnet18-f37072fd.pth"
+    assert imagenet.IMAGENET_URL == imagenet.IMAGENET_WEIGHTS.url
+    assert imagenet.IMAGENET_FILENAME == "resnet18-f37072fd.pth"
     # torchvision names the file after the first hex digits of its SHA-256.
-    prefix = weights.IMAGENET_FILENAME.removesuffix(".pth").split("-")[1]
-    assert weights.IMAGENET_SHA256.startswith(prefix)
-    assert len(weights.IMAGENET_SHA256) == 64
-    assert int(weights.IMAGENET_SHA256, 16) >= 0
+    prefix = imagenet.IMAGENET_FILENAME.removesuffix(".pth").split("-")[1]
+    assert imagenet.IMAGENET_SHA256.startswith(prefix)
+    assert len(imagenet.IMAGENET_SHA256) == 64
+    assert int(imagenet.IMAGENET_SHA256, 16) >= 0
 
 
 def test_cache_path_follows_torch_home(hub: Path) -> None:
-    assert weights.imagenet_cache_path() == hub / "resnet18-f37072fd.pth"
+    assert imagenet.imagenet_cache_path() == hub / "resnet18-f37072fd.pth"
 
 
 def test_sha256_file_matches_hashlib(good_checkpoint: Path) -> None:
-    assert weights.sha256_file(good_checkpoint) == _sha256(good_checkpoint)
+    assert download.sha256_file(good_checkpoint) == _sha256(good_checkpoint)
 
 
 # --- user files --------------------------------------------------------------
@@ -524,7 +524,7 @@ def test_a_file_over_the_cap_is_refused_unread(tmp_path: Path) -> None:
 def test_a_float64_resnet18_fits_the_cap(tmp_path: Path, random_state_dict) -> None:
     path = tmp_path / "double.pth"
     torch.save(_floats_cast(torch.float64)(random_state_dict), path)
-    assert weights.IMAGENET_SIZE < path.stat().st_size <= weights.max_file_bytes()
+    assert imagenet.IMAGENET_SIZE < path.stat().st_size <= weights.max_file_bytes()
 
 
 def test_a_deflated_checkpoint_is_refused(tmp_path: Path, good_checkpoint: Path) -> None:
@@ -555,10 +555,10 @@ def test_torchvisions_own_file_layout_loads_and_builds(
     hub: Path, tmp_path: Path, random_state_dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub.mkdir(parents=True)
-    cached = hub / weights.IMAGENET_FILENAME
+    cached = hub / imagenet.IMAGENET_FILENAME
     torch.save(_torchvision_layout(random_state_dict), cached)
-    monkeypatch.setattr(weights, "IMAGENET_SHA256", _sha256(cached))
-    monkeypatch.setattr(weights, "IMAGENET_SIZE", cached.stat().st_size)
+    monkeypatch.setattr(imagenet, "IMAGENET_SHA256", _sha256(cached))
+    monkeypatch.setattr(imagenet, "IMAGENET_SIZE", cached.stat().st_size)
 
     state_dict, provenance = weights.resolve_weights("imagenet", seed=0, allow_download=False)
 
@@ -652,8 +652,8 @@ def test_tampered_cache_is_refused_unloaded(
     hub: Path, good_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, choice: str
 ) -> None:
     hub.mkdir(parents=True)
-    shutil.copyfile(good_checkpoint, hub / weights.IMAGENET_FILENAME)
-    monkeypatch.setattr(weights, "IMAGENET_SIZE", good_checkpoint.stat().st_size)  # same size, other bytes
+    shutil.copyfile(good_checkpoint, hub / imagenet.IMAGENET_FILENAME)
+    monkeypatch.setattr(imagenet, "IMAGENET_SIZE", good_checkpoint.stat().st_size)  # same size, other bytes
     calls = _record_torch_load(monkeypatch)
     lines: list[str] = []
 
@@ -662,18 +662,18 @@ def test_tampered_cache_is_refused_unloaded(
 
     message = str(caught.value)
     assert _sha256(good_checkpoint) in message
-    assert weights.IMAGENET_SHA256 in message
+    assert imagenet.IMAGENET_SHA256 in message
     assert "were not loaded" in message
     assert calls == []
     assert lines == []  # auto does not swap a present, wrong file for random weights
 
 
-@pytest.mark.parametrize("size", [1, weights.IMAGENET_SIZE - 1, weights.IMAGENET_SIZE + 1, 20 * 10**9])
+@pytest.mark.parametrize("size", [1, imagenet.IMAGENET_SIZE - 1, imagenet.IMAGENET_SIZE + 1, 20 * 10**9])
 def test_cache_file_of_another_size_is_refused_before_hashing(
     hub: Path, monkeypatch: pytest.MonkeyPatch, size: int
 ) -> None:
     hub.mkdir(parents=True)
-    cached = hub / weights.IMAGENET_FILENAME
+    cached = hub / imagenet.IMAGENET_FILENAME
     cached.write_bytes(b"PK")
     os.truncate(cached, size)  # sparse: 20 GB costs nothing on disk
     hashed: list[object] = []
@@ -684,7 +684,7 @@ def test_cache_file_of_another_size_is_refused_before_hashing(
 
     assert str(caught.value).startswith(
         f"ImageNet weights file {cached} is {size:,} bytes, not the expected "
-        f"{weights.IMAGENET_SIZE:,}, and was not read; delete it and download resnet18-f37072fd.pth again"
+        f"{imagenet.IMAGENET_SIZE:,}, and was not read; delete it and download resnet18-f37072fd.pth again"
     )
     assert hashed == []
 
@@ -698,10 +698,10 @@ def test_verified_cache_loads(
     choice: str,
 ) -> None:
     hub.mkdir(parents=True)
-    cached = hub / weights.IMAGENET_FILENAME
+    cached = hub / imagenet.IMAGENET_FILENAME
     shutil.copyfile(good_checkpoint, cached)
-    monkeypatch.setattr(weights, "IMAGENET_SHA256", _sha256(good_checkpoint))
-    monkeypatch.setattr(weights, "IMAGENET_SIZE", good_checkpoint.stat().st_size)
+    monkeypatch.setattr(imagenet, "IMAGENET_SHA256", _sha256(good_checkpoint))
+    monkeypatch.setattr(imagenet, "IMAGENET_SIZE", good_checkpoint.stat().st_size)
     calls = _record_torch_load(monkeypatch)
 
     state_dict, provenance = weights.resolve_weights(choice, seed=5, allow_download=False)
@@ -726,7 +726,7 @@ def test_auto_offline_without_cache_falls_back_loudly(
     def no_download(dest: Path, timeout_s: float) -> None:
         raise AssertionError("downloads are off")
 
-    monkeypatch.setattr(weights, "download_imagenet", no_download)
+    monkeypatch.setattr(download, "download_imagenet", no_download)
     lines: list[str] = []
     started = time.monotonic()
 
@@ -741,7 +741,7 @@ def test_auto_offline_without_cache_falls_back_loudly(
     )
     assert len(lines) == 1
     assert lines[0].startswith(
-        f"WARNING: ImageNet weights not found at {hub / weights.IMAGENET_FILENAME}"
+        f"WARNING: ImageNet weights not found at {hub / imagenet.IMAGENET_FILENAME}"
     )
     assert "seeded random weights (seed 7): predictions are meaningless" in lines[0]
 
@@ -776,7 +776,7 @@ def test_download_goes_on_while_bytes_arrive_and_gives_up_when_they_stop(hub: Pa
     lines: list[str] = []
     started = time.monotonic()
     with pytest.raises(WeightsError, match=r"no (progress for|answer within) 1 s"):
-        weights.download_imagenet(hub / weights.IMAGENET_FILENAME, timeout_s=1, log=lines.append)
+        download.download_imagenet(hub / imagenet.IMAGENET_FILENAME, timeout_s=1, log=lines.append)
     elapsed = time.monotonic() - started
     assert 2 <= elapsed < 6  # not cut while bytes came, stopped soon after they stopped
     assert any(line.startswith("downloading resnet18-f37072fd.pth") for line in lines)
@@ -799,9 +799,9 @@ def test_download_is_verified_then_used(
     random_state_dict,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    shutil.copyfile(good_checkpoint, http_root / weights.IMAGENET_FILENAME)
-    monkeypatch.setattr(weights, "IMAGENET_SHA256", _sha256(good_checkpoint))
-    monkeypatch.setattr(weights, "IMAGENET_SIZE", good_checkpoint.stat().st_size)
+    shutil.copyfile(good_checkpoint, http_root / imagenet.IMAGENET_FILENAME)
+    monkeypatch.setattr(imagenet, "IMAGENET_SHA256", _sha256(good_checkpoint))
+    monkeypatch.setattr(imagenet, "IMAGENET_SIZE", good_checkpoint.stat().st_size)
 
     state_dict, provenance = weights.resolve_weights(
         "imagenet", seed=0, allow_download=True, download_timeout_s=20
@@ -809,19 +809,19 @@ def test_download_is_verified_then_used(
 
     _assert_same_tensors(state_dict, random_state_dict)
     assert provenance.source == "imagenet-download"
-    assert provenance.path == str(hub / weights.IMAGENET_FILENAME)
-    assert _sha256(hub / weights.IMAGENET_FILENAME) == _sha256(good_checkpoint)
-    assert sorted(path.name for path in hub.iterdir()) == [weights.IMAGENET_FILENAME]
+    assert provenance.path == str(hub / imagenet.IMAGENET_FILENAME)
+    assert _sha256(hub / imagenet.IMAGENET_FILENAME) == _sha256(good_checkpoint)
+    assert sorted(path.name for path in hub.iterdir()) == [imagenet.IMAGENET_FILENAME]
 
 
 def test_download_with_wrong_hash_is_discarded(hub: Path, http_root: Path) -> None:
-    (http_root / weights.IMAGENET_FILENAME).write_bytes(b"PK\x03\x04 pretending to be weights")
-    dest = hub / weights.IMAGENET_FILENAME
+    (http_root / imagenet.IMAGENET_FILENAME).write_bytes(b"PK\x03\x04 pretending to be weights")
+    dest = hub / imagenet.IMAGENET_FILENAME
     with pytest.raises(WeightsError) as caught:
-        weights.download_imagenet(dest, timeout_s=10)
+        download.download_imagenet(dest, timeout_s=10)
     message = str(caught.value)
     assert hashlib.sha256(b"PK\x03\x04 pretending to be weights").hexdigest() in message
-    assert weights.IMAGENET_SHA256 in message
+    assert imagenet.IMAGENET_SHA256 in message
     assert not any(hub.iterdir())
 
 

@@ -1,0 +1,34 @@
+"""Data flows one way: each stage imports only what comes before it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+
+def modules_after_import(module: str) -> set[str]:
+    probe = f"import sys, json, {module}; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize("module", ["generator.model", "generator.facts", "generator.figures"])
+def test_model_facts_and_figures_never_load_the_weights_or_download_code(module: str) -> None:
+    loaded = modules_after_import(module)
+    assert module in loaded
+    assert not {"generator.download", "generator.weights"} & loaded
+
+
+def test_pages_do_not_draw(tmp_path) -> None:
+    loaded = modules_after_import("generator.pages")
+    assert "generator.pages" in loaded and not any(name.split(".")[0] == "matplotlib" for name in loaded)
+
+
+def test_the_command_line_refuses_before_importing_torch() -> None:
+    loaded = modules_after_import("generator.cli")
+    assert "generator.cli" in loaded and "torch" not in loaded and "generator.site" not in loaded
