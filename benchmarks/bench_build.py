@@ -16,7 +16,7 @@ from pathlib import Path
 
 from generator import check, figures, pages, site
 from generator.config import Config
-from generator.facts import derive_facts
+from generator.derive import derive_facts
 from generator.image import load_image
 from generator.model import build_model, preprocess, run
 from generator.summary import collect_summary

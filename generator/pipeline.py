@@ -9,7 +9,8 @@ import torch
 
 from . import figures
 from .config import Config
-from .facts import Facts, derive_facts
+from .derive import derive_facts
+from .facts import Facts
 from .image import load_image
 from .model import RunCapture, build_model, preprocess, run
 from .names import printable_name

@@ -7,25 +7,14 @@ torchinfo, collecting is kept apart from formatting: rows hold numbers only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from .facts import SummaryRow
 from .hooks import forward_with_hooks
 
 CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    index: int
-    layer_type: str
-    module: str
-    output_shape: tuple[int, ...]
-    formula: tuple[tuple[int, ...], ...]
-    params: int
-    trainable: bool
 
 
 def parameter_formula(module: nn.Module) -> tuple[tuple[int, ...], ...]:

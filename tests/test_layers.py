@@ -32,3 +32,9 @@ def test_pages_do_not_draw(tmp_path) -> None:
 def test_the_command_line_refuses_before_importing_torch() -> None:
     loaded = modules_after_import("generator.cli")
     assert "generator.cli" in loaded and "torch" not in loaded and "generator.site" not in loaded
+
+
+def test_facts_and_pages_need_no_torch() -> None:
+    """A build that only changed prose writes pages from stored facts without importing torch."""
+    loaded = modules_after_import("generator.pages")
+    assert "generator.facts" in loaded and "torch" not in loaded

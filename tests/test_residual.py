@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from generator.config import sample_image
-from generator.facts import check_residuals
+from generator.derive import check_residuals
 from generator.image import load_image
 from generator.model import build_model, preprocess, run
 

@@ -1,0 +1,286 @@
+"""Facts from one run of the model: the numbers the report shows, computed, never formatted.
+
+This is where a run becomes facts (see facts.py for the data itself):
+architecture and stages from the modules, per-module rows and totals from
+torchsummary's rows, the residual identity for every block, predictions,
+galleries, the cited numbers and which wording of each value-dependent
+sentence is true.
+"""
+
+from __future__ import annotations
+
+import platform
+from typing import TYPE_CHECKING
+
+import torch
+import torchvision
+from torch import nn
+
+from . import sources
+from .facts import (
+    ATOL, RTOL, Architecture, Facts, Gallery, ImageFacts, ModuleRow, Prediction, Provenance, ResidualCheck,
+    Stage, StemLayer, SummaryRow, Totals, WeightsFacts,
+)
+from .image import ImageProvenance
+from .imagenet import IMAGENET_WEIGHTS
+from .model import STAGES, RunCapture
+from .names import printable_name
+
+if TYPE_CHECKING:  # the type only: facts never load or download weights
+    from .weights import WeightsProvenance
+
+BYTES_PER_FLOAT = 4  # torchsummary's size estimates assume float32
+MEGABYTE = 1024**2
+
+
+def weights_facts(weights: WeightsProvenance) -> WeightsFacts:
+    """What the site may say about the weights: their kind and identity, never a local path."""
+    kind = "random" if weights.source == "random" else "file" if weights.source == "file" else "imagenet"
+    requested = weights.choice if weights.choice in ("auto", "imagenet", "random") else "file"
+    return WeightsFacts(
+        kind=kind,
+        requested=requested,
+        trained=kind == "imagenet",
+        file_name=printable_name(_base_name(weights.path)) if weights.path else None,
+        sha256=weights.sha256,
+        size_bytes=weights.size_bytes,
+        seed=weights.seed,
+    )
+
+
+def image_facts(image: ImageProvenance) -> ImageFacts:
+    return ImageFacts(
+        name=printable_name(_base_name(image.name)),
+        sha256=image.sha256,
+        width=image.width,
+        height=image.height,
+        original_mode=image.original_mode,
+        format=image.format,
+        conversions=image.conversions,
+    )
+
+
+def _base_name(path: str) -> str:
+    return str(path).rstrip("/").rsplit("/", 1)[-1]
+
+
+def describe_architecture(model: nn.Module, summary: list[SummaryRow]) -> Architecture:
+    stages = [model.get_submodule(name) for name in STAGES]
+    downsamplers = [block.downsample[0] for stage in stages for block in stage if block.downsample is not None]
+    main_path_convs = [row for row in summary if row.layer_type == "Conv2d" and "downsample" not in row.module]
+    blocks_per_stage = {len(stage) for stage in stages}
+    if len(blocks_per_stage) != 1:
+        raise ValueError(f"stages differ in depth ({sorted(blocks_per_stage)}): not a ResNet18")
+    transforms = IMAGENET_WEIGHTS.transforms()
+    return Architecture(
+        input_channels=model.conv1.in_channels,
+        resize_size=transforms.resize_size[0],
+        input_size=transforms.crop_size[0],
+        block_kernel=stages[0][0].conv1.kernel_size[0],
+        shortcut_kernel=downsamplers[0].kernel_size[0],
+        shortcut_stride=downsamplers[0].stride[0],
+        convs_per_block=sum(isinstance(m, nn.Conv2d) for m in stages[0][0].children()),
+        stage_count=len(stages),
+        blocks_per_stage=blocks_per_stage.pop(),
+        basic_blocks=sum(len(stage) for stage in stages),
+        downsample_blocks=len(downsamplers),
+        main_path_convs=len(main_path_convs),
+        weighted_layers=len(main_path_convs) + sum(row.layer_type == "Linear" for row in summary),
+        num_classes=model.fc.out_features,
+    )
+
+
+def describe_stem(model: nn.Module, capture: RunCapture) -> tuple[StemLayer, ...]:
+    return (
+        StemLayer("conv1", model.conv1.kernel_size[0], model.conv1.stride[0], model.conv1.out_channels,
+                  capture.stem.shape[-1]),
+        StemLayer("maxpool", model.maxpool.kernel_size, model.maxpool.stride, capture.pooled_stem.shape[1],
+                  capture.pooled_stem.shape[-1]),
+    )
+
+
+def describe_stages(model: nn.Module, capture: RunCapture) -> tuple[Stage, ...]:
+    return tuple(
+        Stage(
+            name=name,
+            ordinal=ordinal,
+            blocks=len(model.get_submodule(name)),
+            channels=capture.stages[name].shape[1],
+            size=capture.stages[name].shape[-1],
+            stride=model.get_submodule(name)[0].conv1.stride[0],
+        )
+        for ordinal, name in enumerate(STAGES, start=1)
+    )
+
+
+def row_macs(row: SummaryRow) -> int:
+    """Multiply-accumulates of a convolution or linear row: weights (no bias) times output positions."""
+    if row.layer_type not in ("Conv2d", "Linear") or not row.formula:
+        return 0
+    weights = 1
+    for factor in row.formula[0]:
+        weights *= factor
+    positions = 1
+    for size in row.output_shape[2:]:
+        positions *= size
+    return weights * positions
+
+
+def group_modules(model: nn.Module, summary: list[SummaryRow]) -> tuple[ModuleRow, ...]:
+    """Summary rows grouped by top-level module; each group's output is its module's own."""
+    rows = []
+    for name, module in model.named_children():
+        members = [row for row in summary if row.module == name or row.module.startswith(name + ".")]
+        own = [row for row in members if row.module == name] or members
+        rows.append(
+            ModuleRow(
+                name=name,
+                layer_type=type(module).__name__,
+                output_shape=own[-1].output_shape[1:],
+                params=sum(row.params for row in members),
+                macs=sum(row_macs(row) for row in members),
+            )
+        )
+    return tuple(rows)
+
+
+def torchsummary_sizes(summary: list[SummaryRow], input_shape: tuple[int, ...], params: int) -> dict[str, float]:
+    """torchsummary's size estimates: float32 everywhere, outputs counted twice (forward and backward)."""
+    input_mb = _product(input_shape) * BYTES_PER_FLOAT / MEGABYTE
+    outputs = sum(_product(row.output_shape[1:]) for row in summary)
+    forward_backward_mb = 2 * outputs * BYTES_PER_FLOAT / MEGABYTE
+    params_mb = params * BYTES_PER_FLOAT / MEGABYTE
+    return {
+        "input_size_mb": input_mb,
+        "forward_backward_mb": forward_backward_mb,
+        "params_size_mb": params_mb,
+        "estimated_total_mb": input_mb + forward_backward_mb + params_mb,
+    }
+
+
+def _product(values: tuple[int, ...]) -> int:
+    result = 1
+    for value in values:
+        result *= value
+    return result
+
+
+def check_residuals(capture: RunCapture) -> tuple[ResidualCheck, ...]:
+    """The report's comparison for every block: ReLU(F(x) + shortcut) by hand versus the block's output."""
+    checks = []
+    for block in capture.blocks:
+        manual = torch.relu(block.residual + block.shortcut)
+        diff = (manual - block.output).abs()
+        checks.append(
+            ResidualCheck(
+                name=block.name,
+                downsample=block.downsample,
+                channel=most_active_channels(block.output, 1)[0],
+                allclose=bool(torch.allclose(manual, block.output, rtol=RTOL, atol=ATOL)),
+                rtol=RTOL,
+                atol=ATOL,
+                max_abs_diff=float(diff.max()),
+                residual_min=float(block.residual.min()),
+                residual_max=float(block.residual.max()),
+                residual_negative_fraction=float((block.residual < 0).float().mean()),
+            )
+        )
+    return tuple(checks)
+
+
+def most_active_channels(feature_map: torch.Tensor, count: int) -> tuple[int, ...]:
+    """Channels with the highest mean activation; ties broken by channel index, so the choice is stable."""
+    means = feature_map[0].mean(dim=(1, 2))
+    order = sorted(range(means.numel()), key=lambda c: (-float(means[c]), c))
+    return tuple(order[:count])
+
+
+def top_predictions(logits: torch.Tensor, k: int) -> tuple[tuple[Prediction, ...], int]:
+    """The k most probable classes, and how many classes share the top probability."""
+    probabilities = torch.softmax(logits[0], dim=0)
+    values, indices = torch.topk(probabilities, k)
+    labels = IMAGENET_WEIGHTS.meta["categories"]
+    predictions = tuple(
+        Prediction(name=labels[int(index)], rank=rank, index=int(index), probability=float(value))
+        for rank, (value, index) in enumerate(zip(values, indices), start=1)
+    )
+    return predictions, int((probabilities == probabilities.max()).sum())
+
+
+def choose_claims(
+    weights_kind: str, residual: tuple[ResidualCheck, ...], totals: Totals, prediction_ties: int
+) -> dict[str, str]:
+    """Which wording of each value-dependent sentence is true: chosen by the value, never assumed."""
+    first = residual[0]
+    prediction = "random" if weights_kind == "random" else "tie" if prediction_ties > 1 else "clear"
+    effect = "negative" if first.residual_min < 0 else "zero" if first.residual_max == 0 else "nonnegative"
+    return {
+        "weights_banner": weights_kind,
+        "stem_filters": weights_kind,
+        "deep_features": weights_kind,
+        "maps_filters": weights_kind,
+        "weights_trained": weights_kind,
+        "residual_effect": effect,
+        "prediction": prediction,
+        "prediction_table": prediction,
+        "params_match": "equal" if totals.params == totals.published_params else "different",
+        "macs_match": "equal" if round(totals.macs / 1e9, 3) == totals.published_gflops else "different",
+    }
+
+
+def derive_facts(
+    model: nn.Module,
+    capture: RunCapture,
+    summary: list[SummaryRow],
+    weights: WeightsProvenance,
+    image: ImageProvenance,
+    top_k: int,
+    feature_channels: int,
+) -> Facts:
+    params = sum(row.params for row in summary)
+    trainable = sum(row.params for row in summary if row.trainable)
+    modules = group_modules(model, summary)
+    published = weights_facts(weights)
+    weights_kind = published.kind
+    predictions, ties = top_predictions(capture.logits, top_k) if weights_kind != "random" else ((), 0)
+    views = {"relu": capture.stem, **capture.stages}
+    residual = check_residuals(capture)
+    totals = Totals(
+        params=params,
+        trainable=trainable,
+        non_trainable=params - trainable,
+        macs=sum(module.macs for module in modules),
+        rows=len(summary),
+        published_params=IMAGENET_WEIGHTS.meta["num_params"],
+        published_gflops=IMAGENET_WEIGHTS.meta["_ops"],
+        published_top1=IMAGENET_WEIGHTS.meta["_metrics"]["ImageNet-1K"]["acc@1"],
+        published_top5=IMAGENET_WEIGHTS.meta["_metrics"]["ImageNet-1K"]["acc@5"],
+        **torchsummary_sizes(summary, tuple(capture.input.shape[1:]), params),
+    )
+    return Facts(
+        provenance=Provenance(
+            weights=published,
+            image=image_facts(image),
+            seed=weights.seed,
+            torch_version=str(torch.__version__),
+            torchvision_version=str(torchvision.__version__),
+            python_version=platform.python_version(),
+        ),
+        architecture=describe_architecture(model, summary),
+        stem=describe_stem(model, capture),
+        stages=describe_stages(model, capture),
+        modules=modules,
+        totals=totals,
+        summary=tuple(summary),
+        residual=residual,
+        top_k=top_k,
+        gallery_size=feature_channels,
+        predictions=predictions,
+        prediction_ties=ties,
+        galleries=tuple(
+            Gallery(name=name, shape=tuple(view.shape[1:]), channels=most_active_channels(view, feature_channels))
+            for name, view in views.items()
+        ),
+        cited=sources.cited_numbers(),
+        claims=choose_claims(weights_kind, residual, totals, ties),
+    )
