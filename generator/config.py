@@ -9,6 +9,7 @@ package), so a build means the same thing from any directory.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +25,16 @@ PROJECT_ROOT = PACKAGE.parent
 
 
 def sample_image() -> Path:
-    """The real photo that ships with matplotlib: the default input."""
-    import matplotlib.cbook  # here, not at the top: the CLI refuses bad options before any heavy import
+    """The real photo that ships with matplotlib: the default input.
 
-    return Path(matplotlib.cbook.get_sample_data(SAMPLE_IMAGE_NAME, asfileobj=False))
+    Found where matplotlib.cbook.get_sample_data finds it (mpl-data/sample_data
+    beside the package), without importing matplotlib: the CLI refuses bad
+    options, and sees that nothing changed, before any heavy import.
+    """
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or spec.origin is None:
+        raise UsageError("matplotlib is not installed: run `make site`, which installs it, or pass --image")
+    return Path(spec.origin).with_name("mpl-data") / "sample_data" / SAMPLE_IMAGE_NAME
 
 
 def absolute(path: Path) -> Path:

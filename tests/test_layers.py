@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +39,12 @@ def test_facts_and_pages_need_no_torch() -> None:
     """A build that only changed prose writes pages from stored facts without importing torch."""
     loaded = modules_after_import("generator.pages")
     assert "generator.facts" in loaded and "torch" not in loaded
+
+
+def test_the_sample_image_is_matplotlibs_own() -> None:
+    import matplotlib.cbook
+
+    from generator.config import sample_image
+
+    assert sample_image() == Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    assert sample_image().is_file()

@@ -173,7 +173,7 @@ def _record_torch_load(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
 
 def test_imagenet_constants_agree_with_torchvision() -> None:
     assert imagenet.IMAGENET_URL == imagenet.IMAGENET_WEIGHTS.url
-    assert imagenet.IMAGENET_FILENAME == "resnet18-f37072fd.pth"
+    assert imagenet.IMAGENET_FILENAME == imagenet.IMAGENET_URL.rsplit("/", 1)[1] == "resnet18-f37072fd.pth"
     # torchvision names the file after the first hex digits of its SHA-256.
     prefix = imagenet.IMAGENET_FILENAME.removesuffix(".pth").split("-")[1]
     assert imagenet.IMAGENET_SHA256.startswith(prefix)
@@ -183,6 +183,21 @@ def test_imagenet_constants_agree_with_torchvision() -> None:
 
 def test_cache_path_follows_torch_home(hub: Path) -> None:
     assert imagenet.imagenet_cache_path() == hub / "resnet18-f37072fd.pth"
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [{"TORCH_HOME": "/srv/torch"}, {"TORCH_HOME": "~/t"}, {"XDG_CACHE_HOME": "/srv/cache"}, {}],
+    ids=["torch-home", "torch-home-with-tilde", "xdg-cache-home", "defaults"],
+)
+def test_cache_path_is_torch_hubs_own_without_importing_torch(environment, monkeypatch: pytest.MonkeyPatch) -> None:
+    """imagenet.py follows torch.hub.get_dir()'s rule by itself (it must not import torch): the two agree."""
+    for name in ("TORCH_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)
+    assert imagenet.imagenet_cache_path() == Path(torch.hub.get_dir()) / "checkpoints" / imagenet.IMAGENET_FILENAME
 
 
 def test_sha256_file_matches_hashlib(good_checkpoint: Path) -> None:
