@@ -1,0 +1,117 @@
+"""What a build reads, as three digests, computed without importing torch.
+
+Equal digests mean equal outputs, because the build is deterministic: the
+same image bytes, weights, options, code, package versions, templates,
+translations, mkdocs.yml and static assets give byte-identical pages,
+figures, notebooks and site. The three parts say how much of a build a
+change needs:
+
+- ``compute``: everything that decides the facts, figures, notebook outputs
+  and the check's values (inputs, options, generator code and data, package
+  versions). When it changes, everything is computed again.
+- ``prose``: templates and translations, the words around the facts. When
+  only they change, the stored facts and figures are reused.
+- ``site``: mkdocs.yml and the static assets, which only MkDocs reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import secrets
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+from . import imagenet
+from .config import LANGUAGES, PACKAGE, Config, sample_image
+from .errors import ImageError, WeightsError
+from .input_file import open_input
+
+PROSE_FOLDERS = ("templates", "translations")
+# The packages whose versions can change an output (their pins are in requirements.txt).
+PACKAGES = ("torch", "torchvision", "matplotlib", "pillow", "numpy", "jinja2", "markdown", "pymdown-extensions",
+            "mkdocs", "mkdocs-material", "mkdocs-static-i18n", "mkdocs-jupyter", "nbconvert", "nbformat",
+            "nbclient", "ipykernel")
+IMAGE_LIMIT = 1 << 40  # the image module enforces its own limit; here only the bytes are hashed
+WEIGHTS_LIMIT = 1 << 40
+
+
+@dataclass(frozen=True)
+class InputKeys:
+    compute: str
+    prose: str
+    site: str
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def input_keys(config: Config, static: Path) -> InputKeys:
+    """The digests of everything a build with this config reads; ``static`` is docs/assets/static."""
+    compute = {
+        "options": [config.weights if config.weights in ("auto", "imagenet", "random") else "file", config.seed,
+                    config.top_k, config.feature_channels, config.execute_notebook, list(LANGUAGES)],
+        "image": _named_file(config.image, IMAGE_LIMIT, ImageError),
+        "weights": _weights_identity(config),
+        "code": _tree_digest(PACKAGE, exclude=PROSE_FOLDERS),
+        "packages": {name: _version(name) for name in PACKAGES},
+        "python": platform.python_version(),
+    }
+    prose = {folder: _tree_digest(PACKAGE / folder) for folder in PROSE_FOLDERS}
+    site = {"mkdocs.yml": _digest(Path(config.mkdocs_yml).read_bytes()), "static": _tree_digest(static)}
+    return InputKeys(compute=_json_digest(compute), prose=_json_digest(prose), site=_json_digest(site))
+
+
+def _weights_identity(config: Config) -> object:
+    """The weights a build would use, as far as files tell: a file's name and digest, or what stands in."""
+    if config.weights == "random":
+        return "random"
+    if config.weights not in ("auto", "imagenet"):
+        return _named_file(Path(config.weights), WEIGHTS_LIMIT, WeightsError)
+    cached = imagenet.imagenet_cache_path()
+    if cached.is_file():
+        return {"imagenet": _file_digest(cached, imagenet.IMAGENET_SIZE + 1, WeightsError)}
+    if config.allow_download:
+        # A build would try to download the file, and the network is no input we can hash: never equal.
+        return {"download": secrets.token_hex(16)}
+    return "no ImageNet file, downloads off"
+
+
+def _named_file(path: Path, limit: int, error: type[Exception]) -> dict[str, str]:
+    """A published file is its name (the pages show it) and its bytes."""
+    if Path(path) == sample_image():
+        return {"sample": Path(path).name, "sha256": _file_digest(Path(path), limit, error)}
+    return {"name": Path(path).name, "sha256": _file_digest(Path(path), limit, error)}
+
+
+def _file_digest(path: Path, limit: int, error: type[Exception]) -> str:
+    with open_input(path, limit=limit, error=error, noun="input file", advice="check the path") as opened:
+        return opened.sha256()
+
+
+def _tree_digest(root: Path, exclude: tuple[str, ...] = ()) -> str:
+    """Every file below root, by relative path and content; caches and build leftovers left out."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if not path.is_file() or relative.parts[0] in exclude or "__pycache__" in relative.parts:
+            continue
+        digest.update(relative.as_posix().encode() + b"\0" + _digest(path.read_bytes()).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _json_digest(value: object) -> str:
+    return _digest(json.dumps(value, sort_keys=True).encode())
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
