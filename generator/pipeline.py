@@ -18,7 +18,13 @@ from .weights import resolve_weights
 
 
 def compute_facts(config: Config, progress: Callable[[str], None]) -> tuple[Facts, RunCapture, torch.Tensor]:
-    """Resolve the weights, run the model once under hooks and derive every fact; also returns what figures need."""
+    """Resolve the weights, run the model once under hooks and derive every fact; also returns what figures need.
+
+    Torch runs on one thread: the tensors of one image are small, and with
+    two threads any other load on the second core slowed a pass several
+    times (0.1 s on one thread, 0.7 to 3.4 s on two beside other work).
+    """
+    torch.set_num_threads(1)
     progress("weights: resolving " + config.weights)
     state_dict, weights = resolve_weights(
         config.weights, seed=config.seed, allow_download=config.allow_download,
