@@ -110,7 +110,7 @@ def test_a_signal_while_the_notebook_runs_stops_the_kernel_and_exits_in_one_line
                                                                                  word: str) -> None:
     """Ctrl-C reaches the whole foreground process group; the kernel runs in its own session, so we must stop it."""
     before = tree_digest(editable_build.site)
-    result, kernels = stop_build(editable_build, signum, "notebook: executing notebook.es", b"ipykernel",
+    result, kernels = stop_build(editable_build, signum, "notebook: executing", b"ipykernel",
                                  group=signum == signal.SIGINT, notebook=True)
     assert "CancelledError" not in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert_stopped_cleanly(editable_build, result, before, 128 + signum, word, kernels)
