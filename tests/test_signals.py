@@ -116,6 +116,27 @@ def test_a_signal_while_the_notebook_runs_stops_the_kernel_and_exits_in_one_line
     assert_stopped_cleanly(editable_build, result, before, 128 + signum, word, kernels)
 
 
+def test_kill_9_of_the_build_takes_its_kernel_and_mkdocs_child_along(editable_build: Build) -> None:
+    """No cleanup runs after a kill -9: the helpers, started with the build, must end on their own, at once."""
+    command = [sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline",
+               "--out", str(editable_build.site), "--docs", str(editable_build.docs)]
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert process.stderr is not None
+    assert "notebook: executing" in process.stderr.readline()
+    helpers: list[int] = []
+    deadline = time.monotonic() + 120
+    while len(helpers) < 2 and time.monotonic() < deadline:
+        helpers = children(process.pid, b"ipykernel") + children(process.pid, b"generator.mkdocs_build")
+        time.sleep(0.05)
+    assert len(helpers) == 2, helpers
+    os.kill(process.pid, signal.SIGKILL)  # the build alone: its process group would take MkDocs along anyway
+    process.wait()
+    deadline = time.monotonic() + 3  # the kernel's own parent poller starts only after its imports, seconds later
+    while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in helpers if alive(pid)], "a helper outlived the killed build"
+
+
 def test_a_signal_the_caller_ignores_stays_ignored() -> None:
     """`nohup` and background jobs ignore SIGHUP or SIGINT on purpose: the CLI must not undo that."""
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
