@@ -5,10 +5,12 @@ targets (see publish). The check and the strict MkDocs build run there, and
 only then is the new generation published, site and docs together, through
 a journal that the next run finishes if a kill cuts it short.
 
-The two helper processes start first: the notebook's kernel and the MkDocs
-child import what they need (torch, MkDocs and its plugins) while the build
-imports torch and computes. Once the staged docs are complete, MkDocs builds
-them while the check reads them; both must pass before anything is published.
+Two helper processes run beside the build. The notebook's kernel starts
+first and imports torch while the build imports it too; the MkDocs child
+starts once that is done (three imports at once on two cores slowed the
+build's own by a second or more) and imports MkDocs and its plugins while
+the model runs. Once the staged docs are complete, MkDocs builds them while
+the check reads them; both must pass before anything is published.
 """
 
 from __future__ import annotations
@@ -74,22 +76,21 @@ def write_docs(config: Config, facts: Facts, docs: Path, run: notebook.Run | Non
 
 def build(config: Config, progress: Callable[[str], None]) -> Facts:
     """Everything in staging first; site and docs are published together only after every gate passed."""
-    with publish.staging(config) as stage, \
-            mkdocs_build.started(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build, \
-            notebook.running(config) as run:
+    with publish.staging(config) as stage, notebook.running(config) as run:
         if run is not None:
             progress("notebook: executing its code cells once, in a kernel beside the build")
-        from . import check  # torch and torchvision: imported while the helpers start
+        from . import check  # torch and torchvision: imported while the kernel imports them too
 
-        facts = compute(config, stage.docs / FIGURE_FOLDER, progress, run.weights_resolved if run else lambda: None)
-        atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC)
-        generated = write_docs(config, facts, stage.docs, run, progress)
-        site_build.start()
-        progress("check: re-deriving every number and reading the pages")
-        check.verify(stage.docs, config, reproduce_outputs=False)
-        progress("site: mkdocs build --strict")
-        site_build.wait()
-        progress("publish: site and docs, one generation")
-        generation = publish.publish(stage, config, generated)
+        with mkdocs_build.started(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
+            facts = compute(config, stage.docs / FIGURE_FOLDER, progress, run.weights_resolved if run else lambda: None)
+            atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC)
+            generated = write_docs(config, facts, stage.docs, run, progress)
+            site_build.start()
+            progress("check: re-deriving every number and reading the pages")
+            check.verify(stage.docs, config, reproduce_outputs=False)
+            progress("site: mkdocs build --strict")
+            site_build.wait()
+            progress("publish: site and docs, one generation")
+            generation = publish.publish(stage, config, generated)
     progress(f"done: {config.out} (generation {generation[:12]})")
     return facts
