@@ -73,6 +73,7 @@ def weights_kind(weights: WeightsProvenance) -> str:
 
 
 def derive_expected(config: Config) -> Expected:
+    torch.set_num_threads(1)  # like the build: small tensors, and other processes share the machine
     state_dict, weights = resolve_weights(config.weights, seed=config.seed, allow_download=False, log=lambda _: None)
     image, image_info = load_image(config.image)
     torch.manual_seed(config.seed)

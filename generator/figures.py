@@ -23,7 +23,6 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from . import atomic  # noqa: E402
-from .config import FIGURE_FOLDER  # noqa: E402,F401 - site.py finds the folder here
 from .facts import ATOL, Facts  # noqa: E402
 from .model import BlockCapture, RunCapture  # noqa: E402
 from .imagenet import IMAGENET_WEIGHTS  # noqa: E402

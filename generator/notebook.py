@@ -5,15 +5,23 @@ a failing cell fails the build. The published code names input files by
 their file name only (never a local path): the kernel runs in a scratch
 folder where those names lead to the files this build used, and a reader
 who downloads the notebook puts their own files beside it.
+
+The code cells are the same in every language (only the prose differs), so
+they run once and every language's notebook gets those outputs. The run
+starts with the build, in the background (see ``Run``): the kernel's start
+and its imports, most of its cost, overlap the build's own work.
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import atexit
+import copy
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,10 +33,11 @@ from nbclient.exceptions import CellExecutionError
 from . import interrupts
 from .config import PROJECT_ROOT, Config, sample_image
 from .errors import SiteBuildError
-from .pages import translations
 
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 NAMED_CHOICES = ("auto", "imagenet", "random")
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+TIMEOUT_S = 300  # for the kernel's start (imports included) and for each cell
 
 
 def code_cells(config: Config) -> list[str]:
@@ -63,6 +72,8 @@ def code_cells(config: Config) -> list[str]:
 
 def build_notebook(config: Config, language: str, weights_kind: str) -> nbformat.NotebookNode:
     """The notebook's cells; weights that are not the verified ImageNet ones are said so up front."""
+    from .pages import translations  # pages imports torch: the run starts before the build imports it
+
     strings = translations(language)
     intro = [strings["notebook_intro"]]
     if weights_kind != "imagenet":
@@ -73,7 +84,7 @@ def build_notebook(config: Config, language: str, weights_kind: str) -> nbformat
         cells.append(nbformat.v4.new_markdown_cell(strings[f"notebook_step_{i}"]))
         cells.append(nbformat.v4.new_code_cell(source))
     notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"{language}-{index}"
     return notebook
@@ -128,25 +139,132 @@ def _stop_kernel(client: NotebookClient, loop: asyncio.AbstractEventLoop) -> Non
     atexit.unregister(client._cleanup_kernel)
 
 
-def execute(notebook: nbformat.NotebookNode, config: Config, timeout_s: int = 300) -> None:
-    client = NotebookClient(
-        notebook, timeout=timeout_s, kernel_name="python3", record_timing=False,
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
-    )
-    python_path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
-    loop = _OwnSignalsLoop()
+def imported_modules(cells: list[str]) -> list[str]:
+    """Every module the cells import, in the order they first import it."""
+    names: list[str] = []
+    for source in cells:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.append(node.module)
+            elif isinstance(node, ast.Import):
+                names.extend(alias.name for alias in node.names)
+    return list(dict.fromkeys(names))
+
+
+def kernel_startup(cells: list[str]) -> list[str]:
+    """What the kernel runs as it starts, before any cell: its lifeline, then the cells' imports.
+
+    The imports (torch above all) are most of a run's cost; made here, they
+    overlap the build's own. The names they bind are deleted again, so that
+    a cell that forgets an import fails here as it would for a reader.
+    """
+    modules = imported_modules(cells)
+    bound = dict.fromkeys(name.split(".")[0] for name in modules)
+    return [
+        f"__import__('generator.lifeline').lifeline.die_with_parent({os.getpid()})",
+        f"import {', '.join(modules)}",
+        f"del {', '.join(bound)}",
+    ]
+
+
+class Run:
+    """The code cells, executed once in a kernel started at once, by nbclient on a thread of its own.
+
+    The cells wait for ``weights_resolved()``: weights the build downloads
+    land in the cache the first cell reads. Stop signals arrive in the main
+    thread, which stops the run through ``stop()``: the thread's event loop
+    cancels the execution and shuts the kernel down.
+    """
+
+    def __init__(self, config: Config, timeout_s: int = TIMEOUT_S) -> None:
+        cells = code_cells(config)
+        self._config = config
+        self._notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
+        self._notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+        startup = [f"--IPKernelApp.exec_lines={line}" for line in kernel_startup(cells)]
+        self._client = NotebookClient(
+            self._notebook, timeout=timeout_s, startup_timeout=timeout_s, kernel_name=KERNELSPEC["name"],
+            record_timing=False, extra_arguments=["--IPKernelApp.log_level=ERROR", *startup],
+        )
+        self._loop = _OwnSignalsLoop()
+        self._weights = asyncio.Event()
+        self._lock = threading.Lock()  # the loop is closed under it, so that no call is scheduled on a closed loop
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="notebook-run", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            with input_folder(self._config) as folder:
+                # One torch thread, as in the build: the kernel shares the machine with it.
+                env = {**os.environ, "PYTHONPATH": python_path(), "OMP_NUM_THREADS": "1"}
+                self._loop.run_until_complete(self._execute(str(folder), env))
+        except BaseException as error:  # handed to the main thread by result()
+            self._error = error
+            _stop_kernel(self._client, self._loop)
+        finally:
+            with self._lock:
+                self._loop.close()
+
+    async def _execute(self, cwd: str, env: dict[str, str]) -> None:
+        client = self._client
+        client.km = client.create_kernel_manager()
+        await client.async_start_new_kernel(cwd=cwd, env=env)
+        await client.async_start_new_kernel_client()
+        await self._weights.wait()
+        await client.async_execute()  # on the kernel started above, which it shuts down when done
+
+    def _call_soon(self, callback: Callable[[], object]) -> None:
+        with self._lock:
+            if not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(callback)
+
+    def _cancel(self) -> None:
+        self._client.shutdown_kernel = "immediate"
+        for task in asyncio.all_tasks(self._loop):
+            task.cancel()
+
+    def weights_resolved(self) -> None:
+        """The build has its weights: the cells may run."""
+        self._call_soon(self._weights.set)
+
+    def result(self) -> nbformat.NotebookNode:
+        """The executed code cells; raises what stopped them, a failing cell in one line."""
+        self.weights_resolved()
+        self._thread.join()
+        if isinstance(self._error, CellExecutionError):
+            first_line = ANSI_COLOUR.sub("", str(self._error)).strip().splitlines()[-1]
+            raise SiteBuildError(
+                f"notebook cell failed: {first_line}; fix generator/notebook.py or the API it calls"
+            ) from self._error
+        if self._error is not None:
+            raise self._error
+        return self._notebook
+
+    def stop(self) -> None:
+        """Cancel the run if it still goes, and wait until its kernel is shut down."""
+        self._call_soon(self._cancel)
+        self._thread.join()
+
+
+@contextmanager
+def running(config: Config) -> Iterator[Run | None]:
+    """The notebook's run, started now if the build executes it, and stopped on the way out whatever happens."""
+    if not config.execute_notebook:
+        yield None
+        return
+    run = Run(config)
     try:
-        with input_folder(config) as folder:
-            loop.run_until_complete(client.async_execute(cwd=str(folder), env={**os.environ, "PYTHONPATH": python_path}))
-    except CellExecutionError as error:
-        first_line = ANSI_COLOUR.sub("", str(error)).strip().splitlines()[-1]
-        raise SiteBuildError(f"notebook cell failed: {first_line}; fix generator/notebook.py or the API it calls") from error
-    except BaseException:
-        with interrupts.held():
-            _stop_kernel(client, loop)
-        raise
+        yield run
     finally:
-        loop.close()
+        with interrupts.held():
+            run.stop()
+
+
+def python_path() -> str:
+    """The kernel imports this checkout's generator, whatever the working directory."""
+    return os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
 
 
 def coalesce_streams(notebook: nbformat.NotebookNode) -> None:
@@ -165,9 +283,14 @@ def coalesce_streams(notebook: nbformat.NotebookNode) -> None:
         cell.outputs = merged
 
 
-def render_notebook(config: Config, language: str, weights_kind: str) -> str:
+def render_notebook(config: Config, language: str, weights_kind: str,
+                    executed: nbformat.NotebookNode | None = None) -> str:
+    """The notebook in one language; with ``executed``, its code cells carry that run's outputs."""
     notebook = build_notebook(config, language, weights_kind)
-    if config.execute_notebook:
-        execute(notebook, config)
+    if executed is not None:
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        for cell, ran in zip(code, executed.cells, strict=True):
+            cell.update(copy.deepcopy({key: ran[key] for key in ("outputs", "execution_count", "metadata")}))
+        notebook.metadata.update(copy.deepcopy(executed.metadata))
         coalesce_streams(notebook)
     return nbformat.writes(notebook) + "\n"

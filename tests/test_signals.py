@@ -110,10 +110,58 @@ def test_a_signal_while_the_notebook_runs_stops_the_kernel_and_exits_in_one_line
                                                                                  word: str) -> None:
     """Ctrl-C reaches the whole foreground process group; the kernel runs in its own session, so we must stop it."""
     before = tree_digest(editable_build.site)
-    result, kernels = stop_build(editable_build, signum, "notebook: executing notebook.es", b"ipykernel",
+    result, kernels = stop_build(editable_build, signum, "notebook: executing", b"ipykernel",
                                  group=signum == signal.SIGINT, notebook=True)
     assert "CancelledError" not in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert_stopped_cleanly(editable_build, result, before, 128 + signum, word, kernels)
+
+
+def kill_9_when_the_helper_runs(build: Build, helper: bytes, moment: str, *options: str) -> list[int]:
+    """Start a build, wait for the progress line and the helper, kill -9 the build alone; returns the helper's pid."""
+    command = [sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline",
+               "--out", str(build.site), "--docs", str(build.docs), *options]
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if moment in line:
+            break
+    assert any(moment in line for line in seen), seen
+    found: list[int] = []
+    deadline = time.monotonic() + 120
+    while not found and time.monotonic() < deadline:
+        found = children(process.pid, helper)
+        time.sleep(0.05)
+    assert found, f"no {helper!r} process appeared"
+    os.kill(process.pid, signal.SIGKILL)  # the build alone: its process group would take MkDocs along anyway
+    process.wait()
+    return found
+
+
+def assert_ended_at_once(helpers: list[int]) -> None:
+    deadline = time.monotonic() + 3
+    while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in helpers if alive(pid)], "a helper outlived the killed build"
+
+
+def test_kill_9_of_the_build_takes_the_kernel_along_while_it_imports(editable_build: Build) -> None:
+    """No cleanup runs after a kill -9; ipykernel's own parent poller starts only after its imports, seconds later."""
+    assert_ended_at_once(kill_9_when_the_helper_runs(editable_build, b"ipykernel", "notebook: executing"))
+
+
+def test_kill_9_of_the_build_takes_the_mkdocs_child_along_while_it_builds(editable_build: Build, tmp_path: Path) -> None:
+    """Waiting for its word, the child would also end when its input does; building, only its lifeline ends it."""
+    stall = tmp_path / "stall.py"
+    stall.write_text("import time\n\n\ndef on_pre_build(config):\n    time.sleep(3600)\n", encoding="utf-8")
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    mkdocs_yml = tmp_path / "mkdocs.yml"
+    mkdocs_yml.write_text(text.replace("  - generator/mkdocs_hooks.py",
+                                       f"  - {ROOT / 'generator' / 'mkdocs_hooks.py'}\n  - {stall}"), encoding="utf-8")
+    helpers = kill_9_when_the_helper_runs(editable_build, b"generator.mkdocs_build", "site: mkdocs",
+                                          "--no-notebook-execution", "--mkdocs-yml", str(mkdocs_yml))
+    assert_ended_at_once(helpers)
 
 
 def test_a_signal_the_caller_ignores_stays_ignored() -> None:

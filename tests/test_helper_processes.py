@@ -1,0 +1,55 @@
+"""The helper processes (MkDocs, the notebook kernel) start with the build and never outlive a build that failed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from generator import figures, mkdocs_build, site
+from generator.errors import ImageError
+
+from .conftest import ROOT, Build, make_config
+from .test_signals import alive, children
+
+
+@pytest.mark.parametrize("said", ["", "stop\n"], ids=["input-ended", "another-word"])
+def test_the_child_writes_nothing_unless_told_to_build(built: Build, tmp_path: Path, said: str) -> None:
+    workdir = tmp_path / "staging"
+    workdir.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "generator.mkdocs_build", str(ROOT / "mkdocs.yml"), str(built.docs),
+         str(workdir / "site"), str(os.getpid())],
+        cwd=workdir, env={**os.environ, "PYTHONPATH": str(ROOT)}, input=said, capture_output=True, text=True,
+        check=False, timeout=120,
+    )
+    assert result.returncode == mkdocs_build.NOT_TOLD, result.stderr
+    assert list(workdir.iterdir()) == []
+
+
+def wait_for_child(needle: bytes) -> list[int]:
+    deadline = time.monotonic() + 120
+    while not (found := children(os.getpid(), needle)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+def test_helpers_started_early_die_when_the_build_fails_before_using_them(tmp_path: Path, monkeypatch) -> None:
+    seen: dict[str, list[int]] = {}
+
+    def fail_while_the_helpers_run(*args: object, **kwargs: object) -> None:
+        seen["mkdocs"] = wait_for_child(b"generator.mkdocs_build")
+        seen["kernel"] = wait_for_child(b"ipykernel")
+        raise ImageError("broken on purpose, before the docs are complete")
+
+    monkeypatch.setattr(figures, "render_figures", fail_while_the_helpers_run)
+    config = make_config(tmp_path)
+    with pytest.raises(ImageError, match="broken on purpose"):
+        site.build(config, site.Progress(quiet=True))
+    assert seen["mkdocs"] and seen["kernel"], seen
+    assert not [pid for pids in seen.values() for pid in pids if alive(pid)], "a helper outlived the failed build"
+    assert not (config.out).exists() and not list(config.out.parent.glob(".site-build-*"))
