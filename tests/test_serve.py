@@ -1,4 +1,12 @@
-"""`python -m generator serve`: the live preview. Watching, settling and the server are tested in-process."""
+"""`python -m generator serve`: the live preview.
+
+Watching, settling, the server and the failure report are tested in-process
+on small folders; stop signals and option refusals on a real serve process;
+and the whole loop in Chromium: serve runs on a copy of the project (never
+this checkout's templates), a template edit shows up without a reload, a
+number typed into a template shows the failure over the last good site, and
+the fix takes the banner away.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +14,35 @@ import http.client
 import json
 import os
 import re
+import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
+from generator import cli, serve
 from generator.config import LANGUAGES, PACKAGE, Config
 from generator.errors import UsageError
-from generator.ownership import STATIC
-from generator.preview_server import STATE_PATH, WORDS, PreviewServer, PreviewState, injected, language_of
+from generator.journal import STAGING_PREFIX
+from generator.ownership import MARKER, STATIC, TOOL
+from generator.preview_server import (BANNER_ID, STATE_PATH, WORDS, PreviewServer, PreviewState, injected,
+                                      language_of)
 from generator.watch import POLL_S, changed_files, next_change, take_snapshot, watched_inputs
+
+from .conftest import ROOT
+from .test_browser import CHROMIUM, CHROMIUM_ARGS
+from .test_signals import alive, as_in_a_terminal, children
+
+SERVE_OPTIONS = ["--weights", "random", "--offline", "--no-notebook-execution"]
+BUILD_TIMEOUT_S = 240  # one build on a loaded machine, with room to spare; every wait below is bounded by it
+STOPPED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 
 
 # -- watching -------------------------------------------------------------------------------------------------
@@ -198,3 +223,265 @@ def test_a_port_in_use_is_refused_in_one_line(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         with pytest.raises(UsageError, match=rf"^--port {port}: cannot serve on 127\.0\.0\.1:{port} \(.+\); pass "):
             PreviewServer(tmp_path, port, PreviewState(None))
+
+
+# -- serve's loop --------------------------------------------------------------------------------------------
+
+
+class Stop(Exception):
+    pass
+
+
+def polls(limit: int) -> Callable[[float], None]:
+    """A sleep that ends the loop once it has idled long enough."""
+    count = 0
+
+    def sleep(_: float) -> None:
+        nonlocal count
+        count += 1
+        if count > limit:
+            raise Stop
+
+    return sleep
+
+
+def test_a_change_made_during_a_build_is_built_next_and_nothing_else_is() -> None:
+    inputs = Inputs("v1")
+    built: list[str] = []
+
+    def build() -> None:
+        built.append(inputs.states[-1])  # what this build reads
+        if len(built) == 1:
+            inputs.states = ["v2"]  # saved in the editor while the first build runs
+
+    with pytest.raises(Stop):
+        serve.rebuild_on_change(build, inputs, sleep=polls(50))
+    assert built == ["v1", "v2"]
+
+
+def test_serve_says_when_its_own_code_changed() -> None:
+    """Builds run the new code; serve's own loop cannot, and says so."""
+    module = Path(serve.__file__).resolve()
+    assert serve.own_code([PACKAGE / "data" / "sources.json", module, PACKAGE / "no_such_module.py"]) == [module]
+
+
+# -- what a failed build shows ---------------------------------------------------------------------------------
+
+
+def test_the_failure_report_is_the_builds_error_with_every_mismatch() -> None:
+    lines = ["[  0.1s] weights: random", "error: 2 mismatch(es) between the pages and the model:",
+             "  index.es.md: found untagged number '7'", "  maps.en.md: found untagged number '8'"]
+    assert serve.failure_report(lines, 5) == "\n".join(["build failed (exit 5):", *lines[1:]])
+
+
+def test_a_crash_is_reported_by_its_last_line() -> None:
+    """A syntax error in an edited module is a traceback: its last line says what and where."""
+    lines = ["Traceback (most recent call last):", '  File "generator/pages.py", line 3', "    def (",
+             "SyntaxError: invalid syntax", ""]
+    assert serve.failure_report(lines, 1) == "build failed (exit 1):\nSyntaxError: invalid syntax"
+    assert serve.failure_report([], -9) == "build failed (exit -9):\nno output"
+
+
+def test_a_long_failure_report_is_cut_and_says_where_the_rest_is() -> None:
+    lines = ["error: 100 mismatch(es)", *(f"  page {index}" for index in range(100))]
+    report = serve.failure_report(lines, 5).splitlines()
+    assert report[1:-1] == lines[:serve.REPORT_LINES]
+    assert report[-1] == f"… and {101 - serve.REPORT_LINES} more lines on the console"
+
+
+def fake_site(out: Path, generation: str) -> None:
+    write(out / MARKER, json.dumps({"tool": TOOL, "generation": generation}))
+
+
+def test_a_build_updates_what_browsers_are_told(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "site"
+    fake_site(out, "first")
+    state = PreviewState("first")
+    publish = ("import json, pathlib; pathlib.Path({out!r}, {marker!r}).write_text(json.dumps("
+               "{{'tool': {tool!r}, 'generation': 'second'}})); print('[  1.0s] done')")
+    serve.rebuild([sys.executable, "-c", publish.format(out=str(out), marker=MARKER, tool=TOOL)], out, state)
+    assert state.current() == {"version": 1, "site": "second", "error": None}
+    fail = "import sys; print('error: the page says 7'); print('  index.es.md: 7'); sys.exit(5)"
+    serve.rebuild([sys.executable, "-c", fail], out, state)
+    assert state.current() == {"version": 2, "site": "second",
+                               "error": "build failed (exit 5):\nerror: the page says 7\n  index.es.md: 7"}
+    console = capsys.readouterr().err
+    assert "[  1.0s] done\n" in console and "error: the page says 7\n" in console  # the build's lines, as printed
+    assert "serve: build failed (exit 5); still serving the last good site" in console
+
+
+def test_builds_get_every_option_of_serve() -> None:
+    """Serve's options, parsed, turn into a build command that parses back to the same settings."""
+    cases = [[], ["--weights", "random", "--seed", "7", "--offline", "--no-notebook-execution"],
+             ["--image", "photo.jpg", "--weights", "w.pth", "--download-timeout", "0.5", "--out", "elsewhere",
+              "--docs", "d", "--mkdocs-yml", str(ROOT / "mkdocs.yml")]]
+    for options in cases:
+        _, config = cli.parse(["serve", *options, "--port", "0"])
+        command = serve.build_command(config)
+        assert command[:4] == [sys.executable, "-m", "generator", "build"]
+        _, rebuilt = cli.parse(command[3:])
+        assert rebuilt == config, options
+
+
+# -- serve as a process ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project to edit: its generator, mkdocs.yml and static assets."""
+    copy = tmp_path / "project"
+    shutil.copytree(ROOT / "generator", copy / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "mkdocs.yml", copy / "mkdocs.yml")
+    shutil.copytree(ROOT / "docs" / STATIC, copy / "docs" / STATIC)
+    return copy
+
+
+class Serve:
+    """`python -m generator serve` in a project copy, its console read as it comes."""
+
+    def __init__(self, project: Path, *options: str) -> None:
+        environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "generator", "serve", "--port", "0", *options], cwd=project, env=environment,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True, preexec_fn=as_in_a_terminal)
+        self.lines: list[str] = []
+        self.arrived = threading.Condition()
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+
+    def read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            with self.arrived:
+                self.lines.append(line.rstrip("\n"))
+                self.arrived.notify_all()
+        with self.arrived:
+            self.lines.append("<end of output>")
+            self.arrived.notify_all()
+
+    def wait_for(self, pattern: str, after: int = 0) -> re.Match[str]:
+        """The first console line from index `after` on that matches pattern (bounded by one build's time)."""
+        deadline = time.monotonic() + BUILD_TIMEOUT_S
+        with self.arrived:
+            while True:
+                for line in self.lines[after:]:
+                    if match := re.search(pattern, line):
+                        return match
+                if "<end of output>" in self.lines or not self.arrived.wait(timeout=deadline - time.monotonic()):
+                    pytest.fail(f"no console line matching {pattern!r}:\n" + "\n".join(self.lines))
+
+    def stop(self, signum: int, whole_group: bool) -> int:
+        (os.killpg if whole_group else os.kill)(self.process.pid, signum)
+        code = self.process.wait(timeout=BUILD_TIMEOUT_S)
+        self.reader.join(timeout=10)
+        return code
+
+
+@pytest.mark.parametrize(("signum", "whole_group"), [(signal.SIGINT, True), (signal.SIGTERM, False)],
+                         ids=["ctrl-c", "sigterm"])
+def test_a_stop_during_a_build_stops_the_build_and_exits_in_one_line(project: Path, signum: int,
+                                                                      whole_group: bool) -> None:
+    """Ctrl-C reaches serve's whole process group (the terminal's); SIGTERM, serve alone: either stops the build."""
+    server = Serve(project, *SERVE_OPTIONS)
+    try:
+        server.wait_for(r"^\[ *[\d.]+s\] weights: resolving")  # the build runs, its own signal handlers set
+        builds = children(server.process.pid, b"generator\x00build")
+        assert builds, "no build process"
+        seen = len(server.lines)
+        code = server.stop(signum, whole_group)
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+    assert code == 128 + signum, server.lines
+    said = [line for line in server.lines[seen:] if not line.startswith("[")]  # a progress line may still pass
+    assert said == [f"{STOPPED[signum]}: the previous site is untouched", "<end of output>"], server.lines
+    assert not [pid for pid in builds if alive(pid)], "the build outlived serve"
+    assert not (project / "site").exists()
+    leftovers = [path for folder in (project, project / "docs") for path in folder.glob(STAGING_PREFIX + "*")]
+    assert not leftovers
+
+
+def run_serve(project: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """A serve that must refuse: bounded, so one that serves instead fails the test rather than hanging it."""
+    return subprocess.run([sys.executable, "-m", "generator", "serve", *options], cwd=project, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http", ""])
+def test_a_bad_port_is_refused_in_one_line(project: Path, port: str) -> None:
+    result = run_serve(project, "--port", port)
+    lines = result.stderr.splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and "--port" in lines[0], result.stderr
+
+
+def test_a_taken_port_or_a_foreign_out_is_refused_before_any_build(project: Path) -> None:
+    foreign = write(project / "mine" / "notes.txt", "not a site").parent
+    result = run_serve(project, "--out", str(foreign), "--port", "0")
+    lines = result.stderr.splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: --out {foreign}"), result.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_serve(project, "--port", str(port))
+    lines = result.stderr.splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: --port {port}:"), result.stderr
+    assert not (project / "site").exists()
+
+
+# -- the whole loop in a browser -------------------------------------------------------------------------------
+
+
+def edit(template: Path, original: str, marker: str, sentence: str) -> None:
+    """The template as it came, with one paragraph more above the marker line."""
+    template.write_text(original.replace(marker, f"{sentence}\n\n{marker}"), encoding="utf-8")
+
+
+def test_an_edit_shows_up_in_the_browser_and_a_failure_is_shown_over_the_last_good_site(project: Path) -> None:
+    good, bad, fixed = ("Frase agregada durante la vista previa.", "Esta frase tiene 7 palabras de más.",
+                        "Frase corregida durante la vista previa.")
+    template, marker = project / "generator" / "templates" / "es" / "index.md.j2", "## Fuentes { #fuentes }"
+    original = template.read_text(encoding="utf-8")
+    assert original.count(marker) == 1
+    server = Serve(project, *SERVE_OPTIONS)
+    try:
+        url = server.wait_for(r"^serve: serving .* at (http://127\.0\.0\.1:\d+/) \(Ctrl-C to stop\)$")[1]
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(url)  # before the first build is done: the page says so, then reloads by itself
+                article = page.locator("article")
+                expect(article.locator("h1")).to_contain_text("ResNet", timeout=BUILD_TIMEOUT_S * 1000)
+
+                edit(template, original, marker, good)
+                expect(article).to_contain_text(good, timeout=BUILD_TIMEOUT_S * 1000)
+
+                seen = len(server.lines)
+                edit(template, original, marker, bad)
+                banner = page.locator(f"#{BANNER_ID}")
+                expect(banner).to_contain_text(WORDS["es"]["failed"], timeout=BUILD_TIMEOUT_S * 1000)
+                expect(banner).to_contain_text("exit 5")
+                expect(banner).to_contain_text("'7'")
+                server.wait_for(r"^error: .*mismatch", after=seen)  # the console shows the build's error too
+                expect(article).to_contain_text(good)  # the last good site is still what is served
+                expect(article).not_to_contain_text(bad)
+                english = browser.new_page()
+                english.goto(url + "en/")
+                expect(english.locator(f"#{BANNER_ID}")).to_contain_text(WORDS["en"]["failed"])
+
+                edit(template, original, marker, fixed)
+                expect(article).to_contain_text(fixed, timeout=BUILD_TIMEOUT_S * 1000)
+                expect(banner).to_have_count(0)
+                expect(english.locator(f"#{BANNER_ID}")).to_have_count(0, timeout=BUILD_TIMEOUT_S * 1000)
+            finally:
+                browser.close()
+        code = server.stop(signal.SIGINT, whole_group=True)
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+    assert code == 130 and server.lines[-2:] == ["interrupted: the previous site is untouched", "<end of output>"]
+    published = [path for path in (project / "site").rglob("*") if path.is_file()]
+    assert published and not [path for path in published if b"serve-preview" in path.read_bytes()], \
+        "the preview's script reached the published site"
