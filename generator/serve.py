@@ -52,15 +52,18 @@ def build_command(config: Config) -> list[str]:
 
 
 def failure_report(lines: list[str], exit_code: int) -> str:
-    """The build's error as it printed it (one line, or a mismatch per line); for a crash, its last line.
+    """The build's error as it printed it (one line, or a mismatch per line); for a crash, where and what.
 
-    A crash is what an edited module with a syntax error gives: its traceback's last line names the error.
+    A crash is what an edited module with a mistake gives: a traceback, whose
+    last frame says where and whose last line says what.
     """
     starts = [index for index, line in enumerate(lines) if line.startswith("error:")]
     if starts:
         detail = [line.rstrip() for line in lines[starts[-1]:] if line.strip()]
     else:
-        detail = [next((line.strip() for line in reversed(lines) if line.strip()), "no output")]
+        frames = [line.strip() for line in lines if line.startswith('  File "')]
+        last = next((line.strip() for line in reversed(lines) if line.strip()), "no output")
+        detail = [*frames[-1:], last]
     more = len(detail) - REPORT_LINES
     if more > 0:
         detail = [*detail[:REPORT_LINES], f"… and {more} more lines on the console"]

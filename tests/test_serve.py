@@ -274,11 +274,14 @@ def test_the_failure_report_is_the_builds_error_with_every_mismatch() -> None:
     assert serve.failure_report(lines, 5) == "\n".join(["build failed (exit 5):", *lines[1:]])
 
 
-def test_a_crash_is_reported_by_its_last_line() -> None:
-    """A syntax error in an edited module is a traceback: its last line says what and where."""
-    lines = ["Traceback (most recent call last):", '  File "generator/pages.py", line 3', "    def (",
+def test_a_crash_is_reported_by_where_and_what() -> None:
+    """A mistake in an edited module gives a traceback: its last frame says where, its last line what."""
+    lines = ["Traceback (most recent call last):", '  File "/p/generator/cli.py", line 100, in run',
+             "    from . import site", '  File "/p/generator/pages.py", line 190', "    def (", "        ^",
              "SyntaxError: invalid syntax", ""]
-    assert serve.failure_report(lines, 1) == "build failed (exit 1):\nSyntaxError: invalid syntax"
+    assert serve.failure_report(lines, 1) == \
+        'build failed (exit 1):\nFile "/p/generator/pages.py", line 190\nSyntaxError: invalid syntax'
+    assert serve.failure_report(["Killed"], -9) == "build failed (exit -9):\nKilled"
     assert serve.failure_report([], -9) == "build failed (exit -9):\nno output"
 
 
