@@ -16,6 +16,7 @@ import json
 import mimetypes
 import os
 import posixpath
+import re
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,7 @@ from .errors import UsageError
 HOST = "127.0.0.1"  # the preview is for the person at this machine, never the network
 STATE_PATH = "/.serve/state"
 LONG_POLL_S = 25.0
+VERSION = re.compile(r"-?[0-9]{1,18}")  # what a browser sends back as the state version it knows
 SHUTDOWN_POLL_S = 0.1  # how soon the server notices that serve is stopping
 NOT_FOUND_PAGE = "404.html"
 # The banner in each language of the site (the first is the site's default), and the page shown before any site.
@@ -132,7 +134,10 @@ def no_site_page(language: str) -> bytes:
 
 
 def content_type(path: Path) -> str:
-    guess = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    """What the file is, as a browser needs it; a compressed file (Material's sitemap.xml.gz) is just bytes."""
+    guess, compression = mimetypes.guess_type(path.name)
+    if guess is None or compression is not None:
+        return "application/octet-stream"
     return f"{guess}; charset=utf-8" if guess.startswith("text/") or guess == "application/javascript" else guess
 
 
@@ -152,8 +157,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = unquote(url.path)
         if path == STATE_PATH:
-            since = parse_qs(url.query).get("since", ["-1"])[0]
-            state = self.server.state.wait_for_change(int(since) if since.lstrip("-").isdigit() else -1, LONG_POLL_S)
+            since = parse_qs(url.query).get("since", [""])[0]
+            state = self.server.state.wait_for_change(int(since) if VERSION.fullmatch(since) else -1, LONG_POLL_S)
             self.send(200, "application/json", json.dumps(state).encode("utf-8"), send_body)
             return
         file = self.server.file_for(path)

@@ -164,6 +164,12 @@ def test_other_files_are_served_as_they_are(preview: PreviewServer) -> None:
     assert headers["Content-Type"].startswith("text/css")
 
 
+def test_a_compressed_file_is_served_as_bytes(preview: PreviewServer) -> None:
+    write(preview.root / "sitemap.xml.gz", "gzip bytes")
+    status, headers, body = get(preview, "/sitemap.xml.gz")
+    assert (status, headers["Content-Type"], body) == (200, "application/octet-stream", b"gzip bytes")
+
+
 def test_a_folder_without_its_slash_is_redirected(preview: PreviewServer) -> None:
     status, headers, _ = get(preview, "/en")
     assert (status, headers["Location"]) == (301, "/en/")
@@ -207,8 +213,9 @@ def test_an_error_cannot_end_the_script_that_carries_it() -> None:
 
 def test_browsers_wait_for_a_change_and_learn_it_at_once(preview: PreviewServer) -> None:
     state = preview.state
-    status, _, body = get(preview, f"{STATE_PATH}?since=99")  # a browser of another session: told at once
-    assert status == 200 and json.loads(body) == {"version": 0, "site": "first", "error": None}
+    for since in ("99", "--5", "x", ""):  # a browser of another session, or a mangled address: told at once
+        status, _, body = get(preview, f"{STATE_PATH}?since={since}")
+        assert status == 200 and json.loads(body) == {"version": 0, "site": "first", "error": None}
     threading.Timer(0.5, state.update, args=("second", None)).start()
     status, _, body = get(preview, f"{STATE_PATH}?since=0")
     assert json.loads(body) == {"version": 1, "site": "second", "error": None}
