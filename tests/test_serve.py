@@ -318,6 +318,11 @@ def test_a_build_updates_what_browsers_are_told(tmp_path: Path, capsys: pytest.C
     console = capsys.readouterr().err
     assert "[  1.0s] done\n" in console and "error: the page says 7\n" in console  # the build's lines, as printed
     assert "serve: build failed (exit 5); still serving the last good site" in console
+    unchanged = [sys.executable, "-c", "print('[  0.1s] nothing to rebuild')"]
+    serve.rebuild(unchanged, out, state)  # the failure is over: the banner goes, the page is not reloaded
+    assert state.current() == {"version": 3, "site": "second", "error": None}
+    serve.rebuild(unchanged, out, state)
+    assert state.current()["version"] == 3 and "the site did not change" in capsys.readouterr().err
 
 
 def test_builds_get_every_option_of_serve() -> None:
