@@ -1,14 +1,19 @@
-# Two entry points, each doing its own set-up on a fresh machine: `make site` and `make test`.
+# Two entry points, each doing its own set-up on a fresh machine: `make site` and `make test`;
+# `make serve` previews the site while you edit it.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site test browser
+.PHONY: site serve test browser
 
 ## Build the bilingual site into site/ on the defaults (extra options: make site ARGS="--weights imagenet").
 site: $(VENV)/.installed
 	$(PY) -m generator build $(ARGS)
+
+## Build, serve the site at http://127.0.0.1:8000/ and rebuild it on every edit (make serve ARGS="--port 8001").
+serve: $(VENV)/.installed
+	$(PY) -m generator serve $(ARGS)
 
 ## Run every test, the browser tests included.
 test: $(VENV)/.installed-dev browser

@@ -38,6 +38,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="MkDocs config (default: the project's mkdocs.yml)")
 
 
+def port_number(text: str) -> int:
+    """A TCP port, or 0 for any free one."""
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
+    return int(text)
+
+
 def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
     parser = Parser(prog="python -m generator", description=__doc__, epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -55,9 +62,20 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
     add_run_options(check)
     check.add_argument("--out", type=Path, default=None,
                        help="the site to pair with docs/ (default: the one docs/ was published with)")
+    serve = commands.add_parser("serve", help="build, serve the site on localhost, and rebuild and reload the "
+                                "browser on every change to the generator, templates, translations, static assets "
+                                "or mkdocs.yml", epilog=EPILOG)
+    add_run_options(serve)
+    serve.add_argument("--out", type=Path, default=None,
+                       help="site folder that each build publishes and the preview serves (default: the project's "
+                       "site/); the same rules as for build")
+    serve.add_argument("--no-notebook-execution", action="store_true",
+                       help="build the notebook without running it (faster rebuilds)")
+    serve.add_argument("--port", type=port_number, default=8000,
+                       help="serve on 127.0.0.1 at this port (default: 8000; 0: any free port)")
     args = parser.parse_args(argv)
     paths = {name: getattr(args, name) for name in ("docs", "mkdocs_yml") if getattr(args, name) is not None}
-    if args.command == "build" and args.out is not None:
+    if args.command in ("build", "serve") and args.out is not None:
         paths["out"] = args.out
     if args.image is not None:
         paths["image"] = args.image
@@ -83,6 +101,11 @@ def run(args: argparse.Namespace, config: Config) -> str:
 
         site.build(config, site.Progress(args.quiet))
         return f"published {config.out}"
+    if args.command == "serve":
+        publish.preflight(config)  # an --out serve's builds would refuse is refused before it serves anything
+        from . import serve
+
+        serve.serve(config, args.port)
     publish.check_pairing(config.docs, absolute(args.out) if args.out is not None else None)
     from . import check
 
