@@ -27,12 +27,13 @@ inputs give.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from typing import Any
 from . import sources
 from .config import FIGURE_FOLDER, LANGUAGES, Config
 from .errors import MismatchError
-from .expected import Expected, derive_expected, flatten
+from .expected_data import Expected, flatten
 from .visible import VISIBLE_ATTRIBUTES, Element, render_markdown
 from .imagenet import IMAGENET_FILENAME
 
@@ -577,9 +578,12 @@ def same_value(found: Any, wanted: Any) -> bool:
 Reproduction = tuple[str, dict[str, bytes]]  # facts.json and figures, as these inputs produce them
 
 
-def check_reproduction(docs: Path, reproduction: Reproduction, mismatches: list[Mismatch]) -> set[str]:
-    """Figures and facts.json byte for byte against what these inputs produce; returns the figure names."""
+def check_reproduction(docs: Path, reproduction: Reproduction, mismatches: list[Mismatch]) -> None:
+    """Figures and facts.json byte for byte against what these inputs produce, and no figure besides them."""
     facts_json, figures = reproduction
+    for name in sorted({p.name for p in (docs / FIGURE_FOLDER).glob("*.png")} - set(figures)):
+        mismatches.append(Mismatch(f"{FIGURE_FOLDER}/{name}", "figure", "only the figures this run draws",
+                                   "a figure it does not draw"))
     for name, data in figures.items():
         path = docs / FIGURE_FOLDER / name
         if not path.is_file():
@@ -590,23 +594,21 @@ def check_reproduction(docs: Path, reproduction: Reproduction, mismatches: list[
     path = docs / "facts.json"
     if path.is_file() and path.read_bytes() != facts_json.encode("utf-8"):
         mismatches.append(Mismatch("facts.json", "file", "the facts these inputs produce, byte for byte", "different bytes"))
-    return set(figures)
 
 
 def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any, mismatches: list[Mismatch]) -> None:
     from . import notebook
-    from .figures import channel_png
 
     values = expected.values
-    weights_line = f"weights: {expected.weights.source}\n"
+    weights_line = f"weights: {expected.weights_source}\n"
     printed = [
         weights_line,
-        f"{tuple(expected.layer1.shape)}\n",
+        f"{expected.layer1_shape}\n",
         f"{values['residual.0.name']} {values['residual.0.allclose']}\n"
         f"max |difference|: {values['residual.0.max_abs_diff']!r}\n"
         f"F(x) has negative values: {values['residual.0.residual_min'] < 0}\n",
     ]
-    picture = base64.b64encode(channel_png(expected.layer1, 0)).decode("ascii")
+    picture = expected.layer1_picture
     for language in LANGUAGES:
         name = f"notebook.{language}.ipynb"
         path = docs / name
@@ -685,17 +687,30 @@ def check_docs(
     A caller checking several folders against the same inputs may pass the
     ``expected`` values and the ``reproduction`` it computed once.
     """
-    from .pipeline import reproduce
+    with ExitStack() as stack:
+        reproduced: Callable[[], Reproduction] | None = None
+        if reproduce_outputs:
+            from .pipeline import reproduction_started
 
-    expected = expected or derive_expected(config)
-    mismatches: list[Mismatch] = []
-    for block in expected.residual_failures:
-        mismatches.append(Mismatch("model", f"residual check of {block}", "torch.allclose True", "False"))
-    if reproduce_outputs:
-        figure_names = check_reproduction(docs, reproduction or reproduce(config), mismatches)
-    else:
+            reproduced = (lambda: reproduction) if reproduction else stack.enter_context(reproduction_started(config))
+        if expected is None:
+            from .expected import derive_expected
+
+            expected = derive_expected(config)
+        mismatches: list[Mismatch] = []
+        for block in expected.residual_failures:
+            mismatches.append(Mismatch("model", f"residual check of {block}", "torch.allclose True", "False"))
+        check_facts_file(docs, expected, mismatches)
         figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
-    check_facts_file(docs, expected, mismatches)
+        check_pages(docs, config, expected, figure_names, mismatches)
+        if reproduced is not None:
+            check_reproduction(docs, reproduced(), mismatches)
+    return mismatches
+
+
+def check_pages(docs: Path, config: Config, expected: Expected, figure_names: set[str],
+                mismatches: list[Mismatch]) -> None:
+    """Every page in both languages, and the notebooks; a page may show only figures in ``figure_names``."""
 
     def context(page: str, language: str) -> Context:
         return Context(expected, language, translations(language), figure_names, config.mkdocs_yml, mismatches, page)
@@ -716,7 +731,6 @@ def check_docs(
         if len(readings) == len(LANGUAGES):
             compare_languages(page, readings, mismatches)
     check_notebooks(docs, config, expected, context, mismatches)
-    return mismatches
 
 
 def check_image_file(page: str, docs: Path, source: str, mismatches: list[Mismatch]) -> None:
@@ -735,9 +749,9 @@ def check_image_file(page: str, docs: Path, source: str, mismatches: list[Mismat
         mismatches.append(Mismatch(page, f"figure {source}", "a valid PNG", f"unreadable ({error})"))
 
 
-def verify(docs: Path, config: Config, reproduce_outputs: bool = True) -> None:
+def verify(docs: Path, config: Config, reproduce_outputs: bool = True, *, expected: Expected | None = None) -> None:
     """Raise MismatchError listing every disagreement, one per line."""
-    mismatches = check_docs(docs, config, reproduce_outputs)
+    mismatches = check_docs(docs, config, reproduce_outputs, expected=expected)
     if mismatches:
         listing = "\n".join(f"  {m}" for m in mismatches[:50])
         more = f"\n  ... and {len(mismatches) - 50} more" if len(mismatches) > 50 else ""

@@ -10,10 +10,10 @@ same paths facts.json and the pages' tags use.
 
 from __future__ import annotations
 
+import base64
 import math
 import platform
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -25,6 +25,8 @@ from torchvision.models.resnet import BasicBlock
 from . import sources
 from .config import Config
 from .errors import MismatchError
+from .expected_data import Expected
+from .figures import channel_png
 from .hooks import forward_with_hooks
 from .image import load_image
 from .model import refuse_non_finite
@@ -37,31 +39,6 @@ ALLCLOSE_ATOL = 1e-8
 CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 MEGABYTE = 1024**2
 FLOAT_BYTES = 4
-
-
-@dataclass
-class Expected:
-    values: dict[str, Any]  # dotted path -> value; empty lists and dicts are leaves too
-    summary: list[tuple[str, str, str, int]]  # torchsummary rows: name, output shape, formula, parameters
-    module_names: set[str]
-    residual_failures: list[str]
-    weights: WeightsProvenance
-    layer1: torch.Tensor  # the first stage's output, which the notebook shows
-    image_path: str
-
-
-def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    """facts.json's tree as dotted paths; an empty list or dict is kept as a leaf."""
-    if isinstance(tree, dict) and tree:
-        items = tree.items()
-    elif isinstance(tree, (list, tuple)) and tree:
-        items = ((str(i), value) for i, value in enumerate(tree))
-    else:
-        return {prefix: list(tree) if isinstance(tree, tuple) else tree}
-    flat: dict[str, Any] = {}
-    for key, value in items:
-        flat.update(flatten(value, f"{prefix}.{key}" if prefix else key))
-    return flat
 
 
 def top_group(name: str) -> str:
@@ -183,9 +160,11 @@ def derive_expected(config: Config) -> Expected:
         v.update({f"galleries.{i}.channels.{j}": channel for j, channel in enumerate(order)})
     v.update({f"cited.{key}": value for key, value in sources.cited_numbers().items()})
     v.update({f"claims.{name}": variant for name, variant in _claims(v, kind, ties).items()})
+    layer1 = outputs[stage_names[0]]
     return Expected(
-        values=v, summary=summary, module_names={n for n, _ in model.named_modules() if n},
-        residual_failures=failures, weights=weights, layer1=outputs[stage_names[0]], image_path=str(config.image),
+        values=v, summary=tuple(summary), module_names=frozenset(n for n, _ in model.named_modules() if n),
+        residual_failures=tuple(failures), weights_source=weights.source, layer1_shape=tuple(layer1.shape),
+        layer1_picture=base64.b64encode(channel_png(layer1, 0)).decode("ascii"),
     )
 
 

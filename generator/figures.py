@@ -24,32 +24,17 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from . import atomic  # noqa: E402
 from .facts import ATOL, Facts  # noqa: E402
+from .figure_names import RESIDUAL_FIGURE_BLOCKS, figure_files  # noqa: E402
 from .model import BlockCapture, RunCapture  # noqa: E402
 from .imagenet import IMAGENET_WEIGHTS  # noqa: E402
 
 DPI = 100
 PNG_METADATA = {"Software": None}
-RESIDUAL_FIGURE_BLOCKS: tuple[str, ...] = ("layer1.0", "layer2.0")
 COMPARISON_BLOCK = "layer1.0"
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "viridis"
 
 plt.rcParams.update({"font.size": 12})
-
-
-def figure_files(facts: Facts) -> dict[str, str]:
-    """Every figure a page may reference, by role: the single list pages and the check share."""
-    files = {
-        "scheme": "scheme.png",
-        "comparison": "comparison.png",
-        "input": "input.png",
-        "filters": "conv1-filters.png",
-    }
-    files.update({f"residual-{block}": f"residual-{block}.png" for block in RESIDUAL_FIGURE_BLOCKS})
-    files.update({f"features-{gallery.name}": f"features-{gallery.name}.png" for gallery in facts.galleries})
-    if facts.predictions:
-        files["top5"] = "top5.png"
-    return files
 
 
 def png_bytes(fig: Figure) -> bytes:

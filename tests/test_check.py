@@ -168,7 +168,7 @@ def test_an_untagged_literal_typed_into_a_template_is_caught(built: Build, input
     shutil.copytree(pages.TEMPLATES, templates)
     edit(templates / "en" / "index.md.j2", "## Conclusion", "The stem turns 224 pixels into 112.\n\n## Conclusion")
     monkeypatch.setattr(pages, "TEMPLATES", templates)
-    from generator.figures import figure_files
+    from generator.figure_names import figure_files
 
     rendered = pages.render_pages(built.facts, figure_files(built.facts))
     docs = tmp_path / "docs"
