@@ -57,6 +57,9 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
     build.add_argument("--no-notebook-execution", action="store_true",
                        help="write the notebook without running it (faster; the published build runs it)")
     build.add_argument("--quiet", action="store_true", help="no progress lines")
+    build.add_argument("--force", action="store_true",
+                       help="compute everything again, even when no input changed (by default a build reuses what "
+                       "the published one computed, and does nothing when no input changed and the site is intact)")
     check = commands.add_parser("check", help="re-derive every number and compare it with the pages in docs/, "
                                 "and make sure docs/ and the site are from the same build", epilog=EPILOG)
     add_run_options(check)
@@ -85,6 +88,7 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
         allow_download=not args.offline,
         download_timeout_s=args.download_timeout,
         execute_notebook=not getattr(args, "no_notebook_execution", False),
+        reuse_published=not getattr(args, "force", False),
         **paths,
     )
     return args, config
@@ -97,9 +101,11 @@ def run(args: argparse.Namespace, config: Config) -> str:
     visible.markdown_settings(config.mkdocs_yml)  # a config MkDocs cannot use is refused before any work
     if args.command == "build":
         publish.preflight(config)
-        from . import site
+        from . import reuse, site
 
-        site.build(config, site.Progress(args.quiet))
+        outcome = site.build(config, site.Progress(args.quiet))
+        if outcome.work == reuse.NOTHING_TO_DO:
+            return f"up to date: {config.out} (generation {outcome.generation[:12]}); --force builds it again"
         return f"published {config.out}"
     if args.command == "serve":
         publish.preflight(config)  # an --out serve's builds would refuse is refused before it serves anything

@@ -65,6 +65,7 @@ class Config:
     top_k: int = 5
     feature_channels: int = 16
     execute_notebook: bool = True
+    reuse_published: bool = True  # False (--force): compute everything even when the published build could be reused
 
     def __post_init__(self) -> None:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:

@@ -42,6 +42,8 @@ class Manifest:
     complete: bool = True
     site: str | None = None
     files: dict[str, str | None] = field(default_factory=dict)
+    inputs: dict[str, str] | None = None  # stamp.InputKeys of the build that made it; None: unknown, rebuild
+    site_files: dict[str, str] = field(default_factory=dict)  # every file of the site it was published with
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class Journal:
     site_link: str  # --out relative to docs, recorded in the manifest
     files: dict[str, str]  # the new generation's docs files and their sha256
     stale: list[str]  # the previous generation's docs files that the new one does not make
+    inputs: dict[str, str] | None = None  # for the manifest: what the build read
+    site_files: dict[str, str] = field(default_factory=dict)  # for the manifest: the staged site's files
 
 
 def sha256(path: Path) -> str:
@@ -92,12 +96,20 @@ def read_manifest(docs: Path) -> Manifest:
         manifest = Manifest(files=files)
     elif isinstance(data, dict) and data.get("tool") == TOOL and isinstance(data.get("files"), dict):
         manifest = Manifest(generation=data.get("generation"), complete=bool(data.get("complete")),
-                            site=data.get("site"), files=data["files"])
+                            site=data.get("site"), files=data["files"], inputs=_digests(data.get("inputs")),
+                            site_files=_digests(data.get("site_files")) or {})
     else:
         raise UsageError(f"{path} is not a manifest this tool wrote: delete it and the pages it lists, then build again")
     for relative in manifest.files:
         safe_generated_path(docs, relative)
     return manifest
+
+
+def _digests(value: object) -> dict[str, str] | None:
+    """A mapping of names to digests as recorded, or None for anything else (a rebuild, never an error)."""
+    if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return value
+    return None
 
 
 def write_manifest(docs: Path, manifest: Manifest) -> None:
@@ -177,7 +189,8 @@ def roll_forward(journal: Journal) -> None:
     for folder in sorted(touched):
         if folder.is_dir():
             atomic.fsync_dir(folder)
-    write_manifest(docs, Manifest(generation=journal.generation, site=journal.site_link, files=dict(journal.files)))
+    write_manifest(docs, Manifest(generation=journal.generation, site=journal.site_link, files=dict(journal.files),
+                                  inputs=journal.inputs, site_files=dict(journal.site_files)))
     (docs / JOURNAL).unlink()
     atomic.fsync_dir(docs)
 

@@ -26,13 +26,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 from . import interrupts
 from .config import PROJECT_ROOT, Config, sample_image
 from .errors import SiteBuildError
+
+if TYPE_CHECKING:  # nbclient (and jupyter_client) only when the notebook runs: a build that reuses outputs skips it
+    from nbclient import NotebookClient
 
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 NAMED_CHOICES = ("auto", "imagenet", "random")
@@ -182,6 +185,8 @@ class Run:
         self._notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
         self._notebook.metadata["kernelspec"] = dict(KERNELSPEC)
         startup = [f"--IPKernelApp.exec_lines={line}" for line in kernel_startup(cells)]
+        from nbclient import NotebookClient
+
         self._client = NotebookClient(
             self._notebook, timeout=timeout_s, startup_timeout=timeout_s, kernel_name=KERNELSPEC["name"],
             record_timing=False, extra_arguments=["--IPKernelApp.log_level=ERROR", *startup],
@@ -233,6 +238,8 @@ class Run:
         """The executed code cells; raises what stopped them, a failing cell in one line."""
         self.weights_resolved()
         self._thread.join()
+        from nbclient.exceptions import CellExecutionError
+
         if isinstance(self._error, CellExecutionError):
             first_line = ANSI_COLOUR.sub("", str(self._error)).strip().splitlines()[-1]
             raise SiteBuildError(
@@ -265,6 +272,13 @@ def running(config: Config) -> Iterator[Run | None]:
 def python_path() -> str:
     """The kernel imports this checkout's generator, whatever the working directory."""
     return os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+
+
+def executed_code_cells(published: str) -> nbformat.NotebookNode:
+    """A published notebook's code cells with their outputs, as ``Run.result()`` gives them: to reuse a run."""
+    notebook = nbformat.reads(published, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    return nbformat.v4.new_notebook(cells=code, metadata=notebook.metadata)
 
 
 def coalesce_streams(notebook: nbformat.NotebookNode) -> None:

@@ -56,12 +56,18 @@ def staging_owner(name: str) -> int | None:
     return int(parts[0]) if parts and parts[0].isdigit() else None
 
 
-def publish(stage: Staging, config: Config, generated: list[str]) -> str:
-    """Swap the staged site in and move the staged docs files in, as one generation; returns its id."""
+def publish(stage: Staging, config: Config, generated: list[str], inputs: dict[str, str] | None = None) -> str:
+    """Swap the staged site in and move the staged docs files in, as one generation; returns its id.
+
+    The manifest records ``inputs`` (what the build read) and the digest of
+    every file of the site and the docs, so that the next build can tell
+    that nothing changed, and that nothing was edited since.
+    """
     docs, out = config.docs, config.out
     generation = uuid.uuid4().hex
     atomic.write_text(stage.site / MARKER, json.dumps({"tool": TOOL, "generation": generation}) + "\n")
     files = {relative: sha256(stage.docs / relative) for relative in sorted(generated)}
+    site_files = tree_digests(stage.site)
     try:
         with docs_lock(docs):
             check_out(config)
@@ -74,7 +80,7 @@ def publish(stage: Staging, config: Config, generated: list[str]) -> str:
                 generation=generation, out=str(out), staged_site=str(stage.site),
                 previous_site=site_generation(out) if os.path.lexists(out) else None,
                 docs=str(docs), staged_docs=str(stage.docs), site_link=os.path.relpath(out, docs),
-                files=files, stale=sorted(set(owned) - set(files)),
+                files=files, stale=sorted(set(owned) - set(files)), inputs=inputs, site_files=site_files,
             )
             interrupts.hold_until_exit()
             write_journal(journal)
@@ -82,6 +88,17 @@ def publish(stage: Staging, config: Config, generated: list[str]) -> str:
     except OSError as error:
         raise atomic.output_error(error, docs) from error
     return generation
+
+
+def tree_digests(root: Path) -> dict[str, str]:
+    """Every regular file below root by relative path, with its sha256; anything else is recorded as such."""
+    digests = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_symlink() or not (path.is_dir() or path.is_file()):
+            digests[path.relative_to(root).as_posix()] = "not a regular file"
+        elif path.is_file():
+            digests[path.relative_to(root).as_posix()] = sha256(path)
+    return digests
 
 
 def needed_by_journal(staging: Path) -> bool:

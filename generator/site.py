@@ -5,7 +5,12 @@ targets (see publish). The check and the strict MkDocs build run there, and
 only then is the new generation published, site and docs together, through
 a journal that the next run finishes if a kill cuts it short.
 
-Two helper processes run beside the build. The notebook's kernel starts
+A build first compares its inputs with those the published build recorded
+(see reuse): when nothing changed it is done at once, without importing
+torch; when only prose or the site's settings changed, it writes new pages
+from the published facts, figures and notebook outputs, and checks them.
+
+Two helper processes run beside a full build. The notebook's kernel starts
 first and imports torch while the build imports it too; the MkDocs child
 starts once that is done (three imports at once on two cores slowed the
 build's own by a second or more) and imports MkDocs and its plugins while
@@ -18,15 +23,19 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import atomic, mkdocs_build, notebook, publish
+from . import atomic, publish, reuse, stamp
 from .config import FIGURE_FOLDER, LANGUAGES, Config
+from .facts import Facts
+from .figure_names import figure_files
 from .ownership import STATIC
+from .stamp import InputKeys
 
 if TYPE_CHECKING:
-    from .facts import Facts
+    from nbformat import NotebookNode
 
 
 class Progress:
@@ -52,19 +61,20 @@ def compute(config: Config, figure_dir: Path, progress: Callable[[str], None],
     return facts
 
 
-def write_docs(config: Config, facts: Facts, docs: Path, run: notebook.Run | None,
+def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], NotebookNode | None],
                progress: Callable[[str], None]) -> list[str]:
-    """Pages, facts.json and notebooks under docs; returns every generated path, figures included."""
-    from . import figures, pages
+    """Pages, facts.json and notebooks under docs; returns every generated path, figures included.
 
-    figure_roles = figures.figure_files(facts)
+    ``outputs`` gives the executed code cells for the notebooks (None: not executed).
+    """
+    from . import notebook, pages
+
+    figure_roles = figure_files(facts)
     written: dict[str, bytes] = {
         name: markdown.encode("utf-8") for name, markdown in pages.render_pages(facts, figure_roles).items()
     }
     written["facts.json"] = facts.to_json().encode("utf-8")
-    if run is not None:
-        progress("notebook: waiting for the code cells' outputs")
-    executed = run.result() if run is not None else None
+    executed = outputs()
     for language in LANGUAGES:
         progress(f"notebook: writing notebook.{language}.ipynb")
         written[f"notebook.{language}.ipynb"] = notebook.render_notebook(
@@ -74,23 +84,84 @@ def write_docs(config: Config, facts: Facts, docs: Path, run: notebook.Run | Non
     return sorted([*written, *(f"{FIGURE_FOLDER}/{name}" for name in figure_roles.values())])
 
 
-def build(config: Config, progress: Callable[[str], None]) -> Facts:
-    """Everything in staging first; site and docs are published together only after every gate passed."""
-    with publish.staging(config) as stage, notebook.running(config) as run:
+@dataclass(frozen=True)
+class Outcome:
+    facts: Facts  # what the published site shows
+    generation: str  # the published generation
+    work: str  # reuse.NOTHING_TO_DO, reuse.PROSE or reuse.EVERYTHING
+
+
+def build(config: Config, progress: Callable[[str], None]) -> Outcome:
+    """Everything in staging first; site and docs are published together only after every gate passed.
+
+    Only what changed is made again (see reuse): nothing, when no input
+    changed and the published files are intact; the pages and the site, when
+    only prose or the site's settings changed.
+    """
+    keys = stamp.input_keys(config, config.docs / STATIC)
+    with publish.staging(config) as stage:
+        plan = reuse.plan(config, keys) if config.reuse_published else reuse.Plan(reuse.EVERYTHING, "--force")
+        if plan.work == reuse.NOTHING_TO_DO:
+            assert plan.published is not None and plan.generation is not None
+            progress(f"up to date: {plan.reason} (generation {plan.generation[:12]})")
+            return Outcome(plan.published.facts, plan.generation, plan.work)
+        progress(f"inputs: {plan.reason}")
+        if plan.work == reuse.PROSE:
+            facts, generation = rewrite_pages(config, stage, plan, keys, progress)
+        else:
+            facts, generation = build_everything(config, stage, keys, progress)
+    progress(f"done: {config.out} (generation {generation[:12]})")
+    return Outcome(facts, generation, plan.work)
+
+
+def build_everything(config: Config, stage: publish.Staging, keys: InputKeys,
+                     progress: Callable[[str], None]) -> tuple[Facts, str]:
+    """Model, facts, figures, notebook run, pages, check, site; the check's values are cached for prose edits."""
+    from . import check, expected_data, mkdocs_build, notebook
+    with notebook.running(config) as run:
         if run is not None:
             progress("notebook: executing its code cells once, in a kernel beside the build")
-        from . import check  # torch and torchvision: imported while the kernel imports them too
+        from .expected import derive_expected  # torch and torchvision: imported while the kernel imports them too
 
         with mkdocs_build.started(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
             facts = compute(config, stage.docs / FIGURE_FOLDER, progress, run.weights_resolved if run else lambda: None)
             atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC)
-            generated = write_docs(config, facts, stage.docs, run, progress)
+
+            def outputs() -> NotebookNode | None:
+                if run is None:
+                    return None
+                progress("notebook: waiting for the code cells' outputs")
+                return run.result()
+
+            generated = write_docs(config, facts, stage.docs, outputs, progress)
             site_build.start()
             progress("check: re-deriving every number and reading the pages")
-            check.verify(stage.docs, config, reproduce_outputs=False)
+            expected = derive_expected(config)
+            check.verify(stage.docs, config, reproduce_outputs=False, expected=expected)
             progress("site: mkdocs build --strict")
             site_build.wait()
             progress("publish: site and docs, one generation")
-            generation = publish.publish(stage, config, generated)
-    progress(f"done: {config.out} (generation {generation[:12]})")
-    return facts
+            generation = publish.publish(stage, config, generated, keys.to_dict())
+    expected_data.store(keys.compute, expected)
+    return facts, generation
+
+
+def rewrite_pages(config: Config, stage: publish.Staging, plan: reuse.Plan, keys: InputKeys,
+                  progress: Callable[[str], None]) -> tuple[Facts, str]:
+    """The published facts, figures and notebook outputs with new pages; the check reads every new page."""
+    from . import check, mkdocs_build
+    published, expected = plan.published, plan.expected
+    assert published is not None and expected is not None
+    with mkdocs_build.started(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
+        for name, data in published.figures.items():
+            atomic.write_bytes(stage.docs / FIGURE_FOLDER / name, data)
+        atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC)
+        generated = write_docs(config, published.facts, stage.docs, lambda: published.notebook_outputs, progress)
+        site_build.start()
+        progress("check: reading the pages against the values of the published build's inputs")
+        check.verify(stage.docs, config, reproduce_outputs=False, expected=expected)
+        progress("site: mkdocs build --strict")
+        site_build.wait()
+        progress("publish: site and docs, one generation")
+        generation = publish.publish(stage, config, generated, keys.to_dict())
+    return published.facts, generation

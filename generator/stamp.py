@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-import secrets
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -52,7 +51,8 @@ def input_keys(config: Config, static: Path) -> InputKeys:
     """The digests of everything a build with this config reads; ``static`` is docs/assets/static."""
     compute = {
         "options": [config.weights if config.weights in ("auto", "imagenet", "random") else "file", config.seed,
-                    config.top_k, config.feature_channels, config.execute_notebook, list(LANGUAGES)],
+                    config.allow_download, config.top_k, config.feature_channels, config.execute_notebook,
+                    list(LANGUAGES)],
         "image": _named_file(config.image, IMAGE_LIMIT, ImageError),
         "weights": _weights_identity(config),
         "code": _tree_digest(PACKAGE, exclude=PROSE_FOLDERS),
@@ -73,10 +73,9 @@ def _weights_identity(config: Config) -> object:
     cached = imagenet.imagenet_cache_path()
     if cached.is_file():
         return {"imagenet": _file_digest(cached, imagenet.IMAGENET_SIZE + 1, WeightsError)}
-    if config.allow_download:
-        # A build would try to download the file, and the network is no input we can hash: never equal.
-        return {"download": secrets.token_hex(16)}
-    return "no ImageNet file, downloads off"
+    # The network is no input a digest can hold: a build that fell back after a failed download does not
+    # try again until an input changes (a file in the cache is one) or --force asks for it.
+    return "no ImageNet file in the cache"
 
 
 def _named_file(path: Path, limit: int, error: type[Exception]) -> dict[str, str]:

@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True, scope="session")
 def isolated_torch_home(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No test may see (or write) the developer's real hub cache."""
+    """No test may see (or write) the developer's real hub cache, or the build's cache of the check's values."""
     os.environ["TORCH_HOME"] = str(tmp_path_factory.mktemp("torch-home"))
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class RecordingProgress(site.Progress):
 
 def run_build(config: Config) -> Build:
     progress = RecordingProgress()
-    return Build(config=config, facts=site.build(config, progress), progress=tuple(progress.lines))
+    return Build(config=config, facts=site.build(config, progress).facts, progress=tuple(progress.lines))
 
 
 @pytest.fixture(scope="session")

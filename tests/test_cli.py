@@ -189,7 +189,7 @@ def test_a_failing_site_build_exits_6(previous, tmp_path: Path) -> None:
 
 
 def test_templates_refuse_missing_values(built: Build) -> None:
-    from generator.figures import figure_files
+    from generator.figure_names import figure_files
     from generator.pages import environment
 
     env = environment("es", built.facts, figure_files(built.facts))
@@ -207,7 +207,8 @@ def test_user_text_cannot_inject_html_or_links() -> None:
 
 def test_progress_is_shown_while_building(built: Build, capsys) -> None:
     """Every stage of the shared build said what it was doing, in order, on stderr with a timestamp."""
-    stages = ["weights:", "image:", "model:", "figure 1/", "notebook:", "check:", "site: mkdocs build", "publish:", "done:"]
+    stages = ["inputs:", "notebook: executing", "weights:", "image:", "model:", "figure 1/", "notebook: writing",
+              "check:", "site: mkdocs build", "publish:", "done:"]
     positions = [next(i for i, line in enumerate(built.progress) if line.startswith(stage)) for stage in stages]
     assert positions == sorted(positions), built.progress
     assert not any("WARNING: ImageNet weights not found" in line for line in built.progress)

@@ -46,7 +46,7 @@ def append(path: Path, text: str) -> None:
 @pytest.mark.parametrize(
     ("change", "part"),
     [
-        ("seed", "compute"), ("notebook-option", "compute"), ("image-bytes", "compute"), ("image-name", "compute"),
+        ("seed", "compute"), ("notebook-option", "compute"), ("download-option", "compute"), ("image-bytes", "compute"), ("image-name", "compute"),
         ("weights-choice", "compute"), ("generator-code", "compute"), ("cited-data", "compute"),
         ("template", "prose"), ("translation", "prose"),
         ("mkdocs-yml", "site"), ("static-asset", "site"),
@@ -60,6 +60,8 @@ def test_each_kind_of_input_changes_its_own_digest(project, change: str, part: s
         config = replace(config, seed=1)
     elif change == "notebook-option":
         config = replace(config, execute_notebook=False)
+    elif change == "download-option":
+        config = replace(config, allow_download=True)
     elif change == "image-bytes":
         Image.new("RGB", (40, 30), (200, 10, 11)).save(config.image)
     elif change == "image-name":
@@ -93,7 +95,7 @@ def test_a_users_weights_file_is_its_name_and_bytes(project) -> None:
     assert keys(replace(config, weights=str(weights)), tmp_path).compute != first.compute
 
 
-def test_the_cached_imagenet_file_counts_and_a_possible_download_never_matches(project) -> None:
+def test_the_cached_imagenet_file_counts_and_so_does_allowing_a_download(project) -> None:
     tmp_path, config = project
     offline = replace(config, weights="auto", allow_download=False)
     absent = keys(offline, tmp_path)
@@ -103,7 +105,8 @@ def test_the_cached_imagenet_file_counts_and_a_possible_download_never_matches(p
     assert keys(offline, tmp_path).compute != absent.compute
     cached.unlink()
     online = replace(offline, allow_download=True)
-    assert keys(online, tmp_path).compute != keys(online, tmp_path).compute
+    assert keys(online, tmp_path).compute != absent.compute
+    assert keys(online, tmp_path) == keys(online, tmp_path)  # a failed download is not retried until --force
 
 
 def test_the_digests_need_no_torch() -> None:
