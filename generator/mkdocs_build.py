@@ -22,6 +22,7 @@ against its cached code, so a template is compiled once per child.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import subprocess
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import interrupts
+from . import atomic, interrupts
 from .config import PROJECT_ROOT
 from .errors import OutputError, SiteBuildError
 from .lifeline import die_with_parent
@@ -127,6 +128,52 @@ def share_compiled_templates() -> None:
     Theme.get_env = get_env  # type: ignore[method-assign]
 
 
+NOTEBOOK_RENDERERS = ("nb2html", "nb2md")
+RENDERING_PACKAGES = ("mkdocs-jupyter", "nbconvert", "nbformat", "jupytext", "mistune", "pygments")
+RENDERINGS_KEPT = 16
+
+
+def remember_notebook_renderings() -> None:
+    """mkdocs-jupyter's conversions of a notebook, kept in the user's cache across builds.
+
+    Converting the two notebooks with nbconvert is about a second of every
+    build, and most builds (a prose edit, a no-change --force) publish the
+    same notebook bytes again. A conversion depends only on those bytes, the
+    plugin's options and the rendering packages' versions, which make its
+    key. (mkdocs-jupyter's own cache lives in the working folder, which here
+    is the build's staging, and evicts the other language's notebook.)
+    """
+    from importlib import metadata
+
+    from mkdocs_jupyter import convert
+
+    from .expected_data import cache_folder
+
+    folder = cache_folder() / "notebook-renderings"
+    versions = repr([metadata.version(name) for name in RENDERING_PACKAGES])
+    for name in NOTEBOOK_RENDERERS:
+        render = getattr(convert, name)
+
+        def remembered(nb_path: str, *args: object, _render=render, _name=name, **kwargs: object) -> str:
+            digest = hashlib.sha256(f"{_name} {versions} {args!r} {sorted(kwargs.items())!r}\n".encode())
+            digest.update(Path(nb_path).read_bytes())
+            kept = folder / f"{digest.hexdigest()}.txt"
+            try:
+                return kept.read_text(encoding="utf-8")
+            except OSError:
+                pass
+            text = _render(nb_path, *args, **kwargs)
+            try:
+                atomic.write_text(kept, text)
+                for old in sorted(folder.glob("*.txt"), key=lambda path: path.stat().st_mtime)[:-RENDERINGS_KEPT]:
+                    old.unlink(missing_ok=True)
+            except OSError:
+                pass  # a cache that cannot be written only costs the next build the conversion
+            return text
+
+        setattr(convert, name, remembered)
+
+
 def main(argv: list[str]) -> int:
     config_file, docs, site, parent = argv
     die_with_parent(int(parent))
@@ -144,6 +191,8 @@ def main(argv: list[str]) -> int:
     logger.addHandler(handler)
     try:
         config = load_config(config_file=config_file, docs_dir=docs, site_dir=site, strict=True)
+        if "mkdocs-jupyter" in config.plugins:
+            remember_notebook_renderings()
         if sys.stdin.readline() != GO:
             return NOT_TOLD
         config.plugins.on_startup(command="build", dirty=False)
