@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import imagenet
 from .config import LANGUAGES, PACKAGE, Config, sample_image
-from .errors import ImageError, WeightsError
+from .errors import ImageError, ReportError, WeightsError
 from .input_file import open_input
 
 PROSE_FOLDERS = ("templates", "translations")
@@ -72,7 +72,7 @@ def _weights_identity(config: Config) -> object:
         return _named_file(Path(config.weights), WEIGHTS_LIMIT, WeightsError)
     cached = imagenet.imagenet_cache_path()
     if cached.is_file():
-        return {"imagenet": _file_digest(cached, imagenet.IMAGENET_SIZE + 1, WeightsError)}
+        return {"imagenet": _file_digest(cached, imagenet.IMAGENET_SIZE, WeightsError, exact=True)}
     # The network is no input a digest can hold: a build that fell back after a failed download does not
     # try again until an input changes (a file in the cache is one) or --force asks for it.
     return "no ImageNet file in the cache"
@@ -85,9 +85,17 @@ def _named_file(path: Path, limit: int, error: type[Exception]) -> dict[str, str
     return {"name": Path(path).name, "sha256": _file_digest(Path(path), limit, error)}
 
 
-def _file_digest(path: Path, limit: int, error: type[Exception]) -> str:
-    with open_input(path, limit=limit, error=error, noun="input file", advice="check the path") as opened:
-        return opened.sha256()
+def _file_digest(path: Path, limit: int, error: type[ReportError], exact: bool = False) -> str:
+    """The file's sha256, read under its limit; a file the build would refuse is named so, and never matches.
+
+    The build itself refuses such a file later, with its own message (what
+    the file is and what to do); a digest is no place to explain that.
+    """
+    try:
+        with open_input(path, limit=limit, exact=exact, error=error, noun="input file", advice="") as opened:
+            return opened.sha256()
+    except ReportError as refused:
+        return f"refused: {refused}"
 
 
 def _tree_digest(root: Path, exclude: tuple[str, ...] = ()) -> str:

@@ -34,7 +34,7 @@ from .conftest import ROOT
 # Runs each argv list through the CLI and prints one JSON result per run.
 _CHILD = r"""
 import contextlib, io, json, os, re, resource, signal, sys
-from generator import cli, site  # everything a build imports, before the limit
+from generator import cli, site, pipeline, expected, check, notebook, mkdocs_build  # all a build imports, before the limit
 
 def status(key):
     return int(re.search(key + r":\s+(\d+) kB", open("/proc/self/status").read()).group(1)) * 1024

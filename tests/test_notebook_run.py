@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import nbclient
 from nbclient import NotebookClient
 
 from generator import notebook, site
@@ -100,7 +101,7 @@ class KernelFreeClient:
 
 @pytest.fixture
 def kernel_free(monkeypatch) -> list[KernelFreeClient]:
-    monkeypatch.setattr(notebook, "NotebookClient", KernelFreeClient)
+    monkeypatch.setattr(nbclient, "NotebookClient", KernelFreeClient)  # what Run imports when it starts
     KernelFreeClient.made.clear()
     return KernelFreeClient.made
 

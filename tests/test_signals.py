@@ -57,7 +57,7 @@ def as_in_a_terminal() -> None:
 def stop_build(build: Build, signum: int, moment: str, child: bytes | None = None, *, group: bool = False,
                notebook: bool = False) -> tuple[subprocess.CompletedProcess[str], list[int]]:
     """Start a build, wait for the progress line (and the phase's child process), then send signum."""
-    command = [sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline",
+    command = [sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline", "--force",
                "--out", str(build.site), "--docs", str(build.docs), "--mkdocs-yml", str(ROOT / "mkdocs.yml")]
     if not notebook:
         command.append("--no-notebook-execution")
@@ -118,7 +118,7 @@ def test_a_signal_while_the_notebook_runs_stops_the_kernel_and_exits_in_one_line
 
 def kill_9_when_the_helper_runs(build: Build, helper: bytes, moment: str, *options: str) -> list[int]:
     """Start a build, wait for the progress line and the helper, kill -9 the build alone; returns the helper's pid."""
-    command = [sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline",
+    command = [sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline", "--force",
                "--out", str(build.site), "--docs", str(build.docs), *options]
     process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
     assert process.stderr is not None

@@ -1,0 +1,237 @@
+"""A build makes only what changed, and never trusts a published file that is not what it published.
+
+Correctness only: how fast each path is, benchmarks/bench_build.py measures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from generator import expected_data, reuse, site, stamp
+from generator.config import Config
+from generator.journal import read_manifest
+from generator.ownership import MARKER, STATIC
+
+from .conftest import ROOT, Build, RecordingProgress
+
+
+def tree(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file() and path.name not in skip}
+
+
+def plan_for(config: Config) -> reuse.Plan:
+    return reuse.plan(config, stamp.input_keys(config, config.docs / STATIC))
+
+
+def build(config: Config) -> tuple[site.Outcome, list[str]]:
+    progress = RecordingProgress()
+    return site.build(config, progress), progress.lines
+
+
+def test_nothing_changed_means_nothing_is_made(editable_build: Build) -> None:
+    docs, out = tree(editable_build.docs), tree(editable_build.site)
+    generation = read_manifest(editable_build.docs).generation
+    outcome, lines = build(editable_build.config)
+    assert outcome.work == reuse.NOTHING_TO_DO and outcome.generation == generation
+    assert outcome.facts == editable_build.facts
+    assert lines == [f"up to date: {plan_for(editable_build.config).reason} (generation {generation[:12]})"]
+    assert tree(editable_build.docs) == docs and tree(editable_build.site) == out
+
+
+def test_a_build_with_nothing_to_do_imports_no_torch(editable_build: Build) -> None:
+    config = editable_build.config
+    probe = (
+        "import sys\nfrom generator.cli import main\n"
+        f"code = main(['build', '--weights', 'random', '--offline', '--quiet', '--out', {str(config.out)!r}, "
+        f"'--docs', {str(config.docs)!r}, '--mkdocs-yml', {str(config.mkdocs_yml)!r}])\n"
+        "print(code, 'torch' in sys.modules, 'matplotlib' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["0", "False", "False"], result.stderr
+
+
+def edited_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the generator package that the input digests read instead of the real one."""
+    package = tmp_path / "package"
+    shutil.copytree(ROOT / "generator", package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(stamp, "PACKAGE", package)
+    return package
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "work"),
+    [
+        ("seed", reuse.EVERYTHING), ("weights", reuse.EVERYTHING), ("image", reuse.EVERYTHING), ("notebook execution", reuse.EVERYTHING), ("downloads", reuse.EVERYTHING),
+        ("generator code", reuse.EVERYTHING), ("cited data", reuse.EVERYTHING), ("package version", reuse.EVERYTHING),
+        ("template", reuse.PROSE), ("translation", reuse.PROSE),
+        ("mkdocs.yml", reuse.PROSE), ("static asset", reuse.PROSE),
+    ],
+)
+def test_every_kind_of_input_change_makes_what_it_needs(editable_build: Build, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch, change: str,
+                                                        work: str) -> None:
+    config = editable_build.config
+    assert plan_for(config).work == reuse.NOTHING_TO_DO
+    package = edited_package(tmp_path, monkeypatch)
+    assert plan_for(config).work == reuse.NOTHING_TO_DO  # the copy alone changes nothing
+    if change == "seed":
+        config = replace(config, seed=1)
+    elif change == "weights":
+        config = replace(config, weights="auto")
+    elif change == "image":  # its bytes and its name each count: see test_stamp
+        image = tmp_path / "photo.png"
+        with Image.open(config.image) as opened:
+            opened.convert("RGB").rotate(90).save(image)
+        config = replace(config, image=image)
+    elif change == "notebook execution":
+        config = replace(config, execute_notebook=False)
+    elif change == "downloads":
+        config = replace(config, allow_download=True)
+    elif change == "generator code":
+        append(package / "figures.py", "\n")
+    elif change == "cited data":
+        append(package / "data" / "sources.json", " ")
+    elif change == "package version":
+        real = stamp._version
+        monkeypatch.setattr(stamp, "_version", lambda name: "0.0" if name == "matplotlib" else real(name))
+    elif change == "template":
+        append(package / "templates" / "en" / "index.md.j2", "\n")
+    elif change == "translation":
+        strings = json.loads((package / "translations" / "es.json").read_text(encoding="utf-8"))
+        strings["notebook_intro"] += " "
+        (package / "translations" / "es.json").write_text(json.dumps(strings), encoding="utf-8")
+    elif change == "mkdocs.yml":
+        copy = tmp_path / "config" / "mkdocs.yml"
+        copy.parent.mkdir()
+        shutil.copy2(config.mkdocs_yml, copy)
+        append(copy, "\n# edited\n")
+        config = replace(config, mkdocs_yml=copy)
+    else:
+        append(config.docs / STATIC / "report.css", "\n")
+    assert plan_for(config).work == work
+
+
+@pytest.mark.parametrize("tampering", ["edited", "deleted", "added", "marker"])
+def test_a_site_that_is_not_as_published_is_made_again_from_the_published_facts(editable_build: Build,
+                                                                                  tampering: str) -> None:
+    """The reuse path writes the same pages and site as the full build that published them, byte for byte."""
+    docs, out = tree(editable_build.docs, skip=(".generated.json",)), tree(editable_build.site, skip=(MARKER,))
+    page = editable_build.site / "en" / "index.html"
+    if tampering == "edited":
+        page.write_text(page.read_text(encoding="utf-8").replace("ResNet18", "ResNet19"), encoding="utf-8")
+    elif tampering == "deleted":
+        page.unlink()
+    elif tampering == "added":
+        (editable_build.site / "extra.html").write_text("<p>not ours</p>", encoding="utf-8")
+    else:  # still ours (a broken marker is refused: see test_targets), but of another generation
+        marker = json.loads((editable_build.site / MARKER).read_text(encoding="utf-8"))
+        (editable_build.site / MARKER).write_text(json.dumps({**marker, "generation": "0" * 32}), encoding="utf-8")
+    assert plan_for(editable_build.config).work == reuse.PROSE
+    outcome, lines = build(editable_build.config)
+    assert outcome.work == reuse.PROSE and any("site was changed" in line for line in lines)
+    assert tree(editable_build.docs, skip=(".generated.json",)) == docs
+    assert tree(editable_build.site, skip=(MARKER,)) == out
+    assert plan_for(editable_build.config).work == reuse.NOTHING_TO_DO
+
+
+@pytest.mark.parametrize("file", ["facts.json", "img/scheme.png", "notebook.en.ipynb", "index.es.md"])
+def test_a_published_docs_file_that_was_edited_is_never_reused(editable_build: Build, file: str) -> None:
+    path = editable_build.docs / file
+    original = path.read_bytes()
+    path.write_bytes(original.replace(b"1", b"2", 1) if file.endswith((".json", ".md", ".ipynb")) else original + b"x")
+    assert path.read_bytes() != original
+    assert plan_for(editable_build.config).work == reuse.EVERYTHING
+
+
+def test_a_deleted_docs_file_is_never_reused(editable_build: Build) -> None:
+    (editable_build.docs / "img" / "input.png").unlink()
+    assert plan_for(editable_build.config).work == reuse.EVERYTHING
+
+
+@pytest.mark.parametrize("cache", ["missing", "unreadable"])
+def test_without_the_checks_cached_values_a_prose_change_computes_everything(editable_build: Build,
+                                                                             cache: str) -> None:
+    keys = stamp.input_keys(editable_build.config, editable_build.docs / STATIC)
+    path = expected_data.cache_path(keys.compute)
+    saved = path.read_bytes()
+    try:
+        if cache == "missing":
+            path.unlink()
+        else:
+            path.write_text('{"version": 1, "values": ', encoding="utf-8")
+        (editable_build.site / "extra.html").write_text("x", encoding="utf-8")
+        assert plan_for(editable_build.config).work == reuse.EVERYTHING
+    finally:
+        path.write_bytes(saved)
+
+
+def test_a_manifest_without_recorded_inputs_computes_everything(editable_build: Build) -> None:
+    manifest = editable_build.docs / ".generated.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    del data["inputs"]
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    assert plan_for(editable_build.config).work == reuse.EVERYTHING
+
+
+def test_another_out_folder_is_built_not_assumed(editable_build: Build, tmp_path: Path) -> None:
+    config = replace(editable_build.config, out=tmp_path / "elsewhere")
+    assert plan_for(config).work == reuse.PROSE
+
+
+def test_force_computes_everything(editable_build: Build) -> None:
+    outcome, lines = build(replace(editable_build.config, reuse_published=False))
+    assert outcome.work == reuse.EVERYTHING and "inputs: --force" in lines
+
+
+def test_the_checks_values_survive_the_cache_exactly(built: Build) -> None:
+    from generator.expected import derive_expected
+
+    derived = derive_expected(built.config)
+    assert expected_data.from_json(derived.to_json()) == derived
+    keys = stamp.input_keys(built.config, built.docs / STATIC)
+    assert expected_data.load_cached(keys.compute) == derived
+
+
+def scratch_project(tmp_path: Path, built: Build) -> tuple[Path, list[str]]:
+    """A copy of the project whose templates a test may edit, beside a copy of the shared build."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "generator", project / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    shutil.copytree(built.docs, project / "docs")
+    shutil.copytree(built.site, project / "site")
+    command = [sys.executable, "-m", "generator", "build", "--weights", "random", "--offline"]
+    return project, command
+
+
+def test_a_template_edit_reaches_the_site_and_is_checked(built: Build, tmp_path: Path) -> None:
+    project, command = scratch_project(tmp_path, built)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    first = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0 and "up to date" in first.stderr, first.stderr
+    for language, sentence in (("es", "Una frase nueva."), ("en", "A brand new sentence.")):
+        append(project / "generator" / "templates" / language / "maps.md.j2", f"\n{sentence}\n")
+    edited = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert edited.returncode == 0, edited.stderr
+    assert "only templates or translations changed" in edited.stderr
+    assert "A brand new sentence." in (project / "site" / "en" / "maps" / "index.html").read_text(encoding="utf-8")
+    assert "Una frase nueva." in (project / "site" / "maps" / "index.html").read_text(encoding="utf-8")
+    published = tree(project / "site")
+    append(project / "generator" / "templates" / "en" / "maps.md.j2", "\nA number typed by hand: 42.\n")
+    wrong = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert wrong.returncode == 5 and "untagged number '42" in wrong.stderr, wrong.stderr
+    assert tree(project / "site") == published
