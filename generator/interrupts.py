@@ -3,15 +3,20 @@
 Python turns only SIGINT into an exception; SIGTERM (what `kill`, service
 managers and CI runners send) and SIGHUP would end the process at once,
 leaving staging folders and a notebook kernel behind. Here all three unwind
-like Ctrl-C, through every ``finally:``. Inside ``held()`` a signal waits
+like Ctrl-C, through every ``finally:``, but never from inside an import,
+which it would leave half done: there it waits until the import has
+finished (or until the next progress line, whichever comes first). Inside ``held()`` a signal waits
 until the block ends; after ``hold_until_exit()`` (publication has begun) it
 waits until the command is done, and the CLI reports it then.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType, TracebackType
@@ -19,23 +24,62 @@ from types import FrameType, TracebackType
 from .errors import Interrupted
 
 STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+IMPORT_POLL_S = 0.005
 
 
 class _State:
     depth = 0
     until_exit = False
     received: list[int] = []
+    deferred: int | None = None  # received during an import, raised once it is done
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     if _State.depth or _State.until_exit:
         _State.received.append(signum)
         return
+    if _importing(frame):
+        # An exception raised inside an import leaves the module half made (numpy then recurses without end
+        # on its next attribute): the signal waits until the import is done.
+        if _State.deferred is None:
+            _State.deferred = signum
+            threading.Thread(target=_deliver_after_imports, args=(threading.main_thread().ident,),
+                             name="deferred-signal", daemon=True).start()
+        return
+    _State.deferred = None
     raise Interrupted(signum)
 
 
+def _importing(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _deliver_after_imports(main: int | None) -> None:
+    """Send the deferred signal again as soon as the main thread is out of every import."""
+    while _State.deferred is not None:
+        frame = sys._current_frames().get(main) if main is not None else None
+        if frame is None:
+            return
+        if not _importing(frame):
+            os.kill(os.getpid(), _State.deferred)
+            return
+        time.sleep(IMPORT_POLL_S)
+
+
+def deliver_deferred() -> None:
+    """A stop signal deferred during an import takes effect here at the latest: nothing is reported after it."""
+    signum = _State.deferred
+    if signum is not None and not _State.depth and not _State.until_exit:
+        _State.deferred = None
+        raise Interrupted(signum)
+
+
 def _reset() -> None:
-    _State.depth, _State.until_exit, _State.received = 0, False, []
+    _State.depth, _State.until_exit, _State.received, _State.deferred = 0, False, [], None
 
 
 @contextmanager

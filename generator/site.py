@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import atomic, publish, reuse, stamp
+from . import atomic, interrupts, publish, reuse, stamp
 from .config import FIGURE_FOLDER, LANGUAGES, Config
 from .facts import Facts
 from .figure_names import figure_files
@@ -46,6 +46,7 @@ class Progress:
         self.quiet = quiet
 
     def __call__(self, message: str) -> None:
+        interrupts.deliver_deferred()
         if not self.quiet:
             print(f"[{time.monotonic() - self.start:5.1f}s] {message}", file=sys.stderr, flush=True)
 

@@ -190,6 +190,26 @@ def test_a_held_block_completes_and_then_raises_the_signal() -> None:
             time.sleep(1)
 
 
+def test_a_signal_never_cuts_an_import_in_half(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module whose import is interrupted is complete afterwards, and the signal still stops the command."""
+    (tmp_path / "slow_module.py").write_text(
+        "import os, signal, time\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "time.sleep(0.3)\n"
+        "READY = 'all of it ran'\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with interrupts.installed():
+        with pytest.raises(Interrupted) as stopped:
+            import slow_module  # noqa: F401
+
+            time.sleep(5)  # the signal comes back here, once the import is done
+    assert stopped.value.exit_code == 128 + signal.SIGTERM
+    assert sys.modules["slow_module"].READY == "all of it ran"
+    del sys.modules["slow_module"]
+
+
 def test_a_signal_during_publication_is_reported_after_it_completed(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     def publish_and_get_terminated(args, config) -> str:
         interrupts.hold_until_exit()
