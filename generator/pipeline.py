@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
-import os
-import pickle
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from multiprocessing.connection import Connection
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import torch
 
-from . import figures, interrupts
+from . import figures, forked
 from .config import Config
-from .errors import SiteBuildError, one_line
 from .derive import derive_facts
 from .facts import Facts
 from .image import load_image
-from .lifeline import die_with_parent
 from .model import RunCapture, build_model, preprocess, run
 from .names import printable_name
 from .summary import collect_summary
@@ -62,54 +55,10 @@ def reproduce(config: Config) -> tuple[str, dict[str, bytes]]:
     return facts.to_json(), figures.figure_bytes(facts, capture, conv1_weight)
 
 
-@contextmanager
-def reproduction_started(config: Config) -> Iterator[Callable[[], tuple[str, dict[str, bytes]]]]:
-    """``reproduce`` in a forked process, beside the caller's own work; the block gets a call that waits for it.
+def reproduction_started(config: Config) -> AbstractContextManager[Callable[[], tuple[str, dict[str, bytes]]]]:
+    """``reproduce`` in a forked process, beside the check's own work; the block gets a call that waits for it.
 
     The check re-derives its values and reads the pages while the figures,
-    most of its cost, are drawn on the other core. The fork shares the
-    imported torch and matplotlib, so it starts at once and costs little
-    memory. The process never outlives the block, whatever happens.
+    most of its cost, are drawn on the other core.
     """
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_reproduce_into, args=(config, sender, os.getpid()), daemon=True)
-    process.start()
-    sender.close()
-
-    def result() -> tuple[str, dict[str, bytes]]:
-        try:
-            succeeded, value = receiver.recv()
-        except EOFError:
-            raise SiteBuildError(f"the check's reproduction ended without a result (exit {process.exitcode}); "
-                                 "run the check again") from None
-        if not succeeded:
-            raise value
-        return value
-
-    try:
-        yield result
-    finally:
-        with interrupts.held():
-            if process.is_alive():
-                process.kill()
-            process.join()
-            receiver.close()
-
-
-def _reproduce_into(config: Config, sender: Connection, parent: int) -> None:
-    """The forked side: the result, or the error, goes back through the pipe."""
-    die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles stop signals and then ends this process
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    try:
-        message: tuple[bool, object] = (True, reproduce(config))
-    except Exception as error:  # handed to the parent, which raises it
-        message = (False, error)
-        try:
-            pickle.dumps(error)
-        except Exception:
-            message = (False, SiteBuildError(one_line(error)))
-    sender.send(message)
-    sender.close()
+    return forked.started(lambda: reproduce(config), "the check's reproduction")

@@ -1,0 +1,56 @@
+"""Work in a forked process comes back as it would in-process: its result, or its error, and never outlives the block."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from generator import forked
+from generator.errors import ImageError, SiteBuildError
+
+
+def test_the_result_comes_back_and_the_work_ran_elsewhere() -> None:
+    with forked.started(lambda: (os.getpid(), b"\x00" * 3_000_000), "test work") as result:
+        pid, data = result()
+    assert pid != os.getpid() and data == b"\x00" * 3_000_000
+
+
+def test_a_report_error_comes_back_as_itself() -> None:
+    def refuse() -> None:
+        raise ImageError("the picture is too large; pass a smaller one")
+
+    with pytest.raises(ImageError, match="too large; pass a smaller one"):
+        with forked.started(refuse, "test work") as result:
+            result()
+
+
+def test_an_error_that_cannot_cross_the_pipe_comes_back_as_one_line() -> None:
+    class Local(Exception):  # defined in a function: pickle cannot find it again
+        pass
+
+    def fail() -> None:
+        raise Local("first line\nsecond line")
+
+    with pytest.raises(SiteBuildError, match="^first line second line$"):
+        with forked.started(fail, "test work") as result:
+            result()
+
+
+def test_a_process_that_dies_is_reported_in_one_line() -> None:
+    with pytest.raises(SiteBuildError, match="test work ended without a result"):
+        with forked.started(lambda: os._exit(9), "test work") as result:
+            result()
+
+
+def test_the_process_never_outlives_the_block() -> None:
+    pids = []
+    with pytest.raises(ValueError):
+        with forked.started(lambda: time.sleep(60), "test work"):
+            pids.extend(child.pid for child in __import__("multiprocessing").active_children())
+            raise ValueError("the caller failed before it needed the result")
+    assert pids
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
