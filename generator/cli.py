@@ -38,6 +38,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="MkDocs config (default: the project's mkdocs.yml)")
 
 
+def add_site_options(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """The options of the commands that build a site: build and serve."""
+    parser.add_argument("--out", type=Path, default=None, help=out_help)
+    parser.add_argument("--no-notebook-execution", action="store_true",
+                        help="write the notebook without running it (faster; the published build runs it)")
+
+
 def port_number(text: str) -> int:
     """A TCP port, or 0 for any free one."""
     if not text.isdigit() or not 0 <= int(text) <= 65535:
@@ -51,11 +58,8 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
     build = commands.add_parser("build", help="run the model, write the pages, check them and build the site",
                                 epilog=EPILOG)
     add_run_options(build)
-    build.add_argument("--out", type=Path, default=None,
-                       help="site folder (default: the project's site/); replaced only on success, and only if it "
-                       "does not exist, is empty, or is a site this tool built")
-    build.add_argument("--no-notebook-execution", action="store_true",
-                       help="write the notebook without running it (faster; the published build runs it)")
+    add_site_options(build, "site folder (default: the project's site/); replaced only on success, and only if it "
+                     "does not exist, is empty, or is a site this tool built")
     build.add_argument("--quiet", action="store_true", help="no progress lines")
     build.add_argument("--force", action="store_true",
                        help="compute everything again, even when no input changed (by default a build reuses what "
@@ -69,11 +73,8 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
                                 "browser on every change to the generator, templates, translations, static assets "
                                 "or mkdocs.yml", epilog=EPILOG)
     add_run_options(serve)
-    serve.add_argument("--out", type=Path, default=None,
-                       help="site folder that each build publishes and the preview serves (default: the project's "
-                       "site/); the same rules as for build")
-    serve.add_argument("--no-notebook-execution", action="store_true",
-                       help="build the notebook without running it (faster rebuilds)")
+    add_site_options(serve, "site folder that each build publishes and the preview serves (default: the project's "
+                     "site/); the same rules as for build")
     serve.add_argument("--port", type=port_number, default=8000,
                        help="serve on 127.0.0.1 at this port (default: 8000; 0: any free port)")
     args = parser.parse_args(argv)

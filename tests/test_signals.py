@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,15 +55,10 @@ def as_in_a_terminal() -> None:
         signal.signal(signum, signal.SIG_DFL)
 
 
-def stop_build(build: Build, signum: int, moment: str, child: bytes | None = None, *, group: bool = False,
-               notebook: bool = False) -> tuple[subprocess.CompletedProcess[str], list[int]]:
-    """Start a build, wait for the progress line (and the phase's child process), then send signum."""
-    command = [sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline", "--force",
-               "--out", str(build.site), "--docs", str(build.docs), "--mkdocs-yml", str(ROOT / "mkdocs.yml")]
-    if not notebook:
-        command.append("--no-notebook-execution")
-    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               preexec_fn=as_in_a_terminal)
+def started_until(command: list[str], moment: str, child: bytes | None,
+                  **popen: Any) -> tuple[subprocess.Popen[str], list[int]]:
+    """A build started in its own session, once it printed the progress line and its child process (if any) runs."""
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True, **popen)
     assert process.stderr is not None
     seen = []
     for line in process.stderr:
@@ -76,6 +72,17 @@ def stop_build(build: Build, signum: int, moment: str, child: bytes | None = Non
         found = children(process.pid, child)
         time.sleep(0.05)
     assert child is None or found, f"no {child!r} process appeared"
+    return process, found
+
+
+def stop_build(build: Build, signum: int, moment: str, child: bytes | None = None, *, group: bool = False,
+               notebook: bool = False) -> tuple[subprocess.CompletedProcess[str], list[int]]:
+    """Start a build, wait for the progress line (and the phase's child process), then send signum."""
+    command = [sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline", "--force",
+               "--out", str(build.site), "--docs", str(build.docs), "--mkdocs-yml", str(ROOT / "mkdocs.yml")]
+    if not notebook:
+        command.append("--no-notebook-execution")
+    process, found = started_until(command, moment, child, preexec_fn=as_in_a_terminal)
     (os.killpg if group else os.kill)(process.pid, signum)
     rest = process.stderr.read()
     process.wait(timeout=120)
@@ -120,20 +127,7 @@ def kill_9_when_the_helper_runs(build: Build, helper: bytes, moment: str, *optio
     """Start a build, wait for the progress line and the helper, kill -9 the build alone; returns the helper's pid."""
     command = [sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline", "--force",
                "--out", str(build.site), "--docs", str(build.docs), *options]
-    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    assert process.stderr is not None
-    seen = []
-    for line in process.stderr:
-        seen.append(line)
-        if moment in line:
-            break
-    assert any(moment in line for line in seen), seen
-    found: list[int] = []
-    deadline = time.monotonic() + 120
-    while not found and time.monotonic() < deadline:
-        found = children(process.pid, helper)
-        time.sleep(0.05)
-    assert found, f"no {helper!r} process appeared"
+    process, found = started_until(command, moment, helper)
     os.kill(process.pid, signal.SIGKILL)  # the build alone: its process group would take MkDocs along anyway
     process.wait()
     return found
