@@ -230,6 +230,9 @@ def test_a_template_edit_reaches_the_site_and_is_checked(built: Build, tmp_path:
     assert "only templates or translations changed" in edited.stderr
     assert "A brand new sentence." in (project / "site" / "en" / "maps" / "index.html").read_text(encoding="utf-8")
     assert "Una frase nueva." in (project / "site" / "maps" / "index.html").read_text(encoding="utf-8")
+    check = [sys.executable, "-m", "generator", "check", "--weights", "random", "--offline"]
+    checked = subprocess.run(check, cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stderr  # the independent check agrees with what the prose path published
     published = tree(project / "site")
     append(project / "generator" / "templates" / "en" / "maps.md.j2", "\nA number typed by hand: 42.\n")
     wrong = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300)
