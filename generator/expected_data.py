@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import atomic
+from .errors import OutputError
 
 CACHE_VERSION = 1
 KEPT = 8  # the newest entries; one per set of compute inputs
@@ -92,5 +93,5 @@ def store(compute_key: str, expected: Expected) -> None:
         entries = sorted(cache_folder().glob("expected-*.json"), key=lambda path: path.stat().st_mtime)
         for old in entries[:-KEPT]:
             old.unlink(missing_ok=True)
-    except OSError:
+    except (OSError, OutputError):
         pass

@@ -167,7 +167,7 @@ def remember_notebook_renderings() -> None:
                 atomic.write_text(kept, text)
                 for old in sorted(folder.glob("*.txt"), key=lambda path: path.stat().st_mtime)[:-RENDERINGS_KEPT]:
                     old.unlink(missing_ok=True)
-            except OSError:
+            except (OSError, OutputError):
                 pass  # a cache that cannot be written only costs the next build the conversion
             return text
 

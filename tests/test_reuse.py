@@ -238,3 +238,17 @@ def test_a_template_edit_reaches_the_site_and_is_checked(built: Build, tmp_path:
     wrong = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300)
     assert wrong.returncode == 5 and "untagged number '42" in wrong.stderr, wrong.stderr
     assert tree(project / "site") == published
+
+
+def test_a_cache_that_cannot_be_written_costs_time_only(editable_build: Build, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = stamp.input_keys(editable_build.config, editable_build.docs / STATIC)
+    expected = expected_data.load_cached(keys.compute)
+    assert expected is not None
+    not_a_folder = tmp_path / "cache-is-a-file"
+    not_a_folder.write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_folder))
+    expected_data.store(keys.compute, expected)
+    assert expected_data.load_cached(keys.compute) is None
+    outcome, _ = build(replace(editable_build.config, reuse_published=False))  # the MkDocs child's cache too
+    assert outcome.work == reuse.EVERYTHING and not_a_folder.read_text(encoding="utf-8") == ""
