@@ -18,7 +18,7 @@ from torch import nn
 
 from . import sources
 from .facts import (
-    ATOL, RTOL, Architecture, Facts, Gallery, ImageFacts, ModuleRow, Prediction, Provenance, ResidualCheck,
+    ATOL, RTOL, Architecture, Facts, Family, Gallery, ImageFacts, ModuleRow, Prediction, Provenance, ResidualCheck,
     Stage, StemLayer, SummaryRow, Totals, WeightsFacts,
 )
 from .image import ImageProvenance
@@ -236,6 +236,7 @@ def derive_facts(
     image: ImageProvenance,
     top_k: int,
     feature_channels: int,
+    family: Family,
 ) -> Facts:
     params = sum(row.params for row in summary)
     trainable = sum(row.params for row in summary if row.trainable)
@@ -281,6 +282,7 @@ def derive_facts(
             Gallery(name=name, shape=tuple(view.shape[1:]), channels=most_active_channels(view, feature_channels))
             for name, view in views.items()
         ),
+        family=family,
         cited=sources.cited_numbers(),
         claims=choose_claims(weights_kind, residual, totals, ties),
     )

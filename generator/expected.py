@@ -26,6 +26,7 @@ from . import sources
 from .config import Config
 from .errors import MismatchError
 from .expected_data import Expected
+from .expected_family import derive_family
 from .figures import channel_png
 from .hooks import forward_with_hooks
 from .image import load_image
@@ -159,11 +160,13 @@ def derive_expected(config: Config) -> Expected:
         v.update({f"galleries.{i}.shape.{j}": size for j, size in enumerate(view.shape[1:])})
         v.update({f"galleries.{i}.channels.{j}": channel for j, channel in enumerate(order)})
     v.update({f"cited.{key}": value for key, value in sources.cited_numbers().items()})
+    family, family_failures = derive_family(transforms.crop_size[0], sources.cited_numbers())
+    v.update(family)
     v.update({f"claims.{name}": variant for name, variant in _claims(v, kind, ties).items()})
     layer1 = outputs[stage_names[0]]
     return Expected(
         values=v, summary=tuple(summary), module_names=frozenset(n for n, _ in model.named_modules() if n),
-        residual_failures=tuple(failures), weights_source=weights.source, layer1_shape=tuple(layer1.shape),
+        residual_failures=tuple(failures), family_failures=tuple(family_failures), weights_source=weights.source, layer1_shape=tuple(layer1.shape),
         layer1_picture=base64.b64encode(channel_png(layer1, 0)).decode("ascii"),
     )
 

@@ -18,6 +18,7 @@ from .config import Config
 from .errors import SiteBuildError, one_line
 from .derive import derive_facts
 from .facts import Facts
+from .family import describe_family
 from .image import load_image
 from .lifeline import die_with_parent
 from .model import RunCapture, build_model, preprocess, run
@@ -52,7 +53,9 @@ def compute_facts(config: Config, progress: Callable[[str], None], weights_resol
     progress("model: forward pass with hooks")
     capture = run(model, batch)
     summary = collect_summary(model, batch)
-    facts = derive_facts(model, capture, summary, weights, image_info, config.top_k, config.feature_channels)
+    progress("family: walking torchvision's other ResNets (no weights)")
+    family = describe_family()
+    facts = derive_facts(model, capture, summary, weights, image_info, config.top_k, config.feature_channels, family)
     return facts, capture, model.conv1.weight.detach()
 
 
