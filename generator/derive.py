@@ -208,7 +208,7 @@ def top_predictions(logits: torch.Tensor, k: int) -> tuple[tuple[Prediction, ...
 
 
 def choose_claims(
-    weights_kind: str, residual: tuple[ResidualCheck, ...], totals: Totals, prediction_ties: int
+    weights_kind: str, residual: tuple[ResidualCheck, ...], totals: Totals, prediction_ties: int, family: Family,
 ) -> dict[str, str]:
     """Which wording of each value-dependent sentence is true: chosen by the value, never assumed."""
     first = residual[0]
@@ -225,6 +225,7 @@ def choose_claims(
         "prediction_table": prediction,
         "params_match": "equal" if totals.params == totals.published_params else "different",
         "macs_match": "equal" if round(totals.macs / 1e9, 3) == totals.published_gflops else "different",
+        "bottleneck_params": "fewer" if family.examples[1].params < family.examples[0].params else "not_fewer",
     }
 
 
@@ -284,5 +285,5 @@ def derive_facts(
         ),
         family=family,
         cited=sources.cited_numbers(),
-        claims=choose_claims(weights_kind, residual, totals, ties),
+        claims=choose_claims(weights_kind, residual, totals, ties, family),
     )

@@ -26,7 +26,7 @@ from . import sources
 from .config import Config
 from .errors import MismatchError
 from .expected_data import Expected
-from .expected_family import derive_family
+from .expected_family import derive_family, parameter_terms
 from .figures import channel_png
 from .hooks import forward_with_hooks
 from .image import load_image
@@ -119,7 +119,7 @@ def derive_expected(config: Config) -> Expected:
 
     summary = []
     for index, (module, shape) in enumerate(rows, start=1):
-        terms = _formula(module)
+        terms = parameter_terms(module)
         params = sum(p.numel() for p in module.parameters(recurse=False))
         if sum(math.prod(term) for term in terms) != params:
             raise MismatchError(f"formula of {names[module]} does not add up to its {params} parameters")
@@ -223,21 +223,6 @@ def _architecture(model: nn.Module, transforms: Any, rows: list[tuple[nn.Module,
     }.items()}
 
 
-def _formula(module: nn.Module) -> list[tuple[int, ...]]:
-    """The "Cálculos" column from the parameters' own shapes: weight, then bias."""
-    terms: list[tuple[int, ...]] = []
-    if isinstance(module, nn.Conv2d):
-        terms.append(tuple(module.weight.shape))
-    elif isinstance(module, nn.BatchNorm2d) and module.weight is not None:
-        terms.append((module.weight.numel(), 2))  # scale and shift, one pair per channel
-        return terms
-    elif isinstance(module, nn.Linear):
-        terms.append((module.weight.shape[1], module.weight.shape[0]))
-    if getattr(module, "bias", None) is not None and terms:
-        terms.append((module.bias.numel(),))
-    return terms
-
-
 def _shape_cell(shape: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(d) for d in (-1, *shape)) + "]"
 
@@ -310,4 +295,5 @@ def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:
         "prediction_table": prediction,
         "params_match": "equal" if v["totals.params"] == v["totals.published_params"] else "different",
         "macs_match": "equal" if abs(v["totals.macs"] / 1e9 - published_gmacs) < 5e-4 else "different",
+        "bottleneck_params": "fewer" if v["family.examples.1.params"] < v["family.examples.0.params"] else "not_fewer",
     }

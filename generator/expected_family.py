@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torchvision import models as tv_models
 
+from .errors import MismatchError
 from .family import OPS_TOLERANCE_GFLOPS, meta_model
 
 RESNET = re.compile(r"^resnet(?P<depth>[0-9]+)$")
@@ -31,6 +32,49 @@ def listed_resnets() -> list[str]:
     """torchvision's plain ResNets (resnet18 ... resnet152), shallowest first."""
     names = [name for name in tv_models.list_models(module=tv_models) if RESNET.match(name)]
     return sorted(names, key=lambda name: int(RESNET.match(name)["depth"]))  # type: ignore[index]
+
+
+def parameter_terms(module: nn.Module) -> list[tuple[int, ...]]:
+    """The "Cálculos" column from the parameters' own shapes: weight, then bias."""
+    terms: list[tuple[int, ...]] = []
+    if isinstance(module, nn.Conv2d):
+        terms.append(tuple(module.weight.shape))
+    elif isinstance(module, nn.BatchNorm2d) and module.weight is not None:
+        terms.append((module.weight.numel(), 2))  # scale and shift, one pair per channel
+        return terms
+    elif isinstance(module, nn.Linear):
+        terms.append((module.weight.shape[1], module.weight.shape[0]))
+    if getattr(module, "bias", None) is not None and terms:
+        terms.append((module.bias.numel(),))
+    return terms
+
+
+def block_examples(names: list[str]) -> dict[str, Any]:
+    """The second block of the first stage of the shallowest model of each block type, layer by layer."""
+    v: dict[str, Any] = {}
+    kinds: dict[str, tuple[str, nn.Module]] = {}
+    for name in names:
+        stage = next(module for child, module in meta_model(name).named_children() if child.startswith("layer"))
+        kinds.setdefault(type(stage[0]).__name__, (name, stage))
+    for i, (kind, (name, stage)) in enumerate(kinds.items()):
+        stage_name = next(child for child, module in meta_model(name).named_children() if module is stage)
+        block, key = stage[1], f"family.examples.{i}"
+        layers = [(child, module) for child, module in block.named_modules()
+                  if child and sum(p.numel() for p in module.parameters(recurse=False))]
+        total = 0
+        for j, (child, module) in enumerate(layers):
+            terms = parameter_terms(module)
+            params = sum(p.numel() for p in module.parameters(recurse=False))
+            if sum(math.prod(term) for term in terms) != params:
+                raise MismatchError(f"formula of {name} {stage_name}.1.{child} does not add up to its {params} parameters")
+            total += params
+            row = f"{key}.layers.{j}"
+            v.update({f"{row}.name": child, f"{row}.layer_type": type(module).__name__, f"{row}.params": params})
+            v.update({f"{row}.formula.{t}.{f}": factor for t, term in enumerate(terms) for f, factor in enumerate(term)})
+        first_conv = next(module for module in block.modules() if isinstance(module, nn.Conv2d))
+        v.update({f"{key}.name": f"{stage_name}.1", f"{key}.model": name, f"{key}.block": kind,
+                  f"{key}.channels": first_conv.weight.shape[1], f"{key}.params": total})
+    return v
 
 
 def _measure(model: nn.Module, input_size: int) -> tuple[int, dict[str, tuple[int, ...]]]:
@@ -101,4 +145,5 @@ def derive_family(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any
                 failures.append(f"{name} {weights.name}: torchvision publishes {meta['_ops']} GFLOPS, the model does "
                                 f"{macs / 1e9:.4f} G multiply-accumulates (tolerance {OPS_TOLERANCE_GFLOPS})")
             entry += 1
+    v.update(block_examples(listed_resnets()))
     return v, failures

@@ -197,11 +197,34 @@ class FamilyWeights:
 
 
 @dataclass(frozen=True)
+class BlockLayer:
+    """A layer of a residual block that holds parameters, with the "Cálculos" products that count them."""
+
+    name: str  # within the block: conv1, bn1, ...
+    layer_type: str
+    formula: tuple[tuple[int, ...], ...]
+    params: int
+
+
+@dataclass(frozen=True)
+class BlockExample:
+    """One block of each kind (BasicBlock, Bottleneck), counted layer by layer."""
+
+    name: str  # the block within its model: layer1.1
+    model: str
+    block: str
+    channels: int  # at the block's input and output
+    layers: tuple[BlockLayer, ...]
+    params: int
+
+
+@dataclass(frozen=True)
 class Family:
     input_size: int
     ops_tolerance: float  # GFLOPS: torchvision rounds its "_ops" to three decimals
     models: tuple[FamilyModel, ...]
     weights: tuple[FamilyWeights, ...]
+    examples: tuple[BlockExample, ...]
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,14 @@ from torch import nn
 from torchvision import models as tv_models
 
 from . import sources
-from .facts import Family, FamilyModel, FamilyWeights
+from .facts import BlockExample, BlockLayer, Family, FamilyModel, FamilyWeights
 from .imagenet import IMAGENET_WEIGHTS
 from .model import STAGES
+from .summary import own_parameters, parameter_formula
 
 MODELS: tuple[str, ...] = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
 OPS_TOLERANCE_GFLOPS = 0.0005  # torchvision rounds "_ops" to three decimals: half a unit of the last one
+EXAMPLE_BLOCKS: tuple[tuple[str, str], ...] = (("resnet18", "layer1.1"), ("resnet50", "layer1.1"))  # no shortcut projection
 PAPER_DECIMALS = 1  # the paper's Table 1 gives FLOPs to one decimal, in units of 10^9
 
 
@@ -108,6 +110,19 @@ def published_weights(name: str) -> tuple[FamilyWeights, ...]:
     )
 
 
+def describe_block(model_name: str, block_name: str) -> BlockExample:
+    """A block's parameters layer by layer, each with the products of its parameters' sizes."""
+    block = meta_model(model_name).get_submodule(block_name)
+    layers = tuple(
+        BlockLayer(name=name, layer_type=type(module).__name__, formula=parameter_formula(module),
+                   params=own_parameters(module))
+        for name, module in block.named_modules() if name and own_parameters(module)
+    )
+    return BlockExample(name=block_name, model=model_name, block=type(block).__name__,
+                        channels=main_path_convs(block)[0].in_channels, layers=layers,
+                        params=sum(layer.params for layer in layers))
+
+
 def describe_family() -> Family:
     cited = sources.cited_numbers()
     input_size = IMAGENET_WEIGHTS.transforms().crop_size[0]
@@ -116,4 +131,5 @@ def describe_family() -> Family:
         ops_tolerance=OPS_TOLERANCE_GFLOPS,
         models=tuple(describe_model(name, input_size, cited[f"paper_flops_{name}"]) for name in MODELS),
         weights=tuple(entry for name in MODELS for entry in published_weights(name)),
+        examples=tuple(describe_block(model, block) for model, block in EXAMPLE_BLOCKS),
     )

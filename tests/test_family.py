@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,33 @@ def test_a_cited_number_changed_in_the_data_file_is_caught(built: Build, tmp_pat
     only(found, "family.es.md", "fact cited.plain34_top1_error", "0.2864", "28,54")
     only(found, "family.en.md", "fact cited.plain34_top1_error", "0.2864", "28.54")
     only(found, "facts.json: cited.plain34_top1_error")
+
+
+# ---------------------------------------------------------------- BasicBlock and Bottleneck
+
+
+def test_each_blocks_formulas_add_up_to_torchvisions_parameters(built: Build) -> None:
+    kinds = [example.block for example in built.facts.family.examples]
+    assert kinds == ["BasicBlock", "Bottleneck"]
+    for example in built.facts.family.examples:
+        block = family.meta_model(example.model).get_submodule(example.name)
+        assert example.params == sum(p.numel() for p in block.parameters())
+        for layer in example.layers:
+            assert sum(math.prod(term) for term in layer.formula) == layer.params, (example.name, layer.name)
+        assert sum(layer.params for layer in example.layers) == example.params
+
+
+def test_a_formula_factor_changed_on_one_page_is_caught(editable_build: Build, mismatches) -> None:
+    key = "family.examples.1.layers.0.formula.0.1"
+    edit(editable_build.docs / "family.es.md", span(key) + "256<", span(key) + "255<")
+    found = mismatches(editable_build)
+    only(found, "family.es.md", f"fact {key}", "256", "'255'")
+    only(found, "family.en.md", "numbers compared with family.es.md")  # the languages compared, reported on the second
+
+
+def test_the_block_comparison_worded_for_other_values_is_caught(built: Build, values: expected.Expected,
+                                                               mismatches) -> None:
+    other = dataclasses.replace(values, values={**values.values, "claims.bottleneck_params": "not_fewer"})
+    found = mismatches(built, other)
+    only(found, "family.es.md", "claim bottleneck_params", "not_fewer", "fewer")
+    only(found, "family.en.md", "claim bottleneck_params")
