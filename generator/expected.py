@@ -26,7 +26,7 @@ from . import sources
 from .config import Config
 from .errors import MismatchError
 from .expected_data import Expected
-from .expected_family import derive_family, parameter_terms
+from .expected_family import derive_family, parameter_terms, remembered_family_values
 from .figures import channel_png
 from .hooks import forward_with_hooks
 from .image import load_image
@@ -50,7 +50,8 @@ def weights_kind(weights: WeightsProvenance) -> str:
     return {"random": "random", "file": "file"}.get(weights.source, "imagenet")
 
 
-def derive_expected(config: Config) -> Expected:
+def derive_expected(config: Config, remember_family: bool = False) -> Expected:
+    """Every value the pages may show; ``remember_family``: the family's from a build's cache (memo.py)."""
     torch.set_num_threads(1)  # like the build: small tensors, and other processes share the machine
     state_dict, weights = resolve_weights(config.weights, seed=config.seed, allow_download=False, log=lambda _: None)
     image, image_info = load_image(config.image)
@@ -160,7 +161,8 @@ def derive_expected(config: Config) -> Expected:
         v.update({f"galleries.{i}.shape.{j}": size for j, size in enumerate(view.shape[1:])})
         v.update({f"galleries.{i}.channels.{j}": channel for j, channel in enumerate(order)})
     v.update({f"cited.{key}": value for key, value in sources.cited_numbers().items()})
-    family, family_failures = derive_family(transforms.crop_size[0], sources.cited_numbers())
+    family, family_failures = (remembered_family_values if remember_family else derive_family)(
+        transforms.crop_size[0], sources.cited_numbers())
     v.update(family)
     v.update({f"claims.{name}": variant for name, variant in _claims(v, kind, ties).items()})
     layer1 = outputs[stage_names[0]]

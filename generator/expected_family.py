@@ -13,6 +13,7 @@ of the build.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -22,6 +23,7 @@ import torch
 from torch import nn
 from torchvision import models as tv_models
 
+from . import memo
 from .errors import MismatchError
 from .family import OPS_TOLERANCE_GFLOPS, meta_model
 
@@ -147,3 +149,12 @@ def derive_family(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any
             entry += 1
     v.update(block_examples(listed_resnets()))
     return v, failures
+
+
+def remembered_family_values(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """derive_family(), computed once per version of the code, torch and torchvision (see memo.py)."""
+    def load(text: str) -> tuple[dict[str, Any], list[str]]:
+        values, failures = json.loads(text)
+        return dict(values), list(failures)
+
+    return memo.remembered("check-family", lambda: derive_family(input_size, cited), json.dumps, load)

@@ -268,6 +268,11 @@ def from_json(text: str) -> Facts:
     return _build(Facts, json.loads(text))
 
 
+def family_from_json(text: str) -> Family:
+    """The Family that dataclasses.asdict wrote as JSON (the build's cache of it)."""
+    return _build(Family, json.loads(text))
+
+
 def _build(kind: Any, value: Any) -> Any:
     """Turn JSON data into the declared type: dataclasses, tuples, dicts, optionals and scalars."""
     origin = typing.get_origin(kind)

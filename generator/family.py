@@ -13,14 +13,16 @@ the numbers torchvision publishes for every weights entry.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from functools import cache
 
 import torch
 from torch import nn
 from torchvision import models as tv_models
 
-from . import sources
-from .facts import BlockExample, BlockLayer, Family, FamilyModel, FamilyWeights
+from . import memo, sources
+from .facts import BlockExample, BlockLayer, Family, FamilyModel, FamilyWeights, family_from_json
 from .imagenet import IMAGENET_WEIGHTS
 from .model import STAGES
 from .summary import own_parameters, parameter_formula
@@ -133,3 +135,9 @@ def describe_family() -> Family:
         weights=tuple(entry for name in MODELS for entry in published_weights(name)),
         examples=tuple(describe_block(model, block) for model, block in EXAMPLE_BLOCKS),
     )
+
+
+def remembered_family() -> Family:
+    """describe_family(), computed once per version of the code, torch and torchvision (see memo.py)."""
+    return memo.remembered("family", describe_family, lambda family: json.dumps(dataclasses.asdict(family)),
+                           family_from_json)

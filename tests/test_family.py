@@ -199,3 +199,16 @@ def test_the_block_comparison_worded_for_other_values_is_caught(built: Build, va
     found = mismatches(built, other)
     only(found, "family.es.md", "claim bottleneck_params", "not_fewer", "fewer")
     only(found, "family.en.md", "claim bottleneck_params")
+
+
+# ---------------------------------------------------------------- kept between builds
+
+
+def test_a_build_keeps_the_family_and_its_check_values_for_later_builds(built: Build, values: expected.Expected) -> None:
+    from generator import facts, memo
+    from generator.expected_data import cache_folder
+
+    kept = cache_folder() / f"family-{memo.code_key()}.json"
+    assert facts.family_from_json(kept.read_text(encoding="utf-8")) == built.facts.family
+    checked, failures = json.loads((cache_folder() / f"check-family-{memo.code_key()}.json").read_text(encoding="utf-8"))
+    assert failures == [] and checked == {k: v for k, v in values.values.items() if k.startswith("family.")}
