@@ -18,7 +18,7 @@ from torch import nn
 
 from . import sources
 from .facts import (
-    ATOL, RTOL, Architecture, Facts, Gallery, ImageFacts, ModuleRow, Prediction, Provenance, ResidualCheck,
+    ATOL, RTOL, Architecture, Facts, Family, Gallery, ImageFacts, ModuleRow, Prediction, Provenance, ResidualCheck,
     Stage, StemLayer, SummaryRow, Totals, WeightsFacts,
 )
 from .image import ImageProvenance
@@ -208,7 +208,7 @@ def top_predictions(logits: torch.Tensor, k: int) -> tuple[tuple[Prediction, ...
 
 
 def choose_claims(
-    weights_kind: str, residual: tuple[ResidualCheck, ...], totals: Totals, prediction_ties: int
+    weights_kind: str, residual: tuple[ResidualCheck, ...], totals: Totals, prediction_ties: int, family: Family,
 ) -> dict[str, str]:
     """Which wording of each value-dependent sentence is true: chosen by the value, never assumed."""
     first = residual[0]
@@ -225,6 +225,7 @@ def choose_claims(
         "prediction_table": prediction,
         "params_match": "equal" if totals.params == totals.published_params else "different",
         "macs_match": "equal" if round(totals.macs / 1e9, 3) == totals.published_gflops else "different",
+        "bottleneck_params": "fewer" if family.examples[1].params < family.examples[0].params else "not_fewer",
     }
 
 
@@ -236,6 +237,7 @@ def derive_facts(
     image: ImageProvenance,
     top_k: int,
     feature_channels: int,
+    family: Family,
 ) -> Facts:
     params = sum(row.params for row in summary)
     trainable = sum(row.params for row in summary if row.trainable)
@@ -281,6 +283,7 @@ def derive_facts(
             Gallery(name=name, shape=tuple(view.shape[1:]), channels=most_active_channels(view, feature_channels))
             for name, view in views.items()
         ),
+        family=family,
         cited=sources.cited_numbers(),
-        claims=choose_claims(weights_kind, residual, totals, ties),
+        claims=choose_claims(weights_kind, residual, totals, ties, family),
     )

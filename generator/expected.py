@@ -26,6 +26,7 @@ from . import sources
 from .config import Config
 from .errors import MismatchError
 from .expected_data import Expected
+from .expected_family import derive_family, parameter_terms, remembered_family_values
 from .figures import channel_png
 from .hooks import forward_with_hooks
 from .image import load_image
@@ -49,7 +50,8 @@ def weights_kind(weights: WeightsProvenance) -> str:
     return {"random": "random", "file": "file"}.get(weights.source, "imagenet")
 
 
-def derive_expected(config: Config) -> Expected:
+def derive_expected(config: Config, remember_family: bool = False) -> Expected:
+    """Every value the pages may show; ``remember_family``: the family's from a build's cache (memo.py)."""
     torch.set_num_threads(1)  # like the build: small tensors, and other processes share the machine
     state_dict, weights = resolve_weights(config.weights, seed=config.seed, allow_download=False, log=lambda _: None)
     image, image_info = load_image(config.image)
@@ -118,7 +120,7 @@ def derive_expected(config: Config) -> Expected:
 
     summary = []
     for index, (module, shape) in enumerate(rows, start=1):
-        terms = _formula(module)
+        terms = parameter_terms(module)
         params = sum(p.numel() for p in module.parameters(recurse=False))
         if sum(math.prod(term) for term in terms) != params:
             raise MismatchError(f"formula of {names[module]} does not add up to its {params} parameters")
@@ -159,11 +161,14 @@ def derive_expected(config: Config) -> Expected:
         v.update({f"galleries.{i}.shape.{j}": size for j, size in enumerate(view.shape[1:])})
         v.update({f"galleries.{i}.channels.{j}": channel for j, channel in enumerate(order)})
     v.update({f"cited.{key}": value for key, value in sources.cited_numbers().items()})
+    family, family_failures = (remembered_family_values if remember_family else derive_family)(
+        transforms.crop_size[0], sources.cited_numbers())
+    v.update(family)
     v.update({f"claims.{name}": variant for name, variant in _claims(v, kind, ties).items()})
     layer1 = outputs[stage_names[0]]
     return Expected(
         values=v, summary=tuple(summary), module_names=frozenset(n for n, _ in model.named_modules() if n),
-        residual_failures=tuple(failures), weights_source=weights.source, layer1_shape=tuple(layer1.shape),
+        residual_failures=tuple(failures), family_failures=tuple(family_failures), weights_source=weights.source, layer1_shape=tuple(layer1.shape),
         layer1_picture=base64.b64encode(channel_png(layer1, 0)).decode("ascii"),
     )
 
@@ -218,21 +223,6 @@ def _architecture(model: nn.Module, transforms: Any, rows: list[tuple[nn.Module,
         "weighted_layers": len(main_convs) + sum(isinstance(m, nn.Linear) for m, _ in rows),
         "num_classes": model.fc.out_features,
     }.items()}
-
-
-def _formula(module: nn.Module) -> list[tuple[int, ...]]:
-    """The "Cálculos" column from the parameters' own shapes: weight, then bias."""
-    terms: list[tuple[int, ...]] = []
-    if isinstance(module, nn.Conv2d):
-        terms.append(tuple(module.weight.shape))
-    elif isinstance(module, nn.BatchNorm2d) and module.weight is not None:
-        terms.append((module.weight.numel(), 2))  # scale and shift, one pair per channel
-        return terms
-    elif isinstance(module, nn.Linear):
-        terms.append((module.weight.shape[1], module.weight.shape[0]))
-    if getattr(module, "bias", None) is not None and terms:
-        terms.append((module.bias.numel(),))
-    return terms
 
 
 def _shape_cell(shape: tuple[int, ...]) -> str:
@@ -307,4 +297,5 @@ def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:
         "prediction_table": prediction,
         "params_match": "equal" if v["totals.params"] == v["totals.published_params"] else "different",
         "macs_match": "equal" if abs(v["totals.macs"] / 1e9 - published_gmacs) < 5e-4 else "different",
+        "bottleneck_params": "fewer" if v["family.examples.1.params"] < v["family.examples.0.params"] else "not_fewer",
     }

@@ -19,7 +19,7 @@ from typing import Any
 from . import atomic
 from .errors import OutputError
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 KEPT = 8  # the newest entries; one per set of compute inputs
 
 
@@ -29,6 +29,7 @@ class Expected:
     summary: tuple[tuple[str, str, str, int], ...]  # torchsummary rows: name, output shape, formula, parameters
     module_names: frozenset[str]
     residual_failures: tuple[str, ...]
+    family_failures: tuple[str, ...]  # torchvision's published numbers that the family's models contradict
     weights_source: str  # where the weights came from, as the notebook prints it
     layer1_shape: tuple[int, ...]  # the first stage's output shape, which the notebook prints
     layer1_picture: str  # base64 PNG of its channel 0, which the notebook shows
@@ -37,6 +38,7 @@ class Expected:
         return json.dumps({
             "version": CACHE_VERSION, "values": self.values, "summary": self.summary,
             "module_names": sorted(self.module_names), "residual_failures": self.residual_failures,
+            "family_failures": self.family_failures,
             "weights_source": self.weights_source, "layer1_shape": self.layer1_shape,
             "layer1_picture": self.layer1_picture,
         }, sort_keys=True)
@@ -49,6 +51,7 @@ def from_json(text: str) -> Expected:
     return Expected(
         values=data["values"], summary=tuple(tuple(row) for row in data["summary"]),  # type: ignore[misc]
         module_names=frozenset(data["module_names"]), residual_failures=tuple(data["residual_failures"]),
+        family_failures=tuple(data["family_failures"]),
         weights_source=data["weights_source"], layer1_shape=tuple(data["layer1_shape"]),
         layer1_picture=data["layer1_picture"],
     )

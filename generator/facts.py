@@ -166,6 +166,68 @@ class Gallery:
 
 
 @dataclass(frozen=True)
+class FamilyModel:
+    """One of torchvision's ResNets, as its modules describe it at the report's input size (no weights)."""
+
+    name: str  # torchvision's builder: resnet18, resnet50, ...
+    block: str  # BasicBlock or Bottleneck
+    blocks: tuple[int, ...]  # per stage
+    kernels: tuple[int, ...]  # of a block's main-path convolutions, in order
+    weighted_layers: int  # main-path convolutions and the FC layer: the depth in the model's name
+    params: int
+    macs: int
+    stage_channels: tuple[int, ...]  # of each stage's output
+    stage_sizes: tuple[int, ...]
+    stem_share: float  # of the parameters: conv1 and bn1
+    stage_shares: tuple[float, ...]
+    fc_share: float
+    paper_rounding_agrees: bool  # our count, rounded to the paper's one decimal, equals the paper's Table 1
+
+
+@dataclass(frozen=True)
+class FamilyWeights:
+    """One weights entry torchvision publishes for a ResNet, with its own numbers (cited, not computed)."""
+
+    name: str  # IMAGENET1K_V1, IMAGENET1K_V2
+    model: str
+    num_params: int
+    gflops: float  # torchvision's "_ops": multiply-accumulates, in units of 10^9
+    top1: float  # ImageNet acc@1, in percent as torchvision gives it
+    top5: float
+
+
+@dataclass(frozen=True)
+class BlockLayer:
+    """A layer of a residual block that holds parameters, with the "Cálculos" products that count them."""
+
+    name: str  # within the block: conv1, bn1, ...
+    layer_type: str
+    formula: tuple[tuple[int, ...], ...]
+    params: int
+
+
+@dataclass(frozen=True)
+class BlockExample:
+    """One block of each kind (BasicBlock, Bottleneck), counted layer by layer."""
+
+    name: str  # the block within its model: layer1.1
+    model: str
+    block: str
+    channels: int  # at the block's input and output
+    layers: tuple[BlockLayer, ...]
+    params: int
+
+
+@dataclass(frozen=True)
+class Family:
+    input_size: int
+    ops_tolerance: float  # GFLOPS: torchvision rounds its "_ops" to three decimals
+    models: tuple[FamilyModel, ...]
+    weights: tuple[FamilyWeights, ...]
+    examples: tuple[BlockExample, ...]
+
+
+@dataclass(frozen=True)
 class Facts:
     provenance: Provenance
     architecture: Architecture
@@ -180,6 +242,7 @@ class Facts:
     predictions: tuple[Prediction, ...]
     prediction_ties: int  # classes sharing the top probability; 1 when one class stands out
     galleries: tuple[Gallery, ...]
+    family: Family
     cited: dict[str, int | float]
     claims: dict[str, str]  # claim -> the variant of its sentence that is true for this run
 
@@ -203,6 +266,11 @@ def lookup(tree: Any, path: str) -> Any:
 def from_json(text: str) -> Facts:
     """The Facts that to_json wrote, rebuilt with their own types (tuples, nested items)."""
     return _build(Facts, json.loads(text))
+
+
+def family_from_json(text: str) -> Family:
+    """The Family that dataclasses.asdict wrote as JSON (the build's cache of it)."""
+    return _build(Family, json.loads(text))
 
 
 def _build(kind: Any, value: Any) -> Any:

@@ -18,6 +18,8 @@ def figure_files(facts: Facts) -> dict[str, str]:
         "comparison": "comparison.png",
         "input": "input.png",
         "filters": "conv1-filters.png",
+        "degradation": "degradation.png",
+        "family-accuracy": "family-accuracy.png",
     }
     files.update({f"residual-{block}": f"residual-{block}.png" for block in RESIDUAL_FIGURE_BLOCKS})
     files.update({f"features-{gallery.name}": f"features-{gallery.name}.png" for gallery in facts.galleries})

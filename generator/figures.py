@@ -234,6 +234,54 @@ def draw_top5(facts: Facts) -> bytes:
     return png_bytes(fig)
 
 
+def ticks_inside(ax: plt.Axes) -> None:
+    """Keep only the ticks within the view: matplotlib also makes labels for ticks beyond it, never drawn."""
+    low, high = ax.get_xlim()
+    ax.set_xticks([tick for tick in ax.get_xticks() if low <= tick <= high])
+    low, high = ax.get_ylim()
+    ax.set_yticks([tick for tick in ax.get_yticks() if low <= tick <= high])
+
+
+DEGRADATION_BARS: tuple[tuple[str, str], ...] = (
+    ("plain-18", "plain18_top1_error"), ("plain-34", "plain34_top1_error"),
+    ("ResNet-18", "resnet18_top1_error"), ("ResNet-34", "resnet34_top1_error"),
+)  # the paper's names for its networks, and the cited number of each
+
+
+def draw_degradation(cited: dict[str, int | float]) -> bytes:
+    """The paper's top-1 errors: deeper is worse without shortcuts, better with them."""
+    names = [name for name, _ in DEGRADATION_BARS]
+    errors = [cited[key] * 100 for _, key in DEGRADATION_BARS]
+    fig, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
+    bars = ax.bar(names, errors, color=["#999", "#666", "#6b8fd6", "#2a55b0"])
+    ax.bar_label(bars, labels=[f"{error:.2f}" for error in errors], padding=2)
+    ax.set_ylim(min(errors) - 2, max(errors) + 1)
+    ax.set_ylabel("top-1 error (%)")
+    ticks_inside(ax)
+    return png_bytes(fig)
+
+
+def draw_family_accuracy(facts: Facts) -> bytes:
+    """acc@1 of every published weights entry against the model's multiply-accumulates and parameters."""
+    models = {model.name: model for model in facts.family.models}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained", sharey=True)
+    markers = {"IMAGENET1K_V1": "o", "IMAGENET1K_V2": "s"}
+    for ax, (label, x_of) in zip(axes, (("GMACs", lambda m: m.macs / 1e9), ("parameters (M)", lambda m: m.params / 1e6))):
+        for version, marker in markers.items():
+            entries = [entry for entry in facts.family.weights if entry.name == version]
+            xs = [x_of(models[entry.model]) for entry in entries]
+            ax.plot(xs, [entry.top1 for entry in entries], marker=marker, linestyle="-", label=version)
+            for x, entry in zip(xs, entries):
+                ax.annotate(entry.model, (x, entry.top1), textcoords="offset points", xytext=(4, -12), fontsize=9)
+        ax.set_xlabel(label)
+        ax.margins(x=0.15, y=0.1)
+        ax.grid(alpha=0.3)
+        ticks_inside(ax)
+    axes[0].set_ylabel("acc@1 (%)")
+    axes[0].legend(loc="lower right")
+    return png_bytes(fig)
+
+
 def figure_bytes(
     facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor, progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, bytes]:
@@ -248,6 +296,8 @@ def figure_bytes(
         ("comparison", lambda: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], ATOL)),
         ("input", lambda: draw_input(capture)),
         ("filters", lambda: draw_filters(conv1_weight)),
+        ("degradation", lambda: draw_degradation(facts.cited)),
+        ("family-accuracy", lambda: draw_family_accuracy(facts)),
     ]
     for block in RESIDUAL_FIGURE_BLOCKS:
         jobs.append((f"residual-{block}", lambda b=block: draw_residual(blocks[b], channels[b])))

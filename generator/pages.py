@@ -26,13 +26,18 @@ from .facts import Facts, lookup
 
 TEMPLATES = Path(__file__).parent / "templates"
 TRANSLATIONS = Path(__file__).parent / "translations"
-PAGES: tuple[str, ...] = ("index", "maps", "reproducibility")
+PAGES: tuple[str, ...] = ("index", "maps", "family", "reproducibility")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
 
 
 # language -> (thousands separator, decimal mark, gap before %); Spanish after the RAE:
 # a narrow no-break space groups thousands (not in four-digit numbers), a comma marks decimals.
 NUMBER_STYLES: dict[str, tuple[str, str, str]] = {"en": (",", ".", ""), "es": ("\u202f", ",", "\u202f")}
+
+
+# style -> decimals: a fraction as a percentage; a count in units of 10^9 (gmacs1: as the paper rounds)
+PERCENT_DECIMALS: dict[str, int] = {"percent0": 0, "percent": 1, "percent2": 2}
+GIGA_DECIMALS: dict[str, int] = {"gmacs1": 1, "gmacs": 3}
 
 
 def format_number(value: Any, style: str = "auto", language: str = "en") -> str:
@@ -42,12 +47,14 @@ def format_number(value: Any, style: str = "auto", language: str = "en") -> str:
         return str(value)
     if style == "torchsummary":
         return torchsummary_count(value)
-    if style in ("percent", "percent0"):
-        text, suffix = f"{value * 100:.{1 if style == 'percent' else 0}f}", f"{percent_gap}%"
+    if style in PERCENT_DECIMALS:
+        text, suffix = f"{value * 100:.{PERCENT_DECIMALS[style]}f}", f"{percent_gap}%"
     elif style == "sci":
         text, suffix = f"{value:.2e}", ""
-    elif style == "gmacs":
-        text, suffix = f"{value / 1e9:.3f}", ""
+    elif style == "fixed3":  # as a source gives it, to the thousandth
+        text, suffix = f"{value:.3f}", ""
+    elif style in GIGA_DECIMALS:
+        text, suffix = f"{value / 1e9:.{GIGA_DECIMALS[style]}f}", ""
     elif isinstance(value, int):
         grouped = language == "en" or abs(value) >= 10_000
         text, suffix = (f"{value:,}" if grouped else str(value)), ""

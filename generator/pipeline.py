@@ -12,6 +12,7 @@ from . import figures, forked
 from .config import Config
 from .derive import derive_facts
 from .facts import Facts
+from .family import describe_family, remembered_family
 from .image import load_image
 from .model import RunCapture, build_model, preprocess, run
 from .names import printable_name
@@ -20,7 +21,7 @@ from .weights import resolve_weights
 
 
 def compute_facts(config: Config, progress: Callable[[str], None], weights_resolved: Callable[[], None] = lambda: None,
-                  ) -> tuple[Facts, RunCapture, torch.Tensor]:
+                  remember_family: bool = False) -> tuple[Facts, RunCapture, torch.Tensor]:
     """Resolve the weights, run the model once under hooks and derive every fact; also returns what figures need.
 
     Torch runs on one thread: the tensors of one image are small, the
@@ -28,7 +29,9 @@ def compute_facts(config: Config, progress: Callable[[str], None], weights_resol
     other load on the second core slowed a pass several times (0.1 s on one
     thread, 0.7 to 3.4 s on two). ``weights_resolved`` is called once the
     weights are in hand: the notebook's cells wait for it, since weights the
-    build downloads land in the cache they read.
+    build downloads land in the cache they read. ``remember_family`` reads
+    the ResNet family from the cache of earlier builds with the same code
+    and packages (memo.py); the check never does.
     """
     torch.set_num_threads(1)
     progress("weights: resolving " + config.weights)
@@ -45,7 +48,9 @@ def compute_facts(config: Config, progress: Callable[[str], None], weights_resol
     progress("model: forward pass with hooks")
     capture = run(model, batch)
     summary = collect_summary(model, batch)
-    facts = derive_facts(model, capture, summary, weights, image_info, config.top_k, config.feature_channels)
+    progress("family: torchvision's other ResNets, walked without weights")
+    family = remembered_family() if remember_family else describe_family()
+    facts = derive_facts(model, capture, summary, weights, image_info, config.top_k, config.feature_channels, family)
     return facts, capture, model.conv1.weight.detach()
 
 

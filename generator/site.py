@@ -57,7 +57,7 @@ def compute(config: Config, figure_dir: Path, progress: Callable[[str], None],
     from . import figures
     from .pipeline import compute_facts
 
-    facts, capture, conv1_weight = compute_facts(config, progress, weights_resolved)
+    facts, capture, conv1_weight = compute_facts(config, progress, weights_resolved, remember_family=True)
     figures.render_figures(facts, capture, conv1_weight, figure_dir, progress)
     return facts
 
@@ -137,7 +137,7 @@ def build_everything(config: Config, stage: publish.Staging, keys: InputKeys,
             generated = write_docs(config, facts, stage.docs, outputs, progress)
             site_build.start()
             progress("check: re-deriving every number and reading the pages")
-            expected = derive_expected(config)
+            expected = derive_expected(config, remember_family=True)
             check.verify(stage.docs, config, reproduce_outputs=False, expected=expected)
             progress("site: mkdocs build --strict")
             site_build.wait()

@@ -55,13 +55,22 @@ def input_keys(config: Config, static: Path) -> InputKeys:
                     list(LANGUAGES)],
         "image": _named_file(config.image, IMAGE_LIMIT, ImageError),
         "weights": _weights_identity(config),
-        "code": _tree_digest(PACKAGE, exclude=PROSE_FOLDERS),
+        "code": code_digest(),
         "packages": {name: _version(name) for name in PACKAGES},
         "python": platform.python_version(),
     }
     prose = {folder: _tree_digest(PACKAGE / folder) for folder in PROSE_FOLDERS}
     site = {"mkdocs.yml": _digest(Path(config.mkdocs_yml).read_bytes()), "static": _tree_digest(static)}
     return InputKeys(compute=_json_digest(compute), prose=_json_digest(prose), site=_json_digest(site))
+
+
+def code_digest() -> str:
+    """The generator's code and data (sources.json, the report), without the prose folders."""
+    return _tree_digest(PACKAGE, exclude=PROSE_FOLDERS)
+
+
+def package_version(name: str) -> str:
+    return _version(name)
 
 
 def _weights_identity(config: Config) -> object:

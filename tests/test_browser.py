@@ -44,7 +44,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # Served below a path, as GitHub Pages serves a project site, so a root-absolute link fails here too.
 PREFIX = "/resnet18/"
 LANGUAGES = {"es": "", "en": "en/"}  # language -> folder under the site root
-PAGES = ("", "maps/", "notebook/", "reproducibility/")
+PAGES = ("", "maps/", "family/", "notebook/", "reproducibility/")
 TIMEOUT_MS = 10_000
 PHONE_WIDTH = 375
 
@@ -358,6 +358,23 @@ def test_every_image_loads_and_has_alt_text(tab: Tab, language: str, page: str) 
     assert not broken, f"images that did not load: {broken}"
     unlabelled = [image["src"] for image in images if not image["alt"]]
     assert not unlabelled, f"images without alt text: {unlabelled}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_family_page_shows_every_model_and_both_figures(tab: Tab, built: Build, language: str) -> None:
+    tab.open(language, "family/")
+    images = tab.load_images()
+    sources = sorted(urlsplit(image["src"]).path.rsplit("/", 1)[-1] for image in images if image["width"])
+    assert sources == ["degradation.png", "family-accuracy.png"]
+    first_cells = tab.page.locator("article table").first.locator("tbody tr td:first-child").all_inner_texts()
+    assert [cell.strip() for cell in first_cells] == [model.name for model in built.facts.family.models]
+    tab.open(language, "")
+    link = tab.page.locator('article a[href*="family/#degrada"]')
+    assert link.count() == 1, "no link from the report's degradation section to the evidence"
+    link.click()
+    tab.page.wait_for_load_state("load")
+    assert tab.path() == path_of(language, "family/")
+    assert tab.errors == []
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -1,0 +1,160 @@
+"""The check's own account of the ResNet family, and the gate against torchvision's published numbers.
+
+Where the build walks each model's modules and computes sizes from their
+attributes (family.py), this side runs one forward pass per model on the
+meta device (shapes only, no values) and reads the shapes the layers really
+produce through hooks; it counts parameters from the state dict and depth
+from the weight tensors' ranks. The models it describes are the ResNets
+torchvision lists, not a list of ours. Every weights entry torchvision
+publishes must then agree with the count: parameters exactly, operations
+within the rounding of its three decimals; each disagreement is a failure
+of the build.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from typing import Any
+
+import torch
+from torch import nn
+from torchvision import models as tv_models
+
+from . import memo
+from .errors import MismatchError
+from .family import OPS_TOLERANCE_GFLOPS, meta_model
+
+RESNET = re.compile(r"^resnet(?P<depth>[0-9]+)$")
+
+
+def listed_resnets() -> list[str]:
+    """torchvision's plain ResNets (resnet18 ... resnet152), shallowest first."""
+    names = [name for name in tv_models.list_models(module=tv_models) if RESNET.match(name)]
+    return sorted(names, key=lambda name: int(RESNET.match(name)["depth"]))  # type: ignore[index]
+
+
+def parameter_terms(module: nn.Module) -> list[tuple[int, ...]]:
+    """The "Cálculos" column from the parameters' own shapes: weight, then bias."""
+    terms: list[tuple[int, ...]] = []
+    if isinstance(module, nn.Conv2d):
+        terms.append(tuple(module.weight.shape))
+    elif isinstance(module, nn.BatchNorm2d) and module.weight is not None:
+        terms.append((module.weight.numel(), 2))  # scale and shift, one pair per channel
+        return terms
+    elif isinstance(module, nn.Linear):
+        terms.append((module.weight.shape[1], module.weight.shape[0]))
+    if getattr(module, "bias", None) is not None and terms:
+        terms.append((module.bias.numel(),))
+    return terms
+
+
+def block_examples(names: list[str]) -> dict[str, Any]:
+    """The second block of the first stage of the shallowest model of each block type, layer by layer."""
+    v: dict[str, Any] = {}
+    kinds: dict[str, tuple[str, nn.Module]] = {}
+    for name in names:
+        stage = next(module for child, module in meta_model(name).named_children() if child.startswith("layer"))
+        kinds.setdefault(type(stage[0]).__name__, (name, stage))
+    for i, (kind, (name, stage)) in enumerate(kinds.items()):
+        stage_name = next(child for child, module in meta_model(name).named_children() if module is stage)
+        block, key = stage[1], f"family.examples.{i}"
+        layers = [(child, module) for child, module in block.named_modules()
+                  if child and sum(p.numel() for p in module.parameters(recurse=False))]
+        total = 0
+        for j, (child, module) in enumerate(layers):
+            terms = parameter_terms(module)
+            params = sum(p.numel() for p in module.parameters(recurse=False))
+            if sum(math.prod(term) for term in terms) != params:
+                raise MismatchError(f"formula of {name} {stage_name}.1.{child} does not add up to its {params} parameters")
+            total += params
+            row = f"{key}.layers.{j}"
+            v.update({f"{row}.name": child, f"{row}.layer_type": type(module).__name__, f"{row}.params": params})
+            v.update({f"{row}.formula.{t}.{f}": factor for t, term in enumerate(terms) for f, factor in enumerate(term)})
+        first_conv = next(module for module in block.modules() if isinstance(module, nn.Conv2d))
+        v.update({f"{key}.name": f"{stage_name}.1", f"{key}.model": name, f"{key}.block": kind,
+                  f"{key}.channels": first_conv.weight.shape[1], f"{key}.params": total})
+    return v
+
+
+def _measure(model: nn.Module, input_size: int) -> tuple[int, dict[str, tuple[int, ...]]]:
+    """Multiply-accumulates of convolutions and linear layers, and each stage's output shape, from one pass."""
+    macs = 0
+    shapes: dict[str, tuple[int, ...]] = {}
+    names = {module: name for name, module in model.named_modules()}
+
+    def record(module: nn.Module, _inputs: tuple, out: torch.Tensor) -> None:
+        nonlocal macs
+        if isinstance(module, nn.Conv2d):
+            macs += out[0].numel() * module.in_channels // module.groups * math.prod(module.kernel_size)
+        elif isinstance(module, nn.Linear):
+            macs += module.in_features * module.out_features
+        else:
+            shapes[names[module]] = tuple(out.shape[1:])
+
+    watched = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    watched += [m for name, m in model.named_children() if name.startswith("layer")]
+    handles = [module.register_forward_hook(record) for module in watched]
+    try:
+        with torch.inference_mode():
+            model(torch.empty(1, 3, input_size, input_size, device="meta"))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return macs, shapes
+
+
+def derive_family(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The family's values under the paths facts.json uses, and every disagreement with torchvision's metadata."""
+    v: dict[str, Any] = {"family.input_size": input_size, "family.ops_tolerance": OPS_TOLERANCE_GFLOPS}
+    failures: list[str] = []
+    entry = 0
+    for i, name in enumerate(listed_resnets()):
+        model = meta_model(name)
+        macs, shapes = _measure(model, input_size)
+        state = model.state_dict()
+        params = Counter()
+        for key, parameter in model.named_parameters():
+            params[key.split(".")[0]] += parameter.numel()
+        total = sum(params.values())
+        stages = sorted(shapes)
+        weighted = sum(1 for key, tensor in state.items() if key.endswith(".weight") and tensor.dim() in (2, 4)
+                       and ".downsample." not in key)
+        paper = cited[f"paper_flops_{name}"]
+        row = f"family.models.{i}"
+        v.update({
+            f"{row}.name": name, f"{row}.block": type(model.get_submodule(stages[0])[0]).__name__,
+            f"{row}.weighted_layers": weighted, f"{row}.params": total, f"{row}.macs": macs,
+            f"{row}.stem_share": (params["conv1"] + params["bn1"]) / total, f"{row}.fc_share": params["fc"] / total,
+            f"{row}.paper_rounding_agrees": f"{macs / 1e9:.1f}" == f"{paper / 1e9:.1f}",
+        })
+        first_block = [key for key in state if key.startswith(f"{stages[0]}.0.conv") and key.endswith(".weight")]
+        v.update({f"{row}.kernels.{j}": state[key].shape[-1] for j, key in enumerate(sorted(first_block))})
+        for j, stage in enumerate(stages):
+            v.update({f"{row}.blocks.{j}": len(model.get_submodule(stage)), f"{row}.stage_channels.{j}": shapes[stage][0],
+                      f"{row}.stage_sizes.{j}": shapes[stage][-1], f"{row}.stage_shares.{j}": params[stage] / total})
+        for weights in tv_models.get_model_weights(name):
+            meta, key = weights.meta, f"family.weights.{entry}"
+            metrics = meta["_metrics"]["ImageNet-1K"]
+            v.update({f"{key}.name": weights.name, f"{key}.model": name, f"{key}.num_params": meta["num_params"],
+                      f"{key}.gflops": meta["_ops"], f"{key}.top1": metrics["acc@1"], f"{key}.top5": metrics["acc@5"]})
+            if meta["num_params"] != total:
+                failures.append(f"{name} {weights.name}: torchvision publishes {meta['num_params']} parameters, "
+                                f"the model has {total}")
+            if abs(meta["_ops"] - macs / 1e9) > OPS_TOLERANCE_GFLOPS:
+                failures.append(f"{name} {weights.name}: torchvision publishes {meta['_ops']} GFLOPS, the model does "
+                                f"{macs / 1e9:.4f} G multiply-accumulates (tolerance {OPS_TOLERANCE_GFLOPS})")
+            entry += 1
+    v.update(block_examples(listed_resnets()))
+    return v, failures
+
+
+def remembered_family_values(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """derive_family(), computed once per version of the code, torch and torchvision (see memo.py)."""
+    def load(text: str) -> tuple[dict[str, Any], list[str]]:
+        values, failures = json.loads(text)
+        return dict(values), list(failures)
+
+    return memo.remembered("check-family", lambda: derive_family(input_size, cited), json.dumps, load)

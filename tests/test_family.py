@@ -1,0 +1,214 @@
+"""The ResNet family page: computed numbers equal torchvision's, and every kind of wrong number on it is caught.
+
+The mutations break a private copy of the shared build and read it against
+values derived once for the module; none of them needs the figures again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import pytest
+from torchvision import models as tv_models
+
+from generator import expected, expected_family, family, sources
+from generator.check import check_docs
+
+from .conftest import Build
+from .test_check import edit, only, span
+
+
+@pytest.fixture(scope="module")
+def values(built: Build) -> expected.Expected:
+    return expected.derive_expected(built.config)
+
+
+@pytest.fixture
+def mismatches(values):
+    def run(build: Build, wanted: expected.Expected | None = None) -> list[str]:
+        return [str(m) for m in check_docs(build.docs, build.config, reproduce_outputs=False, expected=wanted or values)]
+
+    return run
+
+
+# ---------------------------------------------------------------- the numbers
+
+
+def test_every_computed_family_number_equals_torchvisions_metadata(built: Build) -> None:
+    models = {model.name: model for model in built.facts.family.models}
+    assert list(models) == expected_family.listed_resnets()
+    for name, model in models.items():
+        entries = list(tv_models.get_model_weights(name))
+        assert entries, name
+        for entry in entries:
+            assert model.params == entry.meta["num_params"], (name, entry.name)
+            assert round(model.macs / 1e9, 3) == entry.meta["_ops"], (name, entry.name)
+    published = [(w.model, w.name, w.num_params, w.gflops, w.top1, w.top5) for w in built.facts.family.weights]
+    assert published == [
+        (name, entry.name, entry.meta["num_params"], entry.meta["_ops"], entry.meta["_metrics"]["ImageNet-1K"]["acc@1"],
+         entry.meta["_metrics"]["ImageNet-1K"]["acc@5"])
+        for name in models for entry in tv_models.get_model_weights(name)
+    ]
+
+
+def test_the_walk_and_the_checks_forward_pass_agree_on_every_value(built: Build, values: expected.Expected) -> None:
+    walked = {key: value for key, value in values.values.items() if key.startswith("family.")}
+    facts = json.loads(built.facts.to_json())["family"]
+    from generator.expected_data import flatten
+
+    assert flatten(facts, "family") == walked
+    assert values.family_failures == ()
+
+
+def test_the_family_does_not_depend_on_the_image_or_the_weights(built: Build) -> None:
+    assert family.describe_family() == built.facts.family
+    assert [m.weighted_layers for m in built.facts.family.models] == [int(m.name[6:]) for m in built.facts.family.models]
+    for model in built.facts.family.models:
+        shares = model.stem_share + sum(model.stage_shares) + model.fc_share
+        assert shares == pytest.approx(1.0)
+
+
+def test_the_degradation_sentences_are_true_for_the_cited_numbers() -> None:
+    """The page says deeper plain nets do worse and deeper residual nets better: the data must say so too."""
+    cited = sources.cited_numbers()
+    assert cited["plain34_top1_error"] > cited["plain18_top1_error"]
+    assert cited["resnet34_top1_error"] < cited["resnet18_top1_error"]
+    for key in ("plain18_top1_error", "plain34_top1_error", "resnet18_top1_error", "resnet34_top1_error"):
+        entry = json.loads(sources.SOURCES_FILE.read_text(encoding="utf-8"))["numbers"][key]
+        assert entry["source"] == "he2016" and "Table 2" in entry["where"], key
+
+
+# ---------------------------------------------------------------- the gate against torchvision's metadata
+
+
+@pytest.mark.parametrize(
+    ("field", "change", "failing"),
+    [("num_params", 1, True), ("_ops", 0.001, True), ("_ops", -0.0006, True), ("_ops", 0.0004, False)],
+    ids=["one-parameter-more", "ops-a-unit-off", "ops-beyond-rounding", "ops-within-rounding"],
+)
+def test_torchvisions_metadata_disagreeing_with_the_model_fails(monkeypatch, field: str, change: float,
+                                                                failing: bool) -> None:
+    meta = tv_models.ResNet50_Weights.IMAGENET1K_V2.meta
+    monkeypatch.setitem(meta, field, meta[field] + change)
+    _, failures = expected_family.derive_family(224, sources.cited_numbers())
+    if failing:
+        assert len(failures) == 1 and failures[0].startswith("resnet50 IMAGENET1K_V2"), failures
+    else:
+        assert failures == []
+
+
+def test_a_family_failure_fails_the_check(built: Build, values: expected.Expected, mismatches) -> None:
+    broken = dataclasses.replace(values, family_failures=("resnet50 IMAGENET1K_V2: torchvision publishes 1 parameters",))
+    only(mismatches(built, broken), "family", "resnet50 IMAGENET1K_V2")
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_the_unchanged_family_page_passes(built: Build, mismatches) -> None:
+    assert mismatches(built) == []
+
+
+def test_a_parameter_count_changed_on_one_page_is_caught(editable_build: Build, mismatches) -> None:
+    key = "family.models.2.params"
+    edit(editable_build.docs / "family.en.md", span(key) + "25,557,032<", span(key) + "25,557,033<")
+    found = mismatches(editable_build)
+    only(found, "family.en.md", f"fact {key}", "25557032", "25,557,033")
+    only(found, "family.en.md", "numbers compared with family.es.md")
+
+
+def test_a_cited_number_changed_in_one_language_only_is_caught(editable_build: Build, mismatches) -> None:
+    key = "cited.resnet34_top1_error"
+    edit(editable_build.docs / "family.es.md", span(key, "percent2") + "25,03\u202f%<", span(key, "percent2") + "25,30\u202f%<")
+    found = mismatches(editable_build)
+    only(found, "family.es.md", f"fact {key}", "0.2503", "25,30")
+    assert not any(line.startswith("family.en.md") and f"fact {key}" in line for line in found)
+
+
+def test_a_blocks_per_stage_cell_changed_is_caught(editable_build: Build, mismatches) -> None:
+    key = "family.models.3.blocks.2"
+    edit(editable_build.docs / "family.es.md", span(key) + "23<", span(key) + "22<")
+    only(mismatches(editable_build), "family.es.md", f"fact {key}", "23", "'22'")
+
+
+def test_a_row_shown_under_another_models_name_is_caught(editable_build: Build, mismatches) -> None:
+    """The name and its tag changed together: the row's numbers now sit beside another model's name."""
+    page = editable_build.docs / "family.en.md"
+    text = page.read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if span("family.models.2.blocks.0") in line)
+    page.write_text(text.replace(row, row.replace(span("family.models.2.name", "plain") + "resnet50<",
+                                                  span("family.models.3.name", "plain") + "resnet101<")), encoding="utf-8")
+    only(mismatches(editable_build), "family.en.md", "fact family.models.2.params", "'resnet50'", "without it")
+
+
+def test_the_papers_rounding_shown_as_agreeing_where_it_does_not_is_caught(editable_build: Build, mismatches) -> None:
+    key = "family.models.2.paper_rounding_agrees"
+    edit(editable_build.docs / "family.en.md", span(key, "yesno") + "No<", span(key, "yesno") + "Yes<")
+    only(mismatches(editable_build), "family.en.md", f"fact {key}", "False", "'Yes'")
+
+
+def test_a_model_name_typed_without_its_tag_is_caught(editable_build: Build, mismatches) -> None:
+    edit(editable_build.docs / "family.en.md", "## Sources", "The resnet50 is larger.\n\n## Sources")
+    only(mismatches(editable_build), "family.en.md", "untagged number 'resnet50'")
+
+
+def test_a_cited_number_changed_in_the_data_file_is_caught(built: Build, tmp_path: Path, monkeypatch) -> None:
+    data = json.loads(sources.SOURCES_FILE.read_text(encoding="utf-8"))
+    data["numbers"]["plain34_top1_error"]["value"] = 0.2864
+    changed = tmp_path / "sources.json"
+    changed.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setattr(sources, "SOURCES_FILE", changed)
+    sources._data.cache_clear()
+    try:
+        found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False)]
+    finally:
+        sources._data.cache_clear()
+    only(found, "family.es.md", "fact cited.plain34_top1_error", "0.2864", "28,54")
+    only(found, "family.en.md", "fact cited.plain34_top1_error", "0.2864", "28.54")
+    only(found, "facts.json: cited.plain34_top1_error")
+
+
+# ---------------------------------------------------------------- BasicBlock and Bottleneck
+
+
+def test_each_blocks_formulas_add_up_to_torchvisions_parameters(built: Build) -> None:
+    kinds = [example.block for example in built.facts.family.examples]
+    assert kinds == ["BasicBlock", "Bottleneck"]
+    for example in built.facts.family.examples:
+        block = family.meta_model(example.model).get_submodule(example.name)
+        assert example.params == sum(p.numel() for p in block.parameters())
+        for layer in example.layers:
+            assert sum(math.prod(term) for term in layer.formula) == layer.params, (example.name, layer.name)
+        assert sum(layer.params for layer in example.layers) == example.params
+
+
+def test_a_formula_factor_changed_on_one_page_is_caught(editable_build: Build, mismatches) -> None:
+    key = "family.examples.1.layers.0.formula.0.1"
+    edit(editable_build.docs / "family.es.md", span(key) + "256<", span(key) + "255<")
+    found = mismatches(editable_build)
+    only(found, "family.es.md", f"fact {key}", "256", "'255'")
+    only(found, "family.en.md", "numbers compared with family.es.md")  # the languages compared, reported on the second
+
+
+def test_the_block_comparison_worded_for_other_values_is_caught(built: Build, values: expected.Expected,
+                                                               mismatches) -> None:
+    other = dataclasses.replace(values, values={**values.values, "claims.bottleneck_params": "not_fewer"})
+    found = mismatches(built, other)
+    only(found, "family.es.md", "claim bottleneck_params", "not_fewer", "fewer")
+    only(found, "family.en.md", "claim bottleneck_params")
+
+
+# ---------------------------------------------------------------- kept between builds
+
+
+def test_a_build_keeps_the_family_and_its_check_values_for_later_builds(built: Build, values: expected.Expected) -> None:
+    from generator import facts, memo
+    from generator.expected_data import cache_folder
+
+    kept = cache_folder() / f"family-{memo.code_key()}.json"
+    assert facts.family_from_json(kept.read_text(encoding="utf-8")) == built.facts.family
+    checked, failures = json.loads((cache_folder() / f"check-family-{memo.code_key()}.json").read_text(encoding="utf-8"))
+    assert failures == [] and checked == {k: v for k, v in values.values.items() if k.startswith("family.")}
