@@ -119,6 +119,7 @@ def build_everything(config: Config, stage: publish.Staging, keys: InputKeys,
                      progress: Callable[[str], None]) -> tuple[Facts, str]:
     """Model, facts, figures, notebook run, pages, check, site; the check's values are cached for prose edits."""
     from . import check, expected_data, mkdocs_build, notebook
+
     with notebook.running(config) as run:
         if run is not None:
             progress("notebook: executing its code cells once, in a kernel beside the build")
@@ -151,6 +152,7 @@ def rewrite_pages(config: Config, stage: publish.Staging, plan: reuse.Plan, keys
                   progress: Callable[[str], None]) -> tuple[Facts, str]:
     """The published facts, figures and notebook outputs with new pages; the check reads every new page."""
     from . import check, mkdocs_build
+
     published, expected = plan.published, plan.expected
     assert published is not None and expected is not None
     with mkdocs_build.started(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
