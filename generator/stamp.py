@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+import sys
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -29,10 +31,6 @@ from .errors import ImageError, ReportError, WeightsError
 from .input_file import open_input
 
 PROSE_FOLDERS = ("templates", "translations")
-# The packages whose versions can change an output (their pins are in requirements.txt).
-PACKAGES = ("torch", "torchvision", "matplotlib", "pillow", "numpy", "jinja2", "markdown", "pymdown-extensions",
-            "mkdocs", "mkdocs-material", "mkdocs-static-i18n", "mkdocs-jupyter", "nbconvert", "nbformat",
-            "nbclient", "ipykernel")
 IMAGE_LIMIT = 1 << 40  # the image module enforces its own limit; here only the bytes are hashed
 WEIGHTS_LIMIT = 1 << 40
 
@@ -56,7 +54,7 @@ def input_keys(config: Config, static: Path) -> InputKeys:
         "image": _named_file(config.image, IMAGE_LIMIT, ImageError),
         "weights": _weights_identity(config),
         "code": code_digest(),
-        "packages": {name: _version(name) for name in PACKAGES},
+        "packages": installed_distributions(),
         "python": platform.python_version(),
     }
     prose = {folder: _tree_digest(PACKAGE / folder) for folder in PROSE_FOLDERS}
@@ -67,6 +65,25 @@ def input_keys(config: Config, static: Path) -> InputKeys:
 def code_digest() -> str:
     """The generator's code and data (sources.json, the report), without the prose folders."""
     return _tree_digest(PACKAGE, exclude=PROSE_FOLDERS)
+
+
+def installed_distributions() -> list[str]:
+    """Every installed package and its version, as its metadata folder names them (Pygments-2.19.2.dist-info).
+
+    All of them, not a list of the ones we know shape an output: a package
+    that MkDocs, nbconvert or matplotlib pulls in (a highlighter, a Markdown
+    parser) changes pages as surely as a direct dependency. Listing the
+    folders takes a millisecond; importlib.metadata would take a tenth of a
+    second.
+    """
+    found = set()
+    for entry in filter(None, sys.path):  # "" is the working directory, which installs nothing
+        try:
+            names = os.listdir(entry)
+        except OSError:
+            continue
+        found.update(name for name in names if name.endswith((".dist-info", ".egg-info")))
+    return sorted(found)
 
 
 def package_version(name: str) -> str:

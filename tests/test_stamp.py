@@ -46,13 +46,15 @@ def append(path: Path, text: str) -> None:
 @pytest.mark.parametrize(
     ("change", "part"),
     [
-        ("seed", "compute"), ("notebook-option", "compute"), ("download-option", "compute"), ("image-bytes", "compute"), ("image-name", "compute"),
+        ("seed", "compute"), ("notebook-option", "compute"), ("download-option", "compute"),
+        ("installed-package", "compute"), ("image-bytes", "compute"), ("image-name", "compute"),
         ("weights-choice", "compute"), ("generator-code", "compute"), ("cited-data", "compute"),
         ("template", "prose"), ("translation", "prose"),
         ("mkdocs-yml", "site"), ("static-asset", "site"),
     ],
 )
-def test_each_kind_of_input_changes_its_own_digest(project, change: str, part: str) -> None:
+def test_each_kind_of_input_changes_its_own_digest(project, monkeypatch: pytest.MonkeyPatch, change: str,
+                                                   part: str) -> None:
     tmp_path, config = project
     before = keys(config, tmp_path)
     package = stamp.PACKAGE
@@ -62,6 +64,10 @@ def test_each_kind_of_input_changes_its_own_digest(project, change: str, part: s
         config = replace(config, execute_notebook=False)
     elif change == "download-option":
         config = replace(config, allow_download=True)
+    elif change == "installed-package":  # any package, not only those we know shape an output
+        site = tmp_path / "site-packages"
+        (site / "pygments-99.0.dist-info").mkdir(parents=True)
+        monkeypatch.syspath_prepend(str(site))
     elif change == "image-bytes":
         Image.new("RGB", (40, 30), (200, 10, 11)).save(config.image)
     elif change == "image-name":
