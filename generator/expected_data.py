@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from . import atomic
-from .errors import OutputError
+from .errors import OutputError, ReportError, UsageError
+from .input_file import open_input
 
 CACHE_VERSION = 2
 KEPT = 8  # the newest entries; one per set of compute inputs
+CACHE_FILE_LIMIT = 64 * 1024**2  # the largest entry, a notebook's HTML, is under 1 MiB
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,25 @@ def cache_path(compute_key: str) -> Path:
     return cache_folder() / f"expected-{compute_key}.json"
 
 
+def read_cached(path: Path) -> str | None:
+    """A cache file's text, read like any input: a regular file under a limit, never a pipe that would hang.
+
+    None when it is missing or is anything else: a cache entry is only ever
+    a shortcut, so what cannot be read is computed again.
+    """
+    try:
+        with open_input(path, limit=CACHE_FILE_LIMIT, error=UsageError, noun="cache file", advice="") as opened:
+            return opened.read_all().decode("utf-8")
+    except (ReportError, OSError, UnicodeDecodeError):
+        return None
+
+
 def load_cached(compute_key: str) -> Expected | None:
     """The values a full build with these compute inputs derived, or None when there are none to trust."""
+    text = read_cached(cache_path(compute_key))
     try:
-        return from_json(cache_path(compute_key).read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return from_json(text) if text is not None else None
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from . import atomic
 from .errors import OutputError
-from .expected_data import cache_folder
+from .expected_data import cache_folder, read_cached
 
 KEPT = 4  # per name: one per version of the code and packages
 T = TypeVar("T")
@@ -38,9 +38,11 @@ def code_key() -> str:
 def remembered(name: str, compute: Callable[[], T], dump: Callable[[T], str], load: Callable[[str], T]) -> T:
     """``compute()``, or what it gave for this code and these packages before."""
     path = cache_folder() / f"{name}-{code_key()}.json"
+    text = read_cached(path)
     try:
-        return load(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        if text is not None:
+            return load(text)
+    except (ValueError, KeyError, TypeError, AttributeError):
         pass
     value = compute()
     try:

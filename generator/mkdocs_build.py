@@ -147,7 +147,7 @@ def remember_notebook_renderings() -> None:
 
     from mkdocs_jupyter import convert
 
-    from .expected_data import cache_folder
+    from .expected_data import cache_folder, read_cached
 
     folder = cache_folder() / "notebook-renderings"
     versions = repr([metadata.version(name) for name in RENDERING_PACKAGES])
@@ -158,10 +158,9 @@ def remember_notebook_renderings() -> None:
             digest = hashlib.sha256(f"{_name} {versions} {args!r} {sorted(kwargs.items())!r}\n".encode())
             digest.update(Path(nb_path).read_bytes())
             kept = folder / f"{digest.hexdigest()}.txt"
-            try:
-                return kept.read_text(encoding="utf-8")
-            except OSError:
-                pass
+            remembered_text = read_cached(kept)
+            if remembered_text is not None:
+                return remembered_text
             text = _render(nb_path, *args, **kwargs)
             try:
                 atomic.write_text(kept, text)

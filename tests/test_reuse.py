@@ -255,3 +255,24 @@ def test_a_cache_that_cannot_be_written_costs_time_only(editable_build: Build, t
     assert expected_data.load_cached(keys.compute) is None
     outcome, _ = build(replace(editable_build.config, reuse_published=False))  # the MkDocs child's cache too
     assert outcome.work == reuse.EVERYTHING and not_a_folder.read_text(encoding="utf-8") == ""
+
+
+@pytest.mark.parametrize("entry", ["fifo", "directory", "oversized"])
+def test_a_cache_entry_that_is_not_a_small_regular_file_is_computed_again(built: Build, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch,
+                                                                         entry: str) -> None:
+    """Cache files are read like every input: a pipe there would otherwise hang the build for ever."""
+    keys = stamp.input_keys(built.config, built.docs / STATIC)
+    good = expected_data.cache_path(keys.compute).read_bytes()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = expected_data.cache_path(keys.compute)
+    path.parent.mkdir(parents=True)
+    if entry == "fifo":
+        os.mkfifo(path)
+    elif entry == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes(good)
+        assert expected_data.load_cached(keys.compute) is not None  # the same entry, under the limit, is read
+        monkeypatch.setattr(expected_data, "CACHE_FILE_LIMIT", len(good) - 1)
+    assert expected_data.load_cached(keys.compute) is None
