@@ -86,10 +86,6 @@ def installed_distributions() -> list[str]:
     return sorted(found)
 
 
-def package_version(name: str) -> str:
-    return _version(name)
-
-
 def _weights_identity(config: Config) -> object:
     """The weights a build would use, as far as files tell: a file's name and digest, or what stands in."""
     if config.weights == "random":
@@ -135,7 +131,8 @@ def _tree_digest(root: Path, exclude: tuple[str, ...] = ()) -> str:
     return digest.hexdigest()
 
 
-def _version(name: str) -> str:
+def package_version(name: str) -> str:
+    """An installed package's version, or "not installed"."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

@@ -17,23 +17,27 @@ def test_the_result_comes_back_and_the_work_ran_elsewhere() -> None:
     assert pid != os.getpid() and data == b"\x00" * 3_000_000
 
 
-def test_a_report_error_comes_back_as_itself() -> None:
-    def refuse() -> None:
-        raise ImageError("the picture is too large; pass a smaller one")
-
-    with pytest.raises(ImageError, match="too large; pass a smaller one"):
-        with forked.started(refuse, "test work") as result:
-            result()
+class Local(Exception):
+    """Pickled by reference, so it cannot cross the pipe when defined where pickle cannot find it again."""
 
 
-def test_an_error_that_cannot_cross_the_pipe_comes_back_as_one_line() -> None:
-    class Local(Exception):  # defined in a function: pickle cannot find it again
-        pass
+Local.__qualname__ = "nowhere.Local"
 
+
+@pytest.mark.parametrize(
+    ("error", "comes_back", "message"),
+    [
+        (ImageError("the picture is too large; pass a smaller one"), ImageError, "too large; pass a smaller one"),
+        (Local("first line\nsecond line"), SiteBuildError, "^first line second line$"),
+    ],
+    ids=["report-error-as-itself", "unpicklable-as-one-line"],
+)
+def test_an_error_comes_back_as_the_caller_can_report_it(error: Exception, comes_back: type[Exception],
+                                                        message: str) -> None:
     def fail() -> None:
-        raise Local("first line\nsecond line")
+        raise error
 
-    with pytest.raises(SiteBuildError, match="^first line second line$"):
+    with pytest.raises(comes_back, match=message):
         with forked.started(fail, "test work") as result:
             result()
 
