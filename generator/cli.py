@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import interrupts
-from .config import SAMPLE_IMAGE_NAME, WEIGHT_CHOICES, Config, absolute
+from .config import SAMPLE_IMAGE_NAME, WEIGHT_CHOICES, Config, absolute, ignore_relative_cache_home
 from .errors import EXIT_CODES, Interrupted, OutputError, ReportError, UsageError
 
 EPILOG = "exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODES.items())
@@ -122,6 +122,7 @@ def run(args: argparse.Namespace, config: Config) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    ignore_relative_cache_home()
     with interrupts.installed():
         try:
             args, config = parse(argv)

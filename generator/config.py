@@ -37,6 +37,13 @@ def sample_image() -> Path:
     return Path(spec.origin).with_name("mpl-data") / "sample_data" / SAMPLE_IMAGE_NAME
 
 
+def ignore_relative_cache_home() -> None:
+    """A relative $XDG_CACHE_HOME is invalid (the XDG spec says to ignore it) and would make us, matplotlib and
+    torch's downloader write caches into the working directory, where a build writes nothing."""
+    if not os.path.isabs(os.environ.get("XDG_CACHE_HOME", "/")):
+        del os.environ["XDG_CACHE_HOME"]
+
+
 def absolute(path: Path) -> Path:
     """Against the working directory, links kept as named: --out must see a link to refuse it."""
     return Path(os.path.abspath(path))

@@ -74,8 +74,15 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def cache_folder() -> Path:
-    """$XDG_CACHE_HOME/resnet18-report, else ~/.cache/resnet18-report."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    """$XDG_CACHE_HOME/resnet18-report, else ~/.cache/resnet18-report.
+
+    A relative $XDG_CACHE_HOME is ignored, as the XDG spec asks: it would put
+    the cache in whatever folder the build was started from (and the MkDocs
+    child's in its staging folder), and a build writes nothing there.
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "resnet18-report"
 
 

@@ -76,7 +76,8 @@ def append(path: Path, text: str) -> None:
 @pytest.mark.parametrize(
     ("change", "work"),
     [
-        ("seed", reuse.EVERYTHING), ("weights", reuse.EVERYTHING), ("image", reuse.EVERYTHING), ("notebook execution", reuse.EVERYTHING), ("downloads", reuse.EVERYTHING),
+        ("seed", reuse.EVERYTHING), ("weights", reuse.EVERYTHING), ("image", reuse.EVERYTHING),
+        ("notebook execution", reuse.EVERYTHING), ("downloads", reuse.EVERYTHING),
         ("generator code", reuse.EVERYTHING), ("cited data", reuse.EVERYTHING), ("package version", reuse.EVERYTHING),
         ("template", reuse.PROSE), ("translation", reuse.PROSE),
         ("mkdocs.yml", reuse.PROSE), ("static asset", reuse.PROSE),
@@ -276,3 +277,28 @@ def test_a_cache_entry_that_is_not_a_small_regular_file_is_computed_again(built:
         assert expected_data.load_cached(keys.compute) is not None  # the same entry, under the limit, is read
         monkeypatch.setattr(expected_data, "CACHE_FILE_LIMIT", len(good) - 1)
     assert expected_data.load_cached(keys.compute) is None
+
+
+@pytest.mark.parametrize("value", ["cache", "./cache", ""])
+def test_a_relative_or_empty_xdg_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       value: str) -> None:
+    """The build writes nothing in the working directory: a relative cache folder would be there."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", value)
+    assert expected_data.cache_folder() == tmp_path / "home" / ".cache" / "resnet18-report"
+
+
+def test_a_build_with_a_relative_xdg_cache_home_writes_nothing_in_the_working_directory(editable_build: Build,
+                                                                                       tmp_path: Path) -> None:
+    here = tmp_path / "working-directory"
+    here.mkdir()
+    config = editable_build.config
+    command = [sys.executable, "-m", "generator", "build", "--force", "--quiet", "--weights", "random", "--offline",
+               "--no-notebook-execution", "--out", str(config.out), "--docs", str(config.docs),
+               "--mkdocs-yml", str(config.mkdocs_yml)]
+    env = {**os.environ, "XDG_CACHE_HOME": "cache", "HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(command, cwd=here, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert list(here.iterdir()) == []
+    assert (tmp_path / "home" / ".cache" / "resnet18-report").is_dir()
