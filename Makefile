@@ -15,9 +15,9 @@ site: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(PY) -m generator serve $(ARGS)
 
-## Run every test, the browser tests included.
+## Run every test, the browser tests included, one pytest worker per core.
 test: $(VENV)/.installed-dev browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
