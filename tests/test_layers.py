@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,12 @@ import pytest
 from .conftest import ROOT
 
 
-def modules_after_import(module: str) -> set[str]:
+@cache
+def modules_after_import(module: str) -> frozenset[str]:
+    """The modules a fresh interpreter holds after importing module (asked once per module per worker)."""
     probe = f"import sys, json, {module}; print(json.dumps(sorted(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
-    return set(json.loads(result.stdout))
+    return frozenset(json.loads(result.stdout))
 
 
 @pytest.mark.parametrize("module", ["generator.model", "generator.facts", "generator.figures"])
