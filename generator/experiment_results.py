@@ -18,10 +18,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import atomic
+from .config import PACKAGE
 from .errors import MismatchError
 from .input_file import open_input
 
-PACKAGE = Path(__file__).resolve().parent
 RESULTS_FILE = PACKAGE / "data" / "degradation-experiment.json"
 RESULTS_LIMIT = 1 << 20  # the file is a few kilobytes
 CODE_FILES: tuple[str, ...] = ("experiment.py", "experiment_nets.py")
@@ -121,8 +121,8 @@ def code_sha256() -> str:
     return digest.hexdigest()
 
 
-def write(results: Results, path: Path = RESULTS_FILE) -> None:
-    atomic.write_text(path, results.to_json())
+def write(results: Results) -> None:
+    atomic.write_text(RESULTS_FILE, results.to_json())
 
 
 def read_text(path: Path) -> str:
@@ -135,9 +135,9 @@ def read_text(path: Path) -> str:
             raise MismatchError(f"{path} is not UTF-8 text ({error.reason}); {RERUN}") from error
 
 
-def read(path: Path | None = None) -> Results:
+def read() -> Results:
     """The results, refused in one line when unreadable, malformed or made by other code than this."""
-    path = path or RESULTS_FILE
+    path = RESULTS_FILE
     try:
         data = json.loads(read_text(path))
         if data.get("format") != FORMAT:
@@ -147,11 +147,24 @@ def read(path: Path | None = None) -> Results:
                      for net in data["nets"])
         results = Results(setup=setup, nets=nets, **{key: data[key] for key in (
             "train_size", "heldout_size", "image_size", "classes", "code_sha256", "torch_version")})
+        _require_complete(results)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise MismatchError(f"{path} is not a results file of the experiment ({error}); {RERUN}") from error
     if results.code_sha256 != code_sha256():
         raise MismatchError(f"{path} is stale: the experiment's code changed since it was made; {RERUN}")
     return results
+
+
+def _require_complete(results: Results) -> None:
+    """Every net of the setup once, each with a count of mistakes per epoch that its set can hold."""
+    setup = results.setup
+    wanted = sorted(net_name(kind, depth) for kind in setup.kinds for depth in setup.depths)
+    if sorted(net.name for net in results.nets) != wanted:
+        raise ValueError(f"nets {[net.name for net in results.nets]}, not {wanted}")
+    for net in results.nets:
+        for counts, size in ((net.train_mistakes, results.train_size), (net.heldout_mistakes, results.heldout_size)):
+            if len(counts) != setup.epochs or not all(type(n) is int and 0 <= n <= size for n in counts):
+                raise ValueError(f"{net.name}: not {setup.epochs} counts of mistakes from 0 to {size}")
 
 
 def experiment_facts(results: Results) -> Experiment:

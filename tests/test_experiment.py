@@ -9,17 +9,18 @@ shared build's pages, and read it with the check.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
-from generator import cli, experiment, experiment_results, expected
+from generator import cli, experiment, experiment_results, expected, site
 from generator.check import check_docs
 from generator.errors import MismatchError
 from generator.experiment_nets import CifarNet, weighted_layers
 
-from .conftest import Build
+from .conftest import Build, RecordingProgress
 from .test_check import edit, only, span
 
 
@@ -108,11 +109,25 @@ def test_a_stale_results_file_fails_the_check_in_one_line(built: Build, tmp_path
     assert error.count("\n") == 1 and "python -m generator experiment" in error, error
 
 
+def test_a_build_refuses_a_stale_results_file_and_publishes_nothing(editable_build: Build, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    changed_results(tmp_path, monkeypatch, lambda data: data.update(code_sha256="0" * 64))
+    published = {path: path.read_bytes() for folder in (editable_build.docs, editable_build.site)
+                 for path in folder.rglob("*") if path.is_file()}
+    config = dataclasses.replace(editable_build.config, reuse_published=False, execute_notebook=False)
+    with pytest.raises(MismatchError, match="is stale"):
+        site.build(config, RecordingProgress())
+    assert {path: path.read_bytes() for folder in (editable_build.docs, editable_build.site)
+            for path in folder.rglob("*") if path.is_file()} == published
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "experiment results file not found"),
     (b"", "experiment results file is empty"),
     (b"{\"format\": 1}", "is not a results file of the experiment"),
     (b"\xff\xfe", "is not UTF-8 text"),
+    (b"[]", "is not a results file of the experiment"),
+    (b" " * (experiment_results.RESULTS_LIMIT + 1), "experiment results file too large"),
 ])
 def test_a_missing_or_malformed_results_file_is_refused(tmp_path: Path, monkeypatch, content: bytes | None,
                                                          message: str) -> None:
@@ -123,6 +138,21 @@ def test_a_missing_or_malformed_results_file_is_refused(tmp_path: Path, monkeypa
     with pytest.raises(MismatchError, match=message) as refused:
         experiment_results.read()
     assert "\n" not in str(refused.value) and "python -m generator experiment" in str(refused.value)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda data: data["nets"].pop(), "nets"),
+    (lambda data: data["nets"][0]["train_mistakes"].pop(), "counts of mistakes"),
+    (lambda data: data["nets"][1]["heldout_mistakes"].__setitem__(0, 10**6), "counts of mistakes"),
+    (lambda data: data["nets"][2]["train_mistakes"].__setitem__(0, "12"), "counts of mistakes"),
+    (lambda data: data["setup"].update(momentum=None, optimizer="Adam"), "optimizer"),
+])
+def test_a_results_file_that_is_incomplete_or_out_of_range_is_refused_in_one_line(tmp_path: Path, monkeypatch,
+                                                                                    change, message: str) -> None:
+    changed_results(tmp_path, monkeypatch, change)
+    with pytest.raises(MismatchError, match=message) as refused:
+        experiment_results.read()
+    assert "\n" not in str(refused.value) and "is not a results file of the experiment" in str(refused.value)
 
 
 def test_a_curve_edited_in_the_results_file_is_caught(built: Build, tmp_path: Path, monkeypatch) -> None:
