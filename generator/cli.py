@@ -52,7 +52,8 @@ def port_number(text: str) -> int:
     return int(text)
 
 
-def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
+def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config | None]:
+    """The arguments, and the run's Config (None for `experiment`, which reads no image, weights or docs)."""
     parser = Parser(prog="python -m generator", description=__doc__, epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     build = commands.add_parser("build", help="run the model, write the pages, check them and build the site",
@@ -77,7 +78,13 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
                      "site/); the same rules as for build")
     serve.add_argument("--port", type=port_number, default=8000,
                        help="serve on 127.0.0.1 at this port (default: 8000; 0: any free port)")
+    experiment = commands.add_parser("experiment", help="train the degradation experiment's plain and residual nets "
+                                     "(a few minutes on two cores) and write its results file, which builds read",
+                                     epilog=EPILOG)
+    experiment.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
+    if args.command == "experiment":
+        return args, None
     paths = {name: getattr(args, name) for name in ("docs", "mkdocs_yml") if getattr(args, name) is not None}
     if args.command in ("build", "serve") and args.out is not None:
         paths["out"] = args.out
@@ -121,12 +128,18 @@ def run(args: argparse.Namespace, config: Config) -> str:
     return f"check: every number in {config.docs} matches the model, and the site is the one built with it"
 
 
+def train_experiment(args: argparse.Namespace) -> str:
+    from . import experiment, site
+
+    return experiment.main(site.Progress(args.quiet))
+
+
 def main(argv: list[str] | None = None) -> int:
     ignore_relative_cache_home()
     with interrupts.installed():
         try:
             args, config = parse(argv)
-            done = run(args, config)
+            done = run(args, config) if config is not None else train_experiment(args)
         except ReportError as error:
             print(f"error: {error}", file=sys.stderr)
             return error.exit_code
@@ -144,6 +157,6 @@ def main(argv: list[str] | None = None) -> int:
             stop = Interrupted(signum)
             print(f"{STOPPED[str(stop)]} during publication, which completed: {done}", file=sys.stderr)
             return stop.exit_code
-        if args.command == "check":
+        if args.command in ("check", "experiment"):
             print(done, file=sys.stderr)
     return 0

@@ -16,7 +16,8 @@ import torch
 import torchvision
 from torch import nn
 
-from . import sources
+from . import experiment_results, sources
+from .experiment_results import Experiment
 from .facts import (
     ATOL, RTOL, Architecture, Facts, Family, Gallery, ImageFacts, ModuleRow, Prediction, Provenance, ResidualCheck,
     Stage, StemLayer, SummaryRow, Totals, WeightsFacts,
@@ -209,6 +210,7 @@ def top_predictions(logits: torch.Tensor, k: int) -> tuple[tuple[Prediction, ...
 
 def choose_claims(
     weights_kind: str, residual: tuple[ResidualCheck, ...], totals: Totals, prediction_ties: int, family: Family,
+    experiment: Experiment,
 ) -> dict[str, str]:
     """Which wording of each value-dependent sentence is true: chosen by the value, never assumed."""
     first = residual[0]
@@ -226,6 +228,7 @@ def choose_claims(
         "params_match": "equal" if totals.params == totals.published_params else "different",
         "macs_match": "equal" if round(totals.macs / 1e9, 3) == totals.published_gflops else "different",
         "bottleneck_params": "fewer" if family.examples[1].params < family.examples[0].params else "not_fewer",
+        **experiment_results.outcome(experiment),
     }
 
 
@@ -239,6 +242,7 @@ def derive_facts(
     feature_channels: int,
     family: Family,
 ) -> Facts:
+    experiment = experiment_results.experiment_facts(experiment_results.read())
     params = sum(row.params for row in summary)
     trainable = sum(row.params for row in summary if row.trainable)
     modules = group_modules(model, summary)
@@ -284,6 +288,7 @@ def derive_facts(
             for name, view in views.items()
         ),
         family=family,
+        experiment=experiment,
         cited=sources.cited_numbers(),
-        claims=choose_claims(weights_kind, residual, totals, ties, family),
+        claims=choose_claims(weights_kind, residual, totals, ties, family, experiment),
     )

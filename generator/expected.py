@@ -26,6 +26,7 @@ from . import sources
 from .config import Config
 from .errors import MismatchError
 from .expected_data import Expected
+from .expected_experiment import derive_experiment
 from .expected_family import derive_family, parameter_terms, remembered_family_values
 from .figures import channel_png
 from .hooks import forward_with_hooks
@@ -164,6 +165,7 @@ def derive_expected(config: Config, remember_family: bool = False) -> Expected:
     family, family_failures = (remembered_family_values if remember_family else derive_family)(
         transforms.crop_size[0], sources.cited_numbers())
     v.update(family)
+    v.update(derive_experiment())
     v.update({f"claims.{name}": variant for name, variant in _claims(v, kind, ties).items()})
     layer1 = outputs[stage_names[0]]
     return Expected(

@@ -18,6 +18,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from .experiment_results import Experiment
+
 RTOL = 1e-5
 ATOL = 1e-8
 
@@ -243,6 +245,7 @@ class Facts:
     prediction_ties: int  # classes sharing the top probability; 1 when one class stands out
     galleries: tuple[Gallery, ...]
     family: Family
+    experiment: Experiment
     cited: dict[str, int | float]
     claims: dict[str, str]  # claim -> the variant of its sentence that is true for this run
 

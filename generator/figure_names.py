@@ -20,6 +20,7 @@ def figure_files(facts: Facts) -> dict[str, str]:
         "filters": "conv1-filters.png",
         "degradation": "degradation.png",
         "family-accuracy": "family-accuracy.png",
+        "experiment": "degradation-experiment.png",
     }
     files.update({f"residual-{block}": f"residual-{block}.png" for block in RESIDUAL_FIGURE_BLOCKS})
     files.update({f"features-{gallery.name}": f"features-{gallery.name}.png" for gallery in facts.galleries})

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from . import atomic, forked  # noqa: E402
+from .experiment_results import Experiment  # noqa: E402
 from .facts import ATOL, Facts  # noqa: E402
 from .figure_names import RESIDUAL_FIGURE_BLOCKS, figure_files  # noqa: E402
 from .model import BlockCapture, RunCapture  # noqa: E402
@@ -282,6 +283,27 @@ def draw_family_accuracy(facts: Facts) -> bytes:
     return png_bytes(fig)
 
 
+def draw_experiment(experiment: Experiment) -> bytes:
+    """The paper's first figure, trained here: plain nets left, residual right; training solid, held-out dashed."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained", sharey=True)
+    depths = sorted({net.depth for net in experiment.nets})
+    colours = dict(zip(depths, ("#e8a33d", "#c0392b", "#6b8fd6", "#2a55b0")))
+    for ax, kind in zip(axes, ("plain", "residual")):
+        for net in (net for net in experiment.nets if net.kind == kind):
+            epochs = range(1, len(net.train_error) + 1)
+            ax.plot(epochs, [error * 100 for error in net.train_error], color=colours[net.depth], linestyle="-",
+                    label=f"{net.name} (train)")
+            ax.plot(epochs, [error * 100 for error in net.heldout_error], color=colours[net.depth], linestyle="--",
+                    label=f"{net.name} (held-out)")
+        ax.set_xlabel("epoch")
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="center right")
+        ticks_inside(ax)
+    axes[0].set_ylabel("error (%)")
+    return png_bytes(fig)
+
+
 def figure_bytes(
     facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor, progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, bytes]:
@@ -298,6 +320,7 @@ def figure_bytes(
         ("filters", lambda: draw_filters(conv1_weight)),
         ("degradation", lambda: draw_degradation(facts.cited)),
         ("family-accuracy", lambda: draw_family_accuracy(facts)),
+        ("experiment", lambda: draw_experiment(facts.experiment)),
     ]
     for block in RESIDUAL_FIGURE_BLOCKS:
         jobs.append((f"residual-{block}", lambda b=block: draw_residual(blocks[b], channels[b])))

@@ -1,0 +1,203 @@
+"""The degradation experiment's results file: its format, its staleness rule, and the facts pages show from it.
+
+The file (data/degradation-experiment.json) is committed, and a build reads
+it instead of training. It records the setup, the errors of every net after
+every epoch (as counts of misclassified images), the torch version and the
+SHA-256 of the experiment's code (the modules that define the nets and the
+training). A file whose recorded hash is not the code's own is stale: the
+build and the check refuse it, and say how to make it again. The run's wall
+time is not in the file, so that two runs write the same bytes. No torch
+here: pages are written from facts alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import atomic
+from .config import PACKAGE
+from .errors import MismatchError
+from .input_file import open_input
+
+RESULTS_FILE = PACKAGE / "data" / "degradation-experiment.json"
+RESULTS_LIMIT = 1 << 20  # the file is a few kilobytes
+CODE_FILES: tuple[str, ...] = ("experiment.py", "experiment_nets.py")
+FORMAT = 1
+RERUN = "run `python -m generator experiment` to make it again"
+
+
+@dataclass(frozen=True)
+class Setup:
+    dataset: str  # scikit-learn's data set, as load_<dataset> names it
+    depths: tuple[int, ...]
+    kinds: tuple[str, ...]
+    widths: tuple[int, ...]  # channels of the three stages
+    epochs: int
+    batch_size: int
+    optimiser: str
+    learning_rate: float  # at the start; the schedule lowers it step by step
+    momentum: float
+    weight_decay: float
+    schedule: str  # "cosine": down to zero over every step of every epoch
+    heldout_every: int  # every n-th image (by index) is held out
+    seed: int
+    threads: int
+
+
+@dataclass(frozen=True)
+class NetResult:
+    name: str  # plain-20, resnet-56
+    kind: str
+    depth: int
+    params: int
+    train_mistakes: tuple[int, ...]  # after each epoch, on the whole training set
+    heldout_mistakes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Results:
+    setup: Setup
+    train_size: int
+    heldout_size: int
+    image_size: int
+    classes: int
+    nets: tuple[NetResult, ...]
+    code_sha256: str
+    torch_version: str
+
+    def to_json(self) -> str:
+        """Sorted keys, one value per line: the same results give the same bytes, and a diff reads well."""
+        return json.dumps({"format": FORMAT, **asdict(self)}, sort_keys=True, indent=1) + "\n"
+
+
+@dataclass(frozen=True)
+class ExperimentNet:
+    """One trained net as the pages show it: its errors as fractions of its sets."""
+
+    name: str
+    kind: str
+    depth: int
+    params: int
+    train_error: tuple[float, ...]  # per epoch
+    heldout_error: tuple[float, ...]
+    final_train_error: float
+    final_heldout_error: float
+
+
+@dataclass(frozen=True)
+class Experiment:
+    dataset: str
+    train_size: int
+    heldout_size: int
+    image_size: int
+    classes: int
+    heldout_every: int
+    widths: tuple[int, ...]
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    momentum: float
+    weight_decay: float
+    seed: int
+    threads: int
+    torch_version: str
+    code_sha256: str
+    nets: tuple[ExperimentNet, ...]
+
+
+def net_name(kind: str, depth: int) -> str:
+    """The paper's names: plain-20, ResNet-56 (written resnet-56, like torchvision's builders)."""
+    return f"{'plain' if kind == 'plain' else 'resnet'}-{depth}"
+
+
+def code_sha256() -> str:
+    """The experiment's code, file by file: any change to the nets or the training makes the results stale."""
+    digest = hashlib.sha256()
+    for name in CODE_FILES:
+        digest.update(name.encode() + b"\0" + hashlib.sha256((PACKAGE / name).read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def write(results: Results) -> None:
+    atomic.write_text(RESULTS_FILE, results.to_json())
+
+
+def read_text(path: Path) -> str:
+    """The file's text, read like every input: a regular file under a limit."""
+    with open_input(path, limit=RESULTS_LIMIT, error=MismatchError, noun="experiment results file",
+                    advice=RERUN, missing_hint=RERUN) as opened:
+        try:
+            return opened.read_all().decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise MismatchError(f"{path} is not UTF-8 text ({error.reason}); {RERUN}") from error
+
+
+def read() -> Results:
+    """The results, refused in one line when unreadable, malformed or made by other code than this."""
+    path = RESULTS_FILE
+    try:
+        data = json.loads(read_text(path))
+        if data.get("format") != FORMAT:
+            raise ValueError(f"format {data.get('format')!r}, not {FORMAT}")
+        setup = Setup(**{key: tuple(value) if isinstance(value, list) else value for key, value in data["setup"].items()})
+        nets = tuple(NetResult(**{key: tuple(value) if isinstance(value, list) else value for key, value in net.items()})
+                     for net in data["nets"])
+        results = Results(setup=setup, nets=nets, **{key: data[key] for key in (
+            "train_size", "heldout_size", "image_size", "classes", "code_sha256", "torch_version")})
+        _require_complete(results)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise MismatchError(f"{path} is not a results file of the experiment ({error}); {RERUN}") from error
+    if results.code_sha256 != code_sha256():
+        raise MismatchError(f"{path} is stale: the experiment's code changed since it was made; {RERUN}")
+    return results
+
+
+def _require_complete(results: Results) -> None:
+    """Every net of the setup once, each with a count of mistakes per epoch that its set can hold."""
+    setup = results.setup
+    wanted = sorted(net_name(kind, depth) for kind in setup.kinds for depth in setup.depths)
+    if sorted(net.name for net in results.nets) != wanted:
+        raise ValueError(f"nets {[net.name for net in results.nets]}, not {wanted}")
+    for net in results.nets:
+        for counts, size in ((net.train_mistakes, results.train_size), (net.heldout_mistakes, results.heldout_size)):
+            if len(counts) != setup.epochs or not all(type(n) is int and 0 <= n <= size for n in counts):
+                raise ValueError(f"{net.name}: not {setup.epochs} counts of mistakes from 0 to {size}")
+
+
+def experiment_facts(results: Results) -> Experiment:
+    """What the pages show: each net's errors as fractions, and the setup they came from."""
+    nets = tuple(
+        ExperimentNet(
+            name=net.name, kind=net.kind, depth=net.depth, params=net.params,
+            train_error=tuple(count / results.train_size for count in net.train_mistakes),
+            heldout_error=tuple(count / results.heldout_size for count in net.heldout_mistakes),
+            final_train_error=net.train_mistakes[-1] / results.train_size,
+            final_heldout_error=net.heldout_mistakes[-1] / results.heldout_size,
+        )
+        for net in results.nets
+    )
+    setup = results.setup
+    return Experiment(
+        dataset=setup.dataset, train_size=results.train_size, heldout_size=results.heldout_size,
+        image_size=results.image_size, classes=results.classes, heldout_every=setup.heldout_every, widths=setup.widths, epochs=setup.epochs,
+        batch_size=setup.batch_size, learning_rate=setup.learning_rate, momentum=setup.momentum,
+        weight_decay=setup.weight_decay, seed=setup.seed, threads=setup.threads,
+        torch_version=results.torch_version, code_sha256=results.code_sha256, nets=nets,
+    )
+
+
+def outcome(experiment: Experiment) -> dict[str, str]:
+    """The wordings that are true for these results: did the deeper plain net degrade, did shortcuts cure it?
+
+    The deepest and shallowest nets of each kind are compared by their final
+    training error, the paper's measure of degradation.
+    """
+    final = {(net.kind, net.depth): net.final_train_error for net in experiment.nets}
+    shallow, deep = min(depth for _, depth in final), max(depth for _, depth in final)
+    return {
+        "experiment_degradation": "degraded" if final["plain", deep] > final["plain", shallow] else "not_degraded",
+        "experiment_cure": "cured" if final["residual", deep] < final["plain", deep] else "not_cured",
+    }

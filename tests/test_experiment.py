@@ -1,0 +1,195 @@
+"""The degradation experiment: a short re-run equals the stored curves, and a stale or edited results file fails.
+
+The stored results come from `python -m generator experiment`; the build
+only reads them. A short re-run (the two deepest nets, one epoch, the same
+setup and schedule) must give exactly the first epoch of the stored curves.
+The mutations change a copy of the results file, or a private copy of the
+shared build's pages, and read it with the check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from generator import cli, experiment, experiment_results, expected, site
+from generator.check import check_docs
+from generator.errors import MismatchError
+from generator.experiment_nets import CifarNet, weighted_layers
+
+from .conftest import Build, RecordingProgress
+from .test_check import edit, only, span
+
+
+@pytest.fixture(scope="module")
+def values(built: Build) -> expected.Expected:
+    return expected.derive_expected(built.config)
+
+
+def stored() -> experiment_results.Results:
+    return experiment_results.read()
+
+
+def changed_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change) -> Path:
+    """A copy of the results file with ``change`` applied to its data, read by the build and the check instead."""
+    data = json.loads(experiment_results.RESULTS_FILE.read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "degradation-experiment.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setattr(experiment_results, "RESULTS_FILE", path)
+    return path
+
+
+def net_index(name: str) -> int:
+    return [net.name for net in stored().nets].index(name)
+
+
+# ---------------------------------------------------------------- the experiment itself
+
+
+def test_a_short_rerun_equals_the_first_epoch_of_the_stored_curves() -> None:
+    deepest = max(experiment.SETUP.depths)
+    nets = tuple((kind, deepest) for kind in experiment.SETUP.kinds)
+    lines: list[str] = []
+    short = experiment.run(lines.append, epochs=1, nets=nets)
+    stored_nets = {net.name: net for net in stored().nets}
+    assert [net.name for net in short.nets] == [experiment_results.net_name(kind, deepest) for kind, _ in nets]
+    for net in short.nets:
+        full = stored_nets[net.name]
+        assert (net.depth, net.params) == (full.depth, full.params)
+        assert net.train_mistakes == full.train_mistakes[:1]
+        assert net.heldout_mistakes == full.heldout_mistakes[:1]
+    assert len(lines) == len(nets) and all("epoch 1/" in line for line in lines)
+
+
+def test_the_stored_results_are_fresh_and_written_as_the_experiment_writes_them() -> None:
+    results = stored()  # refuses a file whose code hash is not the code's
+    assert results.code_sha256 == experiment_results.code_sha256()
+    assert results.setup == experiment.SETUP
+    assert results.to_json() == experiment_results.RESULTS_FILE.read_text(encoding="utf-8")
+    assert all(len(net.train_mistakes) == len(net.heldout_mistakes) == results.setup.epochs for net in results.nets)
+
+
+@pytest.mark.parametrize("depth", [8, 20, 56])
+def test_a_plain_and_a_residual_net_of_one_depth_have_that_depth_and_the_same_parameters(depth: int) -> None:
+    plain, residual = (CifarNet(depth, kind, 1, 10) for kind in ("plain", "residual"))
+    assert weighted_layers(plain) == weighted_layers(residual) == depth
+    assert [p.shape for p in plain.parameters()] == [p.shape for p in residual.parameters()]
+
+
+@pytest.mark.parametrize("depth, kind", [(21, "plain"), (2, "residual"), (20, "highway")])
+def test_a_net_the_paper_does_not_define_is_refused(depth: int, kind: str) -> None:
+    with pytest.raises(ValueError, match="6n\\+2"):
+        CifarNet(depth, kind, 1, 10)
+
+
+def test_the_experiment_command_leaves_the_callers_torch_settings_as_they_were() -> None:
+    import torch
+
+    before = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    with experiment.deterministic(experiment.SETUP.threads):
+        assert torch.are_deterministic_algorithms_enabled()
+    assert (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()) == before
+
+
+# ---------------------------------------------------------------- the results file, read by the check
+
+
+def test_a_stale_results_file_fails_the_check_in_one_line(built: Build, tmp_path: Path, monkeypatch, capsys) -> None:
+    changed_results(tmp_path, monkeypatch, lambda data: data.update(code_sha256="0" * 64))
+    with pytest.raises(MismatchError, match="is stale: the experiment's code changed"):
+        check_docs(built.docs, built.config, reproduce_outputs=False)
+    code = cli.main(["check", "--docs", str(built.docs), "--out", str(built.site), "--weights", "random",
+                     "--mkdocs-yml", str(built.config.mkdocs_yml), "--offline"])
+    error = capsys.readouterr().err
+    assert code == MismatchError.exit_code
+    assert error.count("\n") == 1 and "python -m generator experiment" in error, error
+
+
+def test_a_build_refuses_a_stale_results_file_and_publishes_nothing(editable_build: Build, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    changed_results(tmp_path, monkeypatch, lambda data: data.update(code_sha256="0" * 64))
+    published = {path: path.read_bytes() for folder in (editable_build.docs, editable_build.site)
+                 for path in folder.rglob("*") if path.is_file()}
+    config = dataclasses.replace(editable_build.config, reuse_published=False, execute_notebook=False)
+    with pytest.raises(MismatchError, match="is stale"):
+        site.build(config, RecordingProgress())
+    assert {path: path.read_bytes() for folder in (editable_build.docs, editable_build.site)
+            for path in folder.rglob("*") if path.is_file()} == published
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "experiment results file not found"),
+    (b"", "experiment results file is empty"),
+    (b"{\"format\": 1}", "is not a results file of the experiment"),
+    (b"\xff\xfe", "is not UTF-8 text"),
+    (b"[]", "is not a results file of the experiment"),
+    (b" " * (experiment_results.RESULTS_LIMIT + 1), "experiment results file too large"),
+])
+def test_a_missing_or_malformed_results_file_is_refused(tmp_path: Path, monkeypatch, content: bytes | None,
+                                                         message: str) -> None:
+    path = tmp_path / "degradation-experiment.json"
+    if content is not None:
+        path.write_bytes(content)
+    monkeypatch.setattr(experiment_results, "RESULTS_FILE", path)
+    with pytest.raises(MismatchError, match=message) as refused:
+        experiment_results.read()
+    assert "\n" not in str(refused.value) and "python -m generator experiment" in str(refused.value)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda data: data["nets"].pop(), "nets"),
+    (lambda data: data["nets"][0]["train_mistakes"].pop(), "counts of mistakes"),
+    (lambda data: data["nets"][1]["heldout_mistakes"].__setitem__(0, 10**6), "counts of mistakes"),
+    (lambda data: data["nets"][2]["train_mistakes"].__setitem__(0, "12"), "counts of mistakes"),
+    (lambda data: data["setup"].update(momentum=None, optimizer="Adam"), "optimizer"),
+])
+def test_a_results_file_that_is_incomplete_or_out_of_range_is_refused_in_one_line(tmp_path: Path, monkeypatch,
+                                                                                    change, message: str) -> None:
+    changed_results(tmp_path, monkeypatch, change)
+    with pytest.raises(MismatchError, match=message) as refused:
+        experiment_results.read()
+    assert "\n" not in str(refused.value) and "is not a results file of the experiment" in str(refused.value)
+
+
+def test_a_curve_edited_in_the_results_file_is_caught(built: Build, tmp_path: Path, monkeypatch) -> None:
+    """Plain-56 made to end with no mistakes: its final error, the curve in facts.json and the claim disagree."""
+    index = net_index("plain-56")
+
+    def perfect_plain(data: dict) -> None:
+        data["nets"][index]["train_mistakes"][-1] = 0
+
+    changed_results(tmp_path, monkeypatch, perfect_plain)
+    found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False)]
+    for language in ("es", "en"):
+        only(found, f"experiment.{language}.md", f"fact experiment.nets.{index}.final_train_error", "0.0")
+        only(found, f"experiment.{language}.md", "claim experiment_degradation", "not_degraded")
+    only(found, "facts.json", f"experiment.nets.{index}.train_error.{stored().setup.epochs - 1}")
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_the_unchanged_experiment_page_passes_and_shows_every_net(built: Build, values: expected.Expected) -> None:
+    found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False, expected=values)]
+    assert found == []
+    page = (built.docs / "experiment.en.md").read_text(encoding="utf-8")
+    for i, net in enumerate(stored().nets):
+        assert span(f"experiment.nets.{i}.name", "plain") + net.name + "<" in page
+
+
+def test_an_experiment_number_changed_on_one_page_is_caught(editable_build: Build, values: expected.Expected) -> None:
+    index = net_index("resnet-56")
+    key = f"experiment.nets.{index}.final_train_error"
+    page = editable_build.docs / "experiment.es.md"
+    text = page.read_text(encoding="utf-8")
+    start = text.index(span(key, "percent")) + len(span(key, "percent"))
+    edit(page, span(key, "percent") + text[start:text.index("<", start)] + "<", span(key, "percent") + "99,9\u202f%<")
+    found = [str(m) for m in check_docs(editable_build.docs, editable_build.config, reproduce_outputs=False,
+                                        expected=values)]
+    only(found, "experiment.es.md", f"fact {key}", "99,9")
+    only(found, "experiment.en.md", "numbers compared with experiment.es.md")
+    assert not any(line.startswith("experiment.en.md") and f"fact {key}" in line for line in found)
