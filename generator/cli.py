@@ -12,6 +12,9 @@ from .errors import EXIT_CODES, Interrupted, OutputError, ReportError, UsageErro
 
 EPILOG = "exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODES.items())
 STOPPED = {"SIGINT": "interrupted", "SIGTERM": "terminated", "SIGHUP": "hung up"}
+# What a stop leaves as it was, by command: the experiment writes its results file, never the site.
+UNTOUCHED = {"experiment": "the previous results file is untouched"}
+UNTOUCHED_SITE = "the previous site is untouched"
 
 
 class Parser(argparse.ArgumentParser):
@@ -136,6 +139,8 @@ def train_experiment(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ignore_relative_cache_home()
+    command = next((word for word in argv or sys.argv[1:] if not word.startswith("-")), "")
+    untouched = UNTOUCHED.get(command, UNTOUCHED_SITE)
     with interrupts.installed():
         try:
             args, config = parse(argv)
@@ -147,10 +152,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}; check permissions and free space", file=sys.stderr)
             return OutputError.exit_code
         except Interrupted as stop:
-            print(f"{STOPPED[str(stop)]}: the previous site is untouched", file=sys.stderr)
+            print(f"{STOPPED[str(stop)]}: {untouched}", file=sys.stderr)
             return stop.exit_code
         except KeyboardInterrupt:
-            print("interrupted: the previous site is untouched", file=sys.stderr)
+            print(f"interrupted: {untouched}", file=sys.stderr)
             return 130
         signum = interrupts.pending()
         if signum is not None:

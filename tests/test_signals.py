@@ -214,3 +214,19 @@ def test_a_signal_during_publication_is_reported_after_it_completed(monkeypatch:
     monkeypatch.setattr(cli, "run", publish_and_get_terminated)
     assert cli.main(["build", "--out", "/tmp/does-not-matter"]) == 128 + signal.SIGTERM
     assert capsys.readouterr().err == "terminated during publication, which completed: published /x/site\n"
+
+
+def test_ctrl_c_during_the_experiment_names_what_it_left_alone() -> None:
+    """The experiment writes its results file, not the site: its one line says which it kept."""
+    from generator.experiment_results import RESULTS_FILE
+
+    before = RESULTS_FILE.read_bytes()
+    command = [sys.executable, "-u", "-m", "generator", "experiment"]
+    process, _ = started_until(command, "epoch 1/", None, preexec_fn=as_in_a_terminal)
+    os.kill(process.pid, signal.SIGINT)
+    rest = process.stderr.read()
+    process.wait(timeout=120)
+    lines = [line for line in rest.splitlines() if line.strip()]
+    assert process.returncode == 130, rest
+    assert lines == ["interrupted: the previous results file is untouched"], rest
+    assert RESULTS_FILE.read_bytes() == before
