@@ -17,6 +17,7 @@ import torchvision
 from torch import nn
 
 from . import sources
+from .explorer_data import explorer_facts
 from .facts import (
     ATOL, RTOL, Architecture, Facts, Family, Gallery, ImageFacts, ModuleRow, Prediction, Provenance, ResidualCheck,
     Stage, StemLayer, SummaryRow, Totals, WeightsFacts,
@@ -284,6 +285,7 @@ def derive_facts(
             for name, view in views.items()
         ),
         family=family,
+        explorer=explorer_facts(capture, model.conv1.weight),
         cited=sources.cited_numbers(),
         claims=choose_claims(weights_kind, residual, totals, ties, family),
     )
