@@ -113,9 +113,10 @@
     }
     slider.addEventListener("input", function () { set(slider.value); });
     number.addEventListener("change", function () { set(number.value); });
+    slider.min = number.min = slider.value = number.value = 0;  // a range input starts halfway otherwise
     return {
       limit: function (channels) {
-        slider.min = number.min = 0; slider.max = number.max = channels - 1;
+        slider.max = number.max = channels - 1;
         if (Number(slider.value) > channels - 1) slider.value = number.value = channels - 1;
       },
       value: function () { return Number(slider.value); }, set: set,
