@@ -75,8 +75,10 @@
     element.querySelector("[data-role=high]").textContent = format(scale[1]);
   }
 
+  // Six significant digits (more than float16 holds), with the decimal mark of the page's language.
+  var DECIMAL = document.documentElement.lang === "es" ? "," : ".";
   function format(value) {
-    return Number(value.toPrecision(6)).toString();
+    return Number(value.toPrecision(6)).toString().replace(".", DECIMAL);
   }
 
   // A pixel cursor moved by pointer, touch or arrow keys over any of the given canvases.
