@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from torchvision.models.resnet import BasicBlock
 from .check import Mismatch
 from .config import DATA_FOLDER, Config
 from .hooks import forward_with_hooks
+from .names import printable_name
 
 INDEX = "index.json"
 FLOAT16 = np.finfo(np.float16)
@@ -110,32 +112,62 @@ def check_data(docs: Path, config: Config) -> list[Mismatch]:
     return compare(docs / DATA_FOLDER, reference_tensors(model, batch))
 
 
+Group = tuple[str, dict[str, Any], list[np.ndarray]]  # what, its index entry, the check's tensors
+
+
 def compare(folder: Path, reference: Reference) -> list[Mismatch]:
+    """The data files in folder against the check's tensors: the index first, then every file it lists."""
     index_name = f"{DATA_FOLDER}/{INDEX}"
     try:
         index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         return [Mismatch(index_name, "file", "the explorer's index as JSON", f"unreadable ({error})")]
+    if not isinstance(index, dict):
+        return [Mismatch(index_name, "file", "the explorer's index as a JSON object", type(index).__name__)]
     mismatches: list[Mismatch] = []
 
     def fail(place: str, expected: str, found: str) -> None:
         mismatches.append(Mismatch(index_name, place, expected, found))
 
-    header = {key: index.get(key) for key in ("format", "relative_error", "absolute_error", "roles")}
+    listed: set[str] = {INDEX}
+    for what, entry, arrays in indexed_groups(index, reference, fail):
+        if entry.get("shape") != list(arrays[0].shape):
+            fail(f"{what} shape", repr(list(arrays[0].shape)), repr(entry.get("shape")))
+            continue
+        files = _entries(entry.get("files"))
+        runs = [_channel_run(file) for file in files]
+        starts, ends = [run[0] if run else None for run in runs], [run[1] if run else None for run in runs]
+        if not files or starts != [0, *ends[:-1]] or ends[-1] != arrays[0].shape[0]:
+            fail(f"{what} channels", f"runs covering 0 to {arrays[0].shape[0]} once, in order",
+                 repr([file.get("channels") for file in files]))
+            continue
+        for file in files:
+            listed.add(str(file.get("file")))
+            problem = check_file(folder, file, arrays)
+            if problem:
+                mismatches.append(Mismatch(f"{DATA_FOLDER}/{printable_name(str(file.get('file')))}", *problem))
+    extra = sorted(printable_name(p.name) for p in folder.iterdir() if p.name not in listed) if folder.is_dir() else []
+    mismatches += [Mismatch(f"{DATA_FOLDER}/{name}", "file", "only the files the index lists", "an extra file")
+                   for name in extra]
+    return mismatches
+
+
+def indexed_groups(index: dict[str, Any], reference: Reference, fail: Callable[[str, str, str], None]) -> list[Group]:
+    """The index's format, its tensors' names and order, each paired with the check's tensors."""
     wanted = {"format": "float16-le", "relative_error": RELATIVE_ERROR, "absolute_error": ABSOLUTE_ERROR,
               "roles": list(ROLES)}
-    for key in wanted:
-        if header[key] != wanted[key]:
-            fail(key, repr(wanted[key]), repr(header[key]))
-    groups: list[tuple[str, dict[str, Any], list[np.ndarray]]] = []
-    stages = index.get("stages") if isinstance(index.get("stages"), list) else []
-    if [entry.get("name") for entry in stages if isinstance(entry, dict)] != list(reference.stages):
-        fail("stages", ", ".join(reference.stages), repr([e.get("name") for e in stages if isinstance(e, dict)]))
+    for key, value in wanted.items():
+        if index.get(key) != value:
+            fail(key, repr(value), repr(index.get(key)))
+    groups: list[Group] = []
+    stages = _entries(index.get("stages"))
+    if [entry.get("name") for entry in stages] != list(reference.stages):
+        fail("stages", ", ".join(reference.stages), repr([entry.get("name") for entry in stages]))
     else:
         groups += [(f"stage {entry['name']}", entry, [reference.stages[entry["name"]]]) for entry in stages]
-    blocks = index.get("blocks") if isinstance(index.get("blocks"), list) else []
-    if [entry.get("name") for entry in blocks if isinstance(entry, dict)] != list(reference.blocks):
-        fail("blocks", ", ".join(reference.blocks), repr([e.get("name") for e in blocks if isinstance(e, dict)]))
+    blocks = _entries(index.get("blocks"))
+    if [entry.get("name") for entry in blocks] != list(reference.blocks):
+        fail("blocks", ", ".join(reference.blocks), repr([entry.get("name") for entry in blocks]))
     else:
         for entry in blocks:
             downsample, arrays = reference.blocks[entry["name"]]
@@ -146,27 +178,21 @@ def compare(folder: Path, reference: Reference) -> list[Mismatch]:
     if filters.get("name") != "conv1":
         fail("filters", "conv1", repr(filters.get("name")))
     groups.append(("filters conv1", filters, [reference.filters]))
-    listed: set[str] = {INDEX}
-    for what, entry, arrays in groups:
-        if entry.get("shape") != list(arrays[0].shape):
-            fail(f"{what} shape", repr(list(arrays[0].shape)), repr(entry.get("shape")))
-            continue
-        files = entry.get("files") if isinstance(entry.get("files"), list) else []
-        starts = [f.get("channels", [None])[0] if isinstance(f, dict) else None for f in files]
-        ends = [f.get("channels", [None, None])[-1] if isinstance(f, dict) else None for f in files]
-        if not files or starts != [0, *ends[:-1]] or ends[-1] != arrays[0].shape[0]:
-            fail(f"{what} channels", f"runs covering 0 to {arrays[0].shape[0]} once, in order",
-                 repr([f.get("channels") if isinstance(f, dict) else f for f in files]))
-            continue
-        for file in files:
-            listed.add(str(file.get("file")))
-            problem = check_file(folder, file, arrays)
-            if problem:
-                mismatches.append(Mismatch(f"{DATA_FOLDER}/{file.get('file')}", *problem))
-    extra = sorted(p.name for p in folder.iterdir() if p.name not in listed) if folder.is_dir() else []
-    mismatches += [Mismatch(f"{DATA_FOLDER}/{name}", "file", "only the files the index lists", "an extra file")
-                   for name in extra]
-    return mismatches
+    return groups
+
+
+def _entries(value: object) -> list[dict[str, Any]]:
+    """A list of JSON objects; anything else (a tampered index) reads as a list with a nameless entry."""
+    if not isinstance(value, list):
+        return []
+    return [entry if isinstance(entry, dict) else {} for entry in value]
+
+
+def _channel_run(entry: dict[str, Any]) -> tuple[int, int] | None:
+    run = entry.get("channels")
+    if isinstance(run, list) and len(run) == 2 and all(type(value) is int for value in run) and run[0] < run[1]:
+        return run[0], run[1]
+    return None
 
 
 def check_file(folder: Path, entry: dict[str, Any], arrays: list[np.ndarray]) -> tuple[str, str, str] | None:

@@ -162,6 +162,7 @@ def test_two_blocks_files_swapped_fail(editable_build: Build, gate) -> None:
 
 @pytest.mark.parametrize(("field", "value", "needle"), [
     ("channels", [0, 4], "channels"),
+    ("channels", 8, "channels"),
     ("scale", 3, "scale"),
     ("sha256", "0" * 64, "sha256"),
     ("file", "../facts.json", "plain file name"),
@@ -173,6 +174,13 @@ def test_an_edited_index_entry_fails(editable_build: Build, gate, field: str, va
     found = gate(editable_build)
     assert found and all("\n" not in line for line in found)
     assert any(needle in line and DATA_FOLDER in line for line in found), found
+
+
+@pytest.mark.parametrize("index", [[], {"stages": [7], "blocks": None}, "not json"])
+def test_an_index_of_the_wrong_shape_fails_in_one_line(editable_build: Build, gate, index: object) -> None:
+    path = editable_build.docs / DATA_FOLDER / explorer_data.INDEX
+    path.write_text(index if isinstance(index, str) else json.dumps(index), encoding="utf-8")
+    one_line_naming(gate(editable_build), explorer_data.INDEX)
 
 
 def test_an_extra_file_fails(editable_build: Build, gate) -> None:

@@ -81,12 +81,22 @@
     return Number(value.toPrecision(6)).toString().replace(".", DECIMAL);
   }
 
-  // A pixel cursor moved by pointer, touch or arrow keys over any of the given canvases.
+  // A pixel cursor moved by pointer, touch or arrow keys over any of the given canvases, and outlined on each.
   function cursor(canvases, size, show) {
     var at = {row: 0, col: 0};
+    var marks = canvases.map(function (canvas) {
+      var frame = document.createElement("div"), mark = document.createElement("span");
+      frame.className = "explorer-frame"; mark.className = "explorer-cursor"; mark.setAttribute("aria-hidden", "true");
+      canvas.parentNode.insertBefore(frame, canvas); frame.appendChild(canvas); frame.appendChild(mark);
+      return mark;
+    });
     function place(row, col) {
       var s = size();
       at.row = Math.min(s[0] - 1, Math.max(0, row)); at.col = Math.min(s[1] - 1, Math.max(0, col));
+      marks.forEach(function (mark) {
+        mark.style.top = 100 * at.row / s[0] + "%"; mark.style.left = 100 * at.col / s[1] + "%";
+        mark.style.height = 100 / s[0] + "%"; mark.style.width = 100 / s[1] + "%";
+      });
       show(at.row, at.col);
     }
     canvases.forEach(function (canvas) {
