@@ -24,7 +24,7 @@ from torchvision.models.resnet import BasicBlock
 
 from . import sources
 from .config import Config
-from .check_explorer import explorer_values, reference_tensors
+from .check_explorer import STAGE_MODULES, explorer_values
 from .errors import MismatchError
 from .expected_data import Expected
 from .expected_family import derive_family, parameter_terms, remembered_family_values
@@ -158,7 +158,9 @@ def derive_expected(config: Config, remember_family: bool = False) -> Expected:
     })
 
     failures = _residuals(model, block_inputs, v)
-    v.update(explorer_values(reference_tensors(model, batch)))
+    # Blocks run one after another: each block's output is the next one's input, the last one's is layer4's.
+    block_outputs = [*list(block_inputs.values())[1:], outputs[stage_names[-1]]]
+    v.update(explorer_values([outputs[name] for name in STAGE_MODULES], block_outputs, model.conv1.weight))
     ties = _predictions(logits, categories, kind, config.top_k, v)
     views = {"relu": outputs["relu"], **{name: outputs[name] for name in stage_names}}
     for i, (name, view) in enumerate(views.items()):
