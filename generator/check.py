@@ -55,6 +55,7 @@ ALLOWED_NUMBERS: tuple[tuple[str, str], ...] = (
     (r"\bResNet ?(?:18|34)\b", "model name"),
     (r"\bN°1\b", "school name"),
     (r"\bSHA-256\b", "hash algorithm name"),
+    (r"\bfloat16\b", "name of IEEE 754's half-precision format (the explorer's data)"),
     (r"\b[Tt]op-5\b", "name of ImageNet's top-5 error metric"),
     (r"\b[Tt]op-1\b", "name of ImageNet's top-1 error metric"),
     (r"\bacc@[15]\b", "torchvision's names of its ImageNet accuracy metrics"),
@@ -683,7 +684,7 @@ def translations(language: str) -> dict[str, str]:
 
 def check_docs(
     docs: Path, config: Config, reproduce_outputs: bool = True, *,
-    expected: Expected | None = None, reproduction: Reproduction | None = None,
+    expected: Expected | None = None, reproduction: Reproduction | None = None, explorer_data: bool = True,
 ) -> list[Mismatch]:
     """Every disagreement between the docs folder and these inputs.
 
@@ -691,6 +692,9 @@ def check_docs(
     bytes; a build that has just rendered them from the same inputs skips it.
     A caller checking several folders against the same inputs may pass the
     ``expected`` values and the ``reproduction`` it computed once.
+    ``explorer_data`` decodes the explorer's data files and compares them
+    with a forward pass of the check's own model; a build that reuses the
+    published files (their digests matched the manifest) skips it.
     """
     with ExitStack() as stack:
         reproduced: Callable[[], Reproduction] | None = None
@@ -710,6 +714,10 @@ def check_docs(
         check_facts_file(docs, expected, mismatches)
         figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
         check_pages(docs, config, expected, figure_names, mismatches)
+        if explorer_data:
+            from .check_explorer import check_data
+
+            mismatches += check_data(docs, config)
         if reproduced is not None:
             check_reproduction(docs, reproduced(), mismatches)
     return mismatches
@@ -756,9 +764,10 @@ def check_image_file(page: str, docs: Path, source: str, mismatches: list[Mismat
         mismatches.append(Mismatch(page, f"figure {source}", "a valid PNG", f"unreadable ({error})"))
 
 
-def verify(docs: Path, config: Config, reproduce_outputs: bool = True, *, expected: Expected | None = None) -> None:
+def verify(docs: Path, config: Config, reproduce_outputs: bool = True, *, expected: Expected | None = None,
+           explorer_data: bool = True) -> None:
     """Raise MismatchError listing every disagreement, one per line."""
-    mismatches = check_docs(docs, config, reproduce_outputs, expected=expected)
+    mismatches = check_docs(docs, config, reproduce_outputs, expected=expected, explorer_data=explorer_data)
     if mismatches:
         listing = "\n".join(f"  {m}" for m in mismatches[:50])
         more = f"\n  ... and {len(mismatches) - 50} more" if len(mismatches) > 50 else ""

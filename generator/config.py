@@ -20,6 +20,7 @@ LANGUAGES: tuple[str, ...] = ("es", "en")
 WEIGHT_CHOICES: tuple[str, ...] = ("auto", "imagenet", "random")
 SAMPLE_IMAGE_NAME = "grace_hopper.jpg"
 FIGURE_FOLDER = "img"  # under docs/, where pages link their figures
+DATA_FOLDER = "explorer-data"  # under docs/, the explorer's data files (explorer_data.py); its page is explorer/
 PACKAGE = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE.parent
 

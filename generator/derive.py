@@ -18,6 +18,7 @@ from torch import nn
 
 from . import experiment_results, sources
 from .experiment_results import Experiment
+from .explorer_data import explorer_facts
 from .facts import (
     ATOL, RTOL, Architecture, Facts, Family, Gallery, ImageFacts, ModuleRow, Prediction, Provenance, ResidualCheck,
     Stage, StemLayer, SummaryRow, Totals, WeightsFacts,
@@ -289,6 +290,7 @@ def derive_facts(
         ),
         family=family,
         experiment=experiment,
+        explorer=explorer_facts(capture, model.conv1.weight),
         cited=sources.cited_numbers(),
         claims=choose_claims(weights_kind, residual, totals, ties, family, experiment),
     )

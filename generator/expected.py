@@ -24,6 +24,7 @@ from torchvision.models.resnet import BasicBlock
 
 from . import sources
 from .config import Config
+from .check_explorer import STAGE_MODULES, explorer_values
 from .errors import MismatchError
 from .expected_data import Expected
 from .expected_experiment import derive_experiment
@@ -51,8 +52,8 @@ def weights_kind(weights: WeightsProvenance) -> str:
     return {"random": "random", "file": "file"}.get(weights.source, "imagenet")
 
 
-def derive_expected(config: Config, remember_family: bool = False) -> Expected:
-    """Every value the pages may show; ``remember_family``: the family's from a build's cache (memo.py)."""
+def reference_model(config: Config) -> tuple[nn.Module, torch.Tensor, WeightsProvenance, Any, Any]:
+    """The check's own ResNet18 in eval mode and its input batch, with the weights' and the image's provenance."""
     torch.set_num_threads(1)  # like the build: small tensors, and other processes share the machine
     state_dict, weights = resolve_weights(config.weights, seed=config.seed, allow_download=False, log=lambda _: None)
     image, image_info = load_image(config.image)
@@ -61,8 +62,13 @@ def derive_expected(config: Config, remember_family: bool = False) -> Expected:
     if state_dict is not None:
         model.load_state_dict(state_dict, strict=True)
     model.eval()
+    return model, PUBLISHED.transforms()(image).unsqueeze(0), weights, image, image_info
+
+
+def derive_expected(config: Config, remember_family: bool = False) -> Expected:
+    """Every value the pages may show; ``remember_family``: the family's from a build's cache (memo.py)."""
+    model, batch, weights, image, image_info = reference_model(config)
     transforms = PUBLISHED.transforms()
-    batch = transforms(image).unsqueeze(0)
     categories = PUBLISHED.meta["categories"]
     if len(categories) != model.fc.out_features:
         raise MismatchError(f"torchvision lists {len(categories)} categories but fc has {model.fc.out_features} outputs")
@@ -153,6 +159,9 @@ def derive_expected(config: Config, remember_family: bool = False) -> Expected:
     })
 
     failures = _residuals(model, block_inputs, v)
+    # Blocks run one after another: each block's output is the next one's input, the last one's is layer4's.
+    block_outputs = [*list(block_inputs.values())[1:], outputs[stage_names[-1]]]
+    v.update(explorer_values([outputs[name] for name in STAGE_MODULES], block_outputs, model.conv1.weight))
     ties = _predictions(logits, categories, kind, config.top_k, v)
     views = {"relu": outputs["relu"], **{name: outputs[name] for name in stage_names}}
     for i, (name, view) in enumerate(views.items()):

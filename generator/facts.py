@@ -230,6 +230,15 @@ class Family:
 
 
 @dataclass(frozen=True)
+class ExplorerFacts:
+    """What the explorer page says about its data files (explorer_data.py writes them)."""
+
+    relative_error: float  # a stored value is within this fraction of the model's
+    absolute_error: float  # or within this much, for values too small for a normal float16
+    data_bytes: int  # every tensor file together, the index left out
+
+
+@dataclass(frozen=True)
 class Facts:
     provenance: Provenance
     architecture: Architecture
@@ -246,6 +255,7 @@ class Facts:
     galleries: tuple[Gallery, ...]
     family: Family
     experiment: Experiment
+    explorer: ExplorerFacts
     cited: dict[str, int | float]
     claims: dict[str, str]  # claim -> the variant of its sentence that is true for this run
 

@@ -52,6 +52,7 @@ class BlockCapture:
 class RunCapture:
     input: torch.Tensor
     logits: torch.Tensor
+    convolved: torch.Tensor  # conv1's own output, before BatchNorm: the map each of its filters makes
     stem: torch.Tensor
     pooled_stem: torch.Tensor
     stages: dict[str, torch.Tensor]
@@ -101,6 +102,7 @@ def run(model: nn.Module, batch: torch.Tensor) -> RunCapture:
     blocks = basic_blocks(model)
     handles = [
         *(module.register_forward_hook(refuse_non_finite(name)) for name, module in model.named_modules() if name),
+        model.conv1.register_forward_hook(keep_output("conv1")),
         model.relu.register_forward_hook(keep_output("stem")),
         model.maxpool.register_forward_hook(keep_output("pooled_stem")),
         *(model.get_submodule(stage).register_forward_hook(keep_output(stage)) for stage in STAGES),
@@ -116,6 +118,7 @@ def run(model: nn.Module, batch: torch.Tensor) -> RunCapture:
     return RunCapture(
         input=batch,
         logits=logits,
+        convolved=kept["conv1"],
         stem=kept["stem"],
         pooled_stem=kept["pooled_stem"],
         stages={stage: kept[stage] for stage in STAGES},

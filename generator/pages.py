@@ -26,7 +26,7 @@ from .facts import Facts, lookup
 
 TEMPLATES = Path(__file__).parent / "templates"
 TRANSLATIONS = Path(__file__).parent / "translations"
-PAGES: tuple[str, ...] = ("index", "maps", "family", "experiment", "reproducibility")
+PAGES: tuple[str, ...] = ("index", "maps", "explorer", "family", "experiment", "reproducibility")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
 
 

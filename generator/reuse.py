@@ -8,7 +8,7 @@ now:
 - every input the same, and every published file as it was written: the
   site is up to date and nothing is done;
 - the same compute inputs (image, weights, options, code, packages): the
-  facts, figures and notebook outputs are read back from docs/ and the
+  facts, figures, the explorer's data and notebook outputs are read back from docs/ and the
   check's values from the cache the full build left (expected_data); only
   the pages and the site are made again, and the check reads the new pages;
 - anything else, or a needed file that is not what was published: everything
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import expected_data, facts
-from .config import FIGURE_FOLDER, LANGUAGES, Config
+from .config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
 from .expected_data import Expected
 from .journal import Manifest, read_manifest
 from .ownership import site_generation
@@ -48,6 +48,7 @@ class Published:
 
     facts: facts.Facts
     figures: dict[str, bytes]  # file name under img/ -> PNG
+    data_files: dict[str, bytes]  # the explorer's data, by path under docs/ (DATA_FOLDER/...)
     notebook_outputs: nbformat.NotebookNode | None  # the executed code cells, as notebook.Run gives them
 
 
@@ -74,7 +75,7 @@ def plan(config: Config, keys: InputKeys) -> Plan:
     if recorded == keys.to_dict() and site_intact(config, manifest):
         published_facts = facts.from_json(docs_files["facts.json"].decode("utf-8"))
         return Plan(NOTHING_TO_DO, "no input changed since the published build, and the site and docs are intact",
-                    manifest.generation, Published(published_facts, {}, None))
+                    manifest.generation, Published(published_facts, {}, {}, None))
     expected = expected_data.load_cached(keys.compute)
     if expected is None:
         return Plan(EVERYTHING, "no cached values of the check for these inputs: computing everything")
@@ -85,6 +86,7 @@ def plan(config: Config, keys: InputKeys) -> Plan:
     published = Published(
         facts=facts.from_json(docs_files["facts.json"].decode("utf-8")),
         figures={name.split("/", 1)[1]: data for name, data in docs_files.items() if name.startswith(f"{FIGURE_FOLDER}/")},
+        data_files={name: data for name, data in docs_files.items() if name.startswith(f"{DATA_FOLDER}/")},
         notebook_outputs=notebook_outputs(docs_files) if config.execute_notebook else None,
     )
     return Plan(PROSE, f"{reason}: reusing the published facts, figures and notebook outputs", manifest.generation,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import atomic, interrupts, publish, reuse, stamp
-from .config import FIGURE_FOLDER, LANGUAGES, Config
+from .config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
 from .facts import Facts
 from .figure_names import figure_files
 from .ownership import STATIC
@@ -51,20 +51,25 @@ class Progress:
             print(f"[{time.monotonic() - self.start:5.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def compute(config: Config, figure_dir: Path, progress: Callable[[str], None],
-            weights_resolved: Callable[[], None] = lambda: None) -> Facts:
-    """Model, then facts, then figures (written into figure_dir): everything a page shows."""
-    from . import figures
+def compute(config: Config, docs: Path, progress: Callable[[str], None],
+            weights_resolved: Callable[[], None] = lambda: None) -> tuple[Facts, list[str]]:
+    """Model, then facts, the explorer's data and figures (written under docs): everything a page shows.
+
+    Returns the facts and the data files' paths under docs.
+    """
+    from . import explorer_data, figures
     from .pipeline import compute_facts
 
     facts, capture, conv1_weight = compute_facts(config, progress, weights_resolved, remember_family=True)
-    figures.render_figures(facts, capture, conv1_weight, figure_dir, progress)
-    return facts
+    progress("explorer: writing its data files")
+    data_files = explorer_data.write_files(capture, conv1_weight, docs / DATA_FOLDER)
+    figures.render_figures(facts, capture, conv1_weight, docs / FIGURE_FOLDER, progress)
+    return facts, [f"{DATA_FOLDER}/{name}" for name in data_files]
 
 
 def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], NotebookNode | None],
-               progress: Callable[[str], None]) -> list[str]:
-    """Pages, facts.json and notebooks under docs; returns every generated path, figures included.
+               progress: Callable[[str], None], data_files: list[str]) -> list[str]:
+    """Pages, facts.json and notebooks under docs; returns every generated path, figures and ``data_files`` included.
 
     ``outputs`` gives the executed code cells for the notebooks (None: not executed).
     """
@@ -82,7 +87,7 @@ def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], N
             config, language, facts.provenance.weights.kind, executed).encode("utf-8")
     for relative, data in written.items():
         atomic.write_bytes(docs / relative, data)
-    return sorted([*written, *(f"{FIGURE_FOLDER}/{name}" for name in figure_roles.values())])
+    return sorted([*written, *(f"{FIGURE_FOLDER}/{name}" for name in figure_roles.values()), *data_files])
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ def build_everything(config: Config, stage: publish.Staging, keys: InputKeys,
         from .expected import derive_expected  # torch and torchvision: imported while the kernel imports them too
 
         with mkdocs_build.started(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
-            facts = compute(config, stage.docs / FIGURE_FOLDER, progress, run.weights_resolved if run else lambda: None)
+            facts, data_files = compute(config, stage.docs, progress, run.weights_resolved if run else lambda: None)
             atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC)
 
             def outputs() -> NotebookNode | None:
@@ -135,7 +140,7 @@ def build_everything(config: Config, stage: publish.Staging, keys: InputKeys,
                 progress("notebook: waiting for the code cells' outputs")
                 return run.result()
 
-            generated = write_docs(config, facts, stage.docs, outputs, progress)
+            generated = write_docs(config, facts, stage.docs, outputs, progress, data_files)
             site_build.start()
             progress("check: re-deriving every number and reading the pages")
             expected = derive_expected(config, remember_family=True)
@@ -158,11 +163,14 @@ def rewrite_pages(config: Config, stage: publish.Staging, plan: reuse.Plan, keys
     with mkdocs_build.started(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
         for name, data in published.figures.items():
             atomic.write_bytes(stage.docs / FIGURE_FOLDER / name, data)
+        for relative, data in published.data_files.items():
+            atomic.write_bytes(stage.docs / relative, data)
         atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC)
-        generated = write_docs(config, published.facts, stage.docs, lambda: published.notebook_outputs, progress)
+        generated = write_docs(config, published.facts, stage.docs, lambda: published.notebook_outputs, progress,
+                               sorted(published.data_files))
         site_build.start()
         progress("check: reading the pages against the values of the published build's inputs")
-        check.verify(stage.docs, config, reproduce_outputs=False, expected=expected)
+        check.verify(stage.docs, config, reproduce_outputs=False, expected=expected, explorer_data=False)
         progress("site: mkdocs build --strict")
         site_build.wait()
         progress("publish: site and docs, one generation")
