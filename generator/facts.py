@@ -219,12 +219,35 @@ class BlockExample:
 
 
 @dataclass(frozen=True)
+class SummaryTotals:
+    """torchsummary's footer under a table: parameter counts and its size estimates."""
+
+    params: int
+    trainable: int
+    non_trainable: int
+    input_size_mb: float
+    forward_backward_mb: float
+    params_size_mb: float
+    estimated_total_mb: float
+
+
+@dataclass(frozen=True)
+class FamilySummary:
+    """One model's full torchsummary table, as its modules describe it (no weights, no image)."""
+
+    name: str  # torchvision's builder: resnet18, resnet50, ...
+    rows: tuple[SummaryRow, ...]
+    totals: SummaryTotals
+
+
+@dataclass(frozen=True)
 class Family:
     input_size: int
     ops_tolerance: float  # GFLOPS: torchvision rounds its "_ops" to three decimals
     models: tuple[FamilyModel, ...]
     weights: tuple[FamilyWeights, ...]
     examples: tuple[BlockExample, ...]
+    summaries: tuple[FamilySummary, ...]
 
 
 @dataclass(frozen=True)
