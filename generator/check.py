@@ -426,13 +426,11 @@ def _compare_summary(table: Element, expected: SummaryCells, wanted: dict[str, s
     if len(rows) != len(expected):
         ctx.fail(f"{prefix} table", f"{len(expected)} rows", f"{len(rows)} rows")
         found = {row[0]: row for row in rows}
-        names = {name for name, *_ in expected}
-        for name, *_ in expected:
-            if name not in found:
-                ctx.fail(f"{prefix} row {name}", "the row", "none")
-        for row in rows:
-            if row[0] not in names:
-                ctx.fail(f"{prefix} row {row[0]}", "no such row", "an extra row")
+        wanted_names, shown = Counter(name for name, *_ in expected), Counter(row[0] for row in rows)
+        for name in wanted_names - shown:
+            ctx.fail(f"{prefix} row {name}", "the row", "none")
+        for name in shown - wanted_names:
+            ctx.fail(f"{prefix} row {name}", f"{wanted_names[name]} such row(s)", f"{shown[name]}")
         pairs = [(found[cells[0]], cells) for cells in expected if cells[0] in found]
     for found_row, (name, shape, formula, params) in pairs:
         place = f"{prefix} row {name}"
