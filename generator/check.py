@@ -343,7 +343,8 @@ def check_summary_table(root: Element, ctx: Context) -> set[int]:
     required = [""] if ctx.page.startswith("index.") else family if ctx.page.startswith("family.") else []
     for owner in required:
         if owner not in owners:
-            ctx.fail(f"{_summary_name(owner, ctx)} summary table".lstrip(), f"a table headed '{SUMMARY_HEADER}'", "none")
+            ctx.fail(f"{_summary_name(owner, ctx)} summary table".lstrip(), f"a table headed '{SUMMARY_HEADER}'",
+                     "none")
     seen: set[str] = set()
     for table, owner in zip(tables, owners):
         if owner is None or owner in seen or owner not in ["", *family]:

@@ -143,8 +143,7 @@ def describe_family() -> Family:
         models=tuple(describe_model(name, input_size, cited[f"paper_flops_{name}"]) for name in MODELS),
         weights=tuple(entry for name in MODELS for entry in published_weights(name)),
         examples=tuple(describe_block(model, block) for model, block in EXAMPLE_BLOCKS),
-        summaries=tuple(describe_summary(name, meta_model(name), (meta_model(name).conv1.in_channels, input_size, input_size))
-                        for name in MODELS),
+        summaries=tuple(describe_summary(name, meta_model(name), input_size) for name in MODELS),
     )
 
 

@@ -88,8 +88,9 @@ def layer_calls(module: nn.Module, shape: Shape) -> Iterator[tuple[nn.Module, Sh
             shape = calls[-1][1]
 
 
-def describe_summary(name: str, model: nn.Module, input_shape: Shape) -> FamilySummary:
-    """The model's torchsummary table: rows and footer, for one input of ``input_shape``."""
+def describe_summary(name: str, model: nn.Module, input_size: int) -> FamilySummary:
+    """The model's torchsummary table, rows and footer, for one image of ``input_size`` pixels square."""
+    input_shape = (model.conv1.in_channels, input_size, input_size)
     names = {module: path for path, module in model.named_modules()}
     rows = tuple(
         SummaryRow(
