@@ -103,6 +103,21 @@ def test_torchvisions_metadata_disagreeing_with_the_model_fails(monkeypatch, fie
         assert failures == []
 
 
+def test_a_table_whose_rows_miss_a_parameter_fails(monkeypatch) -> None:
+    """A layer that holds parameters but is never called has no row: the table would not add up to the model."""
+    def with_unused_layer(name: str) -> torch.nn.Module:
+        model = family.meta_model(name)
+        if name != "resnet34":
+            return model
+        changed = getattr(tv_models, name)(weights=None).to("meta").eval()
+        changed.unused = torch.nn.Linear(2, 3, device="meta")
+        return changed
+
+    monkeypatch.setattr(expected_family, "meta_model", with_unused_layer)
+    _, failures = expected_family.derive_family(224, sources.cited_numbers())
+    assert "resnet34: the rows of its summary table add up to 21797672 parameters, the model has 21797681" in failures
+
+
 def test_a_family_failure_fails_the_check(built: Build, values: expected.Expected, mismatches) -> None:
     broken = dataclasses.replace(values, family_failures=("resnet50 IMAGENET1K_V2: torchvision publishes 1 parameters",))
     only(mismatches(built, broken), "family", "resnet50 IMAGENET1K_V2")
