@@ -14,7 +14,8 @@ like any other. On every page:
   the sources' data; a sentence whose truth depends on the weights or on a
   value must be the wording that is true now, and no other wording of it may
   appear anywhere;
-- the summary table is checked cell by cell, the totals block included;
+- every torchsummary table (the report's, and each family model's in its
+  collapsed section) is checked cell by cell, the totals block included;
 - any other digit, in any script, must be on a short list of names and
   numbers that are not the model's (section numbers, figure numbers, model
   names), each with its reason.

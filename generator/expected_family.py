@@ -3,12 +3,13 @@
 Where the build walks each model's modules and computes sizes from their
 attributes (family.py), this side runs one forward pass per model on the
 meta device (shapes only, no values) and reads the shapes the layers really
-produce through hooks; it counts parameters from the state dict and depth
-from the weight tensors' ranks. The models it describes are the ResNets
-torchvision lists, not a list of ours. Every weights entry torchvision
-publishes must then agree with the count: parameters exactly, operations
-within the rounding of its three decimals; each disagreement is a failure
-of the build.
+produce through hooks, every call of a layer included (torchsummary's rows);
+it counts parameters from the state dict and depth from the weight tensors'
+ranks. The models it describes are the ResNets torchvision lists, not a list
+of ours. Every weights entry torchvision publishes must then agree with the
+count: parameters exactly, operations within the rounding of its three
+decimals; each disagreement is a failure of the build, and so is a table
+whose rows do not add up to the model's parameters.
 """
 
 from __future__ import annotations
