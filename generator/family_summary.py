@@ -58,8 +58,8 @@ def is_block(module: nn.Module) -> bool:
 
 
 def block_calls(block: nn.Module, shape: Shape) -> Iterator[tuple[nn.Module, Shape]]:
-    """A block's calls: conv, norm (and ReLU, but after the last norm) along the main path, the shortcut's
-    layers on the block's input, the ReLU after the sum, then the block itself."""
+    """A block's calls: its main path's convolutions and norms in order, with a ReLU after every norm but the
+    last; the shortcut's layers, on the block's input; the ReLU after the sum; then the block itself."""
     main = [module for name, module in block.named_children() if name not in BLOCK_SKIPPED]
     norms = [module for module in main if isinstance(module, nn.BatchNorm2d)]
     inner = shape
