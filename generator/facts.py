@@ -12,6 +12,7 @@ they are computed).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -296,11 +297,17 @@ def family_from_json(text: str) -> Family:
     return _build(Family, json.loads(text))
 
 
+@functools.cache
+def _field_types(kind: type) -> dict[str, Any]:
+    """A dataclass's resolved field types: resolving them is most of the time of reading a family's tables."""
+    return typing.get_type_hints(kind)
+
+
 def _build(kind: Any, value: Any) -> Any:
     """Turn JSON data into the declared type: dataclasses, tuples, dicts, optionals and scalars."""
     origin = typing.get_origin(kind)
     if dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
+        hints = _field_types(kind)
         return kind(**{field.name: _build(hints[field.name], value[field.name]) for field in dataclasses.fields(kind)})
     if origin is tuple:
         items = typing.get_args(kind)
