@@ -14,7 +14,8 @@ like any other. On every page:
   the sources' data; a sentence whose truth depends on the weights or on a
   value must be the wording that is true now, and no other wording of it may
   appear anywhere;
-- the summary table is checked cell by cell, the totals block included;
+- every torchsummary table (the report's, and each family model's in its
+  collapsed section) is checked cell by cell, the totals block included;
 - any other digit, in any script, must be on a short list of names and
   numbers that are not the model's (section numbers, figure numbers, model
   names), each with its reason.
@@ -46,6 +47,7 @@ from .visible import VISIBLE_ATTRIBUTES, Element, render_markdown
 from .imagenet import IMAGENET_FILENAME
 
 SUMMARY_HEADER = "Layer (type)"
+FAMILY_SUMMARY_NAME = re.compile(r"family\.summaries\.[0-9]+\.name")
 TRANSLATIONS = Path(__file__).parent / "translations"
 FLOAT_RTOL = 1e-6
 
@@ -334,48 +336,126 @@ def check_claims(root: Element, ctx: Context, reading: PageReading, visible: str
 
 
 def check_summary_table(root: Element, ctx: Context) -> set[int]:
+    """Every torchsummary table on the page, cell by cell, against the model it belongs to.
+
+    A table inside a collapsed section belongs to the model named (a checked label) in the section's title,
+    any other to the report's model; each model a page must show has exactly one table.
+    """
     tables = [t for t in root.walk() if t.tag == "table" and _header_cells(t)[:1] == [SUMMARY_HEADER]]
-    if not tables:
-        if ctx.page.startswith("index."):
-            ctx.fail("summary table", f"a table headed '{SUMMARY_HEADER}'", "none")
-        return set()
-    table = tables[0]
+    owners = [_summary_owner(table) for table in tables]
+    family = _family_summaries(ctx.expected.values)
+    required = [""] if ctx.page.startswith("index.") else family if ctx.page.startswith("family.") else []
+    for owner in required:
+        if owner not in owners:
+            ctx.fail(f"{_summary_name(owner, ctx)} summary table".lstrip(), f"a table headed '{SUMMARY_HEADER}'",
+                     "none")
+    seen: set[str] = set()
+    for table, owner in zip(tables, owners):
+        if owner is None or owner in seen or owner not in ["", *family]:
+            ctx.fail("summary table", "one table per model, in a section titled with the model's checked name",
+                     "a table of no model" if owner is None else f"another table for {owner or 'the report'}")
+            continue
+        seen.add(owner)
+        if owner:
+            rows, totals = _family_summary_cells(ctx.expected.values, owner)
+        else:
+            rows, totals = list(ctx.expected.summary), _totals_cells(ctx.expected.values, "totals")
+        _compare_summary(table, rows, totals, _summary_name(owner, ctx), ctx)
+    return {id(table) for table in tables}
+
+
+def _summary_owner(table: Element) -> str | None:
+    """The family summary a table belongs to ("family.summaries.2"), "" for the report's, None if unnamed."""
+    section = next((node for node in table.ancestors() if node.tag == "details"), None)
+    if section is None:
+        return ""
+    title = next((c for c in section.children if isinstance(c, Element) and c.tag == "summary"), None)
+    keys = [e.attrs["data-fact"] for e in title.walk() if "data-fact" in e.attrs] if title is not None else []
+    match = [key.removesuffix(".name") for key in keys if FAMILY_SUMMARY_NAME.fullmatch(key)]
+    return match[0] if len(match) == 1 else None
+
+
+def _family_summaries(values: dict[str, Any]) -> list[str]:
+    return [f"family.summaries.{i}" for i in range(len(_listed(values, "family.summaries", ".name")))]
+
+
+def _summary_name(owner: str, ctx: Context) -> str:
+    return str(ctx.expected.values[f"{owner}.name"]) if owner else ""
+
+
+SummaryCells = list[tuple[str, str, str, int]]  # per row: name, output shape, formula, parameters
+
+
+def _family_summary_cells(values: dict[str, Any], owner: str) -> tuple[SummaryCells, dict[str, str]]:
+    """A family model's table as the check derived it: each row's cells, then its totals block."""
+    rows: SummaryCells = []
+    while f"{owner}.rows.{len(rows)}.index" in values:
+        row = f"{owner}.rows.{len(rows)}"
+        shape = _listed(values, f"{row}.output_shape")
+        terms = [_listed(values, f"{row}.formula.{t}") for t in range(len(_listed(values, f"{row}.formula", ".0")))]
+        formula = " + ".join(" * ".join(map(str, term)) for term in terms) or "-"
+        rows.append((f"{values[f'{row}.layer_type']}-{values[f'{row}.index']}", "[" + ", ".join(map(str, shape)) + "]",
+                     formula, values[f"{row}.params"]))
+    return rows, _totals_cells(values, f"{owner}.totals")
+
+
+def _listed(values: dict[str, Any], prefix: str, suffix: str = "") -> list[Any]:
+    """The items of a flattened list: prefix.0, prefix.1, ... (each read at ``suffix``) while they exist."""
+    items: list[Any] = []
+    while f"{prefix}.{len(items)}{suffix}" in values:
+        items.append(values[f"{prefix}.{len(items)}{suffix}"])
+    return items
+
+
+def _totals_cells(values: dict[str, Any], totals: str) -> dict[str, str]:
+    """torchsummary's footer: counts with thousands commas, sizes with two decimals, in every language."""
+    return {
+        "Total params": f"{values[f'{totals}.params']:,}",
+        "Trainable params": f"{values[f'{totals}.trainable']:,}",
+        "Non-trainable params": f"{values[f'{totals}.non_trainable']:,}",
+        "Input size (MB)": f"{values[f'{totals}.input_size_mb']:0.2f}",
+        "Forward/backward pass size (MB)": f"{values[f'{totals}.forward_backward_mb']:0.2f}",
+        "Params size (MB)": f"{values[f'{totals}.params_size_mb']:0.2f}",
+        "Estimated Total Size (MB)": f"{values[f'{totals}.estimated_total_mb']:0.2f}",
+    }
+
+
+def _compare_summary(table: Element, expected: SummaryCells, wanted: dict[str, str], model: str, ctx: Context) -> None:
+    """Row against row when the counts agree; otherwise rows by name (torchsummary numbers them), so that a
+    dropped or added row is named once instead of shifting every row after it."""
+    prefix = f"{model} summary".lstrip()
     body = [[_squash(cell.text()) for cell in row.walk() if cell.tag == "td"] for row in table.walk() if row.tag == "tr"]
     body = [row for row in body if row]
     rows = [row for row in body if not _is_total_line(row[0])]
-    expected = ctx.expected.summary
+    pairs = list(zip(rows, expected))
     if len(rows) != len(expected):
-        ctx.fail("summary table", f"{len(expected)} rows", f"{len(rows)} rows")
-    for found, (name, shape, formula, params) in zip(rows, expected):
-        place = f"summary row {name}"
-        if len(found) < 4:
-            ctx.fail(place, "4 cells", f"{len(found)} cells")
+        ctx.fail(f"{prefix} table", f"{len(expected)} rows", f"{len(rows)} rows")
+        found = {row[0]: row for row in rows}
+        wanted_names, shown = Counter(name for name, *_ in expected), Counter(row[0] for row in rows)
+        for name in wanted_names - shown:
+            ctx.fail(f"{prefix} row {name}", "the row", "none")
+        for name in shown - wanted_names:
+            ctx.fail(f"{prefix} row {name}", f"{wanted_names[name]} such row(s)", f"{shown[name]}")
+        pairs = [(found[cells[0]], cells) for cells in expected if cells[0] in found]
+    for found_row, (name, shape, formula, params) in pairs:
+        place = f"{prefix} row {name}"
+        if len(found_row) < 4:
+            ctx.fail(place, "4 cells", f"{len(found_row)} cells")
             continue
-        if found[0] != name:
-            ctx.fail(place, name, found[0])
-        if found[1] != shape:
-            ctx.fail(f"{place}, output shape", shape, found[1])
-        if found[2] != formula:
-            ctx.fail(f"{place}, formula", formula, found[2])
-        if found[3] != f"{params:,}":
-            ctx.fail(f"{place}, parameters", f"{params:,}", found[3])
-    v = ctx.expected.values
-    wanted = {
-        "Total params": f"{v['totals.params']:,}",
-        "Trainable params": f"{v['totals.trainable']:,}",
-        "Non-trainable params": f"{v['totals.non_trainable']:,}",
-        "Input size (MB)": f"{v['totals.input_size_mb']:0.2f}",
-        "Forward/backward pass size (MB)": f"{v['totals.forward_backward_mb']:0.2f}",
-        "Params size (MB)": f"{v['totals.params_size_mb']:0.2f}",
-        "Estimated Total Size (MB)": f"{v['totals.estimated_total_mb']:0.2f}",
-    }
+        if found_row[0] != name:
+            ctx.fail(place, name, found_row[0])
+        if found_row[1] != shape:
+            ctx.fail(f"{place}, output shape", shape, found_row[1])
+        if found_row[2] != formula:
+            ctx.fail(f"{place}, formula", formula, found_row[2])
+        if found_row[3] != f"{params:,}":
+            ctx.fail(f"{place}, parameters", f"{params:,}", found_row[3])
     totals = [row for row in body if _is_total_line(row[0])]
     if [row[0] for row in totals] != list(wanted):
-        ctx.fail("summary totals", ", ".join(wanted), ", ".join(row[0] for row in totals))
+        ctx.fail(f"{prefix} totals", ", ".join(wanted), ", ".join(row[0] for row in totals))
     for row in totals:
         if row[0] in wanted and (len(row) < 2 or row[1] != wanted[row[0]] or any(row[2:])):
-            ctx.fail(f"summary {row[0]}", wanted[row[0]], " | ".join(row[1:]))
-    return {id(table)}
+            ctx.fail(f"{prefix} {row[0]}", wanted[row[0]], " | ".join(row[1:]))
 
 
 def _is_total_line(label: str) -> bool:

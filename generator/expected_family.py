@@ -3,12 +3,13 @@
 Where the build walks each model's modules and computes sizes from their
 attributes (family.py), this side runs one forward pass per model on the
 meta device (shapes only, no values) and reads the shapes the layers really
-produce through hooks; it counts parameters from the state dict and depth
-from the weight tensors' ranks. The models it describes are the ResNets
-torchvision lists, not a list of ours. Every weights entry torchvision
-publishes must then agree with the count: parameters exactly, operations
-within the rounding of its three decimals; each disagreement is a failure
-of the build.
+produce through hooks, every call of a layer included (torchsummary's rows);
+it counts parameters from the state dict and depth from the weight tensors'
+ranks. The models it describes are the ResNets torchvision lists, not a list
+of ours. Every weights entry torchvision publishes must then agree with the
+count: parameters exactly, operations within the rounding of its three
+decimals; each disagreement is a failure of the build, and so is a table
+whose rows do not add up to the model's parameters.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from .errors import MismatchError
 from .family import OPS_TOLERANCE_GFLOPS, meta_model
 
 RESNET = re.compile(r"^resnet(?P<depth>[0-9]+)$")
+CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+MEGABYTE = 1024**2
+FLOAT_BYTES = 4  # torchsummary's size estimates assume float32
 
 
 def listed_resnets() -> list[str]:
@@ -83,27 +87,34 @@ def _same_shape(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def _measure(model: nn.Module, input_size: int) -> tuple[int, dict[str, tuple[int, ...]]]:
-    """Multiply-accumulates of convolutions and linear layers, and each stage's output shape, from one pass."""
+Calls = list[tuple[nn.Module, tuple[int, ...]]]
+
+
+def _measure(model: nn.Module, input_size: int) -> tuple[int, dict[str, tuple[int, ...]], Calls]:
+    """Multiply-accumulates of convolutions and linear layers, each stage's output shape, and torchsummary's
+    rows (every call of a module that is neither the model nor a container, with its output shape), from one pass."""
     macs = 0
     shapes: dict[str, tuple[int, ...]] = {}
+    calls: Calls = []
     names = {module: name for name, module in model.named_modules()}
 
     def record(module: nn.Module, _inputs: tuple, out: torch.Tensor) -> None:
         nonlocal macs
+        if isinstance(module, CONTAINERS):
+            shapes[names[module]] = tuple(out.shape[1:])
+            return
+        calls.append((module, tuple(out.shape[1:])))
         if isinstance(module, nn.Conv2d):
             macs += out[0].numel() * module.in_channels // module.groups * math.prod(module.kernel_size)
         elif isinstance(module, nn.Linear):
             macs += module.in_features * module.out_features
-        else:
-            shapes[names[module]] = tuple(out.shape[1:])
 
     # BatchNorm keeps its input's shape, and its meta kernel (a Python decomposition) was most of the pass:
     # for this pass only, each one hands its input on (the model is shared with family.py, so it is put back).
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     for norm in norms:
         norm.forward = _same_shape  # type: ignore[method-assign]
-    watched = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    watched = [m for m in model.modules() if m is not model and not isinstance(m, CONTAINERS)]
     watched += [m for name, m in model.named_children() if name.startswith("layer")]
     handles = [module.register_forward_hook(record) for module in watched]
     try:
@@ -114,7 +125,37 @@ def _measure(model: nn.Module, input_size: int) -> tuple[int, dict[str, tuple[in
             handle.remove()
         for norm in norms:
             del norm.forward
-    return macs, shapes
+    return macs, shapes, calls
+
+
+def summary_values(prefix: str, name: str, model: nn.Module, calls: Calls,
+                   input_shape: tuple[int, ...]) -> dict[str, Any]:
+    """A model's torchsummary table under facts.json's paths: each call's row, then the footer's totals."""
+    names = {module: path for path, module in model.named_modules()}
+    v: dict[str, Any] = {f"{prefix}.name": name}
+    for j, (module, shape) in enumerate(calls):
+        terms = parameter_terms(module)
+        params = sum(p.numel() for p in module.parameters(recurse=False))
+        if sum(math.prod(term) for term in terms) != params:
+            raise MismatchError(f"formula of {name} {names[module]} does not add up to its {params} parameters")
+        row = f"{prefix}.rows.{j}"
+        v.update({f"{row}.index": j + 1, f"{row}.layer_type": type(module).__name__, f"{row}.module": names[module],
+                  f"{row}.params": params,
+                  f"{row}.trainable": any(p.requires_grad for p in module.parameters(recurse=False))})
+        v.update({f"{row}.output_shape.{k}": size for k, size in enumerate((-1, *shape))})
+        v.update({f"{row}.formula.{t}.{f}": factor for t, term in enumerate(terms) for f, factor in enumerate(term)})
+        if not terms:
+            v[f"{row}.formula"] = []
+    params = sum(v[f"{prefix}.rows.{j}.params"] for j in range(len(calls)))
+    trainable = sum(v[f"{prefix}.rows.{j}.params"] for j in range(len(calls)) if v[f"{prefix}.rows.{j}.trainable"])
+    input_mb = math.prod(input_shape) * FLOAT_BYTES / MEGABYTE
+    forward_backward_mb = 2 * sum(math.prod(shape) for _, shape in calls) * FLOAT_BYTES / MEGABYTE
+    params_mb = params * FLOAT_BYTES / MEGABYTE
+    totals = {"params": params, "trainable": trainable, "non_trainable": params - trainable,
+              "input_size_mb": input_mb, "forward_backward_mb": forward_backward_mb, "params_size_mb": params_mb,
+              "estimated_total_mb": input_mb + forward_backward_mb + params_mb}
+    v.update({f"{prefix}.totals.{key}": value for key, value in totals.items()})
+    return v
 
 
 def derive_family(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -124,7 +165,7 @@ def derive_family(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any
     entry = 0
     for i, name in enumerate(listed_resnets()):
         model = meta_model(name)
-        macs, shapes = _measure(model, input_size)
+        macs, shapes, calls = _measure(model, input_size)
         state = model.state_dict()
         params = Counter()
         for key, parameter in model.named_parameters():
@@ -146,6 +187,12 @@ def derive_family(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any
         for j, stage in enumerate(stages):
             v.update({f"{row}.blocks.{j}": len(model.get_submodule(stage)), f"{row}.stage_channels.{j}": shapes[stage][0],
                       f"{row}.stage_sizes.{j}": shapes[stage][-1], f"{row}.stage_shares.{j}": params[stage] / total})
+        summary = f"family.summaries.{i}"
+        table = summary_values(summary, name, model, calls, (model.conv1.in_channels, input_size, input_size))
+        v.update(table)
+        if table[f"{summary}.totals.params"] != total:  # so the table's total is torchvision's wherever the model's is
+            failures.append(f"{name}: the rows of its summary table add up to {table[f'{summary}.totals.params']} "
+                            f"parameters, the model has {total}")
         for weights in tv_models.get_model_weights(name):
             meta, key = weights.meta, f"family.weights.{entry}"
             metrics = meta["_metrics"]["ImageNet-1K"]

@@ -12,6 +12,7 @@ they are computed).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -221,12 +222,35 @@ class BlockExample:
 
 
 @dataclass(frozen=True)
+class SummaryTotals:
+    """torchsummary's footer under a table: parameter counts and its size estimates."""
+
+    params: int
+    trainable: int
+    non_trainable: int
+    input_size_mb: float
+    forward_backward_mb: float
+    params_size_mb: float
+    estimated_total_mb: float
+
+
+@dataclass(frozen=True)
+class FamilySummary:
+    """One model's full torchsummary table, as its modules describe it (no weights, no image)."""
+
+    name: str  # torchvision's builder: resnet18, resnet50, ...
+    rows: tuple[SummaryRow, ...]
+    totals: SummaryTotals
+
+
+@dataclass(frozen=True)
 class Family:
     input_size: int
     ops_tolerance: float  # GFLOPS: torchvision rounds its "_ops" to three decimals
     models: tuple[FamilyModel, ...]
     weights: tuple[FamilyWeights, ...]
     examples: tuple[BlockExample, ...]
+    summaries: tuple[FamilySummary, ...]
 
 
 @dataclass(frozen=True)
@@ -286,11 +310,17 @@ def family_from_json(text: str) -> Family:
     return _build(Family, json.loads(text))
 
 
+@functools.cache
+def _field_types(kind: type) -> dict[str, Any]:
+    """A dataclass's resolved field types: resolving them is most of the time of reading a family's tables."""
+    return typing.get_type_hints(kind)
+
+
 def _build(kind: Any, value: Any) -> Any:
     """Turn JSON data into the declared type: dataclasses, tuples, dicts, optionals and scalars."""
     origin = typing.get_origin(kind)
     if dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
+        hints = _field_types(kind)
         return kind(**{field.name: _build(hints[field.name], value[field.name]) for field in dataclasses.fields(kind)})
     if origin is tuple:
         items = typing.get_args(kind)

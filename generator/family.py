@@ -25,6 +25,7 @@ from torchvision import models as tv_models
 
 from . import memo, sources
 from .facts import BlockExample, BlockLayer, Family, FamilyModel, FamilyWeights, family_from_json
+from .family_summary import describe_summary, output_size
 from .imagenet import IMAGENET_WEIGHTS
 from .model import STAGES
 from .summary import own_parameters, parameter_formula
@@ -57,15 +58,6 @@ def meta_model(name: str) -> nn.Module:
         return getattr(tv_models, name)(weights=None).eval()
 
 
-def _out(size: int, module: nn.Conv2d | nn.MaxPool2d) -> int:
-    def first(value: int | tuple[int, ...]) -> int:
-        return value if isinstance(value, int) else value[0]
-
-    kernel, stride, padding, dilation = (first(module.kernel_size), first(module.stride), first(module.padding),
-                                         first(module.dilation))
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
 def main_path_convs(block: nn.Module) -> list[nn.Conv2d]:
     """A block's convolutions outside its shortcut, in the order they run."""
     return [module for name, module in block.named_children() if isinstance(module, nn.Conv2d)]
@@ -73,9 +65,9 @@ def main_path_convs(block: nn.Module) -> list[nn.Conv2d]:
 
 def describe_model(name: str, input_size: int, paper_flops: float) -> FamilyModel:
     model = meta_model(name)
-    size = _out(input_size, model.conv1)
+    size = output_size(input_size, model.conv1)
     macs = model.conv1.weight.numel() * size * size
-    size = _out(size, model.maxpool)
+    size = output_size(size, model.maxpool)
     channels, sizes, blocks, block_types, weighted = [], [], [], set(), 1
     for stage_name in STAGES:
         stage = model.get_submodule(stage_name)
@@ -83,12 +75,12 @@ def describe_model(name: str, input_size: int, paper_flops: float) -> FamilyMode
             block_types.add(type(block).__name__)
             inner = size
             for conv in main_path_convs(block):
-                inner = _out(inner, conv)
+                inner = output_size(inner, conv)
                 macs += conv.weight.numel() * inner * inner
                 weighted += 1
             if block.downsample is not None:
                 projection = block.downsample[0]
-                macs += projection.weight.numel() * _out(size, projection) ** 2
+                macs += projection.weight.numel() * output_size(size, projection) ** 2
             size = inner
         blocks.append(len(stage))
         channels.append(main_path_convs(stage[-1])[-1].out_channels)
@@ -151,6 +143,7 @@ def describe_family() -> Family:
         models=tuple(describe_model(name, input_size, cited[f"paper_flops_{name}"]) for name in MODELS),
         weights=tuple(entry for name in MODELS for entry in published_weights(name)),
         examples=tuple(describe_block(model, block) for model, block in EXAMPLE_BLOCKS),
+        summaries=tuple(describe_summary(name, meta_model(name), input_size) for name in MODELS),
     )
 
 

@@ -379,6 +379,27 @@ def test_family_page_shows_every_model_and_both_figures(tab: Tab, built: Build, 
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_family_tables_are_collapsed_and_open_on_click(tab: Tab, built: Build, language: str) -> None:
+    tab.open(language, "family/")
+    sections = tab.page.locator("article details")
+    summaries = built.facts.family.summaries
+    assert sections.count() == len(summaries)
+    for i, summary in enumerate(summaries):
+        section, table = sections.nth(i), sections.nth(i).locator("table")
+        assert section.get_attribute("open") is None, f"{summary.name}'s table is not collapsed"
+        expect(section.locator("summary")).to_contain_text(summary.name)
+        expect(table).to_be_hidden()
+        section.locator("summary").click()
+        expect(table).to_be_visible()
+        layers = [cell.strip() for cell in table.locator("tbody tr td:first-child").all_inner_texts()]
+        assert layers[:len(summary.rows)] == [f"{row.layer_type}-{row.index}" for row in summary.rows], summary.name
+        assert layers[len(summary.rows)] == "Total params"
+    images = tab.load_images()
+    assert len(images) == 2 and all(image["width"] for image in images), images
+    assert tab.errors == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_summary_table_lists_every_layer(tab: Tab, built: Build, language: str) -> None:
     tab.open(language, "")
     tables = tab.page.locator("article table").filter(

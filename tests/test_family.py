@@ -12,10 +12,13 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 from torchvision import models as tv_models
 
-from generator import expected, expected_family, family, sources
+from generator import expected, expected_family, family, pages, sources
 from generator.check import check_docs
+from generator.facts import FamilySummary, SummaryRow
+from generator.summary import collect_summary
 
 from .conftest import Build
 from .test_check import edit, only, span
@@ -98,6 +101,21 @@ def test_torchvisions_metadata_disagreeing_with_the_model_fails(monkeypatch, fie
         assert len(failures) == 1 and failures[0].startswith("resnet50 IMAGENET1K_V2"), failures
     else:
         assert failures == []
+
+
+def test_a_table_whose_rows_miss_a_parameter_fails(monkeypatch) -> None:
+    """A layer that holds parameters but is never called has no row: the table would not add up to the model."""
+    def with_unused_layer(name: str) -> torch.nn.Module:
+        model = family.meta_model(name)
+        if name != "resnet34":
+            return model
+        changed = getattr(tv_models, name)(weights=None).to("meta").eval()
+        changed.unused = torch.nn.Linear(2, 3, device="meta")
+        return changed
+
+    monkeypatch.setattr(expected_family, "meta_model", with_unused_layer)
+    _, failures = expected_family.derive_family(224, sources.cited_numbers())
+    assert "resnet34: the rows of its summary table add up to 21797672 parameters, the model has 21797681" in failures
 
 
 def test_a_family_failure_fails_the_check(built: Build, values: expected.Expected, mismatches) -> None:
@@ -212,3 +230,126 @@ def test_a_build_keeps_the_family_and_its_check_values_for_later_builds(built: B
     assert facts.family_from_json(kept.read_text(encoding="utf-8")) == built.facts.family
     checked, failures = json.loads((cache_folder() / f"check-family-{memo.code_key()}.json").read_text(encoding="utf-8"))
     assert failures == [] and checked == {k: v for k, v in values.values.items() if k.startswith("family.")}
+
+
+# ---------------------------------------------------------------- each model's torchsummary table
+
+
+def table_line(row: SummaryRow, **changed: str) -> str:
+    """A row of a summary table as the page writes it, with some cells replaced."""
+    cells = {"name": f"{row.layer_type}-{row.index}", "shape": pages.shape(row.output_shape),
+             "formula": pages.formula(row.formula), "params": pages.torchsummary_count(row.params)}
+    return "|" + "|".join({**cells, **changed}.values()) + "|"
+
+
+def summary_of(build: Build, name: str) -> FamilySummary:
+    return next(summary for summary in build.facts.family.summaries if summary.name == name)
+
+
+def row_of(build: Build, name: str, module: str) -> SummaryRow:
+    return next(row for row in summary_of(build, name).rows if row.module == module)
+
+
+def edit_table(build: Build, language: str, name: str, old: str, new: str) -> None:
+    """Replace a line of one model's table only: the page shows the same row text in other models' tables."""
+    page = build.docs / f"family.{language}.md"
+    text = page.read_text(encoding="utf-8")
+    i = [summary.name for summary in build.facts.family.summaries].index(name)
+    start = text.index(span(f"family.summaries.{i}.name", "plain"))
+    end = text.index("</details>", start)
+    assert text.count(old, start, end) == 1, f"{old!r} not once in {name}'s table"
+    page.write_text(text[:start] + text[start:end].replace(old, new) + text[end:], encoding="utf-8")
+
+
+def test_each_table_has_torchsummarys_rows_and_torchvisions_total(built: Build) -> None:
+    """Rows as torchsummary's hooks record them on each model (the report's own collector), totals as published."""
+    summaries = built.facts.family.summaries
+    assert [summary.name for summary in summaries] == expected_family.listed_resnets()
+    for summary in summaries:
+        model = getattr(tv_models, summary.name)(weights=None).to("meta").eval()
+        rows = collect_summary(model, torch.empty(1, 3, 224, 224, device="meta"))
+        assert len(summary.rows) == len(rows) and list(summary.rows) == rows, summary.name
+        assert summary.totals.params == sum(row.params for row in summary.rows) == summary.totals.trainable
+        assert summary.totals.non_trainable == 0
+        for entry in tv_models.get_model_weights(summary.name):
+            assert summary.totals.params == entry.meta["num_params"], (summary.name, entry.name)
+    kinds = {summary.name: {row.layer_type for row in summary.rows} for summary in summaries}
+    assert [("Bottleneck" in kinds[name], "BasicBlock" in kinds[name]) for name in kinds] == \
+        [(False, True)] * 2 + [(True, False)] * 3
+
+
+def test_resnet18s_table_on_the_family_page_is_the_reports(built: Build) -> None:
+    resnet18 = summary_of(built, "resnet18")
+    assert resnet18.rows == built.facts.summary
+    report = dataclasses.asdict(built.facts.totals)
+    assert dataclasses.asdict(resnet18.totals) == {key: report[key] for key in dataclasses.asdict(resnet18.totals)}
+    for language in ("es", "en"):
+        report_lines = [line for line in (built.docs / f"index.{language}.md").read_text(encoding="utf-8").splitlines()
+                        if line.startswith(("|Layer (type)", "|Conv2d-", "|Total params", "|Estimated"))]
+        family_text = (built.docs / f"family.{language}.md").read_text(encoding="utf-8")
+        assert all(line in family_text for line in report_lines) and len(report_lines) > 20
+
+
+def test_a_parameter_count_in_resnet50s_table_is_caught(editable_build: Build, mismatches) -> None:
+    row = row_of(editable_build, "resnet50", "layer2.0.conv1")
+    edit_table(editable_build, "en", "resnet50", table_line(row), table_line(row, params=f"{row.params + 1:,}"))
+    only(mismatches(editable_build), "family.en.md", f"resnet50 summary row Conv2d-{row.index}, parameters",
+         f"{row.params:,}", f"{row.params + 1:,}")
+
+
+def test_a_formula_in_resnet101s_table_is_caught(editable_build: Build, mismatches) -> None:
+    row = row_of(editable_build, "resnet101", "layer3.7.conv3")
+    wrong = pages.formula(((row.formula[0][0], row.formula[0][1], 3, 3),))
+    edit_table(editable_build, "es", "resnet101", table_line(row), table_line(row, formula=wrong))
+    only(mismatches(editable_build), "family.es.md", f"resnet101 summary row Conv2d-{row.index}, formula",
+         "1024 * 256 * 1 * 1", "1024 * 256 * 3 * 3")
+
+
+def test_an_output_shape_in_resnet34s_table_is_caught(editable_build: Build, mismatches) -> None:
+    row = row_of(editable_build, "resnet34", "layer3.2.bn2")
+    edit_table(editable_build, "en", "resnet34", table_line(row), table_line(row, shape="[-1, 256, 14, 15]"))
+    only(mismatches(editable_build), "family.en.md", f"resnet34 summary row BatchNorm2d-{row.index}, output shape",
+         "[-1, 256, 14, 14]", "[-1, 256, 14, 15]")
+
+
+def test_a_dropped_row_in_resnet152s_table_is_named_once(editable_build: Build, mismatches) -> None:
+    row = row_of(editable_build, "resnet152", "layer3.20.relu")
+    edit_table(editable_build, "en", "resnet152", table_line(row) + "\n", "")
+    found = mismatches(editable_build)
+    rows = len(summary_of(editable_build, "resnet152").rows)
+    only(found, "family.en.md", "resnet152 summary table", f"{rows} rows", f"{rows - 1} rows")
+    only(found, "family.en.md", f"resnet152 summary row ReLU-{row.index}: expected the row, found none")
+    assert len(found) == 3, found  # and the table's size compared with the other language's: nothing shifted
+
+
+def test_an_added_row_in_resnet152s_table_is_named(editable_build: Build, mismatches) -> None:
+    row = row_of(editable_build, "resnet152", "layer4.2.conv2")
+    edit_table(editable_build, "es", "resnet152", table_line(row), table_line(row) + "\n" + table_line(row))
+    only(mismatches(editable_build), "family.es.md", f"resnet152 summary row Conv2d-{row.index}", "2")
+
+
+def test_a_renamed_row_in_resnet50s_table_is_caught(editable_build: Build, mismatches) -> None:
+    row = row_of(editable_build, "resnet50", "layer4.0.downsample.0")
+    edit_table(editable_build, "en", "resnet50", table_line(row), table_line(row, name=f"Linear-{row.index}"))
+    only(mismatches(editable_build), "family.en.md", f"resnet50 summary row Conv2d-{row.index}", f"Linear-{row.index}")
+
+
+@pytest.mark.parametrize("line", ["Total params", "Trainable params", "Params size (MB)"])
+def test_a_changed_total_is_caught(editable_build: Build, mismatches, line: str) -> None:
+    page = editable_build.docs / "family.en.md"
+    totals = summary_of(editable_build, "resnet101").totals
+    shown = {"Total params": f"{totals.params:,}", "Trainable params": f"{totals.trainable:,}",
+             "Params size (MB)": f"{totals.params_size_mb:0.2f}"}[line]
+    edit_table(editable_build, "en", "resnet101", f"|{line}|{shown}|", f"|{line}|{shown[:-1]}9|")
+    assert page.read_text(encoding="utf-8").count(f"|{line}|{shown[:-1]}9|") == 1
+    only(mismatches(editable_build), "family.en.md", f"resnet101 summary {line}", shown, f"{shown[:-1]}9")
+
+
+def test_a_missing_table_or_one_under_another_models_title_is_caught(editable_build: Build, mismatches) -> None:
+    page = editable_build.docs / "family.es.md"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace(span("family.summaries.3.name", "plain") + "resnet101<",
+                                 span("family.summaries.2.name", "plain") + "resnet50<"), encoding="utf-8")
+    found = mismatches(editable_build)
+    only(found, "family.es.md", "resnet101 summary table", "none")
+    only(found, "family.es.md", "summary table", "another table for family.summaries.2")
