@@ -28,7 +28,7 @@ from torchvision.models.resnet import BasicBlock
 
 from .check import Mismatch
 from .config import DATA_FOLDER, Config
-from .hooks import forward_with_hooks
+from .hooks import forward_with_hooks, keep_input, keep_output
 from .names import printable_name
 
 INDEX = "index.json"
@@ -58,24 +58,11 @@ def _array(tensor: torch.Tensor) -> np.ndarray:
 def reference_tensors(model: nn.Module, batch: torch.Tensor) -> Reference:
     """One pass of the check's model, keeping each stage's output and each block's input and output."""
     kept: dict[str, torch.Tensor] = {}
-
-    def keep(key: str):
-        def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
-            kept[key] = output.detach().clone()
-
-        return hook
-
-    def keep_input(key: str):
-        def hook(_module: nn.Module, inputs: tuple) -> None:
-            kept[key] = inputs[0].detach().clone()
-
-        return hook
-
     blocks = [(name, module) for name, module in model.named_modules() if isinstance(module, BasicBlock)]
-    handles = [model.get_submodule(name).register_forward_hook(keep(name)) for name in STAGE_MODULES]
+    handles = [model.get_submodule(name).register_forward_hook(keep_output(kept, name)) for name in STAGE_MODULES]
     for name, block in blocks:
-        handles.append(block.register_forward_pre_hook(keep_input(f"{name}:x")))
-        handles.append(block.register_forward_hook(keep(f"{name}:out")))
+        handles.append(block.register_forward_pre_hook(keep_input(kept, f"{name}:x")))
+        handles.append(block.register_forward_hook(keep_output(kept, f"{name}:out")))
     forward_with_hooks(model, batch, handles)
     found = {}
     with torch.no_grad():

@@ -32,7 +32,6 @@ import numpy as np
 import torch
 
 from . import atomic
-from .config import DATA_FOLDER
 from .facts import ExplorerFacts
 from .model import RunCapture
 

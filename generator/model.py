@@ -16,7 +16,7 @@ from torchvision.models import resnet18
 from torchvision.models.resnet import BasicBlock
 
 from .errors import WeightsError
-from .hooks import forward_with_hooks
+from .hooks import forward_with_hooks, keep_input, keep_output
 from .imagenet import IMAGENET_WEIGHTS
 
 STAGES: tuple[str, ...] = ("layer1", "layer2", "layer3", "layer4")
@@ -86,33 +86,20 @@ def run(model: nn.Module, batch: torch.Tensor) -> RunCapture:
     Raises WeightsError naming the first module whose output is not finite.
     """
     kept: dict[str, torch.Tensor] = {}
-
-    def keep_output(key: str):
-        def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
-            kept[key] = output.detach().clone()
-
-        return hook
-
-    def keep_input(key: str):
-        def hook(_module: nn.Module, inputs: tuple) -> None:
-            kept[key] = inputs[0].detach().clone()
-
-        return hook
-
     blocks = basic_blocks(model)
     handles = [
         *(module.register_forward_hook(refuse_non_finite(name)) for name, module in model.named_modules() if name),
-        model.conv1.register_forward_hook(keep_output("conv1")),
-        model.relu.register_forward_hook(keep_output("stem")),
-        model.maxpool.register_forward_hook(keep_output("pooled_stem")),
-        *(model.get_submodule(stage).register_forward_hook(keep_output(stage)) for stage in STAGES),
+        model.conv1.register_forward_hook(keep_output(kept, "conv1")),
+        model.relu.register_forward_hook(keep_output(kept, "stem")),
+        model.maxpool.register_forward_hook(keep_output(kept, "pooled_stem")),
+        *(model.get_submodule(stage).register_forward_hook(keep_output(kept, stage)) for stage in STAGES),
     ]
     for name, block in blocks:
-        handles.append(block.register_forward_pre_hook(keep_input(f"{name}.x")))
-        handles.append(block.bn2.register_forward_hook(keep_output(f"{name}.residual")))
-        handles.append(block.register_forward_hook(keep_output(f"{name}.output")))
+        handles.append(block.register_forward_pre_hook(keep_input(kept, f"{name}.x")))
+        handles.append(block.bn2.register_forward_hook(keep_output(kept, f"{name}.residual")))
+        handles.append(block.register_forward_hook(keep_output(kept, f"{name}.output")))
         if block.downsample is not None:
-            handles.append(block.downsample.register_forward_hook(keep_output(f"{name}.shortcut")))
+            handles.append(block.downsample.register_forward_hook(keep_output(kept, f"{name}.shortcut")))
     logits = forward_with_hooks(model, batch, handles)
 
     return RunCapture(

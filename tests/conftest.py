@@ -18,6 +18,7 @@ from generator.config import Config
 from generator.facts import Facts
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.browser_support"]  # the browser fixtures, for every module that drives Chromium
 
 
 @pytest.fixture(autouse=True, scope="session")

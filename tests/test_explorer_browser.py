@@ -18,10 +18,15 @@ from playwright.sync_api import Browser, Page
 
 from generator.config import DATA_FOLDER
 
-from .conftest import Build
-from .test_browser import (  # noqa: F401 - fixtures, found by name
-    ARTIFACTS, LANGUAGES, PHONE_WIDTH, Tab, browser, desktop, new_context, open_tab, playwright, site_url, tab,
+from .browser_support import (
+    ARTIFACTS,
+    LANGUAGES,
+    PHONE_WIDTH,
+    Tab,
+    new_context,
+    open_tab,
 )
+from .conftest import Build
 
 FIRST_LOAD_LIMIT = 1_500_000
 SELECTION_LIMIT = 1_000_000

@@ -37,7 +37,7 @@ from generator.preview_server import (BANNER_ID, STATE_PATH, WORDS, PreviewServe
 from generator.watch import POLL_S, changed_files, next_change, take_snapshot, watched_inputs
 
 from .conftest import ROOT
-from .test_browser import CHROMIUM, CHROMIUM_ARGS
+from .browser_support import CHROMIUM, CHROMIUM_ARGS
 from .test_signals import alive, as_in_a_terminal, children
 
 SERVE_OPTIONS = ["--weights", "random", "--offline", "--no-notebook-execution"]
