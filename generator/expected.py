@@ -28,7 +28,7 @@ from .check_explorer import STAGE_MODULES, explorer_values
 from .errors import MismatchError
 from .expected_data import Expected
 from .expected_experiment import derive_experiment
-from .expected_family import derive_family, parameter_terms, remembered_family_values
+from .expected_family import derive_family, parameter_terms, remembered_family_values, summary_row_values
 from .figures import channel_png
 from .hooks import forward_with_hooks
 from .image import load_image
@@ -127,19 +127,9 @@ def derive_expected(config: Config, remember_family: bool = False) -> Expected:
 
     summary = []
     for index, (module, shape) in enumerate(rows, start=1):
-        terms = parameter_terms(module)
-        params = sum(p.numel() for p in module.parameters(recurse=False))
-        if sum(math.prod(term) for term in terms) != params:
-            raise MismatchError(f"formula of {names[module]} does not add up to its {params} parameters")
-        row = f"summary.{index - 1}"
-        v.update({f"{row}.index": index, f"{row}.layer_type": type(module).__name__, f"{row}.module": names[module],
-                  f"{row}.params": params,
-                  f"{row}.trainable": any(p.requires_grad for p in module.parameters(recurse=False))})
-        v.update({f"{row}.output_shape.{j}": size for j, size in enumerate((-1, *shape))})
-        v.update({f"{row}.formula.{t}.{f}": factor for t, term in enumerate(terms) for f, factor in enumerate(term)})
-        if not terms:
-            v[f"{row}.formula"] = []
-        summary.append((f"{type(module).__name__}-{index}", _shape_cell(shape), _formula_cell(terms), params))
+        v.update(summary_row_values(f"summary.{index - 1}", index, module, names[module], names[module], shape))
+        summary.append((f"{type(module).__name__}-{index}", _shape_cell(shape), _formula_cell(parameter_terms(module)),
+                        v[f"summary.{index - 1}.params"]))
 
     params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -128,24 +128,31 @@ def _measure(model: nn.Module, input_size: int) -> tuple[int, dict[str, tuple[in
     return macs, shapes, calls
 
 
+def summary_row_values(row: str, index: int, module: nn.Module, described: str, path: str,
+                       shape: tuple[int, ...]) -> dict[str, Any]:
+    """One torchsummary row under facts.json's paths; refuses a formula that does not add up to the parameters."""
+    terms = parameter_terms(module)
+    params = sum(p.numel() for p in module.parameters(recurse=False))
+    if sum(math.prod(term) for term in terms) != params:
+        raise MismatchError(f"formula of {described} does not add up to its {params} parameters")
+    v: dict[str, Any] = {f"{row}.index": index, f"{row}.layer_type": type(module).__name__, f"{row}.module": path,
+                         f"{row}.params": params,
+                         f"{row}.trainable": any(p.requires_grad for p in module.parameters(recurse=False))}
+    v.update({f"{row}.output_shape.{k}": size for k, size in enumerate((-1, *shape))})
+    v.update({f"{row}.formula.{t}.{f}": factor for t, term in enumerate(terms) for f, factor in enumerate(term)})
+    if not terms:
+        v[f"{row}.formula"] = []
+    return v
+
+
 def summary_values(prefix: str, name: str, model: nn.Module, calls: Calls,
                    input_shape: tuple[int, ...]) -> dict[str, Any]:
     """A model's torchsummary table under facts.json's paths: each call's row, then the footer's totals."""
     names = {module: path for path, module in model.named_modules()}
     v: dict[str, Any] = {f"{prefix}.name": name}
     for j, (module, shape) in enumerate(calls):
-        terms = parameter_terms(module)
-        params = sum(p.numel() for p in module.parameters(recurse=False))
-        if sum(math.prod(term) for term in terms) != params:
-            raise MismatchError(f"formula of {name} {names[module]} does not add up to its {params} parameters")
-        row = f"{prefix}.rows.{j}"
-        v.update({f"{row}.index": j + 1, f"{row}.layer_type": type(module).__name__, f"{row}.module": names[module],
-                  f"{row}.params": params,
-                  f"{row}.trainable": any(p.requires_grad for p in module.parameters(recurse=False))})
-        v.update({f"{row}.output_shape.{k}": size for k, size in enumerate((-1, *shape))})
-        v.update({f"{row}.formula.{t}.{f}": factor for t, term in enumerate(terms) for f, factor in enumerate(term)})
-        if not terms:
-            v[f"{row}.formula"] = []
+        v.update(summary_row_values(f"{prefix}.rows.{j}", j + 1, module, f"{name} {names[module]}", names[module],
+                                    shape))
     params = sum(v[f"{prefix}.rows.{j}.params"] for j in range(len(calls)))
     trainable = sum(v[f"{prefix}.rows.{j}.params"] for j in range(len(calls)) if v[f"{prefix}.rows.{j}.trainable"])
     input_mb = math.prod(input_shape) * FLOAT_BYTES / MEGABYTE
