@@ -302,6 +302,17 @@ def test_each_language_has_its_own_search_index(built: Build) -> None:
         assert not missing, f"sections missing from the {language} index: {missing}"
 
 
+def test_the_family_tables_stay_out_of_search(built: Build) -> None:
+    """Thousands of torchsummary rows would bury every search result; the prose around them stays searchable."""
+    for folder in LANGUAGES.values():
+        index = json.loads((built.site / folder / "search" / "search_index.json").read_text(encoding="utf-8"))
+        family = " ".join(doc["text"] for doc in index["docs"] if doc["location"].startswith("family/"))
+        row = built.facts.family.summaries[-1].rows[-1]
+        name = f"{row.layer_type}-{row.index}"
+        assert name not in family and "Bottleneck" in family, folder
+        assert name in (built.site / folder / "family" / "index.html").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(("language", "page"), page_params())
 def test_search_lists_only_pages_in_the_readers_language(tab: Tab, language: str, page: str) -> None:
     """From any page, a word of both languages finds only this language's pages, each of which opens; the other
