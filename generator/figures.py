@@ -8,7 +8,10 @@ is several times faster than one Axes per panel.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,11 +25,12 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
-from . import atomic, forked  # noqa: E402
+from . import atomic, forked, memo  # noqa: E402
 from .experiment_results import Experiment  # noqa: E402
 from .facts import ATOL, Facts  # noqa: E402
 from .figure_names import RESIDUAL_FIGURE_BLOCKS, figure_files  # noqa: E402
 from .model import BlockCapture, RunCapture  # noqa: E402
+from .stamp import package_version  # noqa: E402
 from .imagenet import IMAGENET_WEIGHTS  # noqa: E402
 
 DPI = 100
@@ -304,10 +308,27 @@ def draw_experiment(experiment: Experiment) -> bytes:
     return png_bytes(fig)
 
 
+def remembered_figure(role: str, inputs: object, draw: Callable[[], bytes]) -> bytes:
+    """A figure drawn from data that no image or weights change: once per version of the code and packages.
+
+    Kept beside the family's numbers (memo.py), under the digest of its
+    inputs and of the packages that draw and encode it.
+    """
+    versions = {name: package_version(name) for name in ("matplotlib", "pillow", "numpy")}
+    depends_on = json.dumps({"inputs": inputs, "versions": versions}, sort_keys=True, default=str)
+    return memo.remembered(f"figure-{role}", draw, lambda data: base64.b64encode(data).decode("ascii"),
+                           lambda text: base64.b64decode(text, validate=True), depends_on)
+
+
 def figure_bytes(
     facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor, progress: Callable[[str], None] = lambda _: None,
+    remember: bool = False,
 ) -> dict[str, bytes]:
-    """Every figure of this run as PNG bytes, by file name: what the build writes and the check reproduces."""
+    """Every figure of this run as PNG bytes, by file name: what the build writes and the check reproduces.
+
+    ``remember``: the figures that depend on no image or weights come from
+    the cache of earlier builds (memo.py); the check never reads it.
+    """
     files = figure_files(facts)
     blocks = {block.name: block for block in capture.blocks}
     channels = {check.name: check.channel for check in facts.residual}
@@ -318,10 +339,14 @@ def figure_bytes(
         ("comparison", lambda: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], ATOL)),
         ("input", lambda: draw_input(capture)),
         ("filters", lambda: draw_filters(conv1_weight)),
-        ("degradation", lambda: draw_degradation(facts.cited)),
-        ("family-accuracy", lambda: draw_family_accuracy(facts)),
-        ("experiment", lambda: draw_experiment(facts.experiment)),
     ]
+    independent: list[tuple[str, object, Callable[[], bytes]]] = [
+        ("degradation", facts.cited, lambda: draw_degradation(facts.cited)),
+        ("family-accuracy", dataclasses.asdict(facts.family), lambda: draw_family_accuracy(facts)),
+        ("experiment", dataclasses.asdict(facts.experiment), lambda: draw_experiment(facts.experiment)),
+    ]
+    for role, inputs, draw in independent:
+        jobs.append((role, (lambda r=role, i=inputs, d=draw: remembered_figure(r, i, d)) if remember else draw))
     for block in RESIDUAL_FIGURE_BLOCKS:
         jobs.append((f"residual-{block}", lambda b=block: draw_residual(blocks[b], channels[b])))
     for gallery in facts.galleries:
@@ -348,7 +373,7 @@ def render_figures(
     facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor, out_dir: Path,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, str]:
-    """Write every figure into out_dir; returns role -> file name."""
-    for name, data in figure_bytes(facts, capture, conv1_weight, progress).items():
+    """Write every figure into out_dir, those that no image or weights change from the build's cache; role -> file."""
+    for name, data in figure_bytes(facts, capture, conv1_weight, progress, remember=True).items():
         atomic.write_bytes(out_dir / name, data)
     return figure_files(facts)

@@ -35,9 +35,11 @@ def code_key() -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def remembered(name: str, compute: Callable[[], T], dump: Callable[[T], str], load: Callable[[str], T]) -> T:
-    """``compute()``, or what it gave for this code and these packages before."""
-    path = cache_folder() / f"{name}-{code_key()}.json"
+def remembered(name: str, compute: Callable[[], T], dump: Callable[[T], str], load: Callable[[str], T],
+               depends_on: str = "") -> T:
+    """``compute()``, or what it gave for this code and these packages (and ``depends_on``, if given) before."""
+    key = code_key() if not depends_on else hashlib.sha256(f"{code_key()}\n{depends_on}".encode()).hexdigest()
+    path = cache_folder() / f"{name}-{key}.json"
     text = read_cached(path)
     try:
         if text is not None:

@@ -61,3 +61,22 @@ def test_old_entries_are_pruned_and_another_names_are_kept(counted, monkeypatch:
     names = sorted(path.name for path in cache_folder().iterdir())
     assert len([name for name in names if name.startswith("numbers-more-")]) == 1
     assert len([name for name in names if not name.startswith("numbers-more-")]) == memo.KEPT
+
+
+def test_a_figure_that_no_image_or_weights_change_is_drawn_once_per_input(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import figures, sources
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    cited = dict(sources.cited_numbers())
+    drawn: list[bytes] = []
+
+    def draw(numbers: dict) -> bytes:
+        drawn.append(figures.draw_degradation(numbers))
+        return drawn[-1]
+
+    first = figures.remembered_figure("degradation", cited, lambda: draw(cited))
+    again = figures.remembered_figure("degradation", cited, lambda: draw(cited))
+    assert first == again == figures.draw_degradation(cited) and len(drawn) == 1
+    other = {**cited, "plain34_top1_error": cited["plain34_top1_error"] + 0.01}
+    assert figures.remembered_figure("degradation", other, lambda: draw(other)) != first and len(drawn) == 2
