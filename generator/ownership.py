@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -102,6 +103,22 @@ def check_out(config: Config) -> None:
         return
     raise refuse(out, f"holds files this tool did not make (no {MARKER}); pass a new or empty folder, "
                  "or delete it yourself if it is an old site")
+
+
+def check_generated_folders(docs: Path, relatives: Iterable[str], folders: Iterable[str] = ()) -> None:
+    """Every folder between docs and a file the build writes or removes is a real folder inside docs, or absent.
+
+    A symbolic link there (docs/img pointing at /etc, say) would make each
+    rename and unlink of publication act wherever it points.
+    """
+    parents = {parent for relative in relatives for parent in PurePosixPath(relative).parents}
+    for folder in sorted((parents | {PurePosixPath(name) for name in folders}) - {PurePosixPath(".")}):
+        path = docs / folder
+        if path.is_symlink():
+            raise UsageError(f"{path} is a symbolic link (to {os.readlink(path)}), not a folder this tool made: "
+                             "publishing would write through it; remove the link and build again")
+        if os.path.lexists(path) and not path.is_dir():
+            raise UsageError(f"{path} is not a folder, but this tool writes files in it: move it away and build again")
 
 
 def safe_generated_path(docs: Path, relative: str) -> Path:

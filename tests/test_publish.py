@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from generator import atomic, publish
-from generator.config import Config
+from generator.config import DATA_FOLDER, FIGURE_FOLDER, Config
 from generator.errors import OutputError, UsageError
 from generator.journal import JOURNAL, STAGING_PREFIX
 from generator.ownership import MANIFEST, MARKER, site_generation
@@ -314,3 +315,44 @@ def test_a_temporary_name_carries_its_owner() -> None:
     name = atomic.temp_path(Path("docs") / ".generated.json").name
     assert atomic.temp_owner(name) == os.getpid()
     assert atomic.temp_owner(".generated.json") is None and atomic.temp_owner("x.1.2.tmp") is None
+
+
+def replace_folder(docs: Path, folder: str, kind: str, elsewhere: Path) -> None:
+    """docs/folder becomes a link to elsewhere, or a plain file."""
+    shutil.rmtree(docs / folder, ignore_errors=True)
+    if kind == "link":
+        (docs / folder).symlink_to(elsewhere)
+    else:
+        (docs / folder).write_text("a file where a folder was")
+
+
+@pytest.mark.parametrize("folder", [FIGURE_FOLDER, DATA_FOLDER])
+@pytest.mark.parametrize("kind", ["link", "file"])
+def test_a_generated_folder_that_is_a_link_or_a_file_is_refused_before_any_work(tmp_path: Path, folder: str,
+                                                                                 kind: str) -> None:
+    """Publication renames and unlinks inside img/ and explorer-data/: through a link, it would act elsewhere."""
+    config = make_project(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.png").write_text("not ours")
+    replace_folder(config.docs, folder, kind, elsewhere)
+    words = "is a symbolic link" if kind == "link" else "is not a folder"
+    with pytest.raises(UsageError, match=rf"{re.escape(str(config.docs / folder))} {words}"):
+        publish.preflight(config)
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["a.png"] and (elsewhere / "a.png").read_text() == "not ours"
+
+
+def test_a_generated_folder_turned_into_a_link_during_the_build_is_not_written_through(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.png").write_text("not ours")
+    with publish.staging(config) as stage:
+        replace_folder(config.docs, FIGURE_FOLDER, "link", elsewhere)
+        (stage.site).mkdir()
+        (stage.docs / FIGURE_FOLDER).mkdir()
+        (stage.docs / FIGURE_FOLDER / "a.png").write_text("new a")
+        with pytest.raises(UsageError, match="is a symbolic link"):
+            publish.publish(stage, config, [f"{FIGURE_FOLDER}/a.png"])
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["a.png"] and (elsewhere / "a.png").read_text() == "not ours"
+    assert not (config.docs / JOURNAL).exists()
