@@ -3,7 +3,7 @@
 Pillow decodes whatever it is given: enormous sizes (it only warns below twice
 its own limit), truncated files when a global switch is on, and pixel modes the
 model cannot take. Here the file is opened through a bounded reader (a regular
-file, at most MAX_FILE_BYTES), the size, the aspect ratio and the pixel mode are
+file, at most limits.MAX_IMAGE_FILE_BYTES), the size, the aspect ratio and the pixel mode are
 checked from the header before any pixel is decoded, truncation is an error,
 and every change made on the way to RGB is a named step recorded in the
 provenance, so the report can say what was done.
@@ -22,19 +22,8 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from generator.errors import ImageError
 from generator.input_file import open_input
+from generator.limits import MAX_ASPECT_RATIO, MAX_PIXELS, MODEL_SHORT_SIDE, image_file_limit
 
-MAX_PIXELS = 40_000_000
-# The model's Resize scales the short side to this many pixels (the weights'
-# transforms().resize_size), so a W x H image becomes about 256*W/H x 256.
-MODEL_SHORT_SIDE = 256
-# Any longer and the resized image alone would exceed MAX_PIXELS (610:1): the
-# limit on pixels then holds for what the model makes of the image too.
-MAX_ASPECT_RATIO = MAX_PIXELS // MODEL_SHORT_SIDE**2
-# A file is at most an uncompressed 8-bit RGBA picture of the largest size
-# accepted (4 bytes a pixel) plus 1 MiB of headers and metadata.
-_BYTES_PER_PIXEL = 4
-_HEADER_ALLOWANCE = 1 << 20
-MAX_FILE_BYTES = _BYTES_PER_PIXEL * MAX_PIXELS + _HEADER_ALLOWANCE
 # 16-bit scaling works on bands of rows of about this many pixels at a time.
 _SCALE_BLOCK_PIXELS = 1 << 18
 
@@ -83,7 +72,7 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, I
     """
     path = Path(path)
     with open_input(
-        path, limit=_BYTES_PER_PIXEL * max_pixels + _HEADER_ALLOWANCE, error=ImageError,
+        path, limit=image_file_limit(max_pixels), error=ImageError,
         noun="image file", advice=f"pass a {', '.join(_FORMATS)} picture of at most {max_pixels:,} pixels",
     ) as file:
         digest = file.sha256()

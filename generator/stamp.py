@@ -29,10 +29,9 @@ from . import imagenet
 from .config import LANGUAGES, PACKAGE, Config, sample_image
 from .errors import ImageError, ReportError, WeightsError
 from .input_file import open_input
+from .limits import MAX_IMAGE_FILE_BYTES, WEIGHTS_FILE_BOUND
 
 PROSE_FOLDERS = ("templates", "translations")
-IMAGE_LIMIT = 1 << 40  # the image module enforces its own limit; here only the bytes are hashed
-WEIGHTS_LIMIT = 1 << 40
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def input_keys(config: Config, static: Path) -> InputKeys:
         "options": [config.weights if config.weights in ("auto", "imagenet", "random") else "file", config.seed,
                     config.allow_download, config.top_k, config.feature_channels, config.execute_notebook,
                     list(LANGUAGES)],
-        "image": _named_file(config.image, IMAGE_LIMIT, ImageError),
+        "image": _named_file(config.image, MAX_IMAGE_FILE_BYTES, ImageError),
         "weights": _weights_identity(config),
         "code": code_digest(),
         "packages": installed_distributions(),
@@ -91,7 +90,7 @@ def _weights_identity(config: Config) -> object:
     if config.weights == "random":
         return "random"
     if config.weights not in ("auto", "imagenet"):
-        return _named_file(Path(config.weights), WEIGHTS_LIMIT, WeightsError)
+        return _named_file(Path(config.weights), WEIGHTS_FILE_BOUND, WeightsError)
     cached = imagenet.imagenet_cache_path()
     if cached.is_file():
         return {"imagenet": _file_digest(cached, imagenet.IMAGENET_SIZE, WeightsError, exact=True)}

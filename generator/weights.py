@@ -34,12 +34,10 @@ from generator import download, imagenet
 from generator.checkpoint import CheckpointError, ForbiddenGlobal, TensorRecord, read_metadata
 from generator.errors import WeightsError, one_line
 from generator.input_file import open_input
+from generator.limits import ARCHIVE_ALLOWANCE
 
 
 _HEAD_BYTES = 512
-# Room for the archive around the tensor bytes: the pickle (MAX_PICKLE_BYTES),
-# member headers and 64-byte alignment padding, with a wide margin.
-_ARCHIVE_ALLOWANCE = 1 << 20
 _ZIP_MAGIC = b"PK\x03\x04"
 # torch.save's pre-1.6 format opens with its magic number pickled at protocol 2.
 _LEGACY_MAGIC = pickle.dumps(torch.serialization.MAGIC_NUMBER, protocol=2)[:-1]
@@ -79,7 +77,7 @@ def max_file_bytes() -> int:
     float64 is the widest real dtype a state_dict can hold, so no honest
     ResNet18 file is larger; anything larger is refused before it is read.
     """
-    return 8 * sum(math.prod(shape) for shape in _resnet18_shapes().values()) + _ARCHIVE_ALLOWANCE
+    return 8 * sum(math.prod(shape) for shape in _resnet18_shapes().values()) + ARCHIVE_ALLOWANCE
 
 
 def load_state_dict(data: bytes, path: Path) -> dict[str, torch.Tensor]:

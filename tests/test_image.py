@@ -17,7 +17,8 @@ import pytest
 from PIL import GifImagePlugin, Image, ImageFile
 
 from generator.errors import ImageError
-from generator.image import MAX_ASPECT_RATIO, MAX_FILE_BYTES, MAX_PIXELS, ImageProvenance, load_image
+from generator.image import MAX_ASPECT_RATIO, MAX_PIXELS, ImageProvenance, load_image
+from generator.limits import MAX_IMAGE_FILE_BYTES
 
 
 def _save(image: Image.Image, path: Path, **params) -> Path:
@@ -202,7 +203,7 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path, monkeypatc
     with pytest.raises(ImageError) as caught:
         load_image(path)
     assert str(caught.value) == (
-        f"image file too large: {path} is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}, and was not "
+        f"image file too large: {path} is {size:,} bytes, over the limit of {MAX_IMAGE_FILE_BYTES:,}, and was not "
         f"read; pass a JPEG, PNG, GIF, BMP, TIFF, WEBP picture of at most {MAX_PIXELS:,} pixels"
     )
 

@@ -7,7 +7,9 @@ minus what it already holds (RLIMIT_AS relative to the post-import size:
 torch maps about 3 GB of libraries at import, so an absolute limit would stop
 the import itself). A regression then fails with MemoryError, a traceback or a
 wrong message instead of swapping; an alarm turns a hang into a failure.
-Each run's own peak (VmHWM, reset before it) must stay under 1.5 x normal too.
+Each run's own peak (VmHWM, reset before it) must stay under 1.5 x normal too,
+and it may read (rchar) no more bytes than its input's limit: a refused file is
+not hashed whole first either.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import torch
 from PIL import Image
 from torchvision.models import resnet18
 
-from generator import image, imagenet, weights
+from generator import image, imagenet, limits, weights
 from generator.errors import EXIT_CODES
 
 from .archives import deflate_bomb
@@ -38,6 +40,9 @@ from generator import cli, site, pipeline, expected, check, notebook, mkdocs_bui
 
 def status(key):
     return int(re.search(key + r":\s+(\d+) kB", open("/proc/self/status").read()).group(1)) * 1024
+
+def bytes_read():
+    return int(re.search(r"rchar: (\d+)", open("/proc/self/io").read()).group(1))
 
 class Hang(Exception):
     pass
@@ -55,6 +60,7 @@ for run in runs:
     with open("/proc/self/clear_refs", "w") as clear:
         clear.write("5")  # VmHWM restarts from here: this run's peak
     err = io.StringIO()
+    read_before = bytes_read()
     signal.alarm(int(sys.argv[3]))  # a hang fails its own case instead of blocking the batch
     try:
         with contextlib.redirect_stderr(err):
@@ -62,7 +68,7 @@ for run in runs:
     except BaseException as exc:  # a crash is a result too, not the end of the batch
         rc, err = -1, io.StringIO(f"crash: {type(exc).__name__}: {exc}")
     signal.alarm(0)
-    results.append({"rc": rc, "stderr": err.getvalue(), "peak": status("VmHWM")})
+    results.append({"rc": rc, "stderr": err.getvalue(), "peak": status("VmHWM"), "read": bytes_read() - read_before})
 children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 print(json.dumps({"results": results, "children_peak": children}))
 """
@@ -221,6 +227,8 @@ def test_hostile_input_is_refused_in_bounded_memory(case: str, hostile_runs, nor
     assert run["rc"] == EXIT_CODES[exit_name], run["stderr"]
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], run["stderr"]
     assert run["peak"] <= 1.5 * normal_peak, (run["peak"], normal_peak)
+    limit = {"weights": limits.WEIGHTS_FILE_BOUND, "image": limits.MAX_IMAGE_FILE_BYTES}[exit_name]
+    assert run["read"] <= limit, f"read {run['read']:,} bytes, past the {limit:,} an input may have"
 
 
 def test_limits_leave_room_for_every_honest_input() -> None:
@@ -228,7 +236,8 @@ def test_limits_leave_room_for_every_honest_input() -> None:
     float64_bytes = 8 * sum(tensor.numel() for tensor in resnet18(weights=None).state_dict().values())
     assert weights.max_file_bytes() == float64_bytes + (1 << 20)
     assert imagenet.IMAGENET_SIZE < weights.max_file_bytes() < 2 * imagenet.IMAGENET_SIZE + (1 << 20)
-    assert image.MAX_FILE_BYTES == 4 * image.MAX_PIXELS + (1 << 20)
+    assert limits.MAX_IMAGE_FILE_BYTES == 4 * image.MAX_PIXELS + (1 << 20)
+    assert weights.max_file_bytes() <= limits.WEIGHTS_FILE_BOUND < weights.max_file_bytes() + (1 << 20)
     resize = imagenet.IMAGENET_WEIGHTS.transforms().resize_size
     assert resize == [image.MODEL_SHORT_SIDE]
     assert image.MAX_ASPECT_RATIO * image.MODEL_SHORT_SIDE**2 <= image.MAX_PIXELS

@@ -1,0 +1,36 @@
+"""How large an input file may be, in a module that imports nothing heavy.
+
+The loaders (image.py, weights.py) refuse larger files before reading them,
+and the build's input digests (stamp.py), which run before torch is
+imported, stop at the same sizes: no input is read past its limit, not even
+to be hashed.
+"""
+
+from __future__ import annotations
+
+from .imagenet import IMAGENET_SIZE
+
+MAX_PIXELS = 40_000_000
+# The model's Resize scales the short side to this many pixels (the weights'
+# transforms().resize_size), so a W x H image becomes about 256*W/H x 256.
+MODEL_SHORT_SIDE = 256
+# Any longer and the resized image alone would exceed MAX_PIXELS (610:1): the
+# limit on pixels then holds for what the model makes of the image too.
+MAX_ASPECT_RATIO = MAX_PIXELS // MODEL_SHORT_SIDE**2
+# A file is at most an uncompressed 8-bit RGBA picture of the largest size
+# accepted (4 bytes a pixel) plus 1 MiB of headers and metadata.
+BYTES_PER_PIXEL = 4
+HEADER_ALLOWANCE = 1 << 20
+MAX_IMAGE_FILE_BYTES = BYTES_PER_PIXEL * MAX_PIXELS + HEADER_ALLOWANCE
+# Room for a weights archive around its tensor bytes: the pickle (MAX_PICKLE_BYTES),
+# member headers and 64-byte alignment padding, with a wide margin.
+ARCHIVE_ALLOWANCE = 1 << 20
+# weights.max_file_bytes() is ResNet18 in float64 plus that allowance; it needs
+# torch to count the tensors. Twice the published float32 file plus the same
+# allowance is never smaller (tests/test_limits.py), and needs nothing.
+WEIGHTS_FILE_BOUND = 2 * IMAGENET_SIZE + ARCHIVE_ALLOWANCE
+
+
+def image_file_limit(max_pixels: int) -> int:
+    """The largest image file holding at most max_pixels."""
+    return BYTES_PER_PIXEL * max_pixels + HEADER_ALLOWANCE
