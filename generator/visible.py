@@ -11,7 +11,7 @@ from __future__ import annotations
 import html.parser
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ INVISIBLE_TAGS = frozenset({"script", "style", "template"})
 # Attributes a reader meets: alternative text, tooltips, labels read aloud, placeholders.
 VISIBLE_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder")
 # Elements that hold one statement: a number and its label must share one of them (or an enclosing one).
+RENDERED_PAGES_KEPT = 64  # the pages of a few docs folders, both languages; the largest renders to 0.3 MB of HTML
 BLOCK_TAGS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "figcaption", "dt", "dd", "caption"})
 
 
@@ -41,10 +42,12 @@ class Element:
         return "".join(child if isinstance(child, str) else child.text() for child in self.children)
 
     def walk(self) -> Iterator[Element]:
-        yield self
-        for child in self.children:
-            if isinstance(child, Element):
-                yield from child.walk()
+        """This element and every one inside it, in document order (a stack, not nested generators: pages are deep)."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(child for child in reversed(node.children) if isinstance(child, Element))
 
     def ancestors(self) -> Iterator[Element]:
         node = self.parent
@@ -130,6 +133,12 @@ def markdown_settings(mkdocs_yml: Path) -> tuple[tuple[str, ...], dict[str, dict
 
 
 def render_markdown(text: str, mkdocs_yml: Path) -> Element:
-    """The page as MkDocs renders its content, parsed into elements."""
-    names, settings = markdown_settings(Path(mkdocs_yml).resolve())
-    return parse_html(markdown.Markdown(extensions=list(names), extension_configs=settings).convert(text))
+    """The page as MkDocs renders its content, parsed into a tree of its own (callers may keep or change it)."""
+    return parse_html(rendered_html(text, Path(mkdocs_yml).resolve()))
+
+
+@lru_cache(maxsize=RENDERED_PAGES_KEPT)
+def rendered_html(text: str, mkdocs_yml: Path) -> str:
+    """Markdown's HTML for a page; a process that reads many docs folders renders each distinct page once."""
+    names, settings = markdown_settings(mkdocs_yml)
+    return markdown.Markdown(extensions=list(names), extension_configs=settings).convert(text)
