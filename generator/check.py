@@ -37,14 +37,17 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import sources
-from .config import FIGURE_FOLDER, LANGUAGES, Config
+from .config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
 from .errors import MismatchError
 from .expected_data import Expected, flatten
-from .visible import VISIBLE_ATTRIBUTES, Element, render_markdown
+from .visible import INVISIBLE_TAGS, VISIBLE_ATTRIBUTES, Element, render_markdown
 from .imagenet import IMAGENET_FILENAME
+
+if TYPE_CHECKING:  # torch and numpy: imported only by a check that reads the data
+    from .check_explorer import Reference
 
 SUMMARY_HEADER = "Layer (type)"
 FAMILY_SUMMARY_NAME = re.compile(r"family\.summaries\.[0-9]+\.name")
@@ -509,20 +512,16 @@ def check_untagged_quotations(root: Element, ctx: Context) -> None:
 def visible_text(root: Element, skip: set[int]) -> list[tuple[str, Element]]:
     """Every piece of text a reader sees outside the elements already accounted for, with its element."""
     pieces: list[tuple[str, Element]] = []
-
-    def visit(element: Element) -> None:
-        if id(element) in skip or element.tag in ("script", "style", "template"):
-            return
-        for attribute in VISIBLE_ATTRIBUTES:
-            if element.attrs.get(attribute):
-                pieces.append((element.attrs[attribute], element))
-        for child in element.children:
-            if isinstance(child, str):
-                pieces.append((child, element))
-            else:
-                visit(child)
-
-    visit(root)
+    stack: list[Element | tuple[str, Element]] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            pieces.append(item)
+            continue
+        if id(item) in skip or item.tag in INVISIBLE_TAGS:
+            continue
+        pieces.extend((item.attrs[attribute], item) for attribute in VISIBLE_ATTRIBUTES if item.attrs.get(attribute))
+        stack.extend((child, item) if isinstance(child, str) else child for child in reversed(item.children))
     return pieces
 
 
@@ -764,7 +763,8 @@ def translations(language: str) -> dict[str, str]:
 
 def check_docs(
     docs: Path, config: Config, reproduce_outputs: bool = True, *,
-    expected: Expected | None = None, reproduction: Reproduction | None = None, explorer_data: bool = True,
+    expected: Expected | None = None, reproduction: Reproduction | None = None,
+    explorer_reference: Reference | None = None, explorer_data: bool = True,
 ) -> list[Mismatch]:
     """Every disagreement between the docs folder and these inputs.
 
@@ -773,8 +773,10 @@ def check_docs(
     A caller checking several folders against the same inputs may pass the
     ``expected`` values and the ``reproduction`` it computed once.
     ``explorer_data`` decodes the explorer's data files and compares them
-    with a forward pass of the check's own model; a build that reuses the
-    published files (their digests matched the manifest) skips it.
+    with the tensors of the check's own forward pass: those that derived
+    ``expected``, passed as ``explorer_reference``, or a pass of its own. A
+    build that reuses the published files (their digests matched the
+    manifest) skips it.
     """
     with ExitStack() as stack:
         reproduced: Callable[[], Reproduction] | None = None
@@ -782,10 +784,11 @@ def check_docs(
             from .pipeline import reproduction_started
 
             reproduced = (lambda: reproduction) if reproduction else stack.enter_context(reproduction_started(config))
-        if expected is None:
-            from .expected import derive_expected
+        if expected is None or (explorer_data and explorer_reference is None):
+            from .expected import derive_expected_and_reference
 
-            expected = derive_expected(config)
+            derived, explorer_reference = derive_expected_and_reference(config)
+            expected = expected or derived
         mismatches: list[Mismatch] = []
         for block in expected.residual_failures:
             mismatches.append(Mismatch("model", f"residual check of {block}", "torch.allclose True", "False"))
@@ -794,10 +797,10 @@ def check_docs(
         check_facts_file(docs, expected, mismatches)
         figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
         check_pages(docs, config, expected, figure_names, mismatches)
-        if explorer_data:
-            from .check_explorer import check_data
+        if explorer_data and explorer_reference is not None:
+            from .check_explorer import compare
 
-            mismatches += check_data(docs, config)
+            mismatches += compare(docs / DATA_FOLDER, explorer_reference)
         if reproduced is not None:
             check_reproduction(docs, reproduced(), mismatches)
     return mismatches
@@ -845,9 +848,10 @@ def check_image_file(page: str, docs: Path, source: str, mismatches: list[Mismat
 
 
 def verify(docs: Path, config: Config, reproduce_outputs: bool = True, *, expected: Expected | None = None,
-           explorer_data: bool = True) -> None:
+           explorer_reference: Reference | None = None, explorer_data: bool = True) -> None:
     """Raise MismatchError listing every disagreement, one per line."""
-    mismatches = check_docs(docs, config, reproduce_outputs, expected=expected, explorer_data=explorer_data)
+    mismatches = check_docs(docs, config, reproduce_outputs, expected=expected, explorer_reference=explorer_reference,
+                            explorer_data=explorer_data)
     if mismatches:
         listing = "\n".join(f"  {m}" for m in mismatches[:50])
         more = f"\n  ... and {len(mismatches) - 50} more" if len(mismatches) > 50 else ""

@@ -1,8 +1,8 @@
 """The gate's side of the explorer: its data files hold this run's tensors, within the precision the page states.
 
-This module never imports the writer (explorer_data.py). It runs the
-check's own model (expected.py) under its own hooks, computes each block's
-shortcut and F(x) by calling the block's submodules, reads index.json, and
+This module never imports the writer (explorer_data.py). Its tensors come
+from the check's own forward pass (expected.py), each block's shortcut and
+F(x) from calling the block's submodules on the block's input. It reads index.json, and
 for every file it lists: the file is there, of the size its shape needs,
 with the SHA-256 the index gives, and every decoded value is within half a
 float16 unit in the last place of the check's own value. The index must
@@ -23,12 +23,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
-from torchvision.models.resnet import BasicBlock
 
 from .check import Mismatch
-from .config import DATA_FOLDER, Config
-from .hooks import forward_with_hooks, keep_input, keep_output
+from .config import DATA_FOLDER
 from .names import printable_name
 
 INDEX = "index.json"
@@ -55,24 +52,12 @@ def _array(tensor: torch.Tensor) -> np.ndarray:
     return array[0] if array.ndim == 4 and array.shape[0] == 1 else array
 
 
-def reference_tensors(model: nn.Module, batch: torch.Tensor) -> Reference:
-    """One pass of the check's model, keeping each stage's output and each block's input and output."""
-    kept: dict[str, torch.Tensor] = {}
-    blocks = [(name, module) for name, module in model.named_modules() if isinstance(module, BasicBlock)]
-    handles = [model.get_submodule(name).register_forward_hook(keep_output(kept, name)) for name in STAGE_MODULES]
-    for name, block in blocks:
-        handles.append(block.register_forward_pre_hook(keep_input(kept, f"{name}:x")))
-        handles.append(block.register_forward_hook(keep_output(kept, f"{name}:out")))
-    forward_with_hooks(model, batch, handles)
-    found = {}
-    with torch.no_grad():
-        for name, block in blocks:
-            x = kept[f"{name}:x"]
-            shortcut = block.downsample(x) if block.downsample is not None else x
-            residual = block.bn2(block.conv2(torch.relu(block.bn1(block.conv1(x)))))
-            found[name] = (block.downsample is not None, [_array(shortcut), _array(residual), _array(kept[f"{name}:out"])])
-    return Reference(stages={name: _array(kept[name]) for name in STAGE_MODULES}, blocks=found,
-                     filters=_array(model.conv1.weight))
+def reference_from(stages: dict[str, torch.Tensor], blocks: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
+                   downsamples: dict[str, bool], filters: torch.Tensor) -> Reference:
+    """The check's tensors as arrays: each stage's output, each block's (shortcut, F(x), output), conv1's weights."""
+    return Reference(stages={name: _array(stages[name]) for name in STAGE_MODULES},
+                     blocks={name: (downsamples[name], [_array(t) for t in tensors]) for name, tensors in blocks.items()},
+                     filters=_array(filters))
 
 
 def explorer_values(stages: list[torch.Tensor], block_outputs: list[torch.Tensor], filters: torch.Tensor) -> dict[str, Any]:
@@ -92,14 +77,6 @@ def scale_exponent(values: np.ndarray) -> int:
     while largest / 2.0**exponent >= SCALED_LIMIT:
         exponent += 1
     return exponent
-
-
-def check_data(docs: Path, config: Config) -> list[Mismatch]:
-    """Every disagreement between the data files in docs and the check's own forward pass."""
-    from .expected import reference_model
-
-    model, batch, *_ = reference_model(config)
-    return compare(docs / DATA_FOLDER, reference_tensors(model, batch))
 
 
 Group = tuple[str, dict[str, Any], list[np.ndarray]]  # what, its index entry, the check's tensors

@@ -24,13 +24,13 @@ from torchvision.models.resnet import BasicBlock
 
 from . import sources
 from .config import Config
-from .check_explorer import STAGE_MODULES, explorer_values
+from .check_explorer import STAGE_MODULES, Reference, explorer_values, reference_from
 from .errors import MismatchError
 from .expected_data import Expected
 from .expected_experiment import derive_experiment
 from .expected_family import derive_family, parameter_terms, remembered_family_values, summary_row_values
 from .figures import channel_png
-from .hooks import forward_with_hooks
+from .hooks import forward_with_hooks, keep_input
 from .image import load_image
 from .model import refuse_non_finite
 from .names import printable_name
@@ -67,6 +67,11 @@ def reference_model(config: Config) -> tuple[nn.Module, torch.Tensor, WeightsPro
 
 def derive_expected(config: Config, remember_family: bool = False) -> Expected:
     """Every value the pages may show; ``remember_family``: the family's from a build's cache (memo.py)."""
+    return derive_expected_and_reference(config, remember_family)[0]
+
+
+def derive_expected_and_reference(config: Config, remember_family: bool = False) -> tuple[Expected, Reference]:
+    """The values, and the tensors the explorer's data must hold, from one forward pass of the check's model."""
     model, batch, weights, image, image_info = reference_model(config)
     transforms = PUBLISHED.transforms()
     categories = PUBLISHED.meta["categories"]
@@ -91,13 +96,11 @@ def derive_expected(config: Config, remember_family: bool = False) -> Expected:
         elif isinstance(module, nn.Linear):
             macs[top_group(name)] += module.in_features * module.out_features
 
-    def keep_input(module: nn.Module, inputs: tuple) -> None:
-        block_inputs[names[module]] = inputs[0].detach().clone()
-
     handles = [m.register_forward_hook(refuse_non_finite(name)) for name, m in model.named_modules() if name]
     handles += [m.register_forward_hook(record) for m in model.modules() if m is not model and not isinstance(m, CONTAINERS)]
     handles += [m.register_forward_hook(record) for name, m in model.named_children() if isinstance(m, CONTAINERS)]
-    handles += [m.register_forward_pre_hook(keep_input) for m in model.modules() if isinstance(m, BasicBlock)]
+    handles += [m.register_forward_pre_hook(keep_input(block_inputs, name)) for name, m in model.named_modules()
+                if isinstance(m, BasicBlock)]
     logits = forward_with_hooks(model, batch, handles)
     rows = [(module, shape) for module, shape in calls if not isinstance(module, CONTAINERS)]
 
@@ -148,10 +151,15 @@ def derive_expected(config: Config, remember_family: bool = False) -> Expected:
         "top_k": config.top_k, "gallery_size": config.feature_channels,
     })
 
-    failures = _residuals(model, block_inputs, v)
+    failures, recomputed = _residuals(model, block_inputs, v)
     # Blocks run one after another: each block's output is the next one's input, the last one's is layer4's.
-    block_outputs = [*list(block_inputs.values())[1:], outputs[stage_names[-1]]]
-    v.update(explorer_values([outputs[name] for name in STAGE_MODULES], block_outputs, model.conv1.weight))
+    block_outputs = dict(zip(block_inputs, [*list(block_inputs.values())[1:], outputs[stage_names[-1]]]))
+    v.update(explorer_values([outputs[name] for name in STAGE_MODULES], list(block_outputs.values()), model.conv1.weight))
+    reference = reference_from(
+        {name: outputs[name] for name in STAGE_MODULES},
+        {name: (shortcut, residual, block_outputs[name]) for name, (shortcut, residual) in recomputed.items()},
+        {name: model.get_submodule(name).downsample is not None for name in block_inputs}, model.conv1.weight,
+    )
     ties = _predictions(logits, categories, kind, config.top_k, v)
     views = {"relu": outputs["relu"], **{name: outputs[name] for name in stage_names}}
     for i, (name, view) in enumerate(views.items()):
@@ -171,7 +179,7 @@ def derive_expected(config: Config, remember_family: bool = False) -> Expected:
         values=v, summary=tuple(summary), module_names=frozenset(n for n, _ in model.named_modules() if n),
         residual_failures=tuple(failures), family_failures=tuple(family_failures), weights_source=weights.source, layer1_shape=tuple(layer1.shape),
         layer1_picture=base64.b64encode(channel_png(layer1, 0)).decode("ascii"),
-    )
+    ), reference
 
 
 def _provenance(config: Config, weights: WeightsProvenance, kind: str, image: Any, image_info: Any) -> dict[str, Any]:
@@ -234,21 +242,25 @@ def _formula_cell(terms: list[tuple[int, ...]]) -> str:
     return " + ".join(" * ".join(str(f) for f in term) for term in terms) if terms else "-"
 
 
-def recompute_block(block: BasicBlock, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """F(x), the hand-made ReLU(F(x) + shortcut) and the block's own output, from fresh calls."""
+def recompute_block(block: BasicBlock, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The shortcut, F(x), the hand-made ReLU(F(x) + shortcut) and the block's own output, from fresh calls."""
     with torch.no_grad():
         residual = block.bn2(block.conv2(torch.relu(block.bn1(block.conv1(x)))))
         shortcut = block.downsample(x) if block.downsample is not None else x
         manual = torch.relu(residual + shortcut)
         output = block(x.clone())
-    return residual, manual, output
+    return shortcut, residual, manual, output
 
 
-def _residuals(model: nn.Module, block_inputs: dict[str, torch.Tensor], v: dict[str, Any]) -> list[str]:
+def _residuals(model: nn.Module, block_inputs: dict[str, torch.Tensor], v: dict[str, Any]
+               ) -> tuple[list[str], dict[str, tuple[torch.Tensor, torch.Tensor]]]:
+    """The blocks whose hand-made add disagrees with the model, and each block's (shortcut, F(x))."""
     failures = []
+    recomputed = {}
     blocks = [(name, m) for name, m in model.named_modules() if isinstance(m, BasicBlock)]
     for i, (name, block) in enumerate(blocks):
-        residual, manual, output = recompute_block(block, block_inputs[name])
+        shortcut, residual, manual, output = recompute_block(block, block_inputs[name])
+        recomputed[name] = (shortcut, residual)
         close = bool(torch.allclose(manual, output, rtol=ALLCLOSE_RTOL, atol=ALLCLOSE_ATOL))
         if not close:
             failures.append(name)
@@ -264,7 +276,7 @@ def _residuals(model: nn.Module, block_inputs: dict[str, torch.Tensor], v: dict[
             f"residual.{i}.residual_max": float(residual.max()),
             f"residual.{i}.residual_negative_fraction": float((residual < 0).float().mean()),
         })
-    return failures
+    return failures, recomputed
 
 
 def _predictions(logits: torch.Tensor, categories: list[str], kind: str, top_k: int, v: dict[str, Any]) -> int:

@@ -128,7 +128,7 @@ def build_everything(config: Config, stage: publish.Staging, keys: InputKeys,
     with notebook.running(config) as run:
         if run is not None:
             progress("notebook: executing its code cells once, in a kernel beside the build")
-        from .expected import derive_expected  # torch and torchvision: imported while the kernel imports them too
+        from .expected import derive_expected_and_reference  # torch and torchvision: imported while the kernel imports them too
 
         with mkdocs_build.started(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
             facts, data_files = compute(config, stage.docs, progress, run.weights_resolved if run else lambda: None)
@@ -143,8 +143,9 @@ def build_everything(config: Config, stage: publish.Staging, keys: InputKeys,
             generated = write_docs(config, facts, stage.docs, outputs, progress, data_files)
             site_build.start()
             progress("check: re-deriving every number and reading the pages")
-            expected = derive_expected(config, remember_family=True)
-            check.verify(stage.docs, config, reproduce_outputs=False, expected=expected)
+            expected, explorer_reference = derive_expected_and_reference(config, remember_family=True)
+            check.verify(stage.docs, config, reproduce_outputs=False, expected=expected,
+                         explorer_reference=explorer_reference)
             progress("site: mkdocs build --strict")
             site_build.wait()
             progress("publish: site and docs, one generation")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from generator import check, expected, pages
+from generator import check, check_explorer, expected, pages
 from generator.check import check_docs
 from generator.pipeline import reproduce
 from generator.imagenet import IMAGENET_FILENAME
@@ -39,16 +39,17 @@ def span(key: str, style: str = "auto") -> str:
 
 
 @pytest.fixture(scope="module")
-def inputs(built: Build) -> tuple[expected.Expected, check.Reproduction]:
+def inputs(built: Build) -> tuple[expected.Expected, check_explorer.Reference, check.Reproduction]:
     """What the shared build's inputs give: re-derived once, shared by every mutation below."""
-    return expected.derive_expected(built.config), reproduce(built.config)
+    return *expected.derive_expected_and_reference(built.config), reproduce(built.config)
 
 
 @pytest.fixture
 def mismatches(inputs):
     def run(build: Build) -> list[str]:
-        values, reproduction = inputs
-        return [str(m) for m in check_docs(build.docs, build.config, expected=values, reproduction=reproduction)]
+        values, reference, reproduction = inputs
+        return [str(m) for m in check_docs(build.docs, build.config, expected=values, explorer_reference=reference,
+                                           reproduction=reproduction)]
 
     return run
 
@@ -176,8 +177,9 @@ def test_an_untagged_literal_typed_into_a_template_is_caught(built: Build, input
     shutil.copytree(built.docs, docs)
     for name, text in rendered.items():
         (docs / name).write_text(text, encoding="utf-8")
-    values, reproduction = inputs
-    found = [str(m) for m in check_docs(docs, built.config, expected=values, reproduction=reproduction)]
+    values, reference, reproduction = inputs
+    found = [str(m) for m in check_docs(docs, built.config, expected=values, explorer_reference=reference,
+                                        reproduction=reproduction)]
     only(found, "index.en.md", "untagged number '224'")
     only(found, "index.en.md", "untagged number '112.'")
     assert not any("index.es.md" in line for line in found)
@@ -210,8 +212,8 @@ def test_a_false_residual_check_fails(built: Build, monkeypatch) -> None:
     real = expected.recompute_block
 
     def broken(block, x):
-        residual, manual, output = real(block, x)
-        return residual, manual + 1e-3, output
+        shortcut, residual, manual, output = real(block, x)
+        return shortcut, residual, manual + 1e-3, output
 
     monkeypatch.setattr(expected, "recompute_block", broken)
     found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False)]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import cli, experiment, experiment_results, expected, site
+from generator import check_explorer, cli, experiment, experiment_results, expected, site
 from generator.check import check_docs
 from generator.errors import MismatchError
 from generator.experiment_nets import CifarNet, weighted_layers
@@ -25,8 +25,8 @@ from .test_check import edit, only, span
 
 
 @pytest.fixture(scope="module")
-def values(built: Build) -> expected.Expected:
-    return expected.derive_expected(built.config)
+def derived(built: Build) -> tuple[expected.Expected, check_explorer.Reference]:
+    return expected.derive_expected_and_reference(built.config)
 
 
 def stored() -> experiment_results.Results:
@@ -173,23 +173,24 @@ def test_a_curve_edited_in_the_results_file_is_caught(built: Build, tmp_path: Pa
 # ---------------------------------------------------------------- the page
 
 
-def test_the_unchanged_experiment_page_passes_and_shows_every_net(built: Build, values: expected.Expected) -> None:
-    found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False, expected=values)]
+def test_the_unchanged_experiment_page_passes_and_shows_every_net(built: Build, derived) -> None:
+    found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False, expected=derived[0],
+                                        explorer_reference=derived[1])]
     assert found == []
     page = (built.docs / "experiment.en.md").read_text(encoding="utf-8")
     for i, net in enumerate(stored().nets):
         assert span(f"experiment.nets.{i}.name", "plain") + net.name + "<" in page
 
 
-def test_an_experiment_number_changed_on_one_page_is_caught(editable_build: Build, values: expected.Expected) -> None:
+def test_an_experiment_number_changed_on_one_page_is_caught(editable_build: Build, derived) -> None:
     index = net_index("resnet-56")
     key = f"experiment.nets.{index}.final_train_error"
     page = editable_build.docs / "experiment.es.md"
     text = page.read_text(encoding="utf-8")
     start = text.index(span(key, "percent")) + len(span(key, "percent"))
     edit(page, span(key, "percent") + text[start:text.index("<", start)] + "<", span(key, "percent") + "99,9\u202f%<")
-    found = [str(m) for m in check_docs(editable_build.docs, editable_build.config, reproduce_outputs=False,
-                                        expected=values)]
+    found = [str(m) for m in check_docs(editable_build.docs, editable_build.config, reproduce_outputs=False, expected=derived[0],
+                                        explorer_reference=derived[1])]
     only(found, "experiment.es.md", f"fact {key}", "99,9")
     only(found, "experiment.en.md", "numbers compared with experiment.es.md")
     assert not any(line.startswith("experiment.en.md") and f"fact {key}" in line for line in found)

@@ -15,7 +15,7 @@ import pytest
 import torch
 from torchvision import models as tv_models
 
-from generator import expected, expected_family, family, pages, sources
+from generator import check_explorer, expected, expected_family, family, pages, sources
 from generator.check import check_docs
 from generator.facts import FamilySummary, SummaryRow
 from generator.summary import collect_summary
@@ -25,14 +25,20 @@ from .test_check import edit, only, span
 
 
 @pytest.fixture(scope="module")
-def values(built: Build) -> expected.Expected:
-    return expected.derive_expected(built.config)
+def derived(built: Build) -> tuple[expected.Expected, check_explorer.Reference]:
+    return expected.derive_expected_and_reference(built.config)
+
+
+@pytest.fixture(scope="module")
+def values(derived) -> expected.Expected:
+    return derived[0]
 
 
 @pytest.fixture
-def mismatches(values):
+def mismatches(derived):
     def run(build: Build, wanted: expected.Expected | None = None) -> list[str]:
-        return [str(m) for m in check_docs(build.docs, build.config, reproduce_outputs=False, expected=wanted or values)]
+        return [str(m) for m in check_docs(build.docs, build.config, reproduce_outputs=False,
+                                           expected=wanted or derived[0], explorer_reference=derived[1])]
 
     return run
 
