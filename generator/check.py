@@ -28,13 +28,14 @@ inputs give.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -779,6 +780,7 @@ def check_docs(
     manifest) skips it.
     """
     with ExitStack() as stack:
+        stack.enter_context(collector_paused())
         reproduced: Callable[[], Reproduction] | None = None
         if reproduce_outputs:
             from .pipeline import reproduction_started
@@ -804,6 +806,23 @@ def check_docs(
         if reproduced is not None:
             check_reproduction(docs, reproduced(), mismatches)
     return mismatches
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the check runs (0.3 s of a 7 s check command, measured).
+
+    Reading the pages makes hundreds of thousands of small objects, and each
+    collection they set off walks the million objects that importing torch
+    made, none of them garbage. The pages' trees are freed when it resumes.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def check_pages(docs: Path, config: Config, expected: Expected, figure_names: set[str],
