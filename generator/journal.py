@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ from .errors import OutputError, UsageError
 from .ownership import MANIFEST, TOOL, read_json, safe_generated_path, site_generation
 
 JOURNAL = ".publish-journal.json"
+PUBLISHED_FILE_LIMIT = 64 * 1024**2  # far above anything a build publishes (its largest files are under 2 MB)
+DIGEST_CHUNK = 1 << 20
 STAGING_PREFIX = ".site-build-"
 LOCK_TIMEOUT_S = 30.0
 
@@ -64,7 +67,25 @@ class Journal:
 
 
 def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """A published file's SHA-256, read in chunks; anything that cannot be one of ours gets a reason that never matches.
+
+    Published files are read back to tell whether they are still as
+    published, so they are inputs too: a 30 GB file put in their place is
+    not read (no file a build publishes is near PUBLISHED_FILE_LIMIT), and a
+    pipe is not waited on.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return "not a regular file"
+        if info.st_size > PUBLISHED_FILE_LIMIT:
+            return f"over {PUBLISHED_FILE_LIMIT} bytes"
+        os.set_blocking(fd, True)
+        digest = hashlib.sha256()
+        while chunk := handle.read(DIGEST_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import atomic, publish
+from generator import atomic, journal, publish
 from generator.config import DATA_FOLDER, FIGURE_FOLDER, Config
 from generator.errors import OutputError, UsageError
 from generator.journal import JOURNAL, STAGING_PREFIX
@@ -236,10 +236,46 @@ def test_check_finds_docs_and_site_of_different_generations(tmp_path: Path) -> N
 
 def test_check_finds_a_docs_file_changed_after_publication(tmp_path: Path) -> None:
     make_project(tmp_path)
-    publish.check_published_files(tmp_path / "docs")
+    publish.check_published_files(tmp_path / "docs", tmp_path / "site")
     (tmp_path / "docs" / "img" / "a.png").write_text("edited")
     with pytest.raises(OutputError, match=r"img/a.png is not the file published with the site"):
-        publish.check_published_files(tmp_path / "docs")
+        publish.check_published_files(tmp_path / "docs", tmp_path / "site")
+
+
+@pytest.mark.parametrize(("how", "damage"), [
+    ("added", lambda site: (site / "extra.html").write_text("<p>7 layers</p>")),
+    ("added", lambda site: os.mkfifo(site / "pipe.html")),
+    ("missing", lambda site: next(p for p in sorted(site.rglob("*")) if p.is_file() and p.name != MARKER).unlink()),
+    ("changed", lambda site: next(p for p in sorted(site.rglob("*")) if p.is_file() and p.name != MARKER).write_text("x")),
+    ("changed", lambda site: os.truncate(next(p for p in sorted(site.rglob("*")) if p.is_file() and p.name != MARKER),
+                                         journal.PUBLISHED_FILE_LIMIT + 1)),
+], ids=["added-file", "added-fifo", "missing", "changed", "grown-past-the-limit"])
+def test_check_finds_a_site_file_added_removed_or_changed_after_publication(tmp_path: Path, how: str, damage) -> None:
+    """The site the check vouches for is exactly the one published: a file added beside it counts too."""
+    make_project(tmp_path)
+    site = publish.check_pairing(tmp_path / "docs", None)
+    assert site == tmp_path / "site"
+    publish.check_published_files(tmp_path / "docs", site)
+    damage(site)
+    with pytest.raises(OutputError, match=rf"{re.escape(str(site))}/\S+ is not as published with .*\({how}\)"):
+        publish.check_published_files(tmp_path / "docs", site)
+
+
+def test_a_published_file_is_read_back_in_chunks_and_never_past_its_limit(tmp_path: Path) -> None:
+    """A huge file, or a pipe nobody writes to, in a published file's place is neither read nor waited on."""
+    def bytes_read() -> int:
+        return int(re.search(r"rchar: (\d+)", Path("/proc/self/io").read_text()).group(1))
+
+    huge, pipe, small = tmp_path / "huge.html", tmp_path / "pipe.html", tmp_path / "small.html"
+    huge.write_bytes(b"<")
+    os.truncate(huge, 3 * 1024**3)
+    os.mkfifo(pipe)
+    small.write_bytes(b"<p>a page</p>" * 100_000)
+    before = bytes_read()
+    assert journal.sha256(huge) == f"over {journal.PUBLISHED_FILE_LIMIT} bytes"
+    assert journal.sha256(pipe) == "not a regular file"
+    assert bytes_read() - before < 1024**2
+    assert journal.sha256(small) == hashlib.sha256(small.read_bytes()).hexdigest()
 
 
 def test_staging_a_live_journal_needs_is_kept_and_abandoned_staging_is_removed(tmp_path: Path) -> None:
