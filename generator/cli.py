@@ -123,11 +123,11 @@ def run(args: argparse.Namespace, config: Config) -> str:
         from . import serve
 
         serve.serve(config, args.port)
-    publish.check_pairing(config.docs, absolute(args.out) if args.out is not None else None)
+    site = publish.check_pairing(config.docs, absolute(args.out) if args.out is not None else None)
     from . import check
 
     check.verify(config.docs, config)
-    publish.check_published_files(config.docs)
+    publish.check_published_files(config.docs, site)
     return f"check: every number in {config.docs} matches the model, and the site is the one built with it"
 
 

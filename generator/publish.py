@@ -192,8 +192,8 @@ def preflight(config: Config) -> None:
         pass
 
 
-def check_pairing(docs: Path, out: Path | None) -> None:
-    """docs/ and the site must be one generation: the split a kill could once leave is refused."""
+def check_pairing(docs: Path, out: Path | None) -> Path | None:
+    """docs/ and the site must be one generation: the split a kill could once leave is refused. Returns the site."""
     if docs.is_dir():
         recover(docs, repair=False)
     manifest = read_manifest(docs)
@@ -203,18 +203,38 @@ def check_pairing(docs: Path, out: Path | None) -> None:
         raise OutputError(f"{docs} holds files of two builds (a publication was cut short and could not be finished): "
                           "run `python -m generator build` to publish the site and docs again")
     if manifest.generation is None or site is None:
-        return
+        return site
     current = site_generation(site)
     if current != manifest.generation:
         found = f"generation {current[:12]}" if current else f"no {MARKER}"
         raise OutputError(f"{docs} (generation {manifest.generation[:12]}) and the site {site} ({found}) are not "
                           "from the same build: run `python -m generator build` to publish both again")
+    return site
 
 
-def check_published_files(docs: Path) -> None:
-    """Every generated file is still the one published with the site."""
-    for relative, digest in read_manifest(docs).files.items():
+def check_published_files(docs: Path, site: Path | None) -> None:
+    """Every generated file in docs/, and every file of the site, is still the one published."""
+    manifest = read_manifest(docs)
+    for relative, digest in manifest.files.items():
         path = docs / relative
         if digest is not None and (not path.is_file() or sha256(path) != digest):
             raise OutputError(f"{path} is not the file published with the site (changed or missing): "
                               "run `python -m generator build` to publish the site and docs again")
+    difference = site_difference(site, manifest.site_files) if site is not None and manifest.site_files else None
+    if difference is not None:
+        relative, how = difference
+        raise OutputError(f"{site / relative} is not as published with {docs} ({how}): "
+                          "run `python -m generator build` to publish the site and docs again")
+
+
+def site_difference(site: Path, published: dict[str, str]) -> tuple[str, str] | None:
+    """The first path in the site that is not as it was published, and how: added, missing or changed."""
+    found = tree_digests(site)
+    for relative in sorted(set(found) | set(published)):
+        if relative not in published:
+            return relative, "added"
+        if relative not in found:
+            return relative, "missing"
+        if found[relative] != published[relative]:
+            return relative, "changed"
+    return None

@@ -31,7 +31,7 @@ from .config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
 from .expected_data import Expected
 from .journal import Manifest, read_manifest
 from .ownership import site_generation
-from .publish import published_site, tree_digests
+from .publish import published_site, site_difference
 from .stamp import InputKeys
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def site_intact(config: Config, manifest: Manifest) -> bool:
         return False
     if site_generation(config.out) != manifest.generation:
         return False
-    return tree_digests(config.out) == manifest.site_files
+    return site_difference(config.out, manifest.site_files) is None
 
 
 def notebook_outputs(docs_files: dict[str, bytes]) -> nbformat.NotebookNode | None:
