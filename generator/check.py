@@ -29,6 +29,7 @@ inputs give.
 from __future__ import annotations
 
 import gc
+import io
 import json
 import math
 import re
@@ -46,6 +47,7 @@ from .errors import MismatchError
 from .expected_data import Expected, flatten
 from .visible import INVISIBLE_TAGS, VISIBLE_ATTRIBUTES, Element, render_markdown
 from .imagenet import IMAGENET_FILENAME
+from .journal import PUBLISHED_FILE_LIMIT, published_bytes
 
 if TYPE_CHECKING:  # torch and numpy: imported only by a check that reads the data
     from .check_explorer import Reference
@@ -54,6 +56,8 @@ SUMMARY_HEADER = "Layer (type)"
 FAMILY_SUMMARY_NAME = re.compile(r"family\.summaries\.[0-9]+\.name")
 TRANSLATIONS = Path(__file__).parent / "translations"
 FLOAT_RTOL = 1e-6
+# What a docs file that is not a regular file of at most PUBLISHED_FILE_LIMIT bytes is found to be; it is never read.
+UNREADABLE = f"unreadable: not a regular file of at most {PUBLISHED_FILE_LIMIT:,} bytes"
 
 # Digits on the pages that are not the model's or a source's, each with its reason. Only ASCII digits
 # can match: a digit of any other script is never accounted for.
@@ -637,11 +641,15 @@ def compare_languages(page: str, readings: dict[str, PageReading], mismatches: l
 
 
 def check_facts_file(docs: Path, expected: Expected, mismatches: list[Mismatch]) -> None:
-    path = docs / "facts.json"
+    data = published_bytes(docs / "facts.json")
     try:
-        published = flatten(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as error:
-        mismatches.append(Mismatch("facts.json", "file", "the facts of this run as JSON", f"unreadable ({error})"))
+        published = flatten(json.loads(data)) if data is not None else None
+    except ValueError as error:
+        published, problem = None, f"unreadable ({error})"
+    else:
+        problem = UNREADABLE if (docs / "facts.json").exists() else "missing"
+    if published is None:
+        mismatches.append(Mismatch("facts.json", "file", "the facts of this run as JSON", problem))
         return
     wanted = expected.values
     for key in sorted(set(published) | set(wanted)):
@@ -674,11 +682,11 @@ def check_reproduction(docs: Path, reproduction: Reproduction, mismatches: list[
         path = docs / FIGURE_FOLDER / name
         if not path.is_file():
             mismatches.append(Mismatch(f"{FIGURE_FOLDER}/{name}", "figure", "the figure this run draws", "missing"))
-        elif path.read_bytes() != data:
+        elif published_bytes(path) != data:
             mismatches.append(Mismatch(f"{FIGURE_FOLDER}/{name}", "figure", "the figure these inputs produce",
                                        "another picture"))
     path = docs / "facts.json"
-    if path.is_file() and path.read_bytes() != facts_json.encode("utf-8"):
+    if path.is_file() and published_bytes(path) != facts_json.encode("utf-8"):
         mismatches.append(Mismatch("facts.json", "file", "the facts these inputs produce, byte for byte", "different bytes"))
 
 
@@ -698,10 +706,15 @@ def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any
     for language in LANGUAGES:
         name = f"notebook.{language}.ipynb"
         path = docs / name
+        data = published_bytes(path)
         try:
-            published = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            mismatches.append(Mismatch(name, "page", "an executed notebook", f"missing or unreadable ({error})"))
+            published = json.loads(data) if data is not None else None
+        except ValueError as error:
+            published, problem = None, f"unreadable ({error})"
+        else:
+            problem = UNREADABLE if path.exists() else "missing"
+        if not isinstance(published, dict):
+            mismatches.append(Mismatch(name, "page", "an executed notebook", problem if published is None else "not one"))
             continue
         wanted = notebook.build_notebook(config, language, values["provenance.weights.kind"])
         cells = published.get("cells", [])
@@ -839,10 +852,14 @@ def check_pages(docs: Path, config: Config, expected: Expected, figure_names: se
         readings = {}
         for language in LANGUAGES:
             path = docs / f"{page}.{language}.md"
-            if not path.is_file():
+            if not path.exists():
                 mismatches.append(Mismatch(path.name, "page", "a translation of every page", "missing"))
                 continue
-            readings[language] = read_page(path.name, path.read_text(encoding="utf-8"), context(path.name, language))
+            text = page_text(path)
+            if text is None:
+                mismatches.append(Mismatch(path.name, "page", "UTF-8 Markdown", UNREADABLE))
+                continue
+            readings[language] = read_page(path.name, text, context(path.name, language))
             for source in dict.fromkeys(readings[language].images):
                 check_image_file(path.name, docs, source, mismatches)
         if len(readings) == len(LANGUAGES):
@@ -850,15 +867,28 @@ def check_pages(docs: Path, config: Config, expected: Expected, figure_names: se
     check_notebooks(docs, config, expected, context, mismatches)
 
 
+def page_text(path: Path) -> str | None:
+    """A page's Markdown, read like every docs file (see published_bytes); None if it is not UTF-8 text."""
+    data = published_bytes(path)
+    try:
+        return data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError:
+        return None
+
+
 def check_image_file(page: str, docs: Path, source: str, mismatches: list[Mismatch]) -> None:
     from PIL import Image, UnidentifiedImageError
 
     path = docs / source
-    if not path.is_file() or path.stat().st_size == 0:
-        mismatches.append(Mismatch(page, f"figure {source}", "a non-empty PNG file", "missing" if not path.exists() else "empty"))
+    if not path.exists():
+        mismatches.append(Mismatch(page, f"figure {source}", "a non-empty PNG file", "missing"))
+        return
+    data = published_bytes(path)
+    if not data:
+        mismatches.append(Mismatch(page, f"figure {source}", "a non-empty PNG file", "empty" if data == b"" else UNREADABLE))
         return
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(data)) as image:
             image.verify()
             if image.format != "PNG":
                 raise UnidentifiedImageError(image.format)

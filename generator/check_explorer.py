@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .check import Mismatch
+from .check import UNREADABLE, Mismatch
 from .config import DATA_FOLDER
+from .journal import published_bytes
 from .names import printable_name
 
 INDEX = "index.json"
@@ -85,10 +86,13 @@ Group = tuple[str, dict[str, Any], list[np.ndarray]]  # what, its index entry, t
 def compare(folder: Path, reference: Reference) -> list[Mismatch]:
     """The data files in folder against the check's tensors: the index first, then every file it lists."""
     index_name = f"{DATA_FOLDER}/{INDEX}"
+    data = published_bytes(folder / INDEX)
     try:
-        index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        index = json.loads(data) if data is not None else None
+    except ValueError as error:
         return [Mismatch(index_name, "file", "the explorer's index as JSON", f"unreadable ({error})")]
+    if data is None:
+        return [Mismatch(index_name, "file", "the explorer's index as JSON", UNREADABLE)]
     if not isinstance(index, dict):
         return [Mismatch(index_name, "file", "the explorer's index as a JSON object", type(index).__name__)]
     mismatches: list[Mismatch] = []
@@ -170,10 +174,9 @@ def check_file(folder: Path, entry: dict[str, Any], arrays: list[np.ndarray]) ->
     parts = [array[first:last].astype(np.float64) for array in arrays]
     size = sum(part.size for part in parts) * VALUE_BYTES
     exponent = scale_exponent(np.stack(parts))
-    try:
-        data = (folder / name).read_bytes()
-    except OSError:
-        return "file", f"{size} bytes of data", "missing"
+    data = published_bytes(folder / name)
+    if data is None:
+        return "file", f"{size} bytes of data", "missing" if not (folder / name).exists() else UNREADABLE
     if len(data) != size or entry.get("bytes") != size:
         return "size", f"{size} bytes", f"{len(data)} bytes, index says {entry.get('bytes')}"
     if entry.get("sha256") != hashlib.sha256(data).hexdigest():

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from . import atomic
 from .errors import OutputError, UsageError
@@ -74,18 +75,38 @@ def sha256(path: Path) -> str:
     not read (no file a build publishes is near PUBLISHED_FILE_LIMIT), and a
     pipe is not waited on.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return "not a regular file"
-        if info.st_size > PUBLISHED_FILE_LIMIT:
-            return f"over {PUBLISHED_FILE_LIMIT} bytes"
-        os.set_blocking(fd, True)
-        digest = hashlib.sha256()
-        while chunk := handle.read(DIGEST_CHUNK):
+    opened = _open_published(path)
+    if isinstance(opened, str):
+        return opened
+    digest = hashlib.sha256()
+    with opened:
+        while chunk := opened.read(DIGEST_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def published_bytes(path: Path) -> bytes | None:
+    """A published file's bytes, or None when it is missing or cannot be one (see sha256)."""
+    try:
+        opened = _open_published(path)
+    except OSError:
+        return None
+    if isinstance(opened, str):
+        return None
+    with opened:
+        data = opened.read(PUBLISHED_FILE_LIMIT + 1)  # it may have grown since it was looked at
+    return data if len(data) <= PUBLISHED_FILE_LIMIT else None
+
+
+def _open_published(path: Path) -> BinaryIO | str:
+    """The file, open for reading, or why it cannot be a published file: opening never waits on a pipe."""
+    handle = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb")
+    info = os.fstat(handle.fileno())
+    if not stat.S_ISREG(info.st_mode) or info.st_size > PUBLISHED_FILE_LIMIT:
+        handle.close()
+        return "not a regular file" if not stat.S_ISREG(info.st_mode) else f"over {PUBLISHED_FILE_LIMIT} bytes"
+    os.set_blocking(handle.fileno(), True)
+    return handle
 
 
 @contextmanager

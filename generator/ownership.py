@@ -19,11 +19,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .config import PACKAGE, PROJECT_ROOT, Config
-from .errors import UsageError
+from .errors import ReportError, UsageError
+from .input_file import open_input
 
 TOOL = "resnet18-report"
 MARKER = ".resnet18-site.json"
 MANIFEST = ".generated.json"
+OUR_FILE_LIMIT = 16 * 1024**2  # a manifest, journal, marker or facts.json: each well under 1 MiB
 STATIC = PurePosixPath("assets") / "static"
 
 
@@ -33,12 +35,22 @@ def real(path: Path) -> Path:
 
 
 def read_json(path: Path) -> Any:
-    """A small JSON file of ours, or None when it is absent, not a regular file or not JSON."""
+    """A small JSON file of ours, or None when it is absent, not a regular file, larger than any of ours, or not JSON."""
+    data = our_file_bytes(path)
+    try:
+        return json.loads(data) if data is not None else None
+    except ValueError:
+        return None
+
+
+def our_file_bytes(path: Path) -> bytes | None:
+    """A small file this tool wrote, or None for a link, anything but a regular file, or one over OUR_FILE_LIMIT."""
     try:
         if not stat.S_ISREG(path.lstat().st_mode):
             return None
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        with open_input(path, limit=OUR_FILE_LIMIT, error=ReportError, noun="file", advice="") as opened:
+            return opened.read_all()
+    except (OSError, ReportError):
         return None
 
 
@@ -55,10 +67,8 @@ def is_legacy_site(folder: Path, docs: Path) -> bool:
     manifest = read_json(docs / MANIFEST)
     if not isinstance(manifest, list) or "facts.json" not in manifest:
         return False
-    try:
-        return (folder / "index.html").is_file() and (folder / "facts.json").read_bytes() == (docs / "facts.json").read_bytes()
-    except OSError:
-        return False
+    site_facts = our_file_bytes(folder / "facts.json")
+    return (folder / "index.html").is_file() and site_facts is not None and site_facts == our_file_bytes(docs / "facts.json")
 
 
 def refuse(out: Path, why: str) -> UsageError:

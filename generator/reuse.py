@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from . import expected_data, facts
 from .config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
 from .expected_data import Expected
-from .journal import Manifest, read_manifest
+from .journal import Manifest, published_bytes, read_manifest
 from .ownership import site_generation
 from .publish import published_site, site_difference
 from .stamp import InputKeys
@@ -97,11 +97,8 @@ def read_published(docs: Path, manifest: Manifest) -> dict[str, bytes] | None:
     """Every file the manifest lists, read once and matched with its digest; None if any differs or is gone."""
     contents = {}
     for relative, digest in manifest.files.items():
-        try:
-            data = (docs / relative).read_bytes()
-        except OSError:
-            return None
-        if digest is None or hashlib.sha256(data).hexdigest() != digest:
+        data = published_bytes(docs / relative)
+        if data is None or digest is None or hashlib.sha256(data).hexdigest() != digest:
             return None
         contents[relative] = data
     return contents if "facts.json" in contents else None

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -22,6 +24,7 @@ import torch
 
 from generator import check, check_explorer, expected, pages
 from generator.check import check_docs
+from generator.config import DATA_FOLDER
 from generator.pipeline import reproduce
 from generator.imagenet import IMAGENET_FILENAME
 
@@ -355,6 +358,50 @@ def test_a_broken_or_swapped_figure_is_caught(editable_build: Build, mismatches,
     else:
         figure.write_bytes(b"" if damage == "empty" else b"\x89PNG\r\n\x1a\n not really")
     only(mismatches(editable_build), "comparison.png", word)
+
+
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)  # nobody ever writes to it: a blocking read would wait for ever
+
+
+def _huge(path: Path) -> None:
+    os.truncate(path, 4 * 1024**3)  # sparse: 4 GB that a whole read would hold in memory
+
+
+@pytest.mark.parametrize(
+    ("relative", "damage", "needle"),
+    [
+        ("facts.json", _fifo, "facts.json: file"),
+        ("notebook.en.ipynb", _fifo, "notebook.en.ipynb: page"),
+        (f"{DATA_FOLDER}/index.json", _fifo, f"{DATA_FOLDER}/index.json: file"),
+        ("img/comparison.png", _huge, "comparison.png"),
+        (f"{DATA_FOLDER}/filters-conv1-0.bin", _huge, f"{DATA_FOLDER}/filters-conv1-0.bin"),
+        ("maps.en.md", lambda path: path.write_bytes(path.read_bytes() + b"\xff\xfe"), "maps.en.md: page"),
+    ],
+    ids=["facts-fifo", "notebook-fifo", "index-fifo", "figure-4GB", "data-4GB", "page-not-utf8"],
+)
+def test_a_docs_file_that_cannot_be_read_whole_is_named_unread(editable_build: Build, mismatches, relative: str,
+                                                               damage, needle: str) -> None:
+    """The check reads docs like any input: a pipe in a file's place is not waited on, a huge file is not read."""
+    def hang(*_: object) -> None:
+        raise TimeoutError("the check waited on a docs file")
+
+    damage(editable_build.docs / relative)
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(120)
+    before = bytes_read()
+    try:
+        found = mismatches(editable_build)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert bytes_read() - before < 256 * 1024**2
+    only(found, needle, "UTF-8" if relative.endswith(".md") else "unreadable: not a regular file of at most")
+
+
+def bytes_read() -> int:
+    return int(re.search(r"rchar: (\d+)", Path("/proc/self/io").read_text()).group(1))
 
 
 @pytest.mark.parametrize(
