@@ -59,13 +59,25 @@ def make_config(root: Path, **overrides: object) -> Config:
     return Config(**settings)  # type: ignore[arg-type]
 
 
+def mkdocs_yml_in(folder: Path, *, hooks: tuple[Path, ...] = (), nav: str = "") -> Path:
+    """The project's mkdocs.yml written into folder, its hook's path made absolute, with more hooks and nav lines."""
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    listed = "".join(f"\n  - {hook}" for hook in (ROOT / "generator" / "mkdocs_hooks.py", *hooks))
+    path = folder / "mkdocs.yml"
+    path.write_text(text.replace("\n  - generator/mkdocs_hooks.py", listed) + nav, encoding="utf-8")
+    return path
+
+
 def mkdocs_yml_with_missing_page(folder: Path) -> Path:
     """mkdocs.yml whose nav names a page that does not exist: the strict build must fail."""
-    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    text = text.replace("  - generator/mkdocs_hooks.py", f"  - {ROOT / 'generator' / 'mkdocs_hooks.py'}")
-    path = folder / "mkdocs.yml"
-    path.write_text(text + "  - Missing: missing.md\n", encoding="utf-8")
-    return path
+    return mkdocs_yml_in(folder, nav="  - Missing: missing.md\n")
+
+
+def stalling_mkdocs_hook(folder: Path) -> Path:
+    """A MkDocs hook that never lets the build finish: a test that stops a build while MkDocs builds needs it to."""
+    hook = folder / "stall.py"
+    hook.write_text("import time\n\n\ndef on_pre_build(config):\n    time.sleep(3600)\n", encoding="utf-8")
+    return hook
 
 
 class RecordingProgress(site.Progress):

@@ -20,7 +20,8 @@ from generator.config import LANGUAGES
 from generator.errors import MismatchError, SiteBuildError
 from generator.journal import STAGING_PREFIX
 
-from .conftest import ROOT, Build, make_config, mkdocs_yml_with_missing_page, run_build
+from .conftest import (ROOT, Build, make_config, mkdocs_yml_in, mkdocs_yml_with_missing_page, run_build,
+                       stalling_mkdocs_hook)
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -117,21 +118,13 @@ def test_a_failing_mkdocs_build_leaves_the_previous_site(editable_build: Build, 
     assert tree_digest(editable_build.site) == before
 
 
-def mkdocs_yml_copy(folder: Path) -> Path:
-    """The project's mkdocs.yml in a folder of its own, to see that a build leaves nothing beside it."""
-    folder.mkdir()
-    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    path = folder / "mkdocs.yml"
-    path.write_text(text.replace("  - generator/mkdocs_hooks.py", f"  - {ROOT / 'generator' / 'mkdocs_hooks.py'}"),
-                    encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize("moment", ["weights:", "figure 5/", "notebook:", "check:", "site: mkdocs"])
 def test_kill_9_during_a_build_leaves_the_previous_site_complete(editable_build: Build, tmp_path: Path,
                                                                  moment: str) -> None:
     before_site, before_docs = tree_digest(editable_build.site), tree_digest(editable_build.docs)
-    mkdocs_yml = mkdocs_yml_copy(tmp_path / "config")
+    (tmp_path / "config").mkdir()  # mkdocs.yml in a folder of its own, to see that a build leaves nothing beside it
+    stall = (stalling_mkdocs_hook(tmp_path),) if moment == "site: mkdocs" else ()  # killed while MkDocs builds
+    mkdocs_yml = mkdocs_yml_in(tmp_path / "config", hooks=stall)
     command = [
         sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline", "--no-notebook-execution",
         "--out", str(editable_build.site), "--docs", str(editable_build.docs), "--mkdocs-yml", str(mkdocs_yml),

@@ -21,7 +21,7 @@ from generator import cli, interrupts
 from generator.errors import Interrupted
 from generator.journal import STAGING_PREFIX
 
-from .conftest import ROOT, Build
+from .conftest import ROOT, Build, mkdocs_yml_in, stalling_mkdocs_hook
 from .test_build import tree_digest
 
 
@@ -76,10 +76,11 @@ def started_until(command: list[str], moment: str, child: bytes | None,
 
 
 def stop_build(build: Build, signum: int, moment: str, child: bytes | None = None, *, group: bool = False,
-               notebook: bool = False) -> tuple[subprocess.CompletedProcess[str], list[int]]:
+               notebook: bool = False, mkdocs_yml: Path = ROOT / "mkdocs.yml",
+               ) -> tuple[subprocess.CompletedProcess[str], list[int]]:
     """Start a build, wait for the progress line (and the phase's child process), then send signum."""
     command = [sys.executable, "-u", "-m", "generator", "build", "--weights", "random", "--offline", "--force",
-               "--out", str(build.site), "--docs", str(build.docs), "--mkdocs-yml", str(ROOT / "mkdocs.yml")]
+               "--out", str(build.site), "--docs", str(build.docs), "--mkdocs-yml", str(mkdocs_yml)]
     if not notebook:
         command.append("--no-notebook-execution")
     process, found = started_until(command, moment, child, preexec_fn=as_in_a_terminal)
@@ -104,10 +105,12 @@ def assert_stopped_cleanly(build: Build, result: subprocess.CompletedProcess[str
 
 @pytest.mark.parametrize(("moment", "child"), [("figure 5/", None), ("site: mkdocs", b"generator.mkdocs_build")],
                          ids=["figures", "mkdocs"])
-def test_sigterm_exits_143_in_one_line_and_leaves_everything_as_it_was(editable_build: Build, moment: str,
-                                                                        child: bytes | None) -> None:
+def test_sigterm_exits_143_in_one_line_and_leaves_everything_as_it_was(editable_build: Build, tmp_path: Path,
+                                                                        moment: str, child: bytes | None) -> None:
     before = tree_digest(editable_build.site)
-    result, helpers = stop_build(editable_build, signal.SIGTERM, moment, child)
+    stall = (stalling_mkdocs_hook(tmp_path),) if child else ()  # MkDocs may otherwise be done before it is looked for
+    result, helpers = stop_build(editable_build, signal.SIGTERM, moment, child,
+                                 mkdocs_yml=mkdocs_yml_in(tmp_path, hooks=stall))
     assert_stopped_cleanly(editable_build, result, before, 128 + signal.SIGTERM, "terminated", helpers)
 
 
@@ -147,12 +150,7 @@ def test_kill_9_of_the_build_takes_the_kernel_along_while_it_imports(editable_bu
 
 def test_kill_9_of_the_build_takes_the_mkdocs_child_along_while_it_builds(editable_build: Build, tmp_path: Path) -> None:
     """Waiting for its word, the child would also end when its input does; building, only its lifeline ends it."""
-    stall = tmp_path / "stall.py"
-    stall.write_text("import time\n\n\ndef on_pre_build(config):\n    time.sleep(3600)\n", encoding="utf-8")
-    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    mkdocs_yml = tmp_path / "mkdocs.yml"
-    mkdocs_yml.write_text(text.replace("  - generator/mkdocs_hooks.py",
-                                       f"  - {ROOT / 'generator' / 'mkdocs_hooks.py'}\n  - {stall}"), encoding="utf-8")
+    mkdocs_yml = mkdocs_yml_in(tmp_path, hooks=(stalling_mkdocs_hook(tmp_path),))
     helpers = kill_9_when_the_helper_runs(editable_build, b"generator.mkdocs_build", "site: mkdocs",
                                           "--no-notebook-execution", "--mkdocs-yml", str(mkdocs_yml))
     assert_ended_at_once(helpers)

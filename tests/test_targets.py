@@ -30,7 +30,7 @@ from generator.errors import EXIT_CODES, UsageError
 from generator.journal import STAGING_PREFIX
 from generator.ownership import MANIFEST, MARKER, check_out, site_generation
 
-from .conftest import ROOT
+from .conftest import ROOT, mkdocs_yml_in
 
 def tree_digest(folder: Path) -> dict[str, str]:
     """Every entry under folder, links included (unfollowed), with its content or target."""
@@ -226,9 +226,7 @@ def test_a_build_across_filesystems_follows_the_umask_and_writes_nothing_beside_
         docs = tmp_path / "docs"
         shutil.copytree(ROOT / "docs" / "assets" / "static", docs / "assets" / "static")
         config_dir.mkdir()
-        text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-        (config_dir / "mkdocs.yml").write_text(
-            text.replace("  - generator/mkdocs_hooks.py", f"  - {ROOT / 'generator' / 'mkdocs_hooks.py'}"), encoding="utf-8")
+        mkdocs_yml_in(config_dir)
         config_dir.chmod(0o555)
 
         def child() -> None:
