@@ -13,10 +13,11 @@ import ctypes
 import errno
 import os
 import secrets
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import OutputError, UsageError
+from .input_file import InputFile, open_input
 
 TEMP_SUFFIX = ".tmp"
 RENAME_EXCHANGE = 2
@@ -89,15 +90,39 @@ def exchange(new: Path, old: Path) -> bool:
     raise OSError(code, os.strerror(code), str(old))
 
 
-def copy_tree(source: Path, target: Path) -> None:
-    """Copy files without their modes, so the copies follow the umask like everything else we write."""
+def copy_tree(source: Path, target: Path, file_limit: int) -> None:
+    """Copy a folder of regular files without their modes, so the copies follow the umask like everything we write.
+
+    Each file is read like any input (input_file.py): a pipe, a device, a
+    socket, a link to one, or a file over ``file_limit`` is refused unread,
+    with UsageError naming it; /dev/zero would otherwise be copied until
+    the disk is full.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.rglob("*")):
+        destination = target / path.relative_to(source)
+        if path.is_dir():
+            _write(lambda: destination.mkdir(exist_ok=True), target)
+            continue
+        with _tree_file(path, source, file_limit) as opened:
+            data = opened.read_all()
+        _write(lambda: destination.write_bytes(data), target)
+
+
+def check_tree(source: Path, file_limit: int) -> None:
+    """What copy_tree would refuse, refused now, without reading a byte: before a build does any work."""
+    for path in sorted(source.rglob("*")):
+        if not path.is_dir():
+            _tree_file(path, source, file_limit).close()
+
+
+def _tree_file(path: Path, source: Path, file_limit: int) -> InputFile:
+    return open_input(path, limit=file_limit, error=UsageError, noun="static file", allow_empty=True,
+                      advice=f"keep only regular files of at most {file_limit:,} bytes in {source}")
+
+
+def _write(write: Callable[[], object], target: Path) -> None:
     try:
-        target.mkdir(parents=True, exist_ok=True)
-        for path in sorted(source.rglob("*")):
-            destination = target / path.relative_to(source)
-            if path.is_dir():
-                destination.mkdir(exist_ok=True)
-            else:
-                shutil.copyfile(path, destination)
+        write()
     except OSError as error:
         raise output_error(error, target) from error

@@ -131,10 +131,12 @@ def open_input(
     advice: str,
     missing_hint: str = "check the path",
     exact: bool = False,
+    allow_empty: bool = False,
 ) -> InputFile:
     """Open ``path`` for reading if it is a non-empty regular file of at most ``limit`` bytes.
 
-    With ``exact``, any size other than ``limit`` is refused. Symlinks are
+    With ``exact``, any size other than ``limit`` is refused; with
+    ``allow_empty``, an empty file is accepted. Symlinks are
     followed, so a link is accepted only when its target is a regular file.
     Every refusal is ``error`` with a one-line message: ``noun``, the path,
     what is wrong, and ``advice`` (or ``missing_hint``) saying what to do.
@@ -149,19 +151,21 @@ def open_input(
             _require_regular(path, os.stat(path).st_mode, error, noun)
         raise error(f"cannot open {noun} {path}: {exc.strerror or exc}; {advice}") from exc
     try:
-        return _checked(path, fd, limit=limit, error=error, noun=noun, advice=advice, exact=exact)
+        return _checked(path, fd, limit=limit, error=error, noun=noun, advice=advice, exact=exact,
+                        allow_empty=allow_empty)
     except BaseException:
         os.close(fd)
         raise
 
 
 def _checked(
-    path: Path, fd: int, *, limit: int, error: type[ReportError], noun: str, advice: str, exact: bool
+    path: Path, fd: int, *, limit: int, error: type[ReportError], noun: str, advice: str, exact: bool,
+    allow_empty: bool,
 ) -> InputFile:
     info = os.fstat(fd)
     _require_regular(path, info.st_mode, error, noun)
     size = info.st_size
-    if size == 0:
+    if size == 0 and not allow_empty:
         raise error(f"{noun} is empty (0 bytes): {path}; {advice}")
     if exact and size != limit:
         raise error(

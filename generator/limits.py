@@ -29,6 +29,9 @@ ARCHIVE_ALLOWANCE = 1 << 20
 # torch to count the tensors. Twice the published float32 file plus the same
 # allowance is never smaller (tests/test_limits.py), and needs nothing.
 WEIGHTS_FILE_BOUND = 2 * IMAGENET_SIZE + ARCHIVE_ALLOWANCE
+# A static asset (a stylesheet, a script, a picture the site serves as it is), and
+# any file of the generator's own folders the build's digests read.
+TREE_FILE_LIMIT = 64 * 1024**2
 
 
 def image_file_limit(max_pixels: int) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 from . import atomic, interrupts
 from .config import DATA_FOLDER, FIGURE_FOLDER, Config
 from .errors import OutputError, UsageError
+from .limits import TREE_FILE_LIMIT
 from .journal import (STAGING_PREFIX, Journal, Manifest, docs_lock, read_journal, read_manifest, recover,
                       roll_forward, sha256, write_journal)
 from .ownership import MARKER, STATIC, TOOL, check_generated_folders, check_out, site_generation
@@ -138,6 +139,7 @@ def check_targets(config: Config) -> None:
     """Everything about --out and --docs that can be known before any work."""
     if not (config.docs / STATIC).is_dir():
         raise UsageError(f"--docs {config.docs} has no {STATIC}: pass the project's docs folder")
+    atomic.check_tree(config.docs / STATIC, TREE_FILE_LIMIT)
     check_generated_folders(config.docs, read_manifest(config.docs).files, (FIGURE_FOLDER, DATA_FOLDER))
     check_out(config)
 

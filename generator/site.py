@@ -31,6 +31,7 @@ from . import atomic, interrupts, publish, reuse, stamp
 from .config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
 from .facts import Facts
 from .figure_names import figure_files
+from .limits import TREE_FILE_LIMIT
 from .ownership import STATIC
 from .stamp import InputKeys
 
@@ -132,7 +133,7 @@ def build_everything(config: Config, stage: publish.Staging, keys: InputKeys,
 
         with mkdocs_build.started(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
             facts, data_files = compute(config, stage.docs, progress, run.weights_resolved if run else lambda: None)
-            atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC)
+            atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC, TREE_FILE_LIMIT)
 
             def outputs() -> NotebookNode | None:
                 if run is None:
@@ -166,7 +167,7 @@ def rewrite_pages(config: Config, stage: publish.Staging, plan: reuse.Plan, keys
             atomic.write_bytes(stage.docs / FIGURE_FOLDER / name, data)
         for relative, data in published.data_files.items():
             atomic.write_bytes(stage.docs / relative, data)
-        atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC)
+        atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC, TREE_FILE_LIMIT)
         generated = write_docs(config, published.facts, stage.docs, lambda: published.notebook_outputs, progress,
                                sorted(published.data_files))
         site_build.start()

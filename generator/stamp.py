@@ -27,9 +27,9 @@ from pathlib import Path
 
 from . import imagenet
 from .config import LANGUAGES, PACKAGE, Config, sample_image
-from .errors import ImageError, ReportError, WeightsError
+from .errors import ImageError, ReportError, UsageError, WeightsError
 from .input_file import open_input
-from .limits import MAX_IMAGE_FILE_BYTES, WEIGHTS_FILE_BOUND
+from .limits import MAX_IMAGE_FILE_BYTES, TREE_FILE_LIMIT, WEIGHTS_FILE_BOUND
 
 PROSE_FOLDERS = ("templates", "translations")
 
@@ -106,27 +106,32 @@ def _named_file(path: Path, limit: int, error: type[Exception]) -> dict[str, str
     return {"name": Path(path).name, "sha256": _file_digest(Path(path), limit, error)}
 
 
-def _file_digest(path: Path, limit: int, error: type[ReportError], exact: bool = False) -> str:
+def _file_digest(path: Path, limit: int, error: type[ReportError], exact: bool = False, allow_empty: bool = False) -> str:
     """The file's sha256, read under its limit; a file the build would refuse is named so, and never matches.
 
     The build itself refuses such a file later, with its own message (what
     the file is and what to do); a digest is no place to explain that.
     """
     try:
-        with open_input(path, limit=limit, exact=exact, error=error, noun="input file", advice="") as opened:
+        with open_input(path, limit=limit, exact=exact, error=error, noun="input file", advice="",
+                        allow_empty=allow_empty) as opened:
             return opened.sha256()
     except ReportError as refused:
         return f"refused: {refused}"
 
 
 def _tree_digest(root: Path, exclude: tuple[str, ...] = ()) -> str:
-    """Every file below root, by relative path and content; caches and build leftovers left out."""
+    """Every file below root, by relative path and content (each read under a limit); caches left out.
+
+    Anything but a folder counts, a pipe or a device too (the build refuses it when it copies the folder).
+    """
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if not path.is_file() or relative.parts[0] in exclude or "__pycache__" in relative.parts:
+        if path.is_dir() or relative.parts[0] in exclude or "__pycache__" in relative.parts:
             continue
-        digest.update(relative.as_posix().encode() + b"\0" + _digest(path.read_bytes()).encode() + b"\n")
+        content = _file_digest(path, TREE_FILE_LIMIT, UsageError, allow_empty=True)
+        digest.update(relative.as_posix().encode() + b"\0" + content.encode() + b"\n")
     return digest.hexdigest()
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import atomic, journal, publish
+from generator import atomic, journal, limits, publish
 from generator.config import DATA_FOLDER, FIGURE_FOLDER, Config
 from generator.errors import OutputError, UsageError
 from generator.journal import JOURNAL, STAGING_PREFIX
@@ -392,3 +392,34 @@ def test_a_generated_folder_turned_into_a_link_during_the_build_is_not_written_t
             publish.publish(stage, config, [f"{FIGURE_FOLDER}/a.png"])
     assert sorted(p.name for p in elsewhere.iterdir()) == ["a.png"] and (elsewhere / "a.png").read_text() == "not ours"
     assert not (config.docs / JOURNAL).exists()
+
+
+@pytest.mark.parametrize(("make", "words"), [
+    (lambda path: path.symlink_to("/dev/zero"), "is a character device, not a regular file, and was not read"),
+    (os.mkfifo, "is a FIFO (named pipe), not a regular file, and was not read"),
+    (lambda path: path.write_bytes(b"") or os.truncate(path, limits.TREE_FILE_LIMIT + 1), "and was not read"),
+], ids=["link-to-dev-zero", "fifo", "over-the-limit"])
+def test_a_static_file_that_is_not_a_small_regular_file_is_refused_before_any_work(tmp_path: Path, make,
+                                                                                    words: str) -> None:
+    """The static assets are copied into every site: /dev/zero there was copied until the disk was full."""
+    config = make_project(tmp_path)
+    asset = config.docs / "assets" / "static" / "extra" / "asset.css"
+    asset.parent.mkdir()
+    make(asset)
+    with pytest.raises(UsageError, match=rf"static file.*{re.escape(str(asset))}.*{re.escape(words)}"):
+        publish.preflight(config)
+    with pytest.raises(UsageError, match=re.escape(str(asset))):
+        atomic.copy_tree(config.docs / "assets" / "static", tmp_path / "copy", limits.TREE_FILE_LIMIT)
+
+
+def test_static_files_are_copied_empty_ones_and_links_to_files_included(tmp_path: Path) -> None:
+    source = tmp_path / "static"
+    (source / "css").mkdir(parents=True)
+    (source / "css" / "empty.css").write_bytes(b"")
+    (source / "site.js").write_text("let x = 1;")
+    (source / "linked.js").symlink_to(source / "site.js")
+    atomic.copy_tree(source, tmp_path / "copy", limits.TREE_FILE_LIMIT)
+    copied = {p.relative_to(tmp_path / "copy").as_posix(): p.read_bytes() for p in (tmp_path / "copy").rglob("*")
+              if p.is_file()}
+    assert copied == {"css/empty.css": b"", "site.js": b"let x = 1;", "linked.js": b"let x = 1;"}
+    assert not any(p.is_symlink() for p in (tmp_path / "copy").rglob("*"))
