@@ -6,8 +6,9 @@ every killed run). It runs in a child process, in the staging folder: the
 parent can stop it, mkdocs-jupyter's render cache lands in staging instead
 of the user's working directory, and the child dies with its parent.
 
-The child starts with the build: it imports MkDocs, its theme and plugins
-and loads the config while the model runs, then waits for one line on its
+The child starts early in the build (site.py says when): it imports MkDocs,
+its theme and plugins and loads the config while the model runs or the pages
+are written, then waits for one line on its
 standard input. ``GO`` builds; anything else, or the end of input (the build
 failed or stopped before its docs were ready), ends it having written
 nothing.
@@ -45,15 +46,28 @@ PROBLEM_PREFIXES = ("WARNING", "ERROR", "Aborted")
 
 
 class SiteBuild:
-    """The MkDocs child of one build: started at once, told to build when the staged docs are complete."""
+    """The MkDocs child of one build: launched early, told to build when the staged docs are complete."""
 
     def __init__(self, mkdocs_yml: Path, docs: Path, site: Path, workdir: Path) -> None:
-        python_path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "generator.mkdocs_build", str(mkdocs_yml), str(docs), str(site), str(os.getpid())],
-            cwd=workdir, env={**os.environ, "PYTHONPATH": python_path}, stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )
+        self._command = [sys.executable, "-m", "generator.mkdocs_build", str(mkdocs_yml), str(docs), str(site),
+                         str(os.getpid())]
+        self._workdir = workdir
+        self._child: subprocess.Popen[str] | None = None
+
+    def launch(self) -> None:
+        """Start the child, which imports MkDocs and loads the config meanwhile; once only."""
+        if self._child is None:
+            python_path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+            self._child = subprocess.Popen(
+                self._command, cwd=self._workdir, env={**os.environ, "PYTHONPATH": python_path},
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            )
+
+    @property
+    def _process(self) -> subprocess.Popen[str]:
+        self.launch()
+        assert self._child is not None
+        return self._child
 
     def start(self) -> None:
         """The staged docs are complete: build them (the child may already have failed on its config)."""
@@ -80,6 +94,8 @@ class SiteBuild:
 
     def stop(self) -> None:
         """End the child if it still runs: the build failed or stopped, or is done with it."""
+        if self._child is None:
+            return
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
@@ -89,8 +105,8 @@ class SiteBuild:
 
 
 @contextmanager
-def started(mkdocs_yml: Path, docs: Path, site: Path, workdir: Path) -> Iterator[SiteBuild]:
-    """A MkDocs child for the duration of the block; it never outlives the block, whatever happens."""
+def child_for(mkdocs_yml: Path, docs: Path, site: Path, workdir: Path) -> Iterator[SiteBuild]:
+    """A MkDocs child for the block, launched when the block asks; it never outlives the block, whatever happens."""
     child = SiteBuild(mkdocs_yml, docs, site, workdir)
     try:
         yield child

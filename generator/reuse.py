@@ -61,6 +61,12 @@ class Plan:
     expected: Expected | None = None
 
 
+def only_pages_likely(config: Config, keys: InputKeys) -> bool:
+    """Whether the plan will most likely be PROSE, from the manifest alone: same compute inputs, others changed."""
+    recorded = read_manifest(config.docs).inputs
+    return recorded is not None and recorded.get("compute") == keys.compute and recorded != keys.to_dict()
+
+
 def plan(config: Config, keys: InputKeys) -> Plan:
     """How much of a build these inputs need, given what docs/ and the site hold now."""
     manifest = read_manifest(config.docs)

@@ -14,8 +14,10 @@ Two helper processes run beside a full build. The notebook's kernel starts
 first and imports torch while the build imports it too; the MkDocs child
 starts once that is done (three imports at once on two cores slowed the
 build's own by a second or more) and imports MkDocs and its plugins while
-the model runs. Once the staged docs are complete, MkDocs builds them while
-the check reads them; both must pass before anything is published.
+the model runs. A build that will most likely only rewrite pages starts the
+MkDocs child first thing instead: its imports were what a prose edit waited
+for. Once the staged docs are complete, MkDocs builds them while the check
+reads them; both must pass before anything is published.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from .ownership import STATIC
 from .stamp import InputKeys
 
 if TYPE_CHECKING:
+    from .mkdocs_build import SiteBuild
     from nbformat import NotebookNode
 
 
@@ -105,8 +108,13 @@ def build(config: Config, progress: Callable[[str], None]) -> Outcome:
     changed and the published files are intact; the pages and the site, when
     only prose or the site's settings changed.
     """
+    from . import mkdocs_build
+
     keys = stamp.input_keys(config, config.docs / STATIC)
-    with publish.staging(config) as stage:
+    with publish.staging(config) as stage, \
+            mkdocs_build.child_for(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
+        if config.reuse_published and reuse.only_pages_likely(config, keys):
+            site_build.launch()  # its imports, not the pages, were what a prose edit waited for
         plan = reuse.plan(config, keys) if config.reuse_published else reuse.Plan(reuse.EVERYTHING, "--force")
         if plan.work == reuse.NOTHING_TO_DO:
             assert plan.published is not None and plan.generation is not None
@@ -114,67 +122,67 @@ def build(config: Config, progress: Callable[[str], None]) -> Outcome:
             return Outcome(plan.published.facts, plan.generation, plan.work)
         progress(f"inputs: {plan.reason}")
         if plan.work == reuse.PROSE:
-            facts, generation = rewrite_pages(config, stage, plan, keys, progress)
+            facts, generation = rewrite_pages(config, stage, site_build, plan, keys, progress)
         else:
-            facts, generation = build_everything(config, stage, keys, progress)
+            facts, generation = build_everything(config, stage, site_build, keys, progress)
     progress(f"done: {config.out} (generation {generation[:12]})")
     return Outcome(facts, generation, plan.work)
 
 
-def build_everything(config: Config, stage: publish.Staging, keys: InputKeys,
+def build_everything(config: Config, stage: publish.Staging, site_build: SiteBuild, keys: InputKeys,
                      progress: Callable[[str], None]) -> tuple[Facts, str]:
     """Model, facts, figures, notebook run, pages, check, site; the check's values are cached for prose edits."""
-    from . import check, expected_data, mkdocs_build, notebook
+    from . import check, expected_data, notebook
 
     with notebook.running(config) as run:
         if run is not None:
             progress("notebook: executing its code cells once, in a kernel beside the build")
         from .expected import derive_expected_and_reference  # torch and torchvision: imported while the kernel imports them too
 
-        with mkdocs_build.started(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
-            facts, data_files = compute(config, stage.docs, progress, run.weights_resolved if run else lambda: None)
-            atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC, TREE_FILE_LIMIT)
-
-            def outputs() -> NotebookNode | None:
-                if run is None:
-                    return None
-                progress("notebook: waiting for the code cells' outputs")
-                return run.result()
-
-            generated = write_docs(config, facts, stage.docs, outputs, progress, data_files)
-            site_build.start()
-            progress("check: re-deriving every number and reading the pages")
-            expected, explorer_reference = derive_expected_and_reference(config, remember_family=True)
-            check.verify(stage.docs, config, reproduce_outputs=False, expected=expected,
-                         explorer_reference=explorer_reference)
-            progress("site: mkdocs build --strict")
-            site_build.wait()
-            progress("publish: site and docs, one generation")
-            generation = publish.publish(stage, config, generated, keys.to_dict())
-    expected_data.store(keys.compute, expected)
-    return facts, generation
-
-
-def rewrite_pages(config: Config, stage: publish.Staging, plan: reuse.Plan, keys: InputKeys,
-                  progress: Callable[[str], None]) -> tuple[Facts, str]:
-    """The published facts, figures and notebook outputs with new pages; the check reads every new page."""
-    from . import check, mkdocs_build
-
-    published, expected = plan.published, plan.expected
-    assert published is not None and expected is not None
-    with mkdocs_build.started(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
-        for name, data in published.figures.items():
-            atomic.write_bytes(stage.docs / FIGURE_FOLDER / name, data)
-        for relative, data in published.data_files.items():
-            atomic.write_bytes(stage.docs / relative, data)
+        site_build.launch()
+        facts, data_files = compute(config, stage.docs, progress, run.weights_resolved if run else lambda: None)
         atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC, TREE_FILE_LIMIT)
-        generated = write_docs(config, published.facts, stage.docs, lambda: published.notebook_outputs, progress,
-                               sorted(published.data_files))
+
+        def outputs() -> NotebookNode | None:
+            if run is None:
+                return None
+            progress("notebook: waiting for the code cells' outputs")
+            return run.result()
+
+        generated = write_docs(config, facts, stage.docs, outputs, progress, data_files)
         site_build.start()
-        progress("check: reading the pages against the values of the published build's inputs")
-        check.verify(stage.docs, config, reproduce_outputs=False, expected=expected, explorer_data=False)
+        progress("check: re-deriving every number and reading the pages")
+        expected, explorer_reference = derive_expected_and_reference(config, remember_family=True)
+        check.verify(stage.docs, config, reproduce_outputs=False, expected=expected,
+                     explorer_reference=explorer_reference)
         progress("site: mkdocs build --strict")
         site_build.wait()
         progress("publish: site and docs, one generation")
         generation = publish.publish(stage, config, generated, keys.to_dict())
+    expected_data.store(keys.compute, expected)
+    return facts, generation
+
+
+def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild, plan: reuse.Plan,
+                  keys: InputKeys, progress: Callable[[str], None]) -> tuple[Facts, str]:
+    """The published facts, figures and notebook outputs with new pages; the check reads every new page."""
+    from . import check
+
+    published, expected = plan.published, plan.expected
+    assert published is not None and expected is not None
+    site_build.launch()
+    for name, data in published.figures.items():
+        atomic.write_bytes(stage.docs / FIGURE_FOLDER / name, data)
+    for relative, data in published.data_files.items():
+        atomic.write_bytes(stage.docs / relative, data)
+    atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC, TREE_FILE_LIMIT)
+    generated = write_docs(config, published.facts, stage.docs, lambda: published.notebook_outputs, progress,
+                           sorted(published.data_files))
+    site_build.start()
+    progress("check: reading the pages against the values of the published build's inputs")
+    check.verify(stage.docs, config, reproduce_outputs=False, expected=expected, explorer_data=False)
+    progress("site: mkdocs build --strict")
+    site_build.wait()
+    progress("publish: site and docs, one generation")
+    generation = publish.publish(stage, config, generated, keys.to_dict())
     return published.facts, generation
