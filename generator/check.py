@@ -669,12 +669,12 @@ def same_value(found: Any, wanted: Any) -> bool:
     return type(found) is type(wanted) and found == wanted
 
 
-Reproduction = tuple[str, dict[str, bytes]]  # facts.json and figures, as these inputs produce them
+Reproduction = tuple[str, dict[str, bytes], str]  # facts.json, figures and the notebook's picture, as these inputs make them
 
 
 def check_reproduction(docs: Path, reproduction: Reproduction, mismatches: list[Mismatch]) -> None:
     """Figures and facts.json byte for byte against what these inputs produce, and no figure besides them."""
-    facts_json, figures = reproduction
+    facts_json, figures, _picture = reproduction
     for name in sorted({p.name for p in (docs / FIGURE_FOLDER).glob("*.png")} - set(figures)):
         mismatches.append(Mismatch(f"{FIGURE_FOLDER}/{name}", "figure", "only the figures this run draws",
                                    "a figure it does not draw"))
@@ -690,7 +690,8 @@ def check_reproduction(docs: Path, reproduction: Reproduction, mismatches: list[
         mismatches.append(Mismatch("facts.json", "file", "the facts these inputs produce, byte for byte", "different bytes"))
 
 
-def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any, mismatches: list[Mismatch]) -> None:
+def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any, mismatches: list[Mismatch],
+                    notebook_picture: Callable[[], str]) -> None:
     from . import notebook
 
     values = expected.values
@@ -702,7 +703,6 @@ def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any
         f"max |difference|: {values['residual.0.max_abs_diff']!r}\n"
         f"F(x) has negative values: {values['residual.0.residual_min'] < 0}\n",
     ]
-    picture = expected.layer1_picture
     for language in LANGUAGES:
         name = f"notebook.{language}.ipynb"
         path = docs / name
@@ -734,7 +734,7 @@ def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any
             others = [o for o in outputs if o.get("output_type") not in ("stream", "execute_result", "display_data")]
             if others:
                 mismatches.append(Mismatch(name, f"code cell {number}, output", "no errors", others[0].get("ename", "")))
-            want_images = [picture] if number == 2 else []
+            want_images = [notebook_picture()] if number == 2 else []
             if [_source_text(i).replace("\n", "") for i in images] != want_images:
                 mismatches.append(Mismatch(name, f"code cell {number}, picture",
                                            "the feature map these inputs produce", f"{len(images)} other picture(s)"))
@@ -802,7 +802,7 @@ def check_docs(
         if expected is None or (explorer_data and explorer_reference is None):
             from .expected import derive_expected_and_reference
 
-            derived, explorer_reference = derive_expected_and_reference(config)
+            derived, explorer_reference = derive_expected_and_reference(config, draw_picture=reproduced is None)
             expected = expected or derived
         mismatches: list[Mismatch] = []
         for block in expected.residual_failures:
@@ -811,7 +811,7 @@ def check_docs(
             mismatches.append(Mismatch("family", disagreement, "torchvision's published numbers", "other numbers"))
         check_facts_file(docs, expected, mismatches)
         figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
-        check_pages(docs, config, expected, figure_names, mismatches)
+        check_pages(docs, config, expected, figure_names, mismatches, notebook_picture(expected, reproduced))
         if explorer_data and explorer_reference is not None:
             from .check_explorer import compare
 
@@ -838,8 +838,18 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def notebook_picture(expected: Expected, reproduced: Callable[[], Reproduction] | None) -> Callable[[], str]:
+    """The picture the notebook must show: drawn from the check's model, else by the reproduction's fork."""
+    drawn = expected.layer1_picture
+    if drawn is not None:
+        return lambda: drawn
+    if reproduced is None:
+        raise ValueError("the notebook's picture was neither drawn by the check nor reproduced")
+    return lambda: reproduced()[2]
+
+
 def check_pages(docs: Path, config: Config, expected: Expected, figure_names: set[str],
-                mismatches: list[Mismatch]) -> None:
+                mismatches: list[Mismatch], notebook_picture: Callable[[], str]) -> None:
     """Every page in both languages, and the notebooks; a page may show only figures in ``figure_names``."""
 
     def context(page: str, language: str) -> Context:
@@ -864,7 +874,7 @@ def check_pages(docs: Path, config: Config, expected: Expected, figure_names: se
                 check_image_file(path.name, docs, source, mismatches)
         if len(readings) == len(LANGUAGES):
             compare_languages(page, readings, mismatches)
-    check_notebooks(docs, config, expected, context, mismatches)
+    check_notebooks(docs, config, expected, context, mismatches, notebook_picture)
 
 
 def page_text(path: Path) -> str | None:

@@ -29,7 +29,6 @@ from .errors import MismatchError
 from .expected_data import Expected
 from .expected_experiment import derive_experiment
 from .expected_family import derive_family, parameter_terms, remembered_family_values, summary_row_values
-from .figures import channel_png
 from .hooks import forward_with_hooks, keep_input
 from .image import load_image
 from .model import refuse_non_finite
@@ -70,8 +69,13 @@ def derive_expected(config: Config, remember_family: bool = False) -> Expected:
     return derive_expected_and_reference(config, remember_family)[0]
 
 
-def derive_expected_and_reference(config: Config, remember_family: bool = False) -> tuple[Expected, Reference]:
-    """The values, and the tensors the explorer's data must hold, from one forward pass of the check's model."""
+def derive_expected_and_reference(config: Config, remember_family: bool = False, draw_picture: bool = True
+                                  ) -> tuple[Expected, Reference]:
+    """The values, and the tensors the explorer's data must hold, from one forward pass of the check's model.
+
+    ``draw_picture`` draws the notebook's picture (matplotlib); a check that reproduces the build's outputs in
+    a fork takes it from there instead, and its own process never imports matplotlib.
+    """
     model, batch, weights, image, image_info = reference_model(config)
     transforms = PUBLISHED.transforms()
     categories = PUBLISHED.meta["categories"]
@@ -178,8 +182,14 @@ def derive_expected_and_reference(config: Config, remember_family: bool = False)
     return Expected(
         values=v, summary=tuple(summary), module_names=frozenset(n for n, _ in model.named_modules() if n),
         residual_failures=tuple(failures), family_failures=tuple(family_failures), weights_source=weights.source, layer1_shape=tuple(layer1.shape),
-        layer1_picture=base64.b64encode(channel_png(layer1, 0)).decode("ascii"),
+        layer1_picture=base64.b64encode(_channel_png(layer1, 0)).decode("ascii") if draw_picture else None,
     ), reference
+
+
+def _channel_png(feature_map: torch.Tensor, channel: int) -> bytes:
+    from .figures import channel_png  # matplotlib: only when the picture is drawn here
+
+    return channel_png(feature_map, channel)
 
 
 def _provenance(config: Config, weights: WeightsProvenance, kind: str, image: Any, image_info: Any) -> dict[str, Any]:

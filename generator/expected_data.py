@@ -34,7 +34,7 @@ class Expected:
     family_failures: tuple[str, ...]  # torchvision's published numbers that the family's models contradict
     weights_source: str  # where the weights came from, as the notebook prints it
     layer1_shape: tuple[int, ...]  # the first stage's output shape, which the notebook prints
-    layer1_picture: str  # base64 PNG of its channel 0, which the notebook shows
+    layer1_picture: str | None  # base64 PNG of its channel 0, which the notebook shows (None: not drawn)
 
     def to_json(self) -> str:
         return json.dumps({

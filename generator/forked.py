@@ -27,21 +27,28 @@ T = TypeVar("T")
 
 @contextmanager
 def started(work: Callable[[], T], what: str) -> Iterator[Callable[[], T]]:
-    """``work()`` in a forked process; the block gets a call that waits for its result (or raises its error)."""
+    """``work()`` in a forked process; the block gets a call that waits for its result (or raises its error).
+
+    The call may be made more than once: each gets the one result.
+    """
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_run, args=(work, sender, os.getpid()))  # not a daemon: it may fork too
     process.start()
     sender.close()
 
+    received: list[tuple[bool, T]] = []
+
     def result() -> T:
-        try:
-            succeeded, value = receiver.recv()
-        except EOFError:
-            raise SiteBuildError(f"{what} ended without a result (exit {process.exitcode}); run the command again"
-                                 ) from None
+        if not received:  # the first call waits; later ones get the same answer
+            try:
+                received.append(receiver.recv())
+            except EOFError:
+                raise SiteBuildError(f"{what} ended without a result (exit {process.exitcode}); run the command again"
+                                     ) from None
+        succeeded, value = received[0]
         if not succeeded:
-            raise value
+            raise value  # type: ignore[misc]
         return value
 
     try:

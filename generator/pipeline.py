@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import torch
 
-from . import figures, forked
+from . import forked
 from .config import Config
 from .derive import derive_facts
 from .facts import Facts
@@ -54,13 +55,19 @@ def compute_facts(config: Config, progress: Callable[[str], None], weights_resol
     return facts, capture, model.conv1.weight.detach()
 
 
-def reproduce(config: Config) -> tuple[str, dict[str, bytes]]:
-    """facts.json and every figure exactly as a build with these inputs writes them (never downloading)."""
+def reproduce(config: Config) -> tuple[str, dict[str, bytes], str]:
+    """facts.json, every figure and the notebook's picture (base64 PNG) as these inputs make them (never downloading).
+
+    The check runs this in a fork, so matplotlib is imported here: the check's own process never needs it.
+    """
+    from . import figures
+
     facts, capture, conv1_weight = compute_facts(dataclasses.replace(config, allow_download=False), lambda _: None)
-    return facts.to_json(), figures.figure_bytes(facts, capture, conv1_weight)
+    picture = base64.b64encode(figures.channel_png(capture.stages["layer1"], 0)).decode("ascii")  # notebook.py draws it
+    return facts.to_json(), figures.figure_bytes(facts, capture, conv1_weight), picture
 
 
-def reproduction_started(config: Config) -> AbstractContextManager[Callable[[], tuple[str, dict[str, bytes]]]]:
+def reproduction_started(config: Config) -> AbstractContextManager[Callable[[], tuple[str, dict[str, bytes], str]]]:
     """``reproduce`` in a forked process, beside the check's own work; the block gets a call that waits for it.
 
     The check re-derives its values and reads the pages while the figures,
