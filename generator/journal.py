@@ -11,25 +11,22 @@ with, and the sha256 of every file it made.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
-import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from . import atomic
-from .errors import OutputError, UsageError
+from .errors import OutputError, ReportError, UsageError
+from .input_file import InputFile, open_input
 from .ownership import MANIFEST, TOOL, read_json, safe_generated_path, site_generation
 
 JOURNAL = ".publish-journal.json"
 PUBLISHED_FILE_LIMIT = 64 * 1024**2  # far above anything a build publishes (its largest files are under 2 MB)
-DIGEST_CHUNK = 1 << 20
 STAGING_PREFIX = ".site-build-"
 LOCK_TIMEOUT_S = 30.0
 
@@ -71,42 +68,29 @@ def sha256(path: Path) -> str:
     """A published file's SHA-256, read in chunks; anything that cannot be one of ours gets a reason that never matches.
 
     Published files are read back to tell whether they are still as
-    published, so they are inputs too: a 30 GB file put in their place is
-    not read (no file a build publishes is near PUBLISHED_FILE_LIMIT), and a
-    pipe is not waited on.
+    published, so they are inputs too (input_file.py): a 30 GB file put in
+    their place is not read (no file a build publishes is near
+    PUBLISHED_FILE_LIMIT), and a pipe is not waited on.
     """
-    opened = _open_published(path)
-    if isinstance(opened, str):
-        return opened
-    digest = hashlib.sha256()
-    with opened:
-        while chunk := opened.read(DIGEST_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    try:
+        with _open_published(path) as opened:
+            return opened.sha256()
+    except ReportError as refused:
+        return f"unreadable: {refused}"
 
 
 def published_bytes(path: Path) -> bytes | None:
     """A published file's bytes, or None when it is missing or cannot be one (see sha256)."""
     try:
-        opened = _open_published(path)
-    except OSError:
+        with _open_published(path) as opened:
+            return opened.read_all()
+    except ReportError:
         return None
-    if isinstance(opened, str):
-        return None
-    with opened:
-        data = opened.read(PUBLISHED_FILE_LIMIT + 1)  # it may have grown since it was looked at
-    return data if len(data) <= PUBLISHED_FILE_LIMIT else None
 
 
-def _open_published(path: Path) -> BinaryIO | str:
-    """The file, open for reading, or why it cannot be a published file: opening never waits on a pipe."""
-    handle = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb")
-    info = os.fstat(handle.fileno())
-    if not stat.S_ISREG(info.st_mode) or info.st_size > PUBLISHED_FILE_LIMIT:
-        handle.close()
-        return "not a regular file" if not stat.S_ISREG(info.st_mode) else f"over {PUBLISHED_FILE_LIMIT} bytes"
-    os.set_blocking(handle.fileno(), True)
-    return handle
+def _open_published(path: Path) -> InputFile:
+    return open_input(path, limit=PUBLISHED_FILE_LIMIT, error=OutputError, noun="published file", advice="",
+                      allow_empty=True)
 
 
 @contextmanager
