@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .errors import OutputError, UsageError
 from .input_file import InputFile, open_input
+from .names import printable_name
 
 TEMP_SUFFIX = ".tmp"
 RENAME_EXCHANGE = 2
@@ -118,7 +119,7 @@ def check_tree(source: Path, file_limit: int) -> None:
 
 def _tree_file(path: Path, source: Path, file_limit: int) -> InputFile:
     return open_input(path, limit=file_limit, error=UsageError, noun="static file", allow_empty=True,
-                      advice=f"keep only regular files of at most {file_limit:,} bytes in {source}")
+                      advice=f"keep only regular files of at most {file_limit:,} bytes in {printable_name(str(source))}")
 
 
 def _write(write: Callable[[], object], target: Path) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import ReportError
+from .names import printable_name
 
 _CHUNK = 1 << 20
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
@@ -64,11 +65,11 @@ class InputFile:
                 part = os.pread(self._fd, length, offset)
             except OSError as exc:
                 raise self._error(
-                    f"cannot read {self._noun} {self.path}: {exc.strerror or exc}"
+                    f"cannot read {self._noun} {printable_name(str(self.path))}: {exc.strerror or exc}"
                 ) from exc
             if not part:
                 raise self._error(
-                    f"{self._noun} {self.path} got shorter while it was being read; "
+                    f"{self._noun} {printable_name(str(self.path))} got shorter while it was being read; "
                     "wait until whatever writes it has finished, then try again"
                 )
             parts.append(part)
@@ -145,11 +146,11 @@ def open_input(
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError as exc:
-        raise error(f"{noun} not found: {path} ({missing_hint})") from exc
+        raise error(f"{noun} not found: {printable_name(str(path))} ({missing_hint})") from exc
     except OSError as exc:  # a socket cannot be opened at all (ENXIO): say what it is, if not a file
         with contextlib.suppress(OSError):
             _require_regular(path, os.stat(path).st_mode, error, noun)
-        raise error(f"cannot open {noun} {path}: {exc.strerror or exc}; {advice}") from exc
+        raise error(f"cannot open {noun} {printable_name(str(path))}: {exc.strerror or exc}; {advice}") from exc
     try:
         return _checked(path, fd, limit=limit, error=error, noun=noun, advice=advice, exact=exact,
                         allow_empty=allow_empty)
@@ -166,14 +167,14 @@ def _checked(
     _require_regular(path, info.st_mode, error, noun)
     size = info.st_size
     if size == 0 and not allow_empty:
-        raise error(f"{noun} is empty (0 bytes): {path}; {advice}")
+        raise error(f"{noun} is empty (0 bytes): {printable_name(str(path))}; {advice}")
     if exact and size != limit:
         raise error(
-            f"{noun} {path} is {size:,} bytes, not the expected {limit:,}, and was not read; {advice}"
+            f"{noun} {printable_name(str(path))} is {size:,} bytes, not the expected {limit:,}, and was not read; {advice}"
         )
     if size > limit:
         raise error(
-            f"{noun} too large: {path} is {size:,} bytes, over the limit of {limit:,}, "
+            f"{noun} too large: {printable_name(str(path))} is {size:,} bytes, over the limit of {limit:,}, "
             f"and was not read; {advice}"
         )
     os.set_blocking(fd, True)
@@ -182,10 +183,10 @@ def _checked(
 
 def _require_regular(path: Path, mode: int, error: type[ReportError], noun: str) -> None:
     if stat.S_ISDIR(mode):
-        raise error(f"{noun} {path} is a directory, not a file; pass the file itself")
+        raise error(f"{noun} {printable_name(str(path))} is a directory, not a file; pass the file itself")
     if not stat.S_ISREG(mode):
         kind = next((name for test, name in _NOT_REGULAR if test(mode)), "a special file")
         raise error(
-            f"{noun} {path} is {kind}, not a regular file, and was not read; "
+            f"{noun} {printable_name(str(path))} is {kind}, not a regular file, and was not read; "
             "pass a regular file (save the data to disk first)"
         )

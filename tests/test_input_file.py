@@ -184,3 +184,22 @@ def test_descriptor_is_closed_after_a_refusal(tmp_path: Path) -> None:
     for _ in range(20):
         _refusal(fifo)
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.parametrize("kind", ["missing", "fifo", "empty", "too-large", "directory"])
+def test_a_refusal_names_the_file_on_one_line_whatever_its_name(tmp_path: Path, kind: str) -> None:
+    """A file name may hold a newline, a tab or a bidi override; the refusal shows each escaped, on one line."""
+    path = tmp_path / "photo\nerror: fake second line\u202e\tgnp.png"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "too-large":
+        path.write_bytes(b"x" * 2000)
+    elif kind == "directory":
+        path.mkdir()
+    with pytest.raises(ImageError) as refused:
+        _open(path)
+    message = str(refused.value)
+    assert "\n" not in message and "\t" not in message and "\u202e" not in message, message
+    assert "photo\\nerror: fake second line\\u202e\\tgnp.png" in message, message
