@@ -21,7 +21,14 @@ MAX_ASPECT_RATIO = MAX_PIXELS // MODEL_SHORT_SIDE**2
 # accepted (4 bytes a pixel) plus 1 MiB of headers and metadata.
 BYTES_PER_PIXEL = 4
 HEADER_ALLOWANCE = 1 << 20
-MAX_IMAGE_FILE_BYTES = BYTES_PER_PIXEL * MAX_PIXELS + HEADER_ALLOWANCE
+
+
+def image_file_limit(max_pixels: int) -> int:
+    """The largest image file holding at most max_pixels."""
+    return BYTES_PER_PIXEL * max_pixels + HEADER_ALLOWANCE
+
+
+MAX_IMAGE_FILE_BYTES = image_file_limit(MAX_PIXELS)
 # Room for a weights archive around its tensor bytes: the pickle (MAX_PICKLE_BYTES),
 # member headers and 64-byte alignment padding, with a wide margin.
 ARCHIVE_ALLOWANCE = 1 << 20
@@ -32,8 +39,3 @@ WEIGHTS_FILE_BOUND = 2 * IMAGENET_SIZE + ARCHIVE_ALLOWANCE
 # A static asset (a stylesheet, a script, a picture the site serves as it is), and
 # any file of the generator's own folders the build's digests read.
 TREE_FILE_LIMIT = 64 * 1024**2
-
-
-def image_file_limit(max_pixels: int) -> int:
-    """The largest image file holding at most max_pixels."""
-    return BYTES_PER_PIXEL * max_pixels + HEADER_ALLOWANCE
