@@ -34,8 +34,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import atomic, interrupts
-from .config import PROJECT_ROOT
+from . import atomic, interrupts, python_child
 from .errors import OutputError, SiteBuildError
 from .lifeline import die_with_parent
 
@@ -57,9 +56,8 @@ class SiteBuild:
     def launch(self) -> None:
         """Start the child, which imports MkDocs and loads the config meanwhile; once only."""
         if self._child is None:
-            python_path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
             self._child = subprocess.Popen(
-                self._command, cwd=self._workdir, env={**os.environ, "PYTHONPATH": python_path},
+                self._command, cwd=self._workdir, env=python_child.environment(),
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             )
 

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
-from . import interrupts
-from .config import PROJECT_ROOT, Config, sample_image
+from . import interrupts, python_child
+from .config import Config, sample_image
 from .errors import SiteBuildError
 
 if TYPE_CHECKING:  # nbclient (and jupyter_client) only when the notebook runs: a build that reuses outputs skips it
@@ -203,7 +203,7 @@ class Run:
         try:
             with input_folder(self._config) as folder:
                 # One torch thread, as in the build: the kernel shares the machine with it.
-                env = {**os.environ, "PYTHONPATH": python_path(), "OMP_NUM_THREADS": "1"}
+                env = {**python_child.environment(), "OMP_NUM_THREADS": "1"}
                 self._loop.run_until_complete(self._execute(str(folder), env))
         except BaseException as error:  # handed to the main thread by result()
             self._error = error
@@ -267,11 +267,6 @@ def running(config: Config) -> Iterator[Run | None]:
     finally:
         with interrupts.held():
             run.stop()
-
-
-def python_path() -> str:
-    """The kernel imports this checkout's generator, whatever the working directory."""
-    return os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
 
 
 def executed_code_cells(published: str) -> nbformat.NotebookNode:
