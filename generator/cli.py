@@ -132,9 +132,9 @@ def run(args: argparse.Namespace, config: Config) -> str:
 
 
 def train_experiment(args: argparse.Namespace) -> str:
-    from . import experiment, site
+    from . import experiment_runner, site
 
-    return experiment.main(site.Progress(args.quiet))
+    return experiment_runner.main(site.Progress(args.quiet))
 
 
 def main(argv: list[str] | None = None) -> int:

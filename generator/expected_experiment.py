@@ -26,6 +26,7 @@ def derive_experiment() -> dict[str, Any]:
         "threads": setup.threads, "torch_version": results.torch_version, "code_sha256": results.code_sha256,
     }.items()}
     v.update({f"experiment.widths.{i}": width for i, width in enumerate(setup.widths)})
+    v.update({f"experiment.kernels.{key}": value for key, value in results.kernels.items()})
     final_train: dict[tuple[str, int], float] = {}
     for i, net in enumerate(results.nets):
         row = f"experiment.nets.{i}"

@@ -1,12 +1,16 @@
-"""`python -m generator experiment`: the paper's degradation, trained here in miniature.
+"""The degradation experiment's training: the paper's degradation, trained here in miniature.
 
 Plain and residual nets of two depths (experiment_nets.py) learn
 scikit-learn's handwritten digits, a data set that ships inside the package
-(no download). The result is deterministic for one torch version and thread
-count: the thread count and every seed are fixed here, torch's deterministic
+(no download). This module runs only in the child process that
+``python -m generator experiment`` starts (experiment_runner.py), whose
+kernels are fixed for every x86-64 processor (experiment_kernels.py). The
+result is then the same on any such machine with the same torch: the
+thread count and every seed are fixed here, torch's deterministic
 algorithms are on, the held-out split is a rule on the sample's index, and
 the batches come from a generator seeded per net. Errors are recorded as
-counts of misclassified images, integers that a re-run reproduces exactly.
+counts of misclassified images, and the state after each epoch as a
+SHA-256 of every parameter and buffer, which a re-run reproduces exactly.
 The results file (experiment_results.py) is what the build reads: a build
 never trains.
 """
@@ -14,7 +18,10 @@ never trains.
 from __future__ import annotations
 
 import contextlib
-import time
+import hashlib
+import json
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -22,9 +29,10 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from . import experiment_results
+from . import experiment_kernels, experiment_results
 from .experiment_nets import WIDTHS, CifarNet, weighted_layers
 from .experiment_results import NetResult, Results, Setup
+from .lifeline import die_with_parent
 
 SETUP = Setup(
     dataset="digits",
@@ -42,7 +50,7 @@ SETUP = Setup(
     seed=0,
     # One thread: these tensors are tiny, and with two, any other load on the second core made a step ten times
     # slower (0.12 s against 1.4 s for a 56-layer net, measured on a shared two-core machine).
-    threads=1,
+    threads=experiment_kernels.THREADS,
 )
 
 
@@ -91,6 +99,16 @@ def mistakes(net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> int:
         return int((net(images).argmax(dim=1) != labels).sum())
 
 
+def state_sha256(net: nn.Module) -> str:
+    """Every parameter and buffer, by name, as little-endian bytes: one changed bit changes the digest."""
+    digest = hashlib.sha256()
+    for name, tensor in net.state_dict().items():
+        array = tensor.detach().cpu().numpy()
+        digest.update(f"{name} {array.dtype} {array.shape}\n".encode())
+        digest.update(array.astype(array.dtype.newbyteorder("<")).tobytes())
+    return digest.hexdigest()
+
+
 def train_net(setup: Setup, data: Data, kind: str, depth: int, epochs: int,
               progress: Callable[[str], None]) -> NetResult:
     """One net, trained for the first ``epochs`` epochs of the setup's schedule (a short run is a prefix)."""
@@ -102,7 +120,7 @@ def train_net(setup: Setup, data: Data, kind: str, depth: int, epochs: int,
     batches = -(-len(data.train_labels) // setup.batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=setup.epochs * batches)
     order = torch.Generator().manual_seed(setup.seed)
-    train_mistakes, heldout_mistakes = [], []
+    train_mistakes, heldout_mistakes, states = [], [], []
     for epoch in range(1, epochs + 1):
         net.train()
         permutation = torch.randperm(len(data.train_labels), generator=order)
@@ -115,20 +133,23 @@ def train_net(setup: Setup, data: Data, kind: str, depth: int, epochs: int,
             schedule.step()
         train_mistakes.append(mistakes(net, data.train_images, data.train_labels))
         heldout_mistakes.append(mistakes(net, data.heldout_images, data.heldout_labels))
+        states.append(state_sha256(net))
         progress(f"experiment: {name} epoch {epoch}/{setup.epochs}: training error "
                  f"{train_mistakes[-1] / len(data.train_labels):6.1%}, held-out error "
                  f"{heldout_mistakes[-1] / len(data.heldout_labels):6.1%}")
     return NetResult(name=name, kind=kind, depth=weighted_layers(net),
                      params=sum(p.numel() for p in net.parameters()),
-                     train_mistakes=tuple(train_mistakes), heldout_mistakes=tuple(heldout_mistakes))
+                     train_mistakes=tuple(train_mistakes), heldout_mistakes=tuple(heldout_mistakes),
+                     state_sha256=tuple(states))
 
 
-def run(progress: Callable[[str], None], setup: Setup = SETUP, epochs: int | None = None,
-        nets: tuple[tuple[str, int], ...] | None = None) -> Results:
+def train(progress: Callable[[str], None], kernels: dict[str, str], setup: Setup = SETUP, epochs: int | None = None,
+          nets: tuple[tuple[str, int], ...] | None = None) -> Results:
     """Train every net of the setup (or the ``nets`` given, as (kind, depth)), each from the same seed.
 
     ``epochs`` stops early on the same schedule: the curves of a short run
-    are the first epochs of the full one.
+    are the first epochs of the full one. ``kernels`` is what the results
+    record about the kernels that ran (experiment_kernels.fix_in_process).
     """
     data = load_data(setup)
     chosen = nets if nets is not None else tuple((kind, depth) for kind in setup.kinds for depth in setup.depths)
@@ -137,14 +158,30 @@ def run(progress: Callable[[str], None], setup: Setup = SETUP, epochs: int | Non
                         for kind, depth in chosen)
     return Results(setup=setup, train_size=len(data.train_labels), heldout_size=len(data.heldout_labels),
                    image_size=data.train_images.shape[-1], classes=data.classes, nets=results,
-                   code_sha256=experiment_results.code_sha256(), torch_version=str(torch.__version__))
+                   code_sha256=experiment_results.code_sha256(), torch_version=str(torch.__version__),
+                   kernels=kernels)
 
 
-def main(progress: Callable[[str], None]) -> str:
-    """Train, write the results file, and say where it went and how long it took."""
-    start = time.monotonic()
-    results = run(progress)
-    experiment_results.write(results)
-    finals = ", ".join(f"{net.name} {net.train_mistakes[-1] / results.train_size:.1%}" for net in results.nets)
-    return (f"experiment: wrote {experiment_results.RESULTS_FILE} in {time.monotonic() - start:.0f} s "
-            f"(final training error: {finals})")
+def main(argv: list[str]) -> int:
+    """The child: a request (JSON) in, progress lines on stderr, the results (JSON) on stdout.
+
+    Ctrl-C reaches the whole process group; the parent handles it and ends
+    this process, which dies with it after a kill -9 too.
+    """
+    request = json.loads(argv[0])
+    die_with_parent(request["parent"])
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        kernels = experiment_kernels.fix_in_process()
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    nets = tuple((kind, depth) for kind, depth in request["nets"]) if request["nets"] is not None else None
+    results = train(lambda line: print(line, file=sys.stderr, flush=True), kernels,
+                    epochs=request["epochs"], nets=nets)
+    sys.stdout.write(results.to_json())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,8 +25,8 @@ from .input_file import open_input
 
 RESULTS_FILE = PACKAGE / "data" / "degradation-experiment.json"
 RESULTS_LIMIT = 1 << 20  # the file is a few kilobytes
-CODE_FILES: tuple[str, ...] = ("experiment.py", "experiment_nets.py")
-FORMAT = 1
+CODE_FILES: tuple[str, ...] = ("experiment.py", "experiment_nets.py", "experiment_kernels.py")
+FORMAT = 2
 RERUN = "run `python -m generator experiment` to make it again"
 
 
@@ -55,6 +56,7 @@ class NetResult:
     params: int
     train_mistakes: tuple[int, ...]  # after each epoch, on the whole training set
     heldout_mistakes: tuple[int, ...]
+    state_sha256: tuple[str, ...]  # after each epoch: every parameter and buffer (experiment.state_sha256)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Results:
     nets: tuple[NetResult, ...]
     code_sha256: str
     torch_version: str
+    kernels: dict[str, str]  # the machine and the kernels it trained with (experiment_kernels.py)
 
     def to_json(self) -> str:
         """Sorted keys, one value per line: the same results give the same bytes, and a diff reads well."""
@@ -105,6 +108,7 @@ class Experiment:
     threads: int
     torch_version: str
     code_sha256: str
+    kernels: dict[str, str]
     nets: tuple[ExperimentNet, ...]
 
 
@@ -135,20 +139,31 @@ def read_text(path: Path) -> str:
             raise MismatchError(f"{path} is not UTF-8 text ({error.reason}); {RERUN}") from error
 
 
-def read() -> Results:
-    """The results, refused in one line when unreadable, malformed or made by other code than this."""
-    path = RESULTS_FILE
+def parse(text: str, where: object) -> Results:
+    """Results from their JSON, whole or narrowed to some nets and epochs; ValueError names what is wrong."""
     try:
-        data = json.loads(read_text(path))
+        data = json.loads(text)
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')!r}, not {FORMAT}")
         setup = Setup(**{key: tuple(value) if isinstance(value, list) else value for key, value in data["setup"].items()})
         nets = tuple(NetResult(**{key: tuple(value) if isinstance(value, list) else value for key, value in net.items()})
                      for net in data["nets"])
-        results = Results(setup=setup, nets=nets, **{key: data[key] for key in (
-            "train_size", "heldout_size", "image_size", "classes", "code_sha256", "torch_version")})
-        _require_complete(results)
+        return Results(setup=setup, nets=nets, **{key: data[key] for key in (
+            "train_size", "heldout_size", "image_size", "classes", "code_sha256", "torch_version", "kernels")})
     except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ValueError(f"{where} is not a results file of the experiment ({error})") from error
+
+
+def read() -> Results:
+    """The results, refused in one line when unreadable, malformed or made by other code than this."""
+    path = RESULTS_FILE
+    try:
+        results = parse(read_text(path), path)
+    except ValueError as error:
+        raise MismatchError(f"{error}; {RERUN}") from error
+    try:
+        _require_complete(results)
+    except (ValueError, TypeError) as error:
         raise MismatchError(f"{path} is not a results file of the experiment ({error}); {RERUN}") from error
     if results.code_sha256 != code_sha256():
         raise MismatchError(f"{path} is stale: the experiment's code changed since it was made; {RERUN}")
@@ -165,6 +180,12 @@ def _require_complete(results: Results) -> None:
         for counts, size in ((net.train_mistakes, results.train_size), (net.heldout_mistakes, results.heldout_size)):
             if len(counts) != setup.epochs or not all(type(n) is int and 0 <= n <= size for n in counts):
                 raise ValueError(f"{net.name}: not {setup.epochs} counts of mistakes from 0 to {size}")
+        if len(net.state_sha256) != setup.epochs or not all(
+                isinstance(digest, str) and re.fullmatch("[0-9a-f]{64}", digest) for digest in net.state_sha256):
+            raise ValueError(f"{net.name}: not {setup.epochs} SHA-256 digests of its state")
+    if not isinstance(results.kernels, dict) or not all(
+            isinstance(key, str) and isinstance(value, str) for key, value in results.kernels.items()):
+        raise ValueError("kernels: not a record of the kernels that ran")
 
 
 def experiment_facts(results: Results) -> Experiment:
@@ -185,7 +206,7 @@ def experiment_facts(results: Results) -> Experiment:
         image_size=results.image_size, classes=results.classes, heldout_every=setup.heldout_every, widths=setup.widths, epochs=setup.epochs,
         batch_size=setup.batch_size, learning_rate=setup.learning_rate, momentum=setup.momentum,
         weight_decay=setup.weight_decay, seed=setup.seed, threads=setup.threads,
-        torch_version=results.torch_version, code_sha256=results.code_sha256, nets=nets,
+        torch_version=results.torch_version, code_sha256=results.code_sha256, kernels=dict(results.kernels), nets=nets,
     )
 
 

@@ -1,24 +1,37 @@
-"""Shared fixtures: one real build on random weights, reused by every test that only reads it.
+"""Shared fixtures: one real build on random weights, made once per run and reused by every test that only reads it.
 
 Tests that change a build copy it first (``editable_build``), so the shared
-one stays good.
+one stays good. With several pytest workers (xdist), the first worker that
+needs a shared value makes it under a file lock and the others read it back,
+the pattern pytest-xdist documents for session fixtures.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from filelock import FileLock
 
 from generator import site
+from generator.check import Reproduction
+from generator.check_explorer import Reference
 from generator.config import Config
+from generator.expected import derive_expected_and_reference
+from generator.expected_data import Expected, cache_folder
 from generator.facts import Facts
+from generator.pipeline import reproduce
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.browser_support"]  # the browser fixtures, for every module that drives Chromium
+# The browser fixtures, for every module that drives Chromium; the tiers' guard, for every test.
+pytest_plugins = ["tests.browser_support", "tests.tiers"]
+T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -97,10 +110,51 @@ def run_build(config: Config) -> Build:
     return Build(config=config, facts=site.build(config, progress).facts, progress=tuple(progress.lines))
 
 
+def shared(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], T]) -> T:
+    """``make(folder)`` once per run, whatever the number of workers; every worker gets the same value.
+
+    The maker's cache entries (the check's values, the family's numbers) are
+    copied into each reader's own cache, as if it had made the value itself.
+    """
+    from .tiers import outside_the_tiers  # the plugin, imported by pytest first: its asserts are rewritten
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    record = root / f"{name}.pickle"
+    with FileLock(root / f"{name}.lock"):
+        if record.is_file():
+            value, cache = pickle.loads(record.read_bytes())
+            if cache.is_dir():
+                shutil.copytree(cache, cache_folder(), dirs_exist_ok=True)
+            return value
+        with outside_the_tiers():
+            value = make(root / name)
+        record.write_bytes(pickle.dumps((value, cache_folder())))
+        return value
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory, isolated_torch_home: None) -> Build:
     """The default build (random weights, notebook executed): read-only for tests."""
-    return run_build(make_config(tmp_path_factory.mktemp("build")))
+    return shared(tmp_path_factory, "built", lambda folder: run_build(make_config(folder)))
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What the check derives from the shared build's inputs, its own way: computed once per run."""
+
+    expected: Expected
+    reference: Reference
+    reproduction: Reproduction
+
+
+@pytest.fixture(scope="session")
+def derived(tmp_path_factory: pytest.TempPathFactory, built: Build) -> Derived:
+    def derive(_folder: Path) -> Derived:
+        values, reference = derive_expected_and_reference(built.config)
+        return Derived(values, reference, reproduce(built.config))
+
+    return shared(tmp_path_factory, "derived", derive)
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
 """The degradation experiment: a short re-run equals the stored curves, and a stale or edited results file fails.
 
 The stored results come from `python -m generator experiment`; the build
-only reads them. A short re-run (the two deepest nets, one epoch, the same
-setup and schedule) must give exactly the first epoch of the stored curves.
+only reads them. A short re-run (one net, one epoch, the same setup and
+schedule) must give exactly the first epoch of the stored curves and state,
+whatever kernels this machine would choose: the training's child process
+fixes them (experiment_kernels.py), so the stored file holds on any x86-64
+processor.
 The mutations change a copy of the results file, or a private copy of the
 shared build's pages, and read it with the check.
 """
@@ -11,22 +14,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import platform
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from generator import check_explorer, cli, experiment, experiment_results, expected, site
+from generator import (cli, experiment, experiment_kernels, experiment_results, experiment_runner,
+                       python_child, site)
 from generator.check import check_docs
 from generator.errors import MismatchError
 from generator.experiment_nets import CifarNet, weighted_layers
 
 from .conftest import Build, RecordingProgress
 from .test_check import edit, only, span
-
-
-@pytest.fixture(scope="module")
-def derived(built: Build) -> tuple[expected.Expected, check_explorer.Reference]:
-    return expected.derive_expected_and_reference(built.config)
 
 
 def stored() -> experiment_results.Results:
@@ -50,19 +53,60 @@ def net_index(name: str) -> int:
 # ---------------------------------------------------------------- the experiment itself
 
 
-def test_a_short_rerun_equals_the_first_epoch_of_the_stored_curves() -> None:
-    deepest = max(experiment.SETUP.depths)
-    nets = tuple((kind, deepest) for kind in experiment.SETUP.kinds)
+# The kernel choices a processor of another family would make, each in force in one of these runs: oneDNN's
+# and ATen's instruction sets, MKL's (SSE4.2 stands for a processor without AVX), and glibc's maths variants.
+OTHER_PROCESSORS = {
+    "machine-default": {},
+    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
+    "avx512": {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE", "ATEN_CPU_CAPABILITY": "avx512"},
+    "baseline": {"ONEDNN_MAX_CPU_ISA": "SSE41", "ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+                 "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2,-FMA"},
+}
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("setting", OTHER_PROCESSORS)
+def test_a_short_rerun_equals_the_first_epoch_of_the_stored_curves(setting: str, monkeypatch) -> None:
+    for name, value in OTHER_PROCESSORS[setting].items():
+        monkeypatch.setenv(name, value)
+    kind, depth = "residual", min(experiment.SETUP.depths)
     lines: list[str] = []
-    short = experiment.run(lines.append, epochs=1, nets=nets)
-    stored_nets = {net.name: net for net in stored().nets}
-    assert [net.name for net in short.nets] == [experiment_results.net_name(kind, deepest) for kind, _ in nets]
-    for net in short.nets:
-        full = stored_nets[net.name]
-        assert (net.depth, net.params) == (full.depth, full.params)
-        assert net.train_mistakes == full.train_mistakes[:1]
-        assert net.heldout_mistakes == full.heldout_mistakes[:1]
-    assert len(lines) == len(nets) and all("epoch 1/" in line for line in lines)
+    short = experiment_runner.run(lines.append, epochs=1, nets=((kind, depth),))
+    full = {net.name: net for net in stored().nets}[experiment_results.net_name(kind, depth)]
+    assert [net.name for net in short.nets] == [full.name]
+    net = short.nets[0]
+    assert (net.depth, net.params) == (full.depth, full.params)
+    assert len(lines) == 1 and "epoch 1/" in lines[0]
+    if platform.machine() == stored().kernels["machine"]:
+        assert net.state_sha256 == full.state_sha256[:1]
+        assert (net.train_mistakes, net.heldout_mistakes) == (full.train_mistakes[:1], full.heldout_mistakes[:1])
+        assert short.kernels == stored().kernels
+    else:  # another architecture compiles other kernels (README): a re-run there is still the same every time
+        again = experiment_runner.run(lambda _: None, epochs=1, nets=((kind, depth),)).nets[0]
+        assert (again.state_sha256, again.train_mistakes) == (net.state_sha256, net.train_mistakes)
+
+
+@pytest.mark.process
+def test_the_training_refuses_to_run_with_the_machines_own_kernels() -> None:
+    """Started without the fixed environment, the child would train with this processor's kernels: it refuses."""
+    request = json.dumps({"epochs": 1, "nets": [["plain", 8]], "parent": os.getpid()})
+    environment = {key: value for key, value in python_child.environment().items() if key != "ATEN_CPU_CAPABILITY"}
+    done = subprocess.run([sys.executable, "-m", "generator.experiment", request], env=environment,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and "kernels are not fixed" in done.stderr and "python -m generator experiment" in done.stderr
+
+
+def test_the_child_environment_fixes_the_kernels_and_keeps_other_glibc_tunables() -> None:
+    environment = experiment_kernels.child_environment({
+        "ATEN_CPU_CAPABILITY": "avx512", "MKL_CBWR": "AUTO", "OMP_NUM_THREADS": "8", "HOME": "/home/x",
+        "GLIBC_TUNABLES": "glibc.malloc.check=3:glibc.cpu.hwcaps=-SSE2:glibc.pthread.rseq=0",
+    })
+    assert environment["ATEN_CPU_CAPABILITY"] == "default" and environment["MKL_CBWR"] == "COMPATIBLE"
+    assert environment["OMP_NUM_THREADS"] == environment["MKL_NUM_THREADS"] == "1"
+    assert environment["HOME"] == "/home/x"
+    assert environment["GLIBC_TUNABLES"] == f"glibc.malloc.check=3:glibc.pthread.rseq=0:{experiment_kernels.GLIBC_HWCAPS}"
+    assert experiment_kernels.child_environment({})["GLIBC_TUNABLES"] == experiment_kernels.GLIBC_HWCAPS
 
 
 def test_the_stored_results_are_fresh_and_written_as_the_experiment_writes_them() -> None:
@@ -98,6 +142,7 @@ def test_the_experiment_command_leaves_the_callers_torch_settings_as_they_were()
 # ---------------------------------------------------------------- the results file, read by the check
 
 
+@pytest.mark.process
 def test_a_stale_results_file_fails_the_check_in_one_line(built: Build, tmp_path: Path, monkeypatch, capsys) -> None:
     changed_results(tmp_path, monkeypatch, lambda data: data.update(code_sha256="0" * 64))
     with pytest.raises(MismatchError, match="is stale: the experiment's code changed"):
@@ -109,6 +154,7 @@ def test_a_stale_results_file_fails_the_check_in_one_line(built: Build, tmp_path
     assert error.count("\n") == 1 and "python -m generator experiment" in error, error
 
 
+@pytest.mark.build
 def test_a_build_refuses_a_stale_results_file_and_publishes_nothing(editable_build: Build, tmp_path: Path,
                                                                     monkeypatch) -> None:
     changed_results(tmp_path, monkeypatch, lambda data: data.update(code_sha256="0" * 64))
@@ -174,8 +220,8 @@ def test_a_curve_edited_in_the_results_file_is_caught(built: Build, tmp_path: Pa
 
 
 def test_the_unchanged_experiment_page_passes_and_shows_every_net(built: Build, derived) -> None:
-    found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False, expected=derived[0],
-                                        explorer_reference=derived[1])]
+    found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False, expected=derived.expected,
+                                        explorer_reference=derived.reference)]
     assert found == []
     page = (built.docs / "experiment.en.md").read_text(encoding="utf-8")
     for i, net in enumerate(stored().nets):
@@ -189,8 +235,8 @@ def test_an_experiment_number_changed_on_one_page_is_caught(editable_build: Buil
     text = page.read_text(encoding="utf-8")
     start = text.index(span(key, "percent")) + len(span(key, "percent"))
     edit(page, span(key, "percent") + text[start:text.index("<", start)] + "<", span(key, "percent") + "99,9\u202f%<")
-    found = [str(m) for m in check_docs(editable_build.docs, editable_build.config, reproduce_outputs=False, expected=derived[0],
-                                        explorer_reference=derived[1])]
+    found = [str(m) for m in check_docs(editable_build.docs, editable_build.config, reproduce_outputs=False, expected=derived.expected,
+                                        explorer_reference=derived.reference)]
     only(found, "experiment.es.md", f"fact {key}", "99,9")
     only(found, "experiment.en.md", "numbers compared with experiment.es.md")
     assert not any(line.startswith("experiment.en.md") and f"fact {key}" in line for line in found)
