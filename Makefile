@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site serve test browser
+.PHONY: site serve test test-fast browser
 
 ## Build the bilingual site into site/ on the defaults (extra options: make site ARGS="--weights imagenet").
 site: $(VENV)/.installed
@@ -15,9 +15,13 @@ site: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(PY) -m generator serve $(ARGS)
 
-## Run every test, the browser tests included, one pytest worker per core.
+## Run every test, the browser tests included, one pytest worker per core: what CI runs.
 test: $(VENV)/.installed-dev browser
 	$(PY) -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
+
+## Run the tests that start no build, process, kernel re-run or browser of their own: after every change.
+test-fast: $(VENV)/.installed-dev
+	$(PY) -m pytest -n auto --dist worksteal -m "not (build or process or kernel or browser)" $(PYTEST_ARGS)
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)

@@ -860,22 +860,44 @@ def check_pages(docs: Path, config: Config, expected: Expected, figure_names: se
     if "index" not in pages:
         mismatches.append(Mismatch(str(docs), "pages", "index.<language>.md", "none: run `python -m generator build`"))
     for page in pages:
-        readings = {}
-        for language in LANGUAGES:
-            path = docs / f"{page}.{language}.md"
-            if not path.exists():
-                mismatches.append(Mismatch(path.name, "page", "a translation of every page", "missing"))
-                continue
-            text = page_text(path)
-            if text is None:
-                mismatches.append(Mismatch(path.name, "page", "UTF-8 Markdown", UNREADABLE))
-                continue
-            readings[language] = read_page(path.name, text, context(path.name, language))
-            for source in dict.fromkeys(readings[language].images):
-                check_image_file(path.name, docs, source, mismatches)
-        if len(readings) == len(LANGUAGES):
-            compare_languages(page, readings, mismatches)
+        check_page_in_every_language(docs, page, context, mismatches)
     check_notebooks(docs, config, expected, context, mismatches, notebook_picture)
+
+
+def check_page_pair(docs: Path, page: str, config: Config, expected: Expected) -> list[Mismatch]:
+    """One page (``index``, ``maps``...) in every language, read exactly as the whole check reads each page.
+
+    What a change to one page's Markdown can break is found here; the files
+    beside the pages (facts.json, figures, notebooks, the explorer's data)
+    are the whole check's to compare.
+    """
+    mismatches: list[Mismatch] = []
+    figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
+
+    def context(name: str, language: str) -> Context:
+        return Context(expected, language, translations(language), figure_names, config.mkdocs_yml, mismatches, name)
+
+    check_page_in_every_language(docs, page, context, mismatches)
+    return mismatches
+
+
+def check_page_in_every_language(docs: Path, page: str, context: Callable[[str, str], Context],
+                                 mismatches: list[Mismatch]) -> None:
+    readings = {}
+    for language in LANGUAGES:
+        path = docs / f"{page}.{language}.md"
+        if not path.exists():
+            mismatches.append(Mismatch(path.name, "page", "a translation of every page", "missing"))
+            continue
+        text = page_text(path)
+        if text is None:
+            mismatches.append(Mismatch(path.name, "page", "UTF-8 Markdown", UNREADABLE))
+            continue
+        readings[language] = read_page(path.name, text, context(path.name, language))
+        for source in dict.fromkeys(readings[language].images):
+            check_image_file(path.name, docs, source, mismatches)
+    if len(readings) == len(LANGUAGES):
+        compare_languages(page, readings, mismatches)
 
 
 def page_text(path: Path) -> str | None:

@@ -42,6 +42,8 @@ from .browser_support import (
 )
 from .conftest import Build
 
+pytestmark = pytest.mark.browser
+
 MATERIAL_TEMPLATES = Path(material.__file__).parent / "templates"
 # Keys of Material's language files that hold settings, not words a reader sees.
 MATERIAL_SETTINGS = re.compile(r"language|direction|search\.config\..+")

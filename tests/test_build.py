@@ -37,6 +37,7 @@ def generated(build: Build) -> dict[str, str]:
     return {k: v for k, v in tree_digest(build.docs).items() if not k.startswith(("assets/", "."))}
 
 
+@pytest.mark.build
 def test_two_builds_give_byte_identical_pages_and_figures(built: Build, tmp_path: Path) -> None:
     again = run_build(make_config(tmp_path))
     first, second = generated(built), generated(again)
@@ -95,6 +96,7 @@ def test_the_notebook_was_executed_without_errors(built: Build) -> None:
         assert "layer1.0 True" in text and "F(x) has negative values: True" in text
 
 
+@pytest.mark.build
 def test_a_failing_check_leaves_the_previous_site_and_docs(editable_build: Build, tmp_path: Path, monkeypatch) -> None:
     before_site, before_docs = tree_digest(editable_build.site), tree_digest(editable_build.docs)
     templates = tmp_path / "templates"
@@ -110,6 +112,7 @@ def test_a_failing_check_leaves_the_previous_site_and_docs(editable_build: Build
     assert not list(editable_build.site.parent.glob(".site-build-*")) and not list(editable_build.docs.glob(".site-*"))
 
 
+@pytest.mark.build
 def test_a_failing_mkdocs_build_leaves_the_previous_site(editable_build: Build, tmp_path: Path) -> None:
     before = tree_digest(editable_build.site)
     config = replace(editable_build.config, mkdocs_yml=mkdocs_yml_with_missing_page(tmp_path), execute_notebook=False)
@@ -118,6 +121,7 @@ def test_a_failing_mkdocs_build_leaves_the_previous_site(editable_build: Build, 
     assert tree_digest(editable_build.site) == before
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("moment", ["weights:", "figure 5/", "notebook:", "check:", "site: mkdocs"])
 def test_kill_9_during_a_build_leaves_the_previous_site_complete(editable_build: Build, tmp_path: Path,
                                                                  moment: str) -> None:
@@ -149,6 +153,7 @@ def test_kill_9_during_a_build_leaves_the_previous_site_complete(editable_build:
                 for p in folder.iterdir() if p.name.startswith(STAGING_PREFIX) or p.suffix == ".tmp"]
 
 
+@pytest.mark.build
 def test_a_later_build_replaces_the_site_and_cleans_abandoned_staging(editable_build: Build) -> None:
     abandoned = [editable_build.site.parent / ".site-build-999999999-x", editable_build.docs / ".site-build-999999999-x"]
     for folder in abandoned:
@@ -162,6 +167,7 @@ def test_a_later_build_replaces_the_site_and_cleans_abandoned_staging(editable_b
     assert not any(folder.exists() for folder in abandoned) and not stray.exists()
 
 
+@pytest.mark.build
 def test_a_failing_notebook_cell_fails_the_build_and_keeps_the_site(editable_build: Build, monkeypatch) -> None:
     from generator import notebook
 

@@ -25,10 +25,9 @@ import torch
 from generator import check, check_explorer, expected, pages
 from generator.check import check_docs
 from generator.config import DATA_FOLDER
-from generator.pipeline import reproduce
 from generator.imagenet import IMAGENET_FILENAME
 
-from .conftest import ROOT, Build, make_config, run_build
+from .conftest import ROOT, Build, Derived, make_config, run_build
 
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> None:
@@ -42,15 +41,19 @@ def span(key: str, style: str = "auto") -> str:
 
 
 @pytest.fixture(scope="module")
-def inputs(built: Build) -> tuple[expected.Expected, check_explorer.Reference, check.Reproduction]:
-    """What the shared build's inputs give: re-derived once, shared by every mutation below."""
-    return *expected.derive_expected_and_reference(built.config), reproduce(built.config)
+def inputs(derived: Derived) -> tuple[expected.Expected, check_explorer.Reference, check.Reproduction]:
+    """What the shared build's inputs give: re-derived once per run, shared by every mutation below."""
+    return derived.expected, derived.reference, derived.reproduction
 
 
 @pytest.fixture
 def mismatches(inputs):
-    def run(build: Build) -> list[str]:
+    """The check's findings: of one page in both languages (the page a test changed), or of the whole docs."""
+
+    def run(build: Build, page: str | None = None) -> list[str]:
         values, reference, reproduction = inputs
+        if page is not None:
+            return [str(m) for m in check.check_page_pair(build.docs, page, build.config, values)]
         return [str(m) for m in check_docs(build.docs, build.config, expected=values, explorer_reference=reference,
                                            reproduction=reproduction)]
 
@@ -89,7 +92,7 @@ def test_the_unchanged_build_passes(built: Build, mismatches) -> None:
 def test_a_changed_summary_cell_is_named(editable_build: Build, mismatches, old: str, new: str,
                                          needles: tuple[str, ...]) -> None:
     edit(editable_build.docs / "index.es.md", old, new)
-    only(mismatches(editable_build), *needles)
+    only(mismatches(editable_build, "index"), *needles)
 
 
 def test_two_summary_row_names_swapped_with_their_numbers_kept_are_caught(editable_build: Build, mismatches) -> None:
@@ -97,7 +100,7 @@ def test_two_summary_row_names_swapped_with_their_numbers_kept_are_caught(editab
     edit(page, "|Conv2d-5|", "|@@|")
     edit(page, "|BatchNorm2d-6|", "|Conv2d-5|")
     edit(page, "|@@|", "|BatchNorm2d-6|")
-    found = mismatches(editable_build)
+    found = mismatches(editable_build, "index")
     only(found, "summary row Conv2d-5", "BatchNorm2d-6")
     only(found, "summary row BatchNorm2d-6", "Conv2d-5")
 
@@ -107,7 +110,7 @@ def test_a_deleted_summary_row_or_total_line_is_caught(editable_build: Build, mi
     text = page.read_text(encoding="utf-8")
     text = re.sub(r"(?m)^\|ReLU-21\|.*\n", "", text)
     page.write_text(re.sub(r"(?m)^\|Estimated Total Size \(MB\)\|.*\n", "", text), encoding="utf-8")
-    found = mismatches(editable_build)
+    found = mismatches(editable_build, "index")
     only(found, "index.en.md", "summary table", "68 rows", "67 rows")
     only(found, "index.en.md", "summary totals", "Estimated Total Size (MB)")
 
@@ -117,7 +120,7 @@ def test_a_deleted_summary_row_or_total_line_is_caught(editable_build: Build, mi
 
 def test_a_wrong_number_in_prose_is_named(editable_build: Build, mismatches) -> None:
     edit(editable_build.docs / "index.es.md", span("stem.0.size") + "112<", span("stem.0.size") + "110<")
-    only(mismatches(editable_build), "index.es.md", "fact stem.0.size", "112", "'110'")
+    only(mismatches(editable_build, "index"), "index.es.md", "fact stem.0.size", "112", "'110'")
 
 
 @pytest.mark.parametrize(
@@ -134,7 +137,7 @@ def test_a_wrong_number_in_prose_is_named(editable_build: Build, mismatches) -> 
 )
 def test_a_number_written_any_other_way_is_refused(editable_build: Build, mismatches, page, key, old, new) -> None:
     edit(editable_build.docs / page, span(key) + old + "<", span(key) + new + "<")
-    only(mismatches(editable_build), page, f"fact {key}", repr(new))
+    only(mismatches(editable_build, page.split(".")[0]), page, f"fact {key}", repr(new))
 
 
 @pytest.mark.parametrize(
@@ -160,12 +163,12 @@ def test_a_number_written_any_other_way_is_refused(editable_build: Build, mismat
 )
 def test_every_visible_digit_in_any_construct_is_accounted_for(editable_build: Build, mismatches, snippet, needle) -> None:
     edit(editable_build.docs / "index.en.md", "## Conclusion", f"{snippet}\n\n## Conclusion")
-    only(mismatches(editable_build), "index.en.md", needle)
+    only(mismatches(editable_build, "index"), "index.en.md", needle)
 
 
 def test_a_digit_nobody_can_see_is_not_a_claim(editable_build: Build, mismatches) -> None:
     edit(editable_build.docs / "index.en.md", "## Conclusion", "<!-- 42 is in a comment -->\n\n## Conclusion")
-    assert mismatches(editable_build) == []
+    assert mismatches(editable_build, "index") == []
 
 
 def test_an_untagged_literal_typed_into_a_template_is_caught(built: Build, inputs, tmp_path: Path, monkeypatch) -> None:
@@ -191,24 +194,24 @@ def test_an_untagged_literal_typed_into_a_template_is_caught(built: Build, input
 def test_one_language_changed_alone_is_caught(editable_build: Build, mismatches) -> None:
     edit(editable_build.docs / "maps.en.md", span("architecture.resize_size") + "256<",
          span("architecture.resize_size") + "255<")
-    found = mismatches(editable_build)
+    found = mismatches(editable_build, "maps")
     only(found, "maps.en.md", "fact architecture.resize_size", "255")
     only(found, "maps.en.md", "numbers compared with maps.es.md")
 
 
 def test_a_heading_missing_in_one_language_is_caught(editable_build: Build, mismatches) -> None:
     edit(editable_build.docs / "index.en.md", "## Conclusion", "Conclusion")
-    only(mismatches(editable_build), "index.en.md", "headings compared with index.es.md")
+    only(mismatches(editable_build, "index"), "index.en.md", "headings compared with index.es.md")
 
 
 def test_a_setext_heading_added_to_one_language_is_caught(editable_build: Build, mismatches) -> None:
     edit(editable_build.docs / "index.en.md", "## Conclusion", "An extra heading\n----------------\n\n## Conclusion")
-    only(mismatches(editable_build), "index.en.md", "headings compared with index.es.md")
+    only(mismatches(editable_build, "index"), "index.en.md", "headings compared with index.es.md")
 
 
 def test_an_unknown_fact_is_caught(editable_build: Build, mismatches) -> None:
     edit(editable_build.docs / "index.es.md", 'data-fact="stem.0.size"', 'data-fact="stem.0.sizes"')
-    only(mismatches(editable_build), "unknown fact 'stem.0.sizes'")
+    only(mismatches(editable_build, "index"), "unknown fact 'stem.0.sizes'")
 
 
 def test_a_false_residual_check_fails(built: Build, monkeypatch) -> None:
@@ -230,7 +233,7 @@ def test_a_false_residual_check_fails(built: Build, monkeypatch) -> None:
 def test_a_stage_heading_with_another_stages_name_is_caught(editable_build: Build, mismatches) -> None:
     page = editable_build.docs / "maps.en.md"
     edit(page, span("galleries.2.name", "plain") + "layer2<", span("galleries.2.name", "plain") + "layer3<")
-    only(mismatches(editable_build), "maps.en.md", "fact galleries.2.name", "'layer2'", "'layer3'")
+    only(mismatches(editable_build, "maps"), "maps.en.md", "fact galleries.2.name", "'layer2'", "'layer3'")
 
 
 def test_two_stage_headings_swapped_label_and_tag_together_are_caught(editable_build: Build, mismatches) -> None:
@@ -239,7 +242,7 @@ def test_two_stage_headings_swapped_label_and_tag_together_are_caught(editable_b
     edit(page, span("galleries.2.name", "plain") + "layer2<", "@@")
     edit(page, span("galleries.3.name", "plain") + "layer3<", span("galleries.2.name", "plain") + "layer2<")
     edit(page, "@@", span("galleries.3.name", "plain") + "layer3<")
-    found = mismatches(editable_build)
+    found = mismatches(editable_build, "maps")
     only(found, "maps.en.md", "fact galleries.2.shape.0", "'layer2'", "without it")
     only(found, "maps.en.md", "fact galleries.3.shape.0", "'layer3'", "without it")
 
@@ -248,7 +251,7 @@ def test_conv1_shown_with_the_max_pools_size_is_caught(editable_build: Build, mi
     page = editable_build.docs / "index.en.md"
     for j, (old, new) in enumerate([("64", "64"), ("112", "56"), ("112", "56")]):
         edit(page, span(f"modules.0.output_shape.{j}") + old + "<", span(f"modules.3.output_shape.{j}") + new + "<")
-    only(mismatches(editable_build), "index.en.md", "fact modules.3.output_shape.1", "'maxpool'", "without it")
+    only(mismatches(editable_build, "index"), "index.en.md", "fact modules.3.output_shape.1", "'maxpool'", "without it")
 
 
 def test_a_prose_size_moved_to_the_wrong_module_is_caught(editable_build: Build, mismatches) -> None:
@@ -257,7 +260,7 @@ def test_a_prose_size_moved_to_the_wrong_module_is_caught(editable_build: Build,
     line = next(line for line in text.splitlines() if "convolución" in line and span("stem.0.size") in line)
     page.write_text(text.replace(line, line.replace(span("stem.0.size") + "112<", span("stem.1.size") + "56<")),
                     encoding="utf-8")
-    only(mismatches(editable_build), "index.es.md", "fact stem.1.size", "'maxpool'", "without it")
+    only(mismatches(editable_build, "index"), "index.es.md", "fact stem.1.size", "'maxpool'", "without it")
 
 
 # ---------------------------------------------------------------- claims, quotes and sources
@@ -272,20 +275,20 @@ def test_a_trained_weights_claim_in_a_random_weights_build_is_caught(editable_bu
     trained = strings["claim.stem_filters.imagenet"]
     page.write_text(text[:start] + 'data-claim="stem_filters" data-variant="imagenet">' + trained + text[end:],
                     encoding="utf-8")
-    only(mismatches(editable_build), "index.en.md", "claim stem_filters", "random", "imagenet")
+    only(mismatches(editable_build, "index"), "index.en.md", "claim stem_filters", "random", "imagenet")
 
 
 def test_a_trained_weights_claim_written_as_plain_text_is_caught(editable_build: Build, mismatches) -> None:
     sentence = "These are the filters trained on ImageNet: edge and colour detectors can be recognised."
     edit(editable_build.docs / "maps.en.md", "## Maps by stage", f"{sentence}\n\n## Maps by stage")
-    only(mismatches(editable_build), "maps.en.md", "claim maps_filters", "imagenet wording")
+    only(mismatches(editable_build, "maps"), "maps.en.md", "claim maps_filters", "imagenet wording")
 
 
 def test_the_random_weights_notice_cannot_be_removed(editable_build: Build, mismatches) -> None:
     page = editable_build.docs / "reproducibility.es.md"
     text = page.read_text(encoding="utf-8")
     page.write_text(re.sub(r'(?s)!!! warning.*?\n\n', "", text, count=1), encoding="utf-8")
-    only(mismatches(editable_build), "reproducibility.es.md", "weights banner")
+    only(mismatches(editable_build, "reproducibility"), "reproducibility.es.md", "weights banner")
 
 
 @pytest.mark.parametrize(
@@ -299,7 +302,7 @@ def test_the_random_weights_notice_cannot_be_removed(editable_build: Build, mism
 )
 def test_a_quotation_that_is_not_the_sources_words_is_caught(editable_build: Build, mismatches, old, new, needle) -> None:
     edit(editable_build.docs / "index.es.md", old, new)
-    only(mismatches(editable_build), "index.es.md", needle)
+    only(mismatches(editable_build, "index"), "index.es.md", needle)
 
 
 @pytest.mark.parametrize(
@@ -313,14 +316,14 @@ def test_a_quotation_that_is_not_the_sources_words_is_caught(editable_build: Bui
 )
 def test_nothing_is_presented_as_a_quotation_unless_it_is_one(editable_build: Build, mismatches, snippet) -> None:
     edit(editable_build.docs / "index.en.md", "## Conclusion", f"{snippet}\n\n## Conclusion")
-    only(mismatches(editable_build), "index.en.md", "quotation")
+    only(mismatches(editable_build, "index"), "index.en.md", "quotation")
 
 
 def test_a_changed_reference_or_a_link_to_another_host_is_caught(editable_build: Build, mismatches) -> None:
     page = editable_build.docs / "index.en.md"
     edit(page, "(pp. 770-778)", "(pp. 770-779)")
     edit(page, "## Conclusion", "[More](https://example.com/resnet)\n\n## Conclusion")
-    found = mismatches(editable_build)
+    found = mismatches(editable_build, "index")
     only(found, "index.en.md", "source he2016")
     only(found, "index.en.md", "link https://example.com/resnet")
 
@@ -331,7 +334,7 @@ def test_a_figure_reference_to_the_wrong_figure_and_section_numbers_out_of_order
     page = editable_build.docs / "index.en.md"
     edit(page, "[Figure 3](#figure-3)", "[Figure 3](#figure-1)")
     edit(page, "## 2. Introduction", "## 3. Introduction")
-    found = mismatches(editable_build)
+    found = mismatches(editable_build, "index")
     only(found, "index.en.md", "link 'Figure 3'", "#figure-3")
     only(found, "index.en.md", "section numbers", "1, 3")
 
@@ -342,7 +345,7 @@ def test_a_figure_reference_to_the_wrong_figure_and_section_numbers_out_of_order
 def test_a_figure_missing_from_one_language_is_caught(editable_build: Build, mismatches) -> None:
     page = editable_build.docs / "index.en.md"
     page.write_text(re.sub(r"!\[[^\]]*\]\(img/comparison\.png\)", "", page.read_text(encoding="utf-8")), encoding="utf-8")
-    only(mismatches(editable_build), "index.en.md", "figures compared with index.es.md")
+    only(mismatches(editable_build, "index"), "index.en.md", "figures compared with index.es.md")
 
 
 @pytest.mark.parametrize(
@@ -474,6 +477,7 @@ def trained_build(tmp_path_factory) -> Build:
     return run_build(make_config(root, weights=str(weights), execute_notebook=False))
 
 
+@pytest.mark.build
 def test_predictions_are_checked_with_a_users_weights(trained_build: Build, tmp_path: Path) -> None:
     assert len(trained_build.facts.predictions) == trained_build.facts.top_k
     assert trained_build.facts.provenance.weights.kind == "file" and not trained_build.facts.provenance.weights.trained
@@ -488,6 +492,7 @@ def test_predictions_are_checked_with_a_users_weights(trained_build: Build, tmp_
     only(found, "maps.es.md", "predictions.1.name", label, "goldfish")
 
 
+@pytest.mark.build
 def test_a_users_weights_are_never_called_trained(trained_build: Build) -> None:
     for page in trained_build.docs.glob("*.md"):
         text = page.read_text(encoding="utf-8")
@@ -506,6 +511,7 @@ def zero_build(tmp_path_factory) -> Build:
     return run_build(make_config(root, weights=str(weights), execute_notebook=False))
 
 
+@pytest.mark.build
 def test_all_zero_weights_build_and_every_sentence_follows_the_values(zero_build: Build) -> None:
     facts = zero_build.facts
     assert facts.claims["residual_effect"] == "zero" and facts.claims["prediction"] == "tie"
@@ -519,6 +525,7 @@ def test_all_zero_weights_build_and_every_sentence_follows_the_values(zero_build
 # ---------------------------------------------------------------- the command
 
 
+@pytest.mark.process
 def test_check_command_exits_5_and_names_the_change(editable_build: Build) -> None:
     edit(editable_build.docs / "index.en.md", "|Total params|11,689,512|", "|Total params|11,689,000|")
     result = subprocess.run(
@@ -530,6 +537,7 @@ def test_check_command_exits_5_and_names_the_change(editable_build: Build) -> No
     assert "index.en.md: summary Total params: expected 11,689,512, found 11,689,000" in result.stderr
 
 
+@pytest.mark.process
 def test_check_command_passes_on_a_good_build(built: Build) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "generator", "check", "--weights", "random", "--offline",

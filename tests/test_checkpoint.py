@@ -290,6 +290,7 @@ def test_only_text_keys_are_hashed(body: bytes, message: str) -> None:
     assert _refused(zip_archive([Member("archive/data.pkl", b"\x80\x04" + body + b".")])) == message
 
 
+@pytest.mark.process
 def test_a_key_nested_250000_deep_is_refused_without_crashing(tmp_path: Path) -> None:
     """Hashing it overflows the C stack: CPython, and torch.load's own unpickler, die of a segfault.
 

@@ -124,6 +124,7 @@ def bad_weights(tmp: Path) -> dict[str, tuple[Path, str]]:
     return cases
 
 
+@pytest.mark.build
 @pytest.mark.parametrize("case", ["malicious-pickle", "wrong-architecture", "html-page", "truncated", "missing"])
 def test_bad_weights_exit_3_with_one_line_and_change_nothing(case: str, previous, tmp_path: Path) -> None:
     site_dir, docs_dir, site_before, docs_before = previous
@@ -137,6 +138,7 @@ def test_bad_weights_exit_3_with_one_line_and_change_nothing(case: str, previous
     assert tree_digest(site_dir) == site_before and tree_digest(docs_dir) == docs_before
 
 
+@pytest.mark.build
 def test_a_tampered_cache_file_is_refused_with_both_hashes(previous, tmp_path: Path) -> None:
     site_dir, docs_dir, site_before, _ = previous
     checkpoints = tmp_path / "torch" / "hub" / "checkpoints"
@@ -152,6 +154,7 @@ def test_a_tampered_cache_file_is_refused_with_both_hashes(previous, tmp_path: P
     assert not marker.exists() and tree_digest(site_dir) == site_before
 
 
+@pytest.mark.build
 def test_imagenet_without_cache_offline_says_where_to_put_the_file(previous, tmp_path: Path) -> None:
     site_dir, docs_dir, site_before, _ = previous
     result = cli("build", "--weights", "imagenet", "--offline", "--out", str(site_dir), "--docs", str(docs_dir),
@@ -161,6 +164,7 @@ def test_imagenet_without_cache_offline_says_where_to_put_the_file(previous, tmp
     assert tree_digest(site_dir) == site_before
 
 
+@pytest.mark.build
 @pytest.mark.parametrize(
     ("content", "needle"),
     [(b"", "empty"), (b"just some text\n", "not an image"), (None, "not found")],
@@ -178,6 +182,7 @@ def test_bad_images_exit_4_with_one_line_and_change_nothing(content, needle, pre
     assert tree_digest(site_dir) == site_before and tree_digest(docs_dir) == docs_before
 
 
+@pytest.mark.build
 def test_a_failing_site_build_exits_6(previous, tmp_path: Path) -> None:
     site_dir, docs_dir, site_before, _ = previous
     yml = mkdocs_yml_with_missing_page(tmp_path)
@@ -236,6 +241,7 @@ def test_a_mkdocs_yml_mkdocs_cannot_use_is_refused_in_one_line(command: str, tex
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr, result.stderr
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     "args",
     [["build", "--help"], ["build", "--seed", "many"], ["frobnicate"], ["check", "--weights", "/no/such/file.pth", "--offline"]],

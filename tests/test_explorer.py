@@ -14,12 +14,12 @@ import json
 import numpy as np
 import pytest
 
-from generator import check_explorer, expected, explorer_data, reuse
+from generator import check_explorer, explorer_data, reuse
 from generator.check import check_docs
 from generator.config import DATA_FOLDER
 from generator.pipeline import compute_facts
 
-from .conftest import Build
+from .conftest import Build, Derived
 from .test_reuse import build, plan_for, tree
 
 
@@ -30,8 +30,8 @@ def data_files(config) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def reference(built: Build) -> check_explorer.Reference:
-    return expected.derive_expected_and_reference(built.config)[1]
+def reference(derived: Derived) -> check_explorer.Reference:
+    return derived.reference
 
 
 @pytest.fixture
@@ -205,6 +205,7 @@ def test_a_data_file_in_docs_that_is_not_as_published_is_never_reused(editable_b
     assert plan_for(editable_build.config).work == reuse.EVERYTHING
 
 
+@pytest.mark.build
 def test_a_data_file_edited_in_the_site_is_restored_from_the_published_one(editable_build: Build) -> None:
     docs = tree(editable_build.docs / DATA_FOLDER)
     site = tree(editable_build.site / DATA_FOLDER)

@@ -28,6 +28,8 @@ from .browser_support import (
 )
 from .conftest import Build
 
+pytestmark = pytest.mark.browser
+
 FIRST_LOAD_LIMIT = 1_500_000
 SELECTION_LIMIT = 1_000_000
 DISPLAY_DIGITS = 6  # the page writes six significant digits

@@ -15,30 +15,27 @@ import pytest
 import torch
 from torchvision import models as tv_models
 
-from generator import check_explorer, expected, expected_family, family, pages, sources
-from generator.check import check_docs
+from generator import expected, expected_family, family, pages, sources
+from generator.check import check_docs, check_page_pair
 from generator.facts import FamilySummary, SummaryRow
 from generator.summary import collect_summary
 
-from .conftest import Build
+from .conftest import Build, Derived
 from .test_check import edit, only, span
 
 
 @pytest.fixture(scope="module")
-def derived(built: Build) -> tuple[expected.Expected, check_explorer.Reference]:
-    return expected.derive_expected_and_reference(built.config)
-
-
-@pytest.fixture(scope="module")
-def values(derived) -> expected.Expected:
-    return derived[0]
+def values(derived: Derived) -> expected.Expected:
+    return derived.expected
 
 
 @pytest.fixture
-def mismatches(derived):
-    def run(build: Build, wanted: expected.Expected | None = None) -> list[str]:
+def mismatches(derived: Derived):
+    def run(build: Build, page: str | None = None, wanted: expected.Expected | None = None) -> list[str]:
+        if page is not None:
+            return [str(m) for m in check_page_pair(build.docs, page, build.config, wanted or derived.expected)]
         return [str(m) for m in check_docs(build.docs, build.config, reproduce_outputs=False,
-                                           expected=wanted or derived[0], explorer_reference=derived[1])]
+                                           expected=wanted or derived.expected, explorer_reference=derived.reference)]
 
     return run
 
@@ -126,7 +123,7 @@ def test_a_table_whose_rows_miss_a_parameter_fails(monkeypatch) -> None:
 
 def test_a_family_failure_fails_the_check(built: Build, values: expected.Expected, mismatches) -> None:
     broken = dataclasses.replace(values, family_failures=("resnet50 IMAGENET1K_V2: torchvision publishes 1 parameters",))
-    only(mismatches(built, broken), "family", "resnet50 IMAGENET1K_V2")
+    only(mismatches(built, wanted=broken), "family", "resnet50 IMAGENET1K_V2")
 
 
 # ---------------------------------------------------------------- the page
@@ -139,7 +136,7 @@ def test_the_unchanged_family_page_passes(built: Build, mismatches) -> None:
 def test_a_parameter_count_changed_on_one_page_is_caught(editable_build: Build, mismatches) -> None:
     key = "family.models.2.params"
     edit(editable_build.docs / "family.en.md", span(key) + "25,557,032<", span(key) + "25,557,033<")
-    found = mismatches(editable_build)
+    found = mismatches(editable_build, "family")
     only(found, "family.en.md", f"fact {key}", "25557032", "25,557,033")
     only(found, "family.en.md", "numbers compared with family.es.md")
 
@@ -147,7 +144,7 @@ def test_a_parameter_count_changed_on_one_page_is_caught(editable_build: Build, 
 def test_a_cited_number_changed_in_one_language_only_is_caught(editable_build: Build, mismatches) -> None:
     key = "cited.resnet34_top1_error"
     edit(editable_build.docs / "family.es.md", span(key, "percent2") + "25,03\u202f%<", span(key, "percent2") + "25,30\u202f%<")
-    found = mismatches(editable_build)
+    found = mismatches(editable_build, "family")
     only(found, "family.es.md", f"fact {key}", "0.2503", "25,30")
     assert not any(line.startswith("family.en.md") and f"fact {key}" in line for line in found)
 
@@ -155,7 +152,7 @@ def test_a_cited_number_changed_in_one_language_only_is_caught(editable_build: B
 def test_a_blocks_per_stage_cell_changed_is_caught(editable_build: Build, mismatches) -> None:
     key = "family.models.3.blocks.2"
     edit(editable_build.docs / "family.es.md", span(key) + "23<", span(key) + "22<")
-    only(mismatches(editable_build), "family.es.md", f"fact {key}", "23", "'22'")
+    only(mismatches(editable_build, "family"), "family.es.md", f"fact {key}", "23", "'22'")
 
 
 def test_a_row_shown_under_another_models_name_is_caught(editable_build: Build, mismatches) -> None:
@@ -165,18 +162,18 @@ def test_a_row_shown_under_another_models_name_is_caught(editable_build: Build, 
     row = next(line for line in text.splitlines() if span("family.models.2.blocks.0") in line)
     page.write_text(text.replace(row, row.replace(span("family.models.2.name", "plain") + "resnet50<",
                                                   span("family.models.3.name", "plain") + "resnet101<")), encoding="utf-8")
-    only(mismatches(editable_build), "family.en.md", "fact family.models.2.params", "'resnet50'", "without it")
+    only(mismatches(editable_build, "family"), "family.en.md", "fact family.models.2.params", "'resnet50'", "without it")
 
 
 def test_the_papers_rounding_shown_as_agreeing_where_it_does_not_is_caught(editable_build: Build, mismatches) -> None:
     key = "family.models.2.paper_rounding_agrees"
     edit(editable_build.docs / "family.en.md", span(key, "yesno") + "No<", span(key, "yesno") + "Yes<")
-    only(mismatches(editable_build), "family.en.md", f"fact {key}", "False", "'Yes'")
+    only(mismatches(editable_build, "family"), "family.en.md", f"fact {key}", "False", "'Yes'")
 
 
 def test_a_model_name_typed_without_its_tag_is_caught(editable_build: Build, mismatches) -> None:
     edit(editable_build.docs / "family.en.md", "## Sources", "The resnet50 is larger.\n\n## Sources")
-    only(mismatches(editable_build), "family.en.md", "untagged number 'resnet50'")
+    only(mismatches(editable_build, "family"), "family.en.md", "untagged number 'resnet50'")
 
 
 def test_a_cited_number_changed_in_the_data_file_is_caught(built: Build, tmp_path: Path, monkeypatch) -> None:
@@ -212,7 +209,7 @@ def test_each_blocks_formulas_add_up_to_torchvisions_parameters(built: Build) ->
 def test_a_formula_factor_changed_on_one_page_is_caught(editable_build: Build, mismatches) -> None:
     key = "family.examples.1.layers.0.formula.0.1"
     edit(editable_build.docs / "family.es.md", span(key) + "256<", span(key) + "255<")
-    found = mismatches(editable_build)
+    found = mismatches(editable_build, "family")
     only(found, "family.es.md", f"fact {key}", "256", "'255'")
     only(found, "family.en.md", "numbers compared with family.es.md")  # the languages compared, reported on the second
 
@@ -220,7 +217,7 @@ def test_a_formula_factor_changed_on_one_page_is_caught(editable_build: Build, m
 def test_the_block_comparison_worded_for_other_values_is_caught(built: Build, values: expected.Expected,
                                                                mismatches) -> None:
     other = dataclasses.replace(values, values={**values.values, "claims.bottleneck_params": "not_fewer"})
-    found = mismatches(built, other)
+    found = mismatches(built, wanted=other)
     only(found, "family.es.md", "claim bottleneck_params", "not_fewer", "fewer")
     only(found, "family.en.md", "claim bottleneck_params")
 
@@ -299,7 +296,7 @@ def test_resnet18s_table_on_the_family_page_is_the_reports(built: Build) -> None
 def test_a_parameter_count_in_resnet50s_table_is_caught(editable_build: Build, mismatches) -> None:
     row = row_of(editable_build, "resnet50", "layer2.0.conv1")
     edit_table(editable_build, "en", "resnet50", table_line(row), table_line(row, params=f"{row.params + 1:,}"))
-    only(mismatches(editable_build), "family.en.md", f"resnet50 summary row Conv2d-{row.index}, parameters",
+    only(mismatches(editable_build, "family"), "family.en.md", f"resnet50 summary row Conv2d-{row.index}, parameters",
          f"{row.params:,}", f"{row.params + 1:,}")
 
 
@@ -307,21 +304,21 @@ def test_a_formula_in_resnet101s_table_is_caught(editable_build: Build, mismatch
     row = row_of(editable_build, "resnet101", "layer3.7.conv3")
     wrong = pages.formula(((row.formula[0][0], row.formula[0][1], 3, 3),))
     edit_table(editable_build, "es", "resnet101", table_line(row), table_line(row, formula=wrong))
-    only(mismatches(editable_build), "family.es.md", f"resnet101 summary row Conv2d-{row.index}, formula",
+    only(mismatches(editable_build, "family"), "family.es.md", f"resnet101 summary row Conv2d-{row.index}, formula",
          "1024 * 256 * 1 * 1", "1024 * 256 * 3 * 3")
 
 
 def test_an_output_shape_in_resnet34s_table_is_caught(editable_build: Build, mismatches) -> None:
     row = row_of(editable_build, "resnet34", "layer3.2.bn2")
     edit_table(editable_build, "en", "resnet34", table_line(row), table_line(row, shape="[-1, 256, 14, 15]"))
-    only(mismatches(editable_build), "family.en.md", f"resnet34 summary row BatchNorm2d-{row.index}, output shape",
+    only(mismatches(editable_build, "family"), "family.en.md", f"resnet34 summary row BatchNorm2d-{row.index}, output shape",
          "[-1, 256, 14, 14]", "[-1, 256, 14, 15]")
 
 
 def test_a_dropped_row_in_resnet152s_table_is_named_once(editable_build: Build, mismatches) -> None:
     row = row_of(editable_build, "resnet152", "layer3.20.relu")
     edit_table(editable_build, "en", "resnet152", table_line(row) + "\n", "")
-    found = mismatches(editable_build)
+    found = mismatches(editable_build, "family")
     rows = len(summary_of(editable_build, "resnet152").rows)
     only(found, "family.en.md", "resnet152 summary table", f"{rows} rows", f"{rows - 1} rows")
     only(found, "family.en.md", f"resnet152 summary row ReLU-{row.index}: expected the row, found none")
@@ -331,13 +328,13 @@ def test_a_dropped_row_in_resnet152s_table_is_named_once(editable_build: Build, 
 def test_an_added_row_in_resnet152s_table_is_named(editable_build: Build, mismatches) -> None:
     row = row_of(editable_build, "resnet152", "layer4.2.conv2")
     edit_table(editable_build, "es", "resnet152", table_line(row), table_line(row) + "\n" + table_line(row))
-    only(mismatches(editable_build), "family.es.md", f"resnet152 summary row Conv2d-{row.index}", "2")
+    only(mismatches(editable_build, "family"), "family.es.md", f"resnet152 summary row Conv2d-{row.index}", "2")
 
 
 def test_a_renamed_row_in_resnet50s_table_is_caught(editable_build: Build, mismatches) -> None:
     row = row_of(editable_build, "resnet50", "layer4.0.downsample.0")
     edit_table(editable_build, "en", "resnet50", table_line(row), table_line(row, name=f"Linear-{row.index}"))
-    only(mismatches(editable_build), "family.en.md", f"resnet50 summary row Conv2d-{row.index}", f"Linear-{row.index}")
+    only(mismatches(editable_build, "family"), "family.en.md", f"resnet50 summary row Conv2d-{row.index}", f"Linear-{row.index}")
 
 
 @pytest.mark.parametrize("line", ["Total params", "Trainable params", "Params size (MB)"])
@@ -348,7 +345,7 @@ def test_a_changed_total_is_caught(editable_build: Build, mismatches, line: str)
              "Params size (MB)": f"{totals.params_size_mb:0.2f}"}[line]
     edit_table(editable_build, "en", "resnet101", f"|{line}|{shown}|", f"|{line}|{shown[:-1]}9|")
     assert page.read_text(encoding="utf-8").count(f"|{line}|{shown[:-1]}9|") == 1
-    only(mismatches(editable_build), "family.en.md", f"resnet101 summary {line}", shown, f"{shown[:-1]}9")
+    only(mismatches(editable_build, "family"), "family.en.md", f"resnet101 summary {line}", shown, f"{shown[:-1]}9")
 
 
 def test_a_missing_table_or_one_under_another_models_title_is_caught(editable_build: Build, mismatches) -> None:
@@ -356,6 +353,6 @@ def test_a_missing_table_or_one_under_another_models_title_is_caught(editable_bu
     text = page.read_text(encoding="utf-8")
     page.write_text(text.replace(span("family.summaries.3.name", "plain") + "resnet101<",
                                  span("family.summaries.2.name", "plain") + "resnet50<"), encoding="utf-8")
-    found = mismatches(editable_build)
+    found = mismatches(editable_build, "family")
     only(found, "family.es.md", "resnet101 summary table", "none")
     only(found, "family.es.md", "summary table", "another table for family.summaries.2")

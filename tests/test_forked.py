@@ -10,6 +10,8 @@ import pytest
 from generator import forked
 from generator.errors import ImageError, SiteBuildError
 
+pytestmark = pytest.mark.process
+
 
 def test_the_result_comes_back_and_the_work_ran_elsewhere() -> None:
     with forked.started(lambda: (os.getpid(), b"\x00" * 3_000_000), "test work") as result:

@@ -17,6 +17,7 @@ from .conftest import ROOT, Build, make_config
 from .test_signals import alive, children
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("said", ["", "stop\n"], ids=["input-ended", "another-word"])
 def test_the_child_writes_nothing_unless_told_to_build(built: Build, tmp_path: Path, said: str) -> None:
     workdir = tmp_path / "staging"
@@ -38,6 +39,7 @@ def wait_for_child(needle: bytes) -> list[int]:
     return found
 
 
+@pytest.mark.build
 def test_helpers_started_early_die_when_the_build_fails_before_using_them(tmp_path: Path, monkeypatch) -> None:
     seen: dict[str, list[int]] = {}
 

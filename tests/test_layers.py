@@ -21,6 +21,7 @@ def modules_after_import(module: str) -> frozenset[str]:
     return frozenset(json.loads(result.stdout))
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("module", ["generator.model", "generator.facts", "generator.figures"])
 def test_model_facts_and_figures_never_load_the_weights_or_download_code(module: str) -> None:
     loaded = modules_after_import(module)
@@ -28,16 +29,19 @@ def test_model_facts_and_figures_never_load_the_weights_or_download_code(module:
     assert not {"generator.download", "generator.weights"} & loaded
 
 
+@pytest.mark.process
 def test_pages_do_not_draw(tmp_path) -> None:
     loaded = modules_after_import("generator.pages")
     assert "generator.pages" in loaded and not any(name.split(".")[0] == "matplotlib" for name in loaded)
 
 
+@pytest.mark.process
 def test_the_command_line_refuses_before_importing_torch() -> None:
     loaded = modules_after_import("generator.cli")
     assert "generator.cli" in loaded and "torch" not in loaded and "generator.site" not in loaded
 
 
+@pytest.mark.process
 def test_facts_and_pages_need_no_torch() -> None:
     """A build that only changed prose writes pages from stored facts without importing torch."""
     loaded = modules_after_import("generator.pages")

@@ -219,6 +219,7 @@ def hostile_runs(tmp_path_factory: pytest.TempPathFactory, normal_peak: int) -> 
     return dict(zip(names, report["results"]))
 
 
+@pytest.mark.build
 @pytest.mark.parametrize("case", list(_CASES))
 def test_hostile_input_is_refused_in_bounded_memory(case: str, hostile_runs, normal_peak: int) -> None:
     _, exit_name, words = _CASES[case]

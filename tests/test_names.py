@@ -41,6 +41,7 @@ def hostile(tmp_path_factory) -> tuple[Build, str, str]:
     return build, image_name, weights_name
 
 
+@pytest.mark.build
 def test_the_names_are_shown_literally_on_one_line(hostile) -> None:
     build, image_name, weights_name = hostile
     facts = build.facts.provenance
@@ -54,6 +55,7 @@ def test_the_names_are_shown_literally_on_one_line(hostile) -> None:
     assert "\u202e" not in html
 
 
+@pytest.mark.build
 @pytest.mark.parametrize("page", ["maps.es.md", "maps.en.md", "reproducibility.es.md", "reproducibility.en.md"])
 def test_the_names_create_no_element_in_any_page(hostile, page: str) -> None:
     build, _, _ = hostile
@@ -67,6 +69,7 @@ def test_the_names_create_no_element_in_any_page(hostile, page: str) -> None:
     assert shown and all(text == build.facts.provenance.image.name for text in shown)
 
 
+@pytest.mark.build
 def test_the_notebook_names_the_files_by_name_and_runs(hostile) -> None:
     build, image_name, weights_name = hostile
     notebook = json.loads((build.docs / "notebook.en.ipynb").read_text(encoding="utf-8"))
@@ -77,6 +80,7 @@ def test_the_notebook_names_the_files_by_name_and_runs(hostile) -> None:
     assert not [o for o in outputs if o["output_type"] == "error"]
 
 
+@pytest.mark.build
 def test_no_published_file_holds_a_local_path(hostile, tmp_path_factory) -> None:
     build, _, _ = hostile
     folder = "where the user keeps files"
@@ -88,6 +92,7 @@ def test_no_published_file_holds_a_local_path(hostile, tmp_path_factory) -> None
                 assert not re.search(r"/root/|/home/|/tmp/", text), path
 
 
+@pytest.mark.build
 def test_the_check_passes_on_the_hostile_build(hostile) -> None:
     build, _, _ = hostile
     assert check_docs(build.docs, build.config) == []

@@ -23,6 +23,7 @@ def code_cells_of(path: Path) -> list[dict[str, Any]]:
     return [cell for cell in published["cells"] if cell["cell_type"] == "code"]
 
 
+@pytest.mark.build
 def test_a_build_starts_one_kernel_and_both_notebooks_carry_its_outputs(tmp_path: Path, monkeypatch) -> None:
     starts = []
     real_start = NotebookClient.async_start_new_kernel
@@ -60,6 +61,7 @@ def test_the_kernel_imports_what_the_cells_import_and_binds_none_of_it(built: Bu
     assert set(namespace) == {"__builtins__"}
 
 
+@pytest.mark.process
 def test_a_cell_that_forgets_an_import_fails_although_the_kernel_imported_it(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(notebook, "code_cells", lambda config: ["print(torch.__version__)", "import torch"])
     run = notebook.Run(make_config(tmp_path))

@@ -9,9 +9,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT
 
 
+@pytest.mark.process
 def test_the_package_installs_with_its_templates_translations_and_sources(tmp_path: Path) -> None:
     source = tmp_path / "project"
     source.mkdir()

@@ -136,6 +136,7 @@ def assert_one_generation(root: Path) -> str:
     return label
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("fallback", [False, True], ids=["exchange", "two-renames"])
 def test_kill_9_at_every_publication_step_leaves_one_generation(tmp_path: Path, fallback: bool) -> None:
     base = tmp_path / "base"
@@ -158,6 +159,7 @@ def test_kill_9_at_every_publication_step_leaves_one_generation(tmp_path: Path, 
     assert seen["old"] and seen["new"], seen  # instants before and after the commit point were both hit
 
 
+@pytest.mark.process
 def test_sigterm_at_every_publication_step_aborts_before_the_commit_point_or_completes_it(tmp_path: Path) -> None:
     base = tmp_path / "base"
     make_project(base)
@@ -178,6 +180,7 @@ def test_sigterm_at_every_publication_step_aborts_before_the_commit_point_or_com
     assert outcomes == {("old", ""), ("new", str(int(signal.SIGTERM))), ("new", "None")}, outcomes
 
 
+@pytest.mark.process
 def test_a_completed_publication_replaces_old_files_and_removes_stale_ones(tmp_path: Path) -> None:
     make_project(tmp_path)
     assert assert_one_generation(tmp_path) == "old"
@@ -202,6 +205,7 @@ def kill_between_site_and_docs(tmp_path: Path) -> Path:
     raise AssertionError("no instant between the site swap and the docs moves")
 
 
+@pytest.mark.process
 def test_check_refuses_a_split_whose_staged_files_are_gone_and_build_starts_over(tmp_path: Path) -> None:
     root = kill_between_site_and_docs(tmp_path)
     for staged in (root / "docs").glob(STAGING_PREFIX + "*"):
@@ -220,6 +224,7 @@ def test_check_refuses_a_split_whose_staged_files_are_gone_and_build_starts_over
     assert assert_one_generation(root) == "new"
 
 
+@pytest.mark.process
 def test_check_finds_docs_and_site_of_different_generations(tmp_path: Path) -> None:
     make_project(tmp_path)
     other = tmp_path / "other"
@@ -234,6 +239,7 @@ def test_check_finds_docs_and_site_of_different_generations(tmp_path: Path) -> N
         publish.check_pairing(other / "docs", tmp_path / "other-site-that-does-not-exist")
 
 
+@pytest.mark.process
 def test_check_finds_a_docs_file_changed_after_publication(tmp_path: Path) -> None:
     make_project(tmp_path)
     publish.check_published_files(tmp_path / "docs", tmp_path / "site")
@@ -242,6 +248,7 @@ def test_check_finds_a_docs_file_changed_after_publication(tmp_path: Path) -> No
         publish.check_published_files(tmp_path / "docs", tmp_path / "site")
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(("how", "damage"), [
     ("added", lambda site: (site / "extra.html").write_text("<p>7 layers</p>")),
     ("added", lambda site: os.mkfifo(site / "pipe.html")),
@@ -278,6 +285,7 @@ def test_a_published_file_is_read_back_in_chunks_and_never_past_its_limit(tmp_pa
     assert journal.sha256(small) == hashlib.sha256(small.read_bytes()).hexdigest()
 
 
+@pytest.mark.process
 def test_staging_a_live_journal_needs_is_kept_and_abandoned_staging_is_removed(tmp_path: Path) -> None:
     root = kill_between_site_and_docs(tmp_path)
     docs = root / "docs"
@@ -294,6 +302,7 @@ def test_staging_a_live_journal_needs_is_kept_and_abandoned_staging_is_removed(t
     assert assert_one_generation(root) == "new"
 
 
+@pytest.mark.process
 def test_a_site_replaced_during_the_build_is_not_overwritten(tmp_path: Path) -> None:
     config = make_project(tmp_path)
     with publish.staging(config) as stage:
@@ -307,6 +316,7 @@ def test_a_site_replaced_during_the_build_is_not_overwritten(tmp_path: Path) -> 
     assert not list(tmp_path.glob(STAGING_PREFIX + "*")) and not (config.docs / JOURNAL).exists()
 
 
+@pytest.mark.process
 def test_a_docs_file_this_tool_did_not_make_is_not_overwritten(tmp_path: Path) -> None:
     config = make_project(tmp_path)
     (config.docs / "facts.json").write_text("my own")
@@ -318,6 +328,7 @@ def test_a_docs_file_this_tool_did_not_make_is_not_overwritten(tmp_path: Path) -
     assert (config.docs / "facts.json").read_text() == "my own"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("named", ["../README.md", "/etc/passwd", "assets/static/report.css", ".publish-journal.json", ""])
 def test_a_manifest_naming_files_outside_what_we_generate_is_refused_before_any_work(tmp_path: Path, named: str) -> None:
     config = make_project(tmp_path)
@@ -329,6 +340,7 @@ def test_a_manifest_naming_files_outside_what_we_generate_is_refused_before_any_
     assert (ROOT / "README.md").is_file() and (config.docs / "assets" / "static" / "report.css").is_file()
 
 
+@pytest.mark.process
 def test_a_journal_that_is_not_ours_is_refused(tmp_path: Path) -> None:
     config = make_project(tmp_path)
     (config.docs / JOURNAL).write_text(json.dumps({"tool": "resnet18-report", "out": "/", "docs": "/"}))
@@ -336,6 +348,7 @@ def test_a_journal_that_is_not_ours_is_refused(tmp_path: Path) -> None:
         publish.check_pairing(config.docs, None)
 
 
+@pytest.mark.process
 def test_published_files_follow_the_umask(tmp_path: Path) -> None:
     previous = os.umask(0o027)
     try:
@@ -362,6 +375,7 @@ def replace_folder(docs: Path, folder: str, kind: str, elsewhere: Path) -> None:
         (docs / folder).write_text("a file where a folder was")
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("folder", [FIGURE_FOLDER, DATA_FOLDER])
 @pytest.mark.parametrize("kind", ["link", "file"])
 def test_a_generated_folder_that_is_a_link_or_a_file_is_refused_before_any_work(tmp_path: Path, folder: str,
@@ -378,6 +392,7 @@ def test_a_generated_folder_that_is_a_link_or_a_file_is_refused_before_any_work(
     assert sorted(p.name for p in elsewhere.iterdir()) == ["a.png"] and (elsewhere / "a.png").read_text() == "not ours"
 
 
+@pytest.mark.process
 def test_a_generated_folder_turned_into_a_link_during_the_build_is_not_written_through(tmp_path: Path) -> None:
     config = make_project(tmp_path)
     elsewhere = tmp_path / "elsewhere"
@@ -394,6 +409,7 @@ def test_a_generated_folder_turned_into_a_link_during_the_build_is_not_written_t
     assert not (config.docs / JOURNAL).exists()
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(("make", "words"), [
     (lambda path: path.symlink_to("/dev/zero"), "is a character device, not a regular file, and was not read"),
     (os.mkfifo, "is a FIFO (named pipe), not a regular file, and was not read"),

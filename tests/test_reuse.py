@@ -39,6 +39,7 @@ def build(config: Config) -> tuple[site.Outcome, list[str]]:
     return site.build(config, progress), progress.lines
 
 
+@pytest.mark.build
 def test_nothing_changed_means_nothing_is_made(editable_build: Build) -> None:
     docs, out = tree(editable_build.docs), tree(editable_build.site)
     generation = read_manifest(editable_build.docs).generation
@@ -49,6 +50,7 @@ def test_nothing_changed_means_nothing_is_made(editable_build: Build) -> None:
     assert tree(editable_build.docs) == docs and tree(editable_build.site) == out
 
 
+@pytest.mark.process
 def test_a_build_with_nothing_to_do_imports_no_torch(editable_build: Build) -> None:
     config = editable_build.config
     probe = (
@@ -130,6 +132,7 @@ def test_every_kind_of_input_change_makes_what_it_needs(editable_build: Build, t
     assert plan_for(config).work == work
 
 
+@pytest.mark.build
 @pytest.mark.parametrize("tampering", ["edited", "deleted", "added", "marker"])
 def test_a_site_that_is_not_as_published_is_made_again_from_the_published_facts(editable_build: Build,
                                                                                   tampering: str) -> None:
@@ -197,6 +200,7 @@ def test_another_out_folder_is_built_not_assumed(editable_build: Build, tmp_path
     assert plan_for(config).work == reuse.PROSE
 
 
+@pytest.mark.build
 def test_force_computes_everything(editable_build: Build) -> None:
     outcome, lines = build(replace(editable_build.config, reuse_published=False))
     assert outcome.work == reuse.EVERYTHING and "inputs: --force" in lines
@@ -222,6 +226,7 @@ def scratch_project(tmp_path: Path, built: Build) -> tuple[Path, list[str]]:
     return project, command
 
 
+@pytest.mark.process
 def test_a_template_edit_reaches_the_site_and_is_checked(built: Build, tmp_path: Path) -> None:
     project, command = scratch_project(tmp_path, built)
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
@@ -244,6 +249,7 @@ def test_a_template_edit_reaches_the_site_and_is_checked(built: Build, tmp_path:
     assert tree(project / "site") == published
 
 
+@pytest.mark.build
 def test_a_cache_that_cannot_be_written_costs_time_only(editable_build: Build, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     keys = stamp.input_keys(editable_build.config, editable_build.docs / STATIC)
@@ -289,6 +295,7 @@ def test_a_relative_or_empty_xdg_cache_home_is_ignored(tmp_path: Path, monkeypat
     assert expected_data.cache_folder() == tmp_path / "home" / ".cache" / "resnet18-report"
 
 
+@pytest.mark.process
 def test_a_build_with_a_relative_xdg_cache_home_writes_nothing_in_the_working_directory(editable_build: Build,
                                                                                        tmp_path: Path) -> None:
     here = tmp_path / "working-directory"

@@ -304,6 +304,7 @@ def fake_site(out: Path, generation: str) -> None:
     write(out / MARKER, json.dumps({"tool": TOOL, "generation": generation}))
 
 
+@pytest.mark.process
 def test_a_build_updates_what_browsers_are_told(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "site"
     fake_site(out, "first")
@@ -394,6 +395,7 @@ class Serve:
         return code
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(("signum", "whole_group"), [(signal.SIGINT, True), (signal.SIGTERM, False)],
                          ids=["ctrl-c", "sigterm"])
 def test_a_stop_during_a_build_stops_the_build_and_exits_in_one_line(project: Path, signum: int,
@@ -424,6 +426,7 @@ def run_serve(project: Path, *options: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120, check=False)
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("port", ["70000", "-1", "http", ""])
 def test_a_bad_port_is_refused_in_one_line(project: Path, port: str) -> None:
     result = run_serve(project, "--port", port)
@@ -431,6 +434,7 @@ def test_a_bad_port_is_refused_in_one_line(project: Path, port: str) -> None:
     assert result.returncode == 2 and len(lines) == 1 and "--port" in lines[0], result.stderr
 
 
+@pytest.mark.process
 def test_a_taken_port_or_a_foreign_out_is_refused_before_any_build(project: Path) -> None:
     foreign = write(project / "mine" / "notes.txt", "not a site").parent
     result = run_serve(project, "--out", str(foreign), "--port", "0")
@@ -454,6 +458,8 @@ def edit(template: Path, original: str, marker: str, sentence: str) -> None:
     template.write_text(original.replace(marker, f"{sentence}\n\n{marker}"), encoding="utf-8")
 
 
+@pytest.mark.browser
+@pytest.mark.build
 def test_an_edit_shows_up_in_the_browser_and_a_failure_is_shown_over_the_last_good_site(project: Path) -> None:
     good, bad, fixed = ("Frase agregada durante la vista previa.", "Esta frase tiene 7 palabras de más.",
                         "Frase corregida durante la vista previa.")

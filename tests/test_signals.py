@@ -103,6 +103,7 @@ def assert_stopped_cleanly(build: Build, result: subprocess.CompletedProcess[str
     assert not [pid for pid in helpers if alive(pid)], "a child process outlived the build"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(("moment", "child"), [("figure 5/", None), ("site: mkdocs", b"generator.mkdocs_build")],
                          ids=["figures", "mkdocs"])
 def test_sigterm_exits_143_in_one_line_and_leaves_everything_as_it_was(editable_build: Build, tmp_path: Path,
@@ -114,6 +115,7 @@ def test_sigterm_exits_143_in_one_line_and_leaves_everything_as_it_was(editable_
     assert_stopped_cleanly(editable_build, result, before, 128 + signal.SIGTERM, "terminated", helpers)
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(("signum", "word"), [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")],
                          ids=["ctrl-c", "sigterm"])
 def test_a_signal_while_the_notebook_runs_stops_the_kernel_and_exits_in_one_line(editable_build: Build, signum: int,
@@ -143,11 +145,13 @@ def assert_ended_at_once(helpers: list[int]) -> None:
     assert not [pid for pid in helpers if alive(pid)], "a helper outlived the killed build"
 
 
+@pytest.mark.process
 def test_kill_9_of_the_build_takes_the_kernel_along_while_it_imports(editable_build: Build) -> None:
     """No cleanup runs after a kill -9; ipykernel's own parent poller starts only after its imports, seconds later."""
     assert_ended_at_once(kill_9_when_the_helper_runs(editable_build, b"ipykernel", "notebook: executing"))
 
 
+@pytest.mark.process
 def test_kill_9_of_the_build_takes_the_mkdocs_child_along_while_it_builds(editable_build: Build, tmp_path: Path) -> None:
     """Waiting for its word, the child would also end when its input does; building, only its lifeline ends it."""
     mkdocs_yml = mkdocs_yml_in(tmp_path, hooks=(stalling_mkdocs_hook(tmp_path),))
@@ -214,6 +218,7 @@ def test_a_signal_during_publication_is_reported_after_it_completed(monkeypatch:
     assert capsys.readouterr().err == "terminated during publication, which completed: published /x/site\n"
 
 
+@pytest.mark.process
 def test_ctrl_c_during_the_experiment_names_what_it_left_alone() -> None:
     """The experiment writes its results file, not the site: its one line says which it kept."""
     from generator.experiment_results import RESULTS_FILE

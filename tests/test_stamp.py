@@ -115,6 +115,7 @@ def test_the_cached_imagenet_file_counts_and_so_does_allowing_a_download(project
     assert keys(online, tmp_path) == keys(online, tmp_path)  # a failed download is not retried until --force
 
 
+@pytest.mark.process
 def test_the_digests_need_no_torch() -> None:
     import subprocess
 

@@ -72,6 +72,7 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("out", "needle"),
     [
@@ -110,6 +111,7 @@ def test_system_folders_are_refused_by_the_check_itself(tmp_path: Path, out: str
         check_out(config)
 
 
+@pytest.mark.process
 def test_an_out_holding_the_mkdocs_config_or_the_docs_folder_is_refused(tmp_path: Path) -> None:
     project = project_copy(tmp_path / "project")
     (project / "conf").mkdir()
@@ -187,6 +189,7 @@ def without_permission_override() -> None:
             raise OSError(ctypes.get_errno(), "cannot drop the capability to override permissions")
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("place", "code", "needle"),
     [
@@ -216,6 +219,7 @@ def test_an_unwritable_or_unreadable_place_is_named_in_one_line(tmp_path: Path, 
     assert tree_digest(tmp_path) == before
 
 
+@pytest.mark.process
 def test_a_build_across_filesystems_follows_the_umask_and_writes_nothing_beside_mkdocs_yml(tmp_path: Path) -> None:
     """--out on a tmpfs, docs on disk, mkdocs.yml in a folder the build cannot write: two builds, one generation each."""
     shm = Path(tempfile.mkdtemp(prefix="h2-xdev-", dir="/dev/shm"))
@@ -257,6 +261,7 @@ def test_a_build_across_filesystems_follows_the_umask_and_writes_nothing_beside_
         shutil.rmtree(shm, ignore_errors=True)
 
 
+@pytest.mark.process
 def test_a_full_disk_is_one_line_and_leaves_nothing_behind(tmp_path: Path) -> None:
     """A file-size limit makes every write past 20 kB fail as a full disk would (EFBIG instead of ENOSPC)."""
     docs = tmp_path / "docs"
@@ -275,6 +280,7 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_behind(tmp_path: Path) -> No
     assert tree_digest(tmp_path) == before
 
 
+@pytest.mark.process
 def test_relative_paths_and_the_project_defaults_work_from_another_directory(tmp_path: Path) -> None:
     """From outside the project (PYTHONPATH names it): relative --image and --weights, the project's docs and site."""
     import torch
@@ -299,6 +305,7 @@ def test_relative_paths_and_the_project_defaults_work_from_another_directory(tmp
     assert sorted(p.name for p in elsewhere.iterdir()) == ["photo.png", "weights.pth"]
 
 
+@pytest.mark.process
 def test_without_a_project_beside_the_package_the_defaults_say_how_to_run(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "generator", tmp_path / "installed" / "generator", ignore=shutil.ignore_patterns("__pycache__"))
     result = generator_cli(tmp_path, "build", "--offline", env={"PYTHONPATH": str(tmp_path / "installed")})

@@ -43,6 +43,7 @@ def imagenet_build(verified_cache, tmp_path_factory) -> Build:
     return run_build(make_config(tmp_path_factory.mktemp("imagenet"), weights="imagenet", execute_notebook=False))
 
 
+@pytest.mark.build
 def test_verified_weights_are_called_trained_and_carry_no_notice(imagenet_build: Build) -> None:
     facts = imagenet_build.facts.provenance.weights
     assert facts.kind == "imagenet" and facts.trained and facts.file_name == imagenet.IMAGENET_FILENAME
@@ -57,10 +58,12 @@ def test_verified_weights_are_called_trained_and_carry_no_notice(imagenet_build:
     assert pages.translations("en")["claim.maps_filters.imagenet"] in maps
 
 
+@pytest.mark.build
 def test_the_trained_wording_passes_the_check(imagenet_build: Build) -> None:
     assert check_docs(imagenet_build.docs, imagenet_build.config) == []
 
 
+@pytest.mark.build
 def test_the_random_wording_in_a_trained_build_is_caught(imagenet_build: Build, tmp_path) -> None:
     """The reverse of the random-weights case: a notice of random weights on a verified build is false too."""
     import shutil

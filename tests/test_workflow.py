@@ -73,12 +73,14 @@ def test_there_are_workflows() -> None:
     assert SITE_WORKFLOW in WORKFLOWS
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda path: path.name)
 def test_workflow_matches_github_schema(path: Path) -> None:
     result = validate(path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.process
 def test_the_validator_rejects_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     broken.write_text('on: push\njobs: {build: {runs-on: 3, steps: "x"}}\n', encoding="utf-8")
