@@ -19,7 +19,7 @@ from typing import TypeVar
 import pytest
 from filelock import FileLock
 
-from generator import site
+from generator import pages, site, stamp
 from generator.check import Reproduction
 from generator.check_explorer import Reference
 from generator.config import Config
@@ -70,6 +70,18 @@ def make_config(root: Path, **overrides: object) -> Config:
     }
     settings.update(overrides)
     return Config(**settings)  # type: ignore[arg-type]
+
+
+def edited_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the generator package that the input digests read, and pages render from, instead of the real one.
+
+    An edit to its templates is then what a prose-only rebuild sees and publishes.
+    """
+    package = tmp_path / "package"
+    shutil.copytree(ROOT / "generator", package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(stamp, "PACKAGE", package)
+    monkeypatch.setattr(pages, "TEMPLATES", package / "templates")
+    return package
 
 
 def mkdocs_yml_in(folder: Path, *, hooks: tuple[Path, ...] = (), nav: str = "") -> Path:

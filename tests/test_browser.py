@@ -14,7 +14,8 @@ import functools
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +28,7 @@ import pytest
 import yaml
 from markdown.extensions.toc import TocExtension
 from mkdocs.utils.yaml import get_yaml_loader
-from playwright.sync_api import expect
+from playwright.sync_api import BrowserContext, expect
 
 from .browser_support import (
     ARTIFACTS,
@@ -37,6 +38,7 @@ from .browser_support import (
     PREFIX,
     ROOT,
     Tab,
+    open_tab,
     page_params,
     path_of,
 )
@@ -164,6 +166,92 @@ def search_meta(language: str, *keys: str) -> re.Pattern[str]:
     return re.compile("^(?:" + "|".join(material_pattern(material_text(language, key)) for key in keys) + ")$")
 
 
+# -- one visit per page, as a reader makes it -----------------------------------------------------------------
+
+
+@dataclass
+class Visit:
+    """What a reader met on one page: its images, its texts before and after a search, what the searches found,
+    where the language switcher led, and every error the page reported meanwhile."""
+
+    path: str
+    lang: str
+    images: list[dict[str, Any]]
+    texts: list[str]
+    results_meta: str
+    result_hrefs: list[str]
+    result_statuses: dict[str, int]
+    foreign_meta: str
+    foreign_results: int
+    switched_path: str
+    switched_lang: str
+    switchers: int
+    is_site_page: bool
+    errors: list[str] = field(default_factory=list)
+
+
+def foreign_title(built: Build, language: str) -> str:
+    """The other language's title of a page (its reproducibility page's h1), as its HTML has it."""
+    other = next(other for other in LANGUAGES if other != language)
+    html_text = (built.site / LANGUAGES[other] / "reproducibility" / "index.html").read_text(encoding="utf-8")
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", html_text, re.DOTALL)
+    assert heading, "no h1 on the other language's reproducibility page"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", heading.group(1))).split())
+
+
+def make_visit(tab: Tab, built: Build, language: str, page: str) -> Visit:
+    """Load the page with its images, read its texts, search twice, then switch language: one load for it all."""
+    tab.open(language, page)
+    path, lang = tab.path(), tab.lang()
+    is_site_page = tab.page.locator(".md-content").count() == 1
+    images = tab.load_images()
+    tab.page.wait_for_load_state("networkidle")
+    texts: list[str] = tab.page.evaluate(UI_TEXTS_JS, list(UI_ATTRIBUTES))
+    search(tab, "ResNet18")
+    meta = tab.page.locator(".md-search-result__meta")
+    expect(meta).to_have_text(search_meta(language, "search.result.one", "search.result.other"))
+    tab.page.locator(".md-search-result__item").first.wait_for()
+    texts += tab.page.evaluate(UI_TEXTS_JS, list(UI_ATTRIBUTES))
+    results_meta = meta.inner_text()
+    hrefs: list[str] = tab.page.locator(".md-search-result__item a").evaluate_all("links => links.map(a => a.href)")
+    statuses = {path_: tab.page.request.get(tab.site_url + path_[len(PREFIX):]).status
+                for path_ in sorted({urlsplit(href).path for href in hrefs}) if path_.startswith(PREFIX)}
+    tab.page.locator(".md-search__input").fill("")
+    search(tab, foreign_title(built, language))
+    expect(meta).to_have_text(search_meta(language, "search.result.none"))
+    foreign_meta, foreign_results = meta.inner_text(), tab.page.locator(".md-search-result__item").count()
+    tab.page.keyboard.press("Escape")
+    other = "en" if language == "es" else "es"
+    switcher = tab.page.locator(".md-header .md-select")
+    link = switcher.locator(f'a.md-select__link[hreflang="{other}"]')
+    switchers = link.count()
+    if switchers == 1:
+        switcher.hover()  # the list opens on hover
+        link.click()
+        tab.page.wait_for_load_state("load")
+    return Visit(path=path, lang=lang, images=images, texts=texts, results_meta=results_meta, result_hrefs=hrefs,
+                 result_statuses=statuses, foreign_meta=foreign_meta, foreign_results=foreign_results,
+                 switched_path=tab.path(), switched_lang=tab.lang(), switchers=switchers, is_site_page=is_site_page,
+                 errors=tab.errors)
+
+
+@pytest.fixture(scope="module")
+def visits(desktop: BrowserContext, site_url: str, built: Build) -> Iterator[Callable[[str, str], Visit]]:
+    """Each page visited once per worker, whichever test asks first; the tests below each read one part of it."""
+    made: dict[tuple[str, str], Visit] = {}
+
+    def visit(language: str, page: str) -> Visit:
+        if (language, page) not in made:
+            tab = open_tab(desktop, site_url)
+            try:
+                made[language, page] = make_visit(tab, built, language, page)
+            finally:
+                tab.page.close()
+        return made[language, page]
+
+    yield visit
+
+
 # -- tests ----------------------------------------------------------------------------------------------------
 
 
@@ -177,24 +265,18 @@ def test_home_page_loads_in_its_language(tab: Tab, language: str) -> None:
 
 
 @pytest.mark.parametrize(("language", "page"), page_params())
-def test_language_switcher_keeps_the_page(tab: Tab, language: str, page: str) -> None:
+def test_language_switcher_keeps_the_page(visits, language: str, page: str) -> None:
     other = "en" if language == "es" else "es"
-    tab.open(language, page)
-    assert tab.lang() == language
-    switcher = tab.page.locator(".md-header .md-select")
-    link = switcher.locator(f'a.md-select__link[hreflang="{other}"]')
-    assert link.count() == 1, "no language switcher"
-    switcher.hover()  # the list opens on hover
-    link.click()
-    tab.page.wait_for_load_state("load")
-    assert tab.path() == path_of(other, page)
-    assert tab.lang() == other
+    visit = visits(language, page)
+    assert visit.lang == language
+    assert visit.switchers == 1, "no language switcher"
+    assert visit.switched_path == path_of(other, page)
+    assert visit.switched_lang == other
 
 
 @pytest.mark.parametrize(("language", "page"), page_params())
-def test_every_image_loads_and_has_alt_text(tab: Tab, language: str, page: str) -> None:
-    tab.open(language, page)
-    images = tab.load_images()
+def test_every_image_loads_and_has_alt_text(visits, language: str, page: str) -> None:
+    images = visits(language, page).images
     # the report, the maps and the notebook's outputs all have figures; the explorer draws on labelled canvases
     if page not in ("reproducibility/", "explorer/"):
         assert images, "no images on the page"
@@ -275,14 +357,13 @@ def test_foreign_ui_strings_include_the_known_offenders() -> None:
 
 
 @pytest.mark.parametrize(("language", "page"), [*page_params(), pytest.param("es", "404.html", id="es-404")])
-def test_theme_speaks_the_pages_language(tab: Tab, language: str, page: str) -> None:
+def test_theme_speaks_the_pages_language(tab: Tab, visits, language: str, page: str) -> None:
     """No UI string of another language: chrome, tooltips, labels, the notebook's copy buttons, search messages."""
-    tab.open(language, page)
-    texts: list[str] = tab.page.evaluate(UI_TEXTS_JS, list(UI_ATTRIBUTES))
-    if page != "404.html":  # the 404 page links its scripts from the site_url, unset in tests
-        search(tab, "ResNet18")
-        tab.page.locator(".md-search-result__item").first.wait_for()
-        texts += tab.page.evaluate(UI_TEXTS_JS, list(UI_ATTRIBUTES))
+    if page == "404.html":  # the 404 page links its scripts from the site_url, unset in tests: no search there
+        tab.open(language, page)
+        texts: list[str] = tab.page.evaluate(UI_TEXTS_JS, list(UI_ATTRIBUTES))
+    else:  # the texts before and after a search
+        texts = visits(language, page).texts
     assert texts
     foreign = foreign_texts(texts, language)
     assert not foreign, f"UI strings of another language on a {language} page: {foreign}"
@@ -316,39 +397,29 @@ def test_the_family_tables_stay_out_of_search(built: Build) -> None:
 
 
 @pytest.mark.parametrize(("language", "page"), page_params())
-def test_search_lists_only_pages_in_the_readers_language(tab: Tab, language: str, page: str) -> None:
+def test_search_lists_only_pages_in_the_readers_language(visits, site_url: str, language: str, page: str) -> None:
     """From any page, a word of both languages finds only this language's pages, each of which opens; the other
     language's title of a page finds nothing; and search says so in the page's language."""
-    other = next(other for other in LANGUAGES if other != language)
-    tab.open(other, "reproducibility/")
-    foreign_title = tab.page.locator("article h1").first.inner_text().strip()
-    tab.open(language, page)
-    search(tab, "ResNet18")
-    meta = tab.page.locator(".md-search-result__meta")
-    expect(meta).to_have_text(search_meta(language, "search.result.one", "search.result.other"))
-    hrefs: list[str] = tab.page.locator(".md-search-result__item a").evaluate_all("links => links.map(a => a.href)")
-    paths = sorted({urlsplit(href).path for href in hrefs})
+    visit = visits(language, page)
+    assert search_meta(language, "search.result.one", "search.result.other").fullmatch(visit.results_meta)
+    paths = sorted({urlsplit(href).path for href in visit.result_hrefs})
     assert paths
-    outside = [href for href in hrefs if not href.startswith(tab.site_url)]
+    outside = [href for href in visit.result_hrefs if not href.startswith(site_url)]
     assert not outside, f"results outside the site: {outside}"
     elsewhere = [path for path in paths if path not in {path_of(language, page_) for page_ in PAGES}]
     assert not elsewhere, f"results on {language} pages that are not {language} pages: {elsewhere}"
     for path in paths:
-        response = tab.page.request.get(tab.site_url + path[len(PREFIX):])
-        assert response.ok, f"{path}: HTTP {response.status}"
-    tab.page.locator(".md-search__input").fill("")
-    search(tab, foreign_title)
-    expect(meta).to_have_text(search_meta(language, "search.result.none"))
-    assert tab.page.locator(".md-search-result__item").count() == 0
+        assert visit.result_statuses[path] == 200, f"{path}: HTTP {visit.result_statuses[path]}"
+    assert search_meta(language, "search.result.none").fullmatch(visit.foreign_meta)
+    assert visit.foreign_results == 0
 
 
 @pytest.mark.parametrize(("language", "page"), page_params())
-def test_no_console_errors(tab: Tab, language: str, page: str) -> None:
-    tab.open(language, page)
-    assert tab.page.locator(".md-content").count() == 1, "not a page of the site"
-    tab.load_images()
-    tab.page.wait_for_load_state("networkidle")
-    assert not tab.errors, "\n".join(tab.errors)
+def test_no_console_errors(visits, language: str, page: str) -> None:
+    """Loading, searching and switching language: the page reports no error and asks no other host for anything."""
+    visit = visits(language, page)
+    assert visit.is_site_page, "not a page of the site"
+    assert not visit.errors, "\n".join(visit.errors)
 
 
 @pytest.mark.parametrize(("language", "page"), page_params())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,8 +19,8 @@ from generator.config import LANGUAGES
 from generator.errors import MismatchError, SiteBuildError
 from generator.journal import STAGING_PREFIX
 
-from .conftest import (ROOT, Build, make_config, mkdocs_yml_in, mkdocs_yml_with_missing_page, run_build,
-                       stalling_mkdocs_hook)
+from .conftest import (ROOT, Build, edited_package, make_config, mkdocs_yml_in, mkdocs_yml_with_missing_page,
+                       run_build, stalling_mkdocs_hook)
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -98,15 +97,12 @@ def test_the_notebook_was_executed_without_errors(built: Build) -> None:
 
 @pytest.mark.build
 def test_a_failing_check_leaves_the_previous_site_and_docs(editable_build: Build, tmp_path: Path, monkeypatch) -> None:
+    """A number typed into a template: the prose-only rebuild writes the pages, and its gate refuses them."""
     before_site, before_docs = tree_digest(editable_build.site), tree_digest(editable_build.docs)
-    templates = tmp_path / "templates"
-    shutil.copytree(pages.TEMPLATES, templates)
-    (templates / "es" / "index.md.j2").write_text(
-        (templates / "es" / "index.md.j2").read_text(encoding="utf-8") + "\nUn número escrito a mano: 42.\n", encoding="utf-8"
-    )
-    monkeypatch.setattr(pages, "TEMPLATES", templates)
+    template = edited_package(tmp_path, monkeypatch) / "templates" / "es" / "index.md.j2"
+    template.write_text(template.read_text(encoding="utf-8") + "\nUn número escrito a mano: 42.\n", encoding="utf-8")
     with pytest.raises(MismatchError, match="untagged number '42"):
-        site.build(replace(editable_build.config, execute_notebook=False), site.Progress(quiet=True))
+        site.build(editable_build.config, site.Progress(quiet=True))
     assert tree_digest(editable_build.site) == before_site
     assert tree_digest(editable_build.docs) == before_docs
     assert not list(editable_build.site.parent.glob(".site-build-*")) and not list(editable_build.docs.glob(".site-*"))
@@ -115,7 +111,7 @@ def test_a_failing_check_leaves_the_previous_site_and_docs(editable_build: Build
 @pytest.mark.build
 def test_a_failing_mkdocs_build_leaves_the_previous_site(editable_build: Build, tmp_path: Path) -> None:
     before = tree_digest(editable_build.site)
-    config = replace(editable_build.config, mkdocs_yml=mkdocs_yml_with_missing_page(tmp_path), execute_notebook=False)
+    config = replace(editable_build.config, mkdocs_yml=mkdocs_yml_with_missing_page(tmp_path))  # a prose rebuild
     with pytest.raises(SiteBuildError, match="missing.md"):
         site.build(config, site.Progress(quiet=True))
     assert tree_digest(editable_build.site) == before
@@ -161,8 +157,8 @@ def test_a_later_build_replaces_the_site_and_cleans_abandoned_staging(editable_b
     stray = editable_build.docs / ".generated.json.999999999.0badf00d.tmp"
     stray.write_text("half a manifest", encoding="utf-8")
     stale = editable_build.site / "stale.html"
-    stale.write_text("old", encoding="utf-8")
-    site.build(replace(editable_build.config, execute_notebook=False), site.Progress(quiet=True))
+    stale.write_text("old", encoding="utf-8")  # the site was changed: a prose rebuild publishes it again
+    site.build(editable_build.config, site.Progress(quiet=True))
     assert not stale.exists() and (editable_build.site / "index.html").is_file()
     assert not any(folder.exists() for folder in abandoned) and not stray.exists()
 

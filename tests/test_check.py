@@ -481,14 +481,15 @@ def trained_build(tmp_path_factory) -> Build:
 def test_predictions_are_checked_with_a_users_weights(trained_build: Build, tmp_path: Path) -> None:
     assert len(trained_build.facts.predictions) == trained_build.facts.top_k
     assert trained_build.facts.provenance.weights.kind == "file" and not trained_build.facts.provenance.weights.trained
-    assert check_docs(trained_build.docs, trained_build.config) == []
+    values, reference = expected.derive_expected_and_reference(trained_build.config)
+    assert check_docs(trained_build.docs, trained_build.config, expected=values, explorer_reference=reference) == []
     docs = tmp_path / "docs"
     shutil.copytree(trained_build.docs, docs)
     broken = replace(trained_build, config=replace(trained_build.config, docs=docs))
     label = trained_build.facts.predictions[1].name
     edit(docs / "maps.es.md", span("predictions.1.name", "plain") + label + "<",
          span("predictions.1.name", "plain") + "goldfish<")
-    found = [str(m) for m in check_docs(broken.docs, broken.config)]
+    found = [str(m) for m in check.check_page_pair(broken.docs, "maps", broken.config, values)]
     only(found, "maps.es.md", "predictions.1.name", label, "goldfish")
 
 
@@ -527,12 +528,13 @@ def test_all_zero_weights_build_and_every_sentence_follows_the_values(zero_build
 
 @pytest.mark.process
 def test_check_command_exits_5_and_names_the_change(editable_build: Build) -> None:
+    """In this process, as `python -m generator check` runs it (test_check_command_passes_on_a_good_build runs the
+    real command)."""
+    from .test_cli import cli
+
     edit(editable_build.docs / "index.en.md", "|Total params|11,689,512|", "|Total params|11,689,000|")
-    result = subprocess.run(
-        [sys.executable, "-m", "generator", "check", "--weights", "random", "--offline",
-         "--docs", str(editable_build.docs), "--mkdocs-yml", str(ROOT / "mkdocs.yml")],
-        capture_output=True, text=True, cwd=ROOT, check=False,
-    )
+    result = cli("check", "--weights", "random", "--offline", "--docs", str(editable_build.docs),
+                 "--mkdocs-yml", str(ROOT / "mkdocs.yml"))
     assert result.returncode == 5, result.stderr
     assert "index.en.md: summary Total params: expected 11,689,512, found 11,689,000" in result.stderr
 

@@ -53,14 +53,14 @@ def net_index(name: str) -> int:
 # ---------------------------------------------------------------- the experiment itself
 
 
-# The kernel choices a processor of another family would make, each in force in one of these runs: oneDNN's
-# and ATen's instruction sets, MKL's (SSE4.2 stands for a processor without AVX), and glibc's maths variants.
+# The kernel choices processors of other families would make, each in force in one of these runs: oneDNN's
+# instruction set (the machine's own, AVX2, AVX-512), ATen's (AVX-512, AVX2, the baseline), MKL's (SSE4.2 stands
+# for a processor without AVX) and glibc's maths variants.
 OTHER_PROCESSORS = {
-    "machine-default": {},
+    "avx512": {"ATEN_CPU_CAPABILITY": "avx512"},
     "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
-    "avx512": {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE", "ATEN_CPU_CAPABILITY": "avx512"},
-    "baseline": {"ONEDNN_MAX_CPU_ISA": "SSE41", "ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
-                 "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2,-FMA"},
+    "baseline": {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE", "ATEN_CPU_CAPABILITY": "default",
+                 "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2,-FMA"},
 }
 
 

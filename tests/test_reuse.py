@@ -22,7 +22,7 @@ from generator.config import Config
 from generator.journal import read_manifest
 from generator.ownership import MARKER, STATIC
 
-from .conftest import ROOT, Build, RecordingProgress
+from .conftest import ROOT, Build, RecordingProgress, edited_package
 
 
 def tree(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
@@ -61,14 +61,6 @@ def test_a_build_with_nothing_to_do_imports_no_torch(editable_build: Build) -> N
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.stdout.split() == ["0", "False", "False"], result.stderr
-
-
-def edited_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the generator package that the input digests read instead of the real one."""
-    package = tmp_path / "package"
-    shutil.copytree(ROOT / "generator", package, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(stamp, "PACKAGE", package)
-    return package
 
 
 def append(path: Path, text: str) -> None:
@@ -202,7 +194,7 @@ def test_another_out_folder_is_built_not_assumed(editable_build: Build, tmp_path
 
 @pytest.mark.build
 def test_force_computes_everything(editable_build: Build) -> None:
-    outcome, lines = build(replace(editable_build.config, reuse_published=False))
+    outcome, lines = build(replace(editable_build.config, reuse_published=False, execute_notebook=False))
     assert outcome.work == reuse.EVERYTHING and "inputs: --force" in lines
 
 
@@ -260,7 +252,7 @@ def test_a_cache_that_cannot_be_written_costs_time_only(editable_build: Build, t
     monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_folder))
     expected_data.store(keys.compute, expected)
     assert expected_data.load_cached(keys.compute) is None
-    outcome, _ = build(replace(editable_build.config, reuse_published=False))  # the MkDocs child's cache too
+    outcome, _ = build(replace(editable_build.config, reuse_published=False, execute_notebook=False))  # MkDocs' cache too
     assert outcome.work == reuse.EVERYTHING and not_a_folder.read_text(encoding="utf-8") == ""
 
 
