@@ -1,1 +1,0 @@
-"""Computed, self-verifying bilingual report on torchvision's ResNet18."""

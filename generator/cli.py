@@ -6,9 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import interrupts
-from .config import SAMPLE_IMAGE_NAME, WEIGHT_CHOICES, Config, absolute, ignore_relative_cache_home
-from .errors import EXIT_CODES, Interrupted, OutputError, ReportError, UsageError
+from .core.cache import ignore_relative_cache_home
+from .core.config import SAMPLE_IMAGE_NAME, WEIGHT_CHOICES, Config, absolute
+from .core.errors import EXIT_CODES, Interrupted, OutputError, ReportError, UsageError
+from .runtime import interrupts
 
 EPILOG = "exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODES.items())
 STOPPED = {"SIGINT": "interrupted", "SIGTERM": "terminated", "SIGHUP": "hung up"}
@@ -107,12 +108,13 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config | None]:
 
 def run(args: argparse.Namespace, config: Config) -> str:
     """The command itself; returns the line that says what was done."""
-    from . import publish, visible
+    from .publish import generation as publish
+    from .verify import visible
 
     visible.markdown_settings(config.mkdocs_yml)  # a config MkDocs cannot use is refused before any work
     if args.command == "build":
         publish.preflight(config)
-        from . import reuse, site
+        from .build import reuse, site
 
         outcome = site.build(config, site.Progress(args.quiet))
         if outcome.work == reuse.NOTHING_TO_DO:
@@ -120,21 +122,22 @@ def run(args: argparse.Namespace, config: Config) -> str:
         return f"published {config.out}"
     if args.command == "serve":
         publish.preflight(config)  # an --out serve's builds would refuse is refused before it serves anything
-        from . import serve
+        from .preview import serve
 
         serve.serve(config, args.port)
     site = publish.check_pairing(config.docs, absolute(args.out) if args.out is not None else None)
-    from . import check
+    from .verify import gate
 
-    check.verify(config.docs, config)
+    gate.verify(config.docs, config)
     publish.check_published_files(config.docs, site)
     return f"check: every number in {config.docs} matches the model, and the site is the one built with it"
 
 
 def train_experiment(args: argparse.Namespace) -> str:
-    from . import experiment_runner, site
+    from .build import site
+    from .experiment import runner
 
-    return experiment_runner.main(site.Progress(args.quiet))
+    return runner.main(site.Progress(args.quiet))
 
 
 def main(argv: list[str] | None = None) -> int:

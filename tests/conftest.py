@@ -19,14 +19,16 @@ from typing import TypeVar
 import pytest
 from filelock import FileLock
 
-from generator import pages, site, stamp
-from generator.check import Reproduction
-from generator.check_explorer import Reference
-from generator.config import Config
-from generator.expected import derive_expected_and_reference
-from generator.expected_data import Expected, cache_folder
-from generator.facts import Facts
-from generator.pipeline import reproduce
+from generator.build import site, stamp
+from generator.core.cache import cache_folder
+from generator.core.config import Config
+from generator.report import pages
+from generator.report.compute import reproduce
+from generator.report.facts import Facts
+from generator.verify.artifacts import Reproduction
+from generator.verify.expected import derive_expected_and_reference
+from generator.verify.explorer_reference import Reference
+from generator.verify.values import Expected
 
 ROOT = Path(__file__).resolve().parent.parent
 # The browser fixtures, for every module that drives Chromium; the tiers' guard, for every test.
@@ -87,9 +89,9 @@ def edited_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def mkdocs_yml_in(folder: Path, *, hooks: tuple[Path, ...] = (), nav: str = "") -> Path:
     """The project's mkdocs.yml written into folder, its hook's path made absolute, with more hooks and nav lines."""
     text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    listed = "".join(f"\n  - {hook}" for hook in (ROOT / "generator" / "mkdocs_hooks.py", *hooks))
+    listed = "".join(f"\n  - {hook}" for hook in (ROOT / "generator" / "build/mkdocs_hooks.py", *hooks))
     path = folder / "mkdocs.yml"
-    path.write_text(text.replace("\n  - generator/mkdocs_hooks.py", listed) + nav, encoding="utf-8")
+    path.write_text(text.replace("\n  - generator/build/mkdocs_hooks.py", listed) + nav, encoding="utf-8")
     return path
 
 
@@ -164,7 +166,7 @@ class Derived:
 def derived(tmp_path_factory: pytest.TempPathFactory, built: Build) -> Derived:
     def derive(_folder: Path) -> Derived:
         values, reference = derive_expected_and_reference(built.config)
-        return Derived(values, reference, reproduce(built.config))
+        return Derived(values, reference, Reproduction(*reproduce(built.config)))
 
     return shared(tmp_path_factory, "derived", derive)
 

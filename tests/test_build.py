@@ -14,13 +14,23 @@ from pathlib import Path
 
 import pytest
 
-from generator import pages, publish, site
-from generator.config import LANGUAGES
-from generator.errors import MismatchError, SiteBuildError
-from generator.journal import STAGING_PREFIX
+from generator.build import site
+from generator.core.config import LANGUAGES
+from generator.core.errors import MismatchError, SiteBuildError
+from generator.publish import generation as publish
+from generator.publish.journal import STAGING_PREFIX
+from generator.report import pages
 
-from .conftest import (ROOT, Build, edited_package, make_config, mkdocs_yml_in, mkdocs_yml_with_missing_page,
-                       run_build, stalling_mkdocs_hook)
+from .conftest import (
+    ROOT,
+    Build,
+    edited_package,
+    make_config,
+    mkdocs_yml_in,
+    mkdocs_yml_with_missing_page,
+    run_build,
+    stalling_mkdocs_hook,
+)
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -165,7 +175,7 @@ def test_a_later_build_replaces_the_site_and_cleans_abandoned_staging(editable_b
 
 @pytest.mark.build
 def test_a_failing_notebook_cell_fails_the_build_and_keeps_the_site(editable_build: Build, monkeypatch) -> None:
-    from generator import notebook
+    from generator.report import notebook
 
     before = tree_digest(editable_build.site)
     real = notebook.code_cells

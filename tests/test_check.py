@@ -22,10 +22,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from generator import check, check_explorer, expected, pages
-from generator.check import check_docs
-from generator.config import DATA_FOLDER
-from generator.imagenet import IMAGENET_FILENAME
+from generator.core.config import DATA_FOLDER
+from generator.core.imagenet import IMAGENET_FILENAME
+from generator.report import pages
+from generator.verify import artifacts, expected
+from generator.verify import explorer_reference as explorer
+from generator.verify import gate as check
+from generator.verify.gate import CheckInputs, check_docs
 
 from .conftest import ROOT, Build, Derived, make_config, run_build
 
@@ -41,7 +44,7 @@ def span(key: str, style: str = "auto") -> str:
 
 
 @pytest.fixture(scope="module")
-def inputs(derived: Derived) -> tuple[expected.Expected, check_explorer.Reference, check.Reproduction]:
+def inputs(derived: Derived) -> tuple[expected.Expected, explorer.Reference, artifacts.Reproduction]:
     """What the shared build's inputs give: re-derived once per run, shared by every mutation below."""
     return derived.expected, derived.reference, derived.reproduction
 
@@ -54,8 +57,8 @@ def mismatches(inputs):
         values, reference, reproduction = inputs
         if page is not None:
             return [str(m) for m in check.check_page_pair(build.docs, page, build.config, values)]
-        return [str(m) for m in check_docs(build.docs, build.config, expected=values, explorer_reference=reference,
-                                           reproduction=reproduction)]
+        return [str(m) for m in check_docs(build.docs, build.config, CheckInputs(
+            expected=values, reference=reference, reproduction=reproduction))]
 
     return run
 
@@ -176,7 +179,7 @@ def test_an_untagged_literal_typed_into_a_template_is_caught(built: Build, input
     shutil.copytree(pages.TEMPLATES, templates)
     edit(templates / "en" / "index.md.j2", "## Conclusion", "The stem turns 224 pixels into 112.\n\n## Conclusion")
     monkeypatch.setattr(pages, "TEMPLATES", templates)
-    from generator.figure_names import figure_files
+    from generator.report.figure_names import figure_files
 
     rendered = pages.render_pages(built.facts, figure_files(built.facts))
     docs = tmp_path / "docs"
@@ -184,8 +187,8 @@ def test_an_untagged_literal_typed_into_a_template_is_caught(built: Build, input
     for name, text in rendered.items():
         (docs / name).write_text(text, encoding="utf-8")
     values, reference, reproduction = inputs
-    found = [str(m) for m in check_docs(docs, built.config, expected=values, explorer_reference=reference,
-                                        reproduction=reproduction)]
+    found = [str(m) for m in check_docs(docs, built.config, CheckInputs(
+        expected=values, reference=reference, reproduction=reproduction))]
     only(found, "index.en.md", "untagged number '224'")
     only(found, "index.en.md", "untagged number '112.'")
     assert not any("index.es.md" in line for line in found)
@@ -222,7 +225,7 @@ def test_a_false_residual_check_fails(built: Build, monkeypatch) -> None:
         return shortcut, residual, manual + 1e-3, output
 
     monkeypatch.setattr(expected, "recompute_block", broken)
-    found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False)]
+    found = [str(m) for m in check_docs(built.docs, built.config, CheckInputs(reproduce=False))]
     only(found, "residual check of layer1.0", "True", "False")
     only(found, "fact residual.0.allclose", "True")
 
@@ -482,7 +485,7 @@ def test_predictions_are_checked_with_a_users_weights(trained_build: Build, tmp_
     assert len(trained_build.facts.predictions) == trained_build.facts.top_k
     assert trained_build.facts.provenance.weights.kind == "file" and not trained_build.facts.provenance.weights.trained
     values, reference = expected.derive_expected_and_reference(trained_build.config)
-    assert check_docs(trained_build.docs, trained_build.config, expected=values, explorer_reference=reference) == []
+    assert check_docs(trained_build.docs, trained_build.config, CheckInputs(expected=values, reference=reference)) == []
     docs = tmp_path / "docs"
     shutil.copytree(trained_build.docs, docs)
     broken = replace(trained_build, config=replace(trained_build.config, docs=docs))
@@ -557,8 +560,9 @@ def test_the_imagenet_file_name_is_torchvisions() -> None:
 
 def test_every_text_in_every_figure_is_inside_its_picture(built: Build, monkeypatch) -> None:
     """No title or label is cut off at the edge: every text's box lies within the canvas."""
-    from generator import figures, forked
-    from generator.pipeline import compute_facts
+    from generator.report import figures
+    from generator.report.compute import compute_facts
+    from generator.runtime import forked
 
     facts, capture, conv1_weight = compute_facts(built.config, lambda _: None)
     outside: list[str] = []

@@ -12,8 +12,8 @@ import pytest
 import torch
 from torchvision.models import resnet18
 
-from generator import checkpoint
-from generator.checkpoint import CheckpointError, ForbiddenGlobal, TensorRecord, read_metadata
+from generator.inputs import checkpoint
+from generator.inputs.checkpoint import CheckpointError, ForbiddenGlobal, TensorRecord, read_metadata
 
 from .archives import (
     FakeTensor,
@@ -300,7 +300,7 @@ def test_a_key_nested_250000_deep_is_refused_without_crashing(tmp_path: Path) ->
     path = tmp_path / "deep.pth"
     path.write_bytes(zip_archive([Member("archive/data.pkl", body)]))
     probe = (
-        "import sys; from pathlib import Path; from generator.checkpoint import read_metadata, CheckpointError\n"
+        "import sys; from pathlib import Path; from generator.inputs.checkpoint import read_metadata, CheckpointError\n"
         "try:\n    read_metadata(Path(sys.argv[1]).read_bytes())\n"
         "except CheckpointError as exc:\n    print(exc)\n"
     )

@@ -17,10 +17,10 @@ import pytest
 import torch
 from torchvision.models import resnet18
 
-from generator import site
+from generator.build import site
 from generator.cli import main
-from generator.errors import EXIT_CODES
-from generator.pages import user_text
+from generator.core.errors import EXIT_CODES
+from generator.report.pages import user_text
 
 from .conftest import ROOT, Build, mkdocs_yml_with_missing_page
 from .test_build import tree_digest
@@ -194,8 +194,8 @@ def test_a_failing_site_build_exits_6(previous, tmp_path: Path) -> None:
 
 
 def test_templates_refuse_missing_values(built: Build) -> None:
-    from generator.figure_names import figure_files
-    from generator.pages import environment
+    from generator.report.figure_names import figure_files
+    from generator.report.pages import environment
 
     env = environment("es", built.facts, figure_files(built.facts))
     with pytest.raises(jinja2.UndefinedError):

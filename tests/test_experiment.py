@@ -4,7 +4,7 @@ The stored results come from `python -m generator experiment`; the build
 only reads them. A short re-run (one net, one epoch, the same setup and
 schedule) must give exactly the first epoch of the stored curves and state,
 whatever kernels this machine would choose: the training's child process
-fixes them (experiment_kernels.py), so the stored file holds on any x86-64
+fixes them (experiment/kernels.py), so the stored file holds on any x86-64
 processor.
 The mutations change a copy of the results file, or a private copy of the
 shared build's pages, and read it with the check.
@@ -22,11 +22,16 @@ from pathlib import Path
 
 import pytest
 
-from generator import (cli, experiment, experiment_kernels, experiment_results, experiment_runner,
-                       python_child, site)
-from generator.check import check_docs
-from generator.errors import MismatchError
-from generator.experiment_nets import CifarNet, weighted_layers
+from generator import cli
+from generator.build import site
+from generator.core import python_child
+from generator.core.errors import MismatchError
+from generator.experiment import kernels as experiment_kernels
+from generator.experiment import results as experiment_results
+from generator.experiment import runner
+from generator.experiment import train as experiment
+from generator.experiment.nets import CifarNet, weighted_layers
+from generator.verify.gate import CheckInputs, check_docs
 
 from .conftest import Build, RecordingProgress
 from .test_check import edit, only, span
@@ -71,7 +76,7 @@ def test_a_short_rerun_equals_the_first_epoch_of_the_stored_curves(setting: str,
         monkeypatch.setenv(name, value)
     kind, depth = "residual", min(experiment.SETUP.depths)
     lines: list[str] = []
-    short = experiment_runner.run(lines.append, epochs=1, nets=((kind, depth),))
+    short = runner.run(lines.append, epochs=1, nets=((kind, depth),))
     full = {net.name: net for net in stored().nets}[experiment_results.net_name(kind, depth)]
     assert [net.name for net in short.nets] == [full.name]
     net = short.nets[0]
@@ -82,7 +87,7 @@ def test_a_short_rerun_equals_the_first_epoch_of_the_stored_curves(setting: str,
         assert (net.train_mistakes, net.heldout_mistakes) == (full.train_mistakes[:1], full.heldout_mistakes[:1])
         assert short.kernels == stored().kernels
     else:  # another architecture compiles other kernels (README): a re-run there is still the same every time
-        again = experiment_runner.run(lambda _: None, epochs=1, nets=((kind, depth),)).nets[0]
+        again = runner.run(lambda _: None, epochs=1, nets=((kind, depth),)).nets[0]
         assert (again.state_sha256, again.train_mistakes) == (net.state_sha256, net.train_mistakes)
 
 
@@ -91,7 +96,7 @@ def test_the_training_refuses_to_run_with_the_machines_own_kernels() -> None:
     """Started without the fixed environment, the child would train with this processor's kernels: it refuses."""
     request = json.dumps({"epochs": 1, "nets": [["plain", 8]], "parent": os.getpid()})
     environment = {key: value for key, value in python_child.environment().items() if key != "ATEN_CPU_CAPABILITY"}
-    done = subprocess.run([sys.executable, "-m", "generator.experiment", request], env=environment,
+    done = subprocess.run([sys.executable, "-m", "generator.experiment.train", request], env=environment,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert done.stdout == "" and "kernels are not fixed" in done.stderr and "python -m generator experiment" in done.stderr
@@ -146,7 +151,7 @@ def test_the_experiment_command_leaves_the_callers_torch_settings_as_they_were()
 def test_a_stale_results_file_fails_the_check_in_one_line(built: Build, tmp_path: Path, monkeypatch, capsys) -> None:
     changed_results(tmp_path, monkeypatch, lambda data: data.update(code_sha256="0" * 64))
     with pytest.raises(MismatchError, match="is stale: the experiment's code changed"):
-        check_docs(built.docs, built.config, reproduce_outputs=False)
+        check_docs(built.docs, built.config, CheckInputs(reproduce=False))
     code = cli.main(["check", "--docs", str(built.docs), "--out", str(built.site), "--weights", "random",
                      "--mkdocs-yml", str(built.config.mkdocs_yml), "--offline"])
     error = capsys.readouterr().err
@@ -209,7 +214,7 @@ def test_a_curve_edited_in_the_results_file_is_caught(built: Build, tmp_path: Pa
         data["nets"][index]["train_mistakes"][-1] = 0
 
     changed_results(tmp_path, monkeypatch, perfect_plain)
-    found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False)]
+    found = [str(m) for m in check_docs(built.docs, built.config, CheckInputs(reproduce=False))]
     for language in ("es", "en"):
         only(found, f"experiment.{language}.md", f"fact experiment.nets.{index}.final_train_error", "0.0")
         only(found, f"experiment.{language}.md", "claim experiment_degradation", "not_degraded")
@@ -220,8 +225,8 @@ def test_a_curve_edited_in_the_results_file_is_caught(built: Build, tmp_path: Pa
 
 
 def test_the_unchanged_experiment_page_passes_and_shows_every_net(built: Build, derived) -> None:
-    found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False, expected=derived.expected,
-                                        explorer_reference=derived.reference)]
+    found = [str(m) for m in check_docs(built.docs, built.config, CheckInputs(
+        reproduce=False, expected=derived.expected, reference=derived.reference))]
     assert found == []
     page = (built.docs / "experiment.en.md").read_text(encoding="utf-8")
     for i, net in enumerate(stored().nets):
@@ -235,8 +240,8 @@ def test_an_experiment_number_changed_on_one_page_is_caught(editable_build: Buil
     text = page.read_text(encoding="utf-8")
     start = text.index(span(key, "percent")) + len(span(key, "percent"))
     edit(page, span(key, "percent") + text[start:text.index("<", start)] + "<", span(key, "percent") + "99,9\u202f%<")
-    found = [str(m) for m in check_docs(editable_build.docs, editable_build.config, reproduce_outputs=False, expected=derived.expected,
-                                        explorer_reference=derived.reference)]
+    found = [str(m) for m in check_docs(editable_build.docs, editable_build.config, CheckInputs(
+        reproduce=False, expected=derived.expected, reference=derived.reference))]
     only(found, "experiment.es.md", f"fact {key}", "99,9")
     only(found, "experiment.en.md", "numbers compared with experiment.es.md")
     assert not any(line.startswith("experiment.en.md") and f"fact {key}" in line for line in found)

@@ -14,10 +14,12 @@ import json
 import numpy as np
 import pytest
 
-from generator import check_explorer, explorer_data, reuse
-from generator.check import check_docs
-from generator.config import DATA_FOLDER
-from generator.pipeline import compute_facts
+from generator.build import reuse
+from generator.core.config import DATA_FOLDER
+from generator.report import explorer_data
+from generator.report.compute import compute_facts
+from generator.verify import explorer as check_explorer
+from generator.verify.gate import CheckInputs, check_docs
 
 from .conftest import Build, Derived
 from .test_reuse import build, plan_for, tree
@@ -188,7 +190,7 @@ def test_an_extra_file_fails(editable_build: Build, gate) -> None:
 
 def test_the_whole_check_reads_the_data(editable_build: Build) -> None:
     (editable_build.docs / DATA_FOLDER / "filters-conv1-0.bin").unlink()
-    found = [str(m) for m in check_docs(editable_build.docs, editable_build.config, reproduce_outputs=False)]
+    found = [str(m) for m in check_docs(editable_build.docs, editable_build.config, CheckInputs(reproduce=False))]
     one_line_naming(found, "filters-conv1-0.bin", "missing")
 
 

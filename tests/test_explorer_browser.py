@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page
 
-from generator.config import DATA_FOLDER
+from generator.core.config import DATA_FOLDER
 
 from .browser_support import (
     ARTIFACTS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from generator import facts
+from generator.report import facts
 
 from .conftest import Build
 

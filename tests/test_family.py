@@ -15,10 +15,13 @@ import pytest
 import torch
 from torchvision import models as tv_models
 
-from generator import expected, expected_family, family, pages, sources
-from generator.check import check_docs, check_page_pair
-from generator.facts import FamilySummary, SummaryRow
-from generator.summary import collect_summary
+from generator.core import sources
+from generator.report import family, pages
+from generator.report.facts import FamilySummary, SummaryRow
+from generator.report.summary import collect_summary
+from generator.verify import expected
+from generator.verify import family as expected_family
+from generator.verify.gate import CheckInputs, check_docs, check_page_pair
 
 from .conftest import Build, Derived
 from .test_check import edit, only, span
@@ -34,8 +37,8 @@ def mismatches(derived: Derived):
     def run(build: Build, page: str | None = None, wanted: expected.Expected | None = None) -> list[str]:
         if page is not None:
             return [str(m) for m in check_page_pair(build.docs, page, build.config, wanted or derived.expected)]
-        return [str(m) for m in check_docs(build.docs, build.config, reproduce_outputs=False,
-                                           expected=wanted or derived.expected, explorer_reference=derived.reference)]
+        return [str(m) for m in check_docs(build.docs, build.config, CheckInputs(
+            reproduce=False, expected=wanted or derived.expected, reference=derived.reference))]
 
     return run
 
@@ -63,7 +66,7 @@ def test_every_computed_family_number_equals_torchvisions_metadata(built: Build)
 def test_the_walk_and_the_checks_forward_pass_agree_on_every_value(built: Build, values: expected.Expected) -> None:
     walked = {key: value for key, value in values.values.items() if key.startswith("family.")}
     facts = json.loads(built.facts.to_json())["family"]
-    from generator.expected_data import flatten
+    from generator.verify.values import flatten
 
     assert flatten(facts, "family") == walked
     assert values.family_failures == ()
@@ -184,7 +187,7 @@ def test_a_cited_number_changed_in_the_data_file_is_caught(built: Build, tmp_pat
     monkeypatch.setattr(sources, "SOURCES_FILE", changed)
     sources._data.cache_clear()
     try:
-        found = [str(m) for m in check_docs(built.docs, built.config, reproduce_outputs=False)]
+        found = [str(m) for m in check_docs(built.docs, built.config, CheckInputs(reproduce=False))]
     finally:
         sources._data.cache_clear()
     only(found, "family.es.md", "fact cited.plain34_top1_error", "0.2864", "28,54")
@@ -226,8 +229,9 @@ def test_the_block_comparison_worded_for_other_values_is_caught(built: Build, va
 
 
 def test_a_build_keeps_the_family_and_its_check_values_for_later_builds(built: Build, values: expected.Expected) -> None:
-    from generator import facts, memo
-    from generator.expected_data import cache_folder
+    from generator.core.cache import cache_folder
+    from generator.core import memo
+    from generator.report import facts
 
     kept = cache_folder() / f"family-{memo.code_key()}.json"
     assert facts.family_from_json(kept.read_text(encoding="utf-8")) == built.facts.family

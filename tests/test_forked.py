@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from generator import forked
-from generator.errors import ImageError, SiteBuildError
+from generator.core.errors import ImageError, SiteBuildError
+from generator.runtime import forked
 
 pytestmark = pytest.mark.process
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import figures, mkdocs_build, site
-from generator.errors import ImageError
+from generator.build import mkdocs_child, site
+from generator.core.errors import ImageError
+from generator.report import figures
 
 from .conftest import ROOT, Build, make_config
 from .test_signals import alive, children
@@ -23,12 +24,12 @@ def test_the_child_writes_nothing_unless_told_to_build(built: Build, tmp_path: P
     workdir = tmp_path / "staging"
     workdir.mkdir()
     result = subprocess.run(
-        [sys.executable, "-m", "generator.mkdocs_build", str(ROOT / "mkdocs.yml"), str(built.docs),
+        [sys.executable, "-m", "generator.build.mkdocs_child", str(ROOT / "mkdocs.yml"), str(built.docs),
          str(workdir / "site"), str(os.getpid())],
         cwd=workdir, env={**os.environ, "PYTHONPATH": str(ROOT)}, input=said, capture_output=True, text=True,
         check=False, timeout=120,
     )
-    assert result.returncode == mkdocs_build.NOT_TOLD, result.stderr
+    assert result.returncode == mkdocs_child.NOT_TOLD, result.stderr
     assert list(workdir.iterdir()) == []
 
 
@@ -44,7 +45,7 @@ def test_helpers_started_early_die_when_the_build_fails_before_using_them(tmp_pa
     seen: dict[str, list[int]] = {}
 
     def fail_while_the_helpers_run(*args: object, **kwargs: object) -> None:
-        seen["mkdocs"] = wait_for_child(b"generator.mkdocs_build")
+        seen["mkdocs"] = wait_for_child(b"generator.build.mkdocs_child")
         seen["kernel"] = wait_for_child(b"ipykernel")
         raise ImageError("broken on purpose, before the docs are complete")
 

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from PIL import GifImagePlugin, Image, ImageFile
 
-from generator.errors import ImageError
-from generator.image import MAX_ASPECT_RATIO, MAX_PIXELS, ImageProvenance, load_image
-from generator.limits import MAX_IMAGE_FILE_BYTES
+from generator.core.errors import ImageError
+from generator.core.limits import MAX_IMAGE_FILE_BYTES
+from generator.inputs.image import MAX_ASPECT_RATIO, MAX_PIXELS, ImageProvenance, load_image
 
 
 def _save(image: Image.Image, path: Path, **params) -> Path:

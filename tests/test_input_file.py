@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import ImageError, ReportError, WeightsError
-from generator.input_file import open_input
+from generator.core.errors import ImageError, ReportError, WeightsError
+from generator.core.input_file import open_input
 
 _ADVICE = "pass a proper file"
 

@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from generator.check import split_front_matter
-from generator.pages import PAGES
-from generator.visible import Element, render_markdown
+from generator.report.pages import PAGES
+from generator.verify.page import split_front_matter
+from generator.verify.visible import Element, render_markdown
 
 from .conftest import ROOT, Build
 

@@ -22,36 +22,36 @@ def modules_after_import(module: str) -> frozenset[str]:
 
 
 @pytest.mark.process
-@pytest.mark.parametrize("module", ["generator.model", "generator.facts", "generator.figures"])
+@pytest.mark.parametrize("module", ["generator.model.resnet", "generator.report.facts", "generator.report.figures"])
 def test_model_facts_and_figures_never_load_the_weights_or_download_code(module: str) -> None:
     loaded = modules_after_import(module)
     assert module in loaded
-    assert not {"generator.download", "generator.weights"} & loaded
+    assert not {"generator.inputs.download", "generator.inputs.weights"} & loaded
 
 
 @pytest.mark.process
 def test_pages_do_not_draw(tmp_path) -> None:
-    loaded = modules_after_import("generator.pages")
-    assert "generator.pages" in loaded and not any(name.split(".")[0] == "matplotlib" for name in loaded)
+    loaded = modules_after_import("generator.report.pages")
+    assert "generator.report.pages" in loaded and not any(name.split(".")[0] == "matplotlib" for name in loaded)
 
 
 @pytest.mark.process
 def test_the_command_line_refuses_before_importing_torch() -> None:
     loaded = modules_after_import("generator.cli")
-    assert "generator.cli" in loaded and "torch" not in loaded and "generator.site" not in loaded
+    assert "generator.cli" in loaded and "torch" not in loaded and "generator.build.site" not in loaded
 
 
 @pytest.mark.process
 def test_facts_and_pages_need_no_torch() -> None:
     """A build that only changed prose writes pages from stored facts without importing torch."""
-    loaded = modules_after_import("generator.pages")
-    assert "generator.facts" in loaded and "torch" not in loaded
+    loaded = modules_after_import("generator.report.pages")
+    assert "generator.report.facts" in loaded and "torch" not in loaded
 
 
 def test_the_sample_image_is_matplotlibs_own() -> None:
     import matplotlib.cbook
 
-    from generator.config import sample_image
+    from generator.core.config import sample_image
 
     assert sample_image() == Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     assert sample_image().is_file()

@@ -27,8 +27,9 @@ import torch
 from PIL import Image
 from torchvision.models import resnet18
 
-from generator import image, imagenet, limits, weights
-from generator.errors import EXIT_CODES
+from generator.core import imagenet, limits
+from generator.core.errors import EXIT_CODES
+from generator.inputs import image, weights
 
 from .archives import deflate_bomb
 from .conftest import ROOT
@@ -36,7 +37,10 @@ from .conftest import ROOT
 # Runs each argv list through the CLI and prints one JSON result per run.
 _CHILD = r"""
 import contextlib, io, json, os, re, resource, signal, sys
-from generator import cli, site, pipeline, expected, check, notebook, mkdocs_build  # all a build imports, before the limit
+from generator import cli  # with all a build imports, before the limit
+from generator.build import mkdocs_child, site
+from generator.report import compute, notebook
+from generator.verify import expected, gate
 
 def status(key):
     return int(re.search(key + r":\s+(\d+) kB", open("/proc/self/status").read()).group(1)) * 1024

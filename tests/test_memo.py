@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import memo
-from generator.expected_data import cache_folder
+from generator.core import memo
+from generator.core.cache import cache_folder
 
 
 @pytest.fixture
@@ -65,7 +65,8 @@ def test_old_entries_are_pruned_and_another_names_are_kept(counted, monkeypatch:
 
 def test_a_figure_that_no_image_or_weights_change_is_drawn_once_per_input(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from generator import figures, sources
+    from generator.core import sources
+    from generator.report import figures
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     cited = dict(sources.cited_numbers())

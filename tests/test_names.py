@@ -16,9 +16,9 @@ import pytest
 import torch
 from PIL import Image
 
-from generator.check import check_docs
-from generator.names import printable_name
-from generator.visible import render_markdown
+from generator.core.names import printable_name
+from generator.verify.gate import check_docs
+from generator.verify.visible import render_markdown
 
 from .conftest import ROOT, Build, make_config, run_build
 

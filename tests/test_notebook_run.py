@@ -7,13 +7,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import pytest
 import nbclient
+import pytest
 from nbclient import NotebookClient
 
-from generator import notebook, site
-from generator.config import LANGUAGES
-from generator.errors import SiteBuildError
+from generator.build import site
+from generator.core.config import LANGUAGES
+from generator.core.errors import SiteBuildError
+from generator.report import notebook
 
 from .conftest import Build, make_config
 
@@ -52,7 +53,7 @@ def test_a_build_starts_one_kernel_and_both_notebooks_carry_its_outputs(tmp_path
 def test_the_kernel_imports_what_the_cells_import_and_binds_none_of_it(built: Build) -> None:
     cells = notebook.code_cells(built.config)
     modules = notebook.imported_modules(cells)
-    assert {"generator.model", "generator.weights", "generator.figures", "torch"} <= set(modules)
+    assert {"generator.model.resnet", "generator.inputs.weights", "generator.report.figures", "torch"} <= set(modules)
     lifeline, *imports = notebook.kernel_startup(cells)
     assert "die_with_parent" in lifeline
     namespace: dict[str, Any] = {}

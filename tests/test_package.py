@@ -43,11 +43,11 @@ def test_the_package_installs_with_its_templates_translations_and_sources(tmp_pa
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     probe = (
-        "import generator, generator.pages as p, generator.sources as s\n"
-        "from generator.config import sample_image\n"
-        "from generator.image import load_image\n"
-        "from generator.model import build_model, preprocess, run\n"
-        "from generator.weights import resolve_weights\n"
+        "import generator, generator.report.pages as p, generator.core.sources as s\n"
+        "from generator.core.config import sample_image\n"
+        "from generator.inputs.image import load_image\n"
+        "from generator.model.resnet import build_model, preprocess, run\n"
+        "from generator.inputs.weights import resolve_weights\n"
         "assert p.translations('es')['notebook_intro'] and s.all_quotes() and s.report_text()\n"
         "assert (p.TEMPLATES / 'es' / 'index.md.j2').is_file()\n"
         "print(generator.__file__)"

@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-from generator import check, names, sources
-from generator.check import claim_texts, parse_number, value_matches
-from generator.pages import format_number, torchsummary_count, translations
+from generator.core import names, sources
+from generator.report.pages import format_number, torchsummary_count, translations
+from generator.verify.numbers import ALLOWED_NUMBERS, parse_number, value_matches
+from generator.verify.page import claim_texts
 
 NNBSP = "\u202f"
 
@@ -107,7 +108,7 @@ def test_every_claim_has_a_wording_per_variant_and_no_wording_hides_inside_anoth
 @pytest.mark.parametrize("language", ["es", "en"])
 def test_translations_hold_no_number_of_their_own(language: str) -> None:
     """Numbers reach the pages only through tags: a digit typed into a translation is a mistake."""
-    allowed = [re.compile(pattern) for pattern, _ in check.ALLOWED_NUMBERS]
+    allowed = [re.compile(pattern) for pattern, _ in ALLOWED_NUMBERS]
     for key, text in translations(language).items():
         if key.startswith("conversion_"):
             # shown only as the words for a conversion code, which names its own numbers ("16bit-scaled-to-8bit")

@@ -1,6 +1,6 @@
 """Publication as one generation: kill -9 at every step of it, then recover as build and check do.
 
-Each child process publishes a small fake generation through generator.publish
+Each child process publishes a small fake generation through generator.publish.generation
 (which imports no torch), counting its renames, exchanges, unlinks, folder
 removals and file creations, and kills itself with SIGKILL at the N-th. For
 every N the parent then runs what `check` runs first and asserts that the site
@@ -17,24 +17,29 @@ import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from generator import atomic, journal, limits, publish
-from generator.config import DATA_FOLDER, FIGURE_FOLDER, Config
-from generator.errors import OutputError, UsageError
-from generator.journal import JOURNAL, STAGING_PREFIX
-from generator.ownership import MANIFEST, MARKER, site_generation
+from generator.core import atomic, limits
+from generator.core.config import DATA_FOLDER, FIGURE_FOLDER, Config
+from generator.core.errors import OutputError, UsageError
+from generator.publish import generation as publish
+from generator.publish import journal
+from generator.publish.journal import JOURNAL, STAGING_PREFIX, read_manifest, write_manifest
+from generator.publish.ownership import MANIFEST, MARKER, site_generation
 
 from .conftest import ROOT
 
 CHILD = r"""
 import json, os, signal, sys
 from pathlib import Path
-from generator import atomic, interrupts, publish
-from generator.config import Config
-from generator.errors import Interrupted
+from generator.core import atomic
+from generator.publish import generation as publish
+from generator.runtime import interrupts
+from generator.core.config import Config
+from generator.core.errors import Interrupted
 
 root, label, kill_at, fallback, signum = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", int(sys.argv[6])
 config = Config(image=root / "photo.png", weights="random", out=root / "site", docs=root / "docs",
@@ -314,6 +319,26 @@ def test_a_site_replaced_during_the_build_is_not_overwritten(tmp_path: Path) -> 
             publish.publish(stage, config, [])
     assert (config.out / "precious.txt").read_text() == "someone else's"
     assert not list(tmp_path.glob(STAGING_PREFIX + "*")) and not (config.docs / JOURNAL).exists()
+
+
+@pytest.mark.process
+def test_a_generation_another_build_published_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
+    """The build reads docs/' manifest once, before any work; under the lock it reads it again and compares."""
+    config = make_project(tmp_path)
+    before = {path: path.read_bytes() for path in sorted(config.docs.rglob("*")) if path.is_file()}
+    site_before = site_generation(config.out)
+    with publish.staging(config) as stage:
+        assert stage.published == read_manifest(config.docs)
+        other = replace(stage.published, generation="f" * 32)  # what a second build published in the meantime
+        write_manifest(config.docs, other)
+        (stage.site).mkdir()
+        (stage.docs / "facts.json").write_text("{}")
+        with pytest.raises(OutputError, match="another build published into .* while this one ran"):
+            publish.publish(stage, config, ["facts.json"])
+    assert read_manifest(config.docs) == other and site_generation(config.out) == site_before
+    assert {path: path.read_bytes() for path in sorted(config.docs.rglob("*")) if path.is_file()
+            if path.name != MANIFEST} == {path: data for path, data in before.items() if path.name != MANIFEST}
+    assert not (config.docs / JOURNAL).exists()
 
 
 @pytest.mark.process

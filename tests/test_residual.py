@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from generator.config import sample_image
-from generator.derive import check_residuals
-from generator.image import load_image
-from generator.model import build_model, preprocess, run
+from generator.core.config import sample_image
+from generator.inputs.image import load_image
+from generator.model.resnet import build_model, preprocess, run
+from generator.report.derive import check_residuals
 
 from .conftest import Build
 

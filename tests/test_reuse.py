@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from generator import expected_data, reuse, site, stamp
-from generator.config import Config
-from generator.journal import read_manifest
-from generator.ownership import MARKER, STATIC
+from generator.build import reuse, site, stamp
+from generator.core import cache
+from generator.core.config import Config
+from generator.publish.journal import read_manifest
+from generator.publish.ownership import MARKER, STATIC
+from generator.verify import values as expected_data
 
 from .conftest import ROOT, Build, RecordingProgress, edited_package
 
@@ -31,7 +33,7 @@ def tree(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
 
 
 def plan_for(config: Config) -> reuse.Plan:
-    return reuse.plan(config, stamp.input_keys(config, config.docs / STATIC))
+    return reuse.plan(config, stamp.input_keys(config, config.docs / STATIC), read_manifest(config.docs))
 
 
 def build(config: Config) -> tuple[site.Outcome, list[str]]:
@@ -98,7 +100,7 @@ def test_every_kind_of_input_change_makes_what_it_needs(editable_build: Build, t
     elif change == "downloads":
         config = replace(config, allow_download=True)
     elif change == "generator code":
-        append(package / "figures.py", "\n")
+        append(package / "report/figures.py", "\n")
     elif change == "cited data":
         append(package / "data" / "sources.json", " ")
     elif change == "package version":
@@ -199,7 +201,7 @@ def test_force_computes_everything(editable_build: Build) -> None:
 
 
 def test_the_checks_values_survive_the_cache_exactly(built: Build) -> None:
-    from generator.expected import derive_expected
+    from generator.verify.expected import derive_expected
 
     derived = derive_expected(built.config)
     assert expected_data.from_json(derived.to_json()) == derived
@@ -273,7 +275,7 @@ def test_a_cache_entry_that_is_not_a_small_regular_file_is_computed_again(built:
     else:
         path.write_bytes(good)
         assert expected_data.load_cached(keys.compute) is not None  # the same entry, under the limit, is read
-        monkeypatch.setattr(expected_data, "CACHE_FILE_LIMIT", len(good) - 1)
+        monkeypatch.setattr(cache, "CACHE_FILE_LIMIT", len(good) - 1)
     assert expected_data.load_cached(keys.compute) is None
 
 
@@ -284,7 +286,7 @@ def test_a_relative_or_empty_xdg_cache_home_is_ignored(tmp_path: Path, monkeypat
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", value)
-    assert expected_data.cache_folder() == tmp_path / "home" / ".cache" / "resnet18-report"
+    assert cache.cache_folder() == tmp_path / "home" / ".cache" / "resnet18-report"
 
 
 @pytest.mark.process

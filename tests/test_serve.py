@@ -27,17 +27,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from generator import cli, serve
-from generator.config import LANGUAGES, PACKAGE, Config
-from generator.errors import UsageError
-from generator.journal import STAGING_PREFIX
-from generator.ownership import MARKER, STATIC, TOOL
-from generator.preview_server import (BANNER_ID, STATE_PATH, WORDS, PreviewServer, PreviewState, injected,
-                                      language_of)
-from generator.watch import POLL_S, changed_files, next_change, take_snapshot, watched_inputs
+from generator import cli
+from generator.core.config import LANGUAGES, PACKAGE, Config
+from generator.core.errors import UsageError
+from generator.preview import serve
+from generator.preview.server import BANNER_ID, STATE_PATH, WORDS, PreviewServer, PreviewState, injected, language_of
+from generator.preview.watch import POLL_S, changed_files, next_change, take_snapshot, watched_inputs
+from generator.publish.journal import STAGING_PREFIX
+from generator.publish.ownership import MARKER, STATIC, TOOL
 
-from .conftest import ROOT
 from .browser_support import CHROMIUM, CHROMIUM_ARGS
+from .conftest import ROOT
 from .test_signals import alive, as_in_a_terminal, children
 
 SERVE_OPTIONS = ["--weights", "random", "--offline", "--no-notebook-execution"]
@@ -285,10 +285,10 @@ def test_the_failure_report_is_the_builds_error_with_every_mismatch() -> None:
 def test_a_crash_is_reported_by_where_and_what() -> None:
     """A mistake in an edited module gives a traceback: its last frame says where, its last line what."""
     lines = ["Traceback (most recent call last):", '  File "/p/generator/cli.py", line 100, in run',
-             "    from . import site", '  File "/p/generator/pages.py", line 190', "    def (", "        ^",
+             "    from . import site", '  File "/p/generator/report/pages.py", line 190', "    def (", "        ^",
              "SyntaxError: invalid syntax", ""]
     assert serve.failure_report(lines, 1) == \
-        'build failed (exit 1):\nFile "/p/generator/pages.py", line 190\nSyntaxError: invalid syntax'
+        'build failed (exit 1):\nFile "/p/generator/report/pages.py", line 190\nSyntaxError: invalid syntax'
     assert serve.failure_report(["Killed"], -9) == "build failed (exit -9):\nKilled"
     assert serve.failure_report([], -9) == "build failed (exit -9):\nno output"
 

@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from generator import cli, interrupts
-from generator.errors import Interrupted
-from generator.journal import STAGING_PREFIX
+from generator import cli
+from generator.core.errors import Interrupted
+from generator.publish.journal import STAGING_PREFIX
+from generator.runtime import interrupts
 
 from .conftest import ROOT, Build, mkdocs_yml_in, stalling_mkdocs_hook
 from .test_build import tree_digest
@@ -111,7 +112,7 @@ def assert_stopped_cleanly(build: Build, result: subprocess.CompletedProcess[str
 
 
 @pytest.mark.process
-@pytest.mark.parametrize(("moment", "child"), [("figure 5/", None), ("site: mkdocs", b"generator.mkdocs_build")],
+@pytest.mark.parametrize(("moment", "child"), [("figure 5/", None), ("site: mkdocs", b"generator.build.mkdocs_child")],
                          ids=["figures", "mkdocs"])
 def test_sigterm_exits_143_in_one_line_and_leaves_everything_as_it_was(editable_build: Build, tmp_path: Path,
                                                                         moment: str, child: bytes | None) -> None:
@@ -162,7 +163,7 @@ def test_kill_9_of_the_build_takes_the_kernel_along_while_it_imports(editable_bu
 def test_kill_9_of_the_build_takes_the_mkdocs_child_along_while_it_builds(editable_build: Build, tmp_path: Path) -> None:
     """Waiting for its word, the child would also end when its input does; building, only its lifeline ends it."""
     mkdocs_yml = mkdocs_yml_in(tmp_path, hooks=(stalling_mkdocs_hook(tmp_path),))
-    helpers = kill_9_when_the_helper_runs(editable_build, b"generator.mkdocs_build", "site: mkdocs",
+    helpers = kill_9_when_the_helper_runs(editable_build, b"generator.build.mkdocs_child", "site: mkdocs",
                                           "--no-notebook-execution", "--mkdocs-yml", str(mkdocs_yml))
     assert_ended_at_once(helpers)
 
@@ -228,7 +229,7 @@ def test_a_signal_during_publication_is_reported_after_it_completed(monkeypatch:
 @pytest.mark.process
 def test_ctrl_c_during_the_experiment_names_what_it_left_alone() -> None:
     """The experiment writes its results file, not the site: its one line says which it kept."""
-    from generator.experiment_results import RESULTS_FILE
+    from generator.experiment.results import RESULTS_FILE
 
     before = RESULTS_FILE.read_bytes()
     command = [sys.executable, "-u", "-m", "generator", "experiment"]

@@ -11,7 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
-from generator import imagenet, stamp
+from generator.build import stamp
+from generator.core import imagenet
 
 from .conftest import ROOT, make_config
 
@@ -75,7 +76,7 @@ def test_each_kind_of_input_changes_its_own_digest(project, monkeypatch: pytest.
     elif change == "weights-choice":
         config = replace(config, weights="auto", allow_download=False)
     elif change == "generator-code":
-        append(package / "figures.py", "\n")
+        append(package / "report/figures.py", "\n")
     elif change == "cited-data":
         append(package / "data" / "report.md", " ")
     elif change == "template":
@@ -119,6 +120,6 @@ def test_the_cached_imagenet_file_counts_and_so_does_allowing_a_download(project
 def test_the_digests_need_no_torch() -> None:
     import subprocess
 
-    probe = "import sys, generator.stamp; print('torch' in sys.modules, 'matplotlib' in sys.modules)"
+    probe = "import sys, generator.build.stamp; print('torch' in sys.modules, 'matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]

@@ -10,9 +10,9 @@ import pytest
 import torch
 from torchvision.models import ResNet18_Weights, resnet18
 
-from generator.model import build_model, preprocess
-from generator.pages import formula, shape
-from generator.summary import collect_summary
+from generator.model.resnet import build_model, preprocess
+from generator.report.pages import formula, shape
+from generator.report.summary import collect_summary
 
 from .conftest import Build
 

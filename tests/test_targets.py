@@ -24,13 +24,14 @@ from pathlib import Path
 
 import pytest
 
-from generator import publish
-from generator.config import Config
-from generator.errors import EXIT_CODES, UsageError
-from generator.journal import STAGING_PREFIX
-from generator.ownership import MANIFEST, MARKER, check_out, site_generation
+from generator.core.config import Config
+from generator.core.errors import EXIT_CODES, UsageError
+from generator.publish import generation as publish
+from generator.publish.journal import STAGING_PREFIX
+from generator.publish.ownership import MANIFEST, MARKER, check_out, site_generation
 
 from .conftest import ROOT, mkdocs_yml_in
+
 
 def tree_digest(folder: Path) -> dict[str, str]:
     """Every entry under folder, links included (unfollowed), with its content or target."""

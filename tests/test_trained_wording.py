@@ -16,8 +16,9 @@ import pytest
 import torch
 from torchvision.models import resnet18
 
-from generator import imagenet, pages
-from generator.check import check_docs
+from generator.core import imagenet
+from generator.report import pages
+from generator.verify.gate import check_docs
 
 from .conftest import Build, make_config, run_build
 

@@ -20,9 +20,10 @@ import pytest
 import torch
 from torchvision.models import resnet18, resnet34
 
-from generator import download, imagenet, weights
-from generator.errors import WeightsError
-from generator.model import build_model, run
+from generator.core import imagenet
+from generator.core.errors import WeightsError
+from generator.inputs import download, weights
+from generator.model.resnet import build_model, run
 
 from .archives import deflated, members_of
 
@@ -191,7 +192,7 @@ def test_cache_path_follows_torch_home(hub: Path) -> None:
     ids=["torch-home", "torch-home-with-tilde", "xdg-cache-home", "defaults"],
 )
 def test_cache_path_is_torch_hubs_own_without_importing_torch(environment, monkeypatch: pytest.MonkeyPatch) -> None:
-    """imagenet.py follows torch.hub.get_dir()'s rule by itself (it must not import torch): the two agree."""
+    """core/imagenet.py follows torch.hub.get_dir()'s rule by itself (it must not import torch): the two agree."""
     for name in ("TORCH_HOME", "XDG_CACHE_HOME"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():

@@ -6,7 +6,7 @@ every killed run). It runs in a child process, in the staging folder: the
 parent can stop it, mkdocs-jupyter's render cache lands in staging instead
 of the user's working directory, and the child dies with its parent.
 
-The child starts early in the build (site.py says when): it imports MkDocs,
+The child starts early in the build (build/site.py says when): it imports MkDocs,
 its theme and plugins and loads the config while the model runs or the pages
 are written, then waits for one line on its
 standard input. ``GO`` builds; anything else, or the end of input (the build
@@ -34,9 +34,10 @@ from pathlib import Path
 
 import jinja2
 
-from . import atomic, interrupts, python_child
-from .errors import OutputError, SiteBuildError
-from .lifeline import die_with_parent
+from ..core import python_child
+from ..core.errors import OutputError, SiteBuildError
+from ..runtime import interrupts
+from ..runtime.lifeline import die_with_parent
 
 GO = "build\n"
 OUTPUT_FAILED = 3  # the child's exit status when a write failed (full disk, permissions)
@@ -48,7 +49,7 @@ class SiteBuild:
     """The MkDocs child of one build: launched early, told to build when the staged docs are complete."""
 
     def __init__(self, mkdocs_yml: Path, docs: Path, site: Path, workdir: Path) -> None:
-        self._command = [sys.executable, "-m", "generator.mkdocs_build", str(mkdocs_yml), str(docs), str(site),
+        self._command = [sys.executable, "-m", "generator.build.mkdocs_child", str(mkdocs_yml), str(docs), str(site),
                          str(os.getpid())]
         self._workdir = workdir
         self._child: subprocess.Popen[str] | None = None
@@ -161,9 +162,9 @@ def remember_notebook_renderings() -> None:
 
     from mkdocs_jupyter import convert
 
-    from .expected_data import cache_folder, read_cached
+    from ..core.cache import Shelf
 
-    folder = cache_folder() / "notebook-renderings"
+    shelf = Shelf("", RENDERINGS_KEPT, suffix=".txt", folder_name="notebook-renderings")
     versions = repr([metadata.version(name) for name in RENDERING_PACKAGES])
     for name in NOTEBOOK_RENDERERS:
         render = getattr(convert, name)
@@ -171,18 +172,7 @@ def remember_notebook_renderings() -> None:
         def remembered(nb_path: str, *args: object, _render=render, _name=name, **kwargs: object) -> str:
             digest = hashlib.sha256(f"{_name} {versions} {args!r} {sorted(kwargs.items())!r}\n".encode())
             digest.update(Path(nb_path).read_bytes())
-            kept = folder / f"{digest.hexdigest()}.txt"
-            remembered_text = read_cached(kept)
-            if remembered_text is not None:
-                return remembered_text
-            text = _render(nb_path, *args, **kwargs)
-            try:
-                atomic.write_text(kept, text)
-                for old in sorted(folder.glob("*.txt"), key=lambda path: path.stat().st_mtime)[:-RENDERINGS_KEPT]:
-                    old.unlink(missing_ok=True)
-            except (OSError, OutputError):
-                pass  # a cache that cannot be written only costs the next build the conversion
-            return text
+            return shelf.remember(digest.hexdigest(), lambda: _render(nb_path, *args, **kwargs), str, str)
 
         setattr(convert, name, remembered)
 

@@ -1,7 +1,7 @@
 """What the published build can lend this one: nothing, its computed outputs, or the whole result.
 
 The docs manifest records the input digests of the build that published it
-(stamp.py) and the sha256 of every file it wrote, in docs/ and in the site.
+(build/stamp.py) and the sha256 of every file it wrote, in docs/ and in the site.
 This build compares them with its own inputs and with the files as they are
 now:
 
@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import expected_data, facts
-from .config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
-from .expected_data import Expected
-from .journal import Manifest, published_bytes, read_manifest
-from .ownership import site_generation
-from .publish import published_site, site_difference
+from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
+from ..publish.generation import published_site, site_difference
+from ..publish.journal import Manifest, published_bytes
+from ..publish.ownership import site_generation
+from ..report import facts
+from ..verify import values as expected_data
+from ..verify.values import Expected
 from .stamp import InputKeys
 
 if TYPE_CHECKING:
@@ -61,15 +62,14 @@ class Plan:
     expected: Expected | None = None
 
 
-def only_pages_likely(config: Config, keys: InputKeys) -> bool:
+def only_pages_likely(manifest: Manifest, keys: InputKeys) -> bool:
     """Whether the plan will most likely be PROSE, from the manifest alone: same compute inputs, others changed."""
-    recorded = read_manifest(config.docs).inputs
+    recorded = manifest.inputs
     return recorded is not None and recorded.get("compute") == keys.compute and recorded != keys.to_dict()
 
 
-def plan(config: Config, keys: InputKeys) -> Plan:
-    """How much of a build these inputs need, given what docs/ and the site hold now."""
-    manifest = read_manifest(config.docs)
+def plan(config: Config, keys: InputKeys, manifest: Manifest) -> Plan:
+    """How much of a build these inputs need, given docs/' manifest as the build found it and the site now."""
     recorded = manifest.inputs
     if not manifest.complete or manifest.generation is None or recorded is None:
         return Plan(EVERYTHING, "no complete earlier build with recorded inputs: computing everything")
@@ -122,6 +122,6 @@ def site_intact(config: Config, manifest: Manifest) -> bool:
 
 def notebook_outputs(docs_files: dict[str, bytes]) -> nbformat.NotebookNode | None:
     """The executed code cells of the published notebook (the same in every language)."""
-    from .notebook import executed_code_cells
+    from ..report.notebook import executed_code_cells
 
     return executed_code_cells(docs_files[f"notebook.{LANGUAGES[0]}.ipynb"].decode("utf-8"))

@@ -29,17 +29,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import atomic, interrupts, publish, reuse, stamp
-from .config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
-from .facts import Facts
-from .figure_names import figure_files
-from .limits import TREE_FILE_LIMIT
-from .ownership import STATIC
+from ..core import atomic
+from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
+from ..core.limits import TREE_FILE_LIMIT
+from ..publish import generation as publish
+from ..publish.ownership import STATIC
+from ..report.facts import Facts
+from ..report.figure_names import figure_files
+from ..runtime import interrupts
+from . import reuse, stamp
 from .stamp import InputKeys
 
 if TYPE_CHECKING:
-    from .mkdocs_build import SiteBuild
     from nbformat import NotebookNode
+
+    from .mkdocs_child import SiteBuild
 
 
 class Progress:
@@ -61,8 +65,8 @@ def compute(config: Config, docs: Path, progress: Callable[[str], None],
 
     Returns the facts and the data files' paths under docs.
     """
-    from . import explorer_data, figures
-    from .pipeline import compute_facts
+    from ..report import explorer_data, figures
+    from ..report.compute import compute_facts
 
     facts, capture, conv1_weight = compute_facts(config, progress, weights_resolved, remember_family=True)
     progress("explorer: writing its data files")
@@ -77,7 +81,7 @@ def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], N
 
     ``outputs`` gives the executed code cells for the notebooks (None: not executed).
     """
-    from . import notebook, pages
+    from ..report import notebook, pages
 
     figure_roles = figure_files(facts)
     written: dict[str, bytes] = {
@@ -108,14 +112,15 @@ def build(config: Config, progress: Callable[[str], None]) -> Outcome:
     changed and the published files are intact; the pages and the site, when
     only prose or the site's settings changed.
     """
-    from . import mkdocs_build
+    from . import mkdocs_child
 
     keys = stamp.input_keys(config, config.docs / STATIC)
     with publish.staging(config) as stage, \
-            mkdocs_build.child_for(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
-        if config.reuse_published and reuse.only_pages_likely(config, keys):
+            mkdocs_child.child_for(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
+        if config.reuse_published and reuse.only_pages_likely(stage.published, keys):
             site_build.launch()  # its imports, not the pages, were what a prose edit waited for
-        plan = reuse.plan(config, keys) if config.reuse_published else reuse.Plan(reuse.EVERYTHING, "--force")
+        plan = (reuse.plan(config, keys, stage.published) if config.reuse_published
+                else reuse.Plan(reuse.EVERYTHING, "--force"))
         if plan.work == reuse.NOTHING_TO_DO:
             assert plan.published is not None and plan.generation is not None
             progress(f"up to date: {plan.reason} (generation {plan.generation[:12]})")
@@ -132,12 +137,16 @@ def build(config: Config, progress: Callable[[str], None]) -> Outcome:
 def build_everything(config: Config, stage: publish.Staging, site_build: SiteBuild, keys: InputKeys,
                      progress: Callable[[str], None]) -> tuple[Facts, str]:
     """Model, facts, figures, notebook run, pages, check, site; the check's values are cached for prose edits."""
-    from . import check, expected_data, notebook
+    from ..report import notebook
+    from ..verify import gate as check
+    from ..verify import values as expected_data
 
     with notebook.running(config) as run:
         if run is not None:
             progress("notebook: executing its code cells once, in a kernel beside the build")
-        from .expected import derive_expected_and_reference  # torch and torchvision: imported while the kernel imports them too
+        from ..verify.expected import (
+            derive_expected_and_reference,  # torch and torchvision: imported while the kernel imports them too
+        )
 
         site_build.launch()
         facts, data_files = compute(config, stage.docs, progress, run.weights_resolved if run else lambda: None)
@@ -153,8 +162,7 @@ def build_everything(config: Config, stage: publish.Staging, site_build: SiteBui
         site_build.start()
         progress("check: re-deriving every number and reading the pages")
         expected, explorer_reference = derive_expected_and_reference(config, remember_family=True)
-        check.verify(stage.docs, config, reproduce_outputs=False, expected=expected,
-                     explorer_reference=explorer_reference)
+        check.verify(stage.docs, config, check.CheckInputs(expected, explorer_reference, reproduce=False))
         progress("site: mkdocs build --strict")
         site_build.wait()
         progress("publish: site and docs, one generation")
@@ -166,7 +174,7 @@ def build_everything(config: Config, stage: publish.Staging, site_build: SiteBui
 def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild, plan: reuse.Plan,
                   keys: InputKeys, progress: Callable[[str], None]) -> tuple[Facts, str]:
     """The published facts, figures and notebook outputs with new pages; the check reads every new page."""
-    from . import check
+    from ..verify import gate as check
 
     published, expected = plan.published, plan.expected
     assert published is not None and expected is not None
@@ -180,7 +188,7 @@ def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild,
                            sorted(published.data_files))
     site_build.start()
     progress("check: reading the pages against the values of the published build's inputs")
-    check.verify(stage.docs, config, reproduce_outputs=False, expected=expected, explorer_data=False)
+    check.verify(stage.docs, config, check.CheckInputs(expected, reproduce=False, explorer_data=False))
     progress("site: mkdocs build --strict")
     site_build.wait()
     progress("publish: site and docs, one generation")

@@ -16,22 +16,17 @@ change needs:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import platform
 import sys
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 
-from . import imagenet
-from .config import LANGUAGES, PACKAGE, Config, sample_image
-from .errors import ImageError, ReportError, UsageError, WeightsError
-from .input_file import open_input
-from .limits import MAX_IMAGE_FILE_BYTES, TREE_FILE_LIMIT, WEIGHTS_FILE_BOUND
-
-PROSE_FOLDERS = ("templates", "translations")
+from ..core import imagenet
+from ..core.config import LANGUAGES, PACKAGE, Config, sample_image
+from ..core.digests import PROSE_FOLDERS, code_digest, digest, file_digest, json_digest, tree_digest
+from ..core.errors import ImageError, WeightsError
+from ..core.limits import MAX_IMAGE_FILE_BYTES, WEIGHTS_FILE_BOUND
 
 
 @dataclass(frozen=True)
@@ -52,18 +47,14 @@ def input_keys(config: Config, static: Path) -> InputKeys:
                     list(LANGUAGES)],
         "image": _named_file(config.image, MAX_IMAGE_FILE_BYTES, ImageError),
         "weights": _weights_identity(config),
-        "code": code_digest(),
+        "code": code_digest(PACKAGE),
         "packages": installed_distributions(),
         "python": platform.python_version(),
     }
-    prose = {folder: _tree_digest(PACKAGE / folder) for folder in PROSE_FOLDERS}
-    site = {"mkdocs.yml": _digest(Path(config.mkdocs_yml).read_bytes()), "static": _tree_digest(static)}
-    return InputKeys(compute=_json_digest(compute), prose=_json_digest(prose), site=_json_digest(site))
+    prose = {folder: tree_digest(PACKAGE / folder) for folder in PROSE_FOLDERS}
+    site = {"mkdocs.yml": digest(Path(config.mkdocs_yml).read_bytes()), "static": tree_digest(static)}
+    return InputKeys(compute=json_digest(compute), prose=json_digest(prose), site=json_digest(site))
 
-
-def code_digest() -> str:
-    """The generator's code and data (sources.json, the report), without the prose folders."""
-    return _tree_digest(PACKAGE, exclude=PROSE_FOLDERS)
 
 
 def installed_distributions() -> list[str]:
@@ -93,7 +84,7 @@ def _weights_identity(config: Config) -> object:
         return _named_file(Path(config.weights), WEIGHTS_FILE_BOUND, WeightsError)
     cached = imagenet.imagenet_cache_path()
     if cached.is_file():
-        return {"imagenet": _file_digest(cached, imagenet.IMAGENET_SIZE, WeightsError, exact=True)}
+        return {"imagenet": file_digest(cached, imagenet.IMAGENET_SIZE, WeightsError, exact=True)}
     # The network is no input a digest can hold: a build that fell back after a failed download does not
     # try again until an input changes (a file in the cache is one) or --force asks for it.
     return "no ImageNet file in the cache"
@@ -102,50 +93,5 @@ def _weights_identity(config: Config) -> object:
 def _named_file(path: Path, limit: int, error: type[Exception]) -> dict[str, str]:
     """A published file is its name (the pages show it) and its bytes."""
     if Path(path) == sample_image():
-        return {"sample": Path(path).name, "sha256": _file_digest(Path(path), limit, error)}
-    return {"name": Path(path).name, "sha256": _file_digest(Path(path), limit, error)}
-
-
-def _file_digest(path: Path, limit: int, error: type[ReportError], exact: bool = False, allow_empty: bool = False) -> str:
-    """The file's sha256, read under its limit; a file the build would refuse is named so, and never matches.
-
-    The build itself refuses such a file later, with its own message (what
-    the file is and what to do); a digest is no place to explain that.
-    """
-    try:
-        with open_input(path, limit=limit, exact=exact, error=error, noun="input file", advice="",
-                        allow_empty=allow_empty) as opened:
-            return opened.sha256()
-    except ReportError as refused:
-        return f"refused: {refused}"
-
-
-def _tree_digest(root: Path, exclude: tuple[str, ...] = ()) -> str:
-    """Every file below root, by relative path and content (each read under a limit); caches left out.
-
-    Anything but a folder counts, a pipe or a device too (the build refuses it when it copies the folder).
-    """
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if path.is_dir() or relative.parts[0] in exclude or "__pycache__" in relative.parts:
-            continue
-        content = _file_digest(path, TREE_FILE_LIMIT, UsageError, allow_empty=True)
-        digest.update(relative.as_posix().encode() + b"\0" + content.encode() + b"\n")
-    return digest.hexdigest()
-
-
-def package_version(name: str) -> str:
-    """An installed package's version, or "not installed"."""
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _json_digest(value: object) -> str:
-    return _digest(json.dumps(value, sort_keys=True).encode())
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+        return {"sample": Path(path).name, "sha256": file_digest(Path(path), limit, error)}
+    return {"name": Path(path).name, "sha256": file_digest(Path(path), limit, error)}

@@ -94,7 +94,7 @@ def exchange(new: Path, old: Path) -> bool:
 def copy_tree(source: Path, target: Path, file_limit: int) -> None:
     """Copy a folder of regular files without their modes, so the copies follow the umask like everything we write.
 
-    Each file is read like any input (input_file.py): a pipe, a device, a
+    Each file is read like any input (core/input_file.py): a pipe, a device, a
     socket, a link to one, or a file over ``file_limit`` is refused unread,
     with UsageError naming it; /dev/zero would otherwise be copied until
     the disk is full.

@@ -20,8 +20,8 @@ LANGUAGES: tuple[str, ...] = ("es", "en")
 WEIGHT_CHOICES: tuple[str, ...] = ("auto", "imagenet", "random")
 SAMPLE_IMAGE_NAME = "grace_hopper.jpg"
 FIGURE_FOLDER = "img"  # under docs/, where pages link their figures
-DATA_FOLDER = "explorer-data"  # under docs/, the explorer's data files (explorer_data.py); its page is explorer/
-PACKAGE = Path(__file__).resolve().parent
+DATA_FOLDER = "explorer-data"  # under docs/, the explorer's data files (report/explorer_data.py); its page is explorer/
+PACKAGE = Path(__file__).resolve().parent.parent  # generator/, which holds the templates, translations and data
 PROJECT_ROOT = PACKAGE.parent
 
 
@@ -36,13 +36,6 @@ def sample_image() -> Path:
     if spec is None or spec.origin is None:
         raise UsageError("matplotlib is not installed: run `make site`, which installs it, or pass --image")
     return Path(spec.origin).with_name("mpl-data") / "sample_data" / SAMPLE_IMAGE_NAME
-
-
-def ignore_relative_cache_home() -> None:
-    """A relative $XDG_CACHE_HOME is invalid (the XDG spec says to ignore it) and would make us, matplotlib and
-    torch's downloader write caches into the working directory, where a build writes nothing."""
-    if not os.path.isabs(os.environ.get("XDG_CACHE_HOME", "/")):
-        del os.environ["XDG_CACHE_HOME"]
 
 
 def absolute(path: Path) -> Path:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-DATA = Path(__file__).parent / "data"
+from .config import PACKAGE
+
+DATA = PACKAGE / "data"
 SOURCES_FILE = DATA / "sources.json"
 REPORT_FILE = DATA / "report.md"
 

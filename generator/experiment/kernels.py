@@ -63,7 +63,7 @@ def fix_in_process() -> dict[str, str]:
     return {
         "machine": platform.machine(),
         "aten": capability.lower(),
-        "mkl_cbwr": MKL_BRANCH,
+        "mkl_cbwr": MKL_BRANCH if torch.backends.mkl.is_available() else "no MKL",  # aarch64 wheels have none
         "glibc_tunables": GLIBC_HWCAPS,
         "onednn": "off",
         "nnpack": "off",

@@ -18,14 +18,14 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import atomic
-from .config import PACKAGE
-from .errors import MismatchError
-from .input_file import open_input
+from ..core import atomic
+from ..core.config import PACKAGE
+from ..core.errors import MismatchError
+from ..core.input_file import open_input
 
 RESULTS_FILE = PACKAGE / "data" / "degradation-experiment.json"
 RESULTS_LIMIT = 1 << 20  # the file is a few kilobytes
-CODE_FILES: tuple[str, ...] = ("experiment.py", "experiment_nets.py", "experiment_kernels.py")
+CODE_FILES: tuple[str, ...] = ("experiment/train.py", "experiment/nets.py", "experiment/kernels.py")
 FORMAT = 2
 RERUN = "run `python -m generator experiment` to make it again"
 
@@ -69,7 +69,7 @@ class Results:
     nets: tuple[NetResult, ...]
     code_sha256: str
     torch_version: str
-    kernels: dict[str, str]  # the machine and the kernels it trained with (experiment_kernels.py)
+    kernels: dict[str, str]  # the machine and the kernels it trained with (experiment/kernels.py)
 
     def to_json(self) -> str:
         """Sorted keys, one value per line: the same results give the same bytes, and a diff reads well."""

@@ -1,8 +1,8 @@
 """`python -m generator experiment`: train in a child process whose kernels are fixed, and write the results file.
 
 ATen reads its kernel choice once, when torch is loaded, and nothing can
-change it afterwards; so the training (experiment.py) runs in a child
-started with the environment experiment_kernels.py fixes, and this side
+change it afterwards; so the training (experiment/train.py) runs in a child
+started with the environment experiment/kernels.py fixes, and this side
 never loads torch. The child's progress lines are passed on as they come;
 its results come back as JSON on its standard output. A stop signal ends
 the child with the command, and the results file is written only once the
@@ -19,9 +19,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from . import experiment_kernels, experiment_results, interrupts, python_child
-from .errors import ReportError, one_line
-from .experiment_results import Results
+from ..core import python_child
+from ..core.errors import ReportError, one_line
+from ..runtime import interrupts
+from . import kernels as experiment_kernels
+from . import results as experiment_results
+from .results import Results
 
 
 class ExperimentError(ReportError):
@@ -36,7 +39,7 @@ def run(progress: Callable[[str], None], epochs: int | None = None,
     """
     request = json.dumps({"epochs": epochs, "nets": nets, "parent": os.getpid()})
     environment = experiment_kernels.child_environment(python_child.environment())
-    child = subprocess.Popen([sys.executable, "-m", "generator.experiment", request], env=environment,
+    child = subprocess.Popen([sys.executable, "-m", "generator.experiment.train", request], env=environment,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.append(child.stdout.read() if child.stdout else ""),

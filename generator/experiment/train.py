@@ -1,17 +1,17 @@
 """The degradation experiment's training: the paper's degradation, trained here in miniature.
 
-Plain and residual nets of two depths (experiment_nets.py) learn
+Plain and residual nets of two depths (experiment/nets.py) learn
 scikit-learn's handwritten digits, a data set that ships inside the package
 (no download). This module runs only in the child process that
-``python -m generator experiment`` starts (experiment_runner.py), whose
-kernels are fixed for every x86-64 processor (experiment_kernels.py). The
+``python -m generator experiment`` starts (experiment/runner.py), whose
+kernels are fixed for every x86-64 processor (experiment/kernels.py). The
 result is then the same on any such machine with the same torch: the
 thread count and every seed are fixed here, torch's deterministic
 algorithms are on, the held-out split is a rule on the sample's index, and
 the batches come from a generator seeded per net. Errors are recorded as
 counts of misclassified images, and the state after each epoch as a
 SHA-256 of every parameter and buffer, which a re-run reproduces exactly.
-The results file (experiment_results.py) is what the build reads: a build
+The results file (experiment/results.py) is what the build reads: a build
 never trains.
 """
 
@@ -29,10 +29,11 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from . import experiment_kernels, experiment_results
-from .experiment_nets import WIDTHS, CifarNet, weighted_layers
-from .experiment_results import NetResult, Results, Setup
-from .lifeline import die_with_parent
+from ..runtime.lifeline import die_with_parent
+from . import kernels as experiment_kernels
+from . import results as experiment_results
+from .nets import WIDTHS, CifarNet, weighted_layers
+from .results import NetResult, Results, Setup
 
 SETUP = Setup(
     dataset="digits",

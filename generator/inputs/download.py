@@ -19,8 +19,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from . import imagenet
-from .errors import WeightsError, one_line
+from ..core import imagenet
+from ..core.errors import WeightsError, one_line
 
 _CHUNK = 1 << 20
 

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import struct
 import warnings
-from typing import BinaryIO
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from generator.errors import ImageError
-from generator.input_file import open_input
-from generator.limits import MAX_ASPECT_RATIO, MAX_PIXELS, MODEL_SHORT_SIDE, image_file_limit
+from ..core.errors import ImageError
+from ..core.input_file import open_input
+from ..core.limits import MAX_ASPECT_RATIO, MAX_PIXELS, MODEL_SHORT_SIDE, image_file_limit
 
 # 16-bit scaling works on bands of rows of about this many pixels at a time.
 _SCALE_BLOCK_PIXELS = 1 << 18

@@ -30,12 +30,12 @@ from pathlib import Path
 import torch
 from torchvision.models import resnet18
 
-from generator import download, imagenet
-from generator.checkpoint import CheckpointError, ForbiddenGlobal, TensorRecord, read_metadata
-from generator.errors import WeightsError, one_line
-from generator.input_file import open_input
-from generator.limits import ARCHIVE_ALLOWANCE
-
+from ..core import imagenet
+from ..core.errors import WeightsError, one_line
+from ..core.input_file import open_input
+from ..core.limits import ARCHIVE_ALLOWANCE
+from . import download
+from .checkpoint import CheckpointError, ForbiddenGlobal, TensorRecord, read_metadata
 
 _HEAD_BYTES = 512
 _ZIP_MAGIC = b"PK\x03\x04"

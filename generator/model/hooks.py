@@ -8,6 +8,8 @@ import torch
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
+CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)  # modules that only hold others: torchsummary skips them
+
 
 def keep_output(kept: dict[str, torch.Tensor], key: str) -> Callable[..., None]:
     """A forward hook storing a copy of the module's output under key (a later in-place op cannot change it)."""

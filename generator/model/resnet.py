@@ -15,9 +15,9 @@ from torch import nn
 from torchvision.models import resnet18
 from torchvision.models.resnet import BasicBlock
 
-from .errors import WeightsError
+from ..core.errors import WeightsError
+from ..core.imagenet import IMAGENET_WEIGHTS
 from .hooks import forward_with_hooks, keep_input, keep_output
-from .imagenet import IMAGENET_WEIGHTS
 
 STAGES: tuple[str, ...] = ("layer1", "layer2", "layer3", "layer4")
 

@@ -23,11 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from . import interrupts
-from .config import PROJECT_ROOT, Config
-from .names import printable_name
-from .ownership import site_generation
-from .preview_server import PreviewServer, PreviewState
+from ..core.config import PROJECT_ROOT, Config
+from ..core.names import printable_name
+from ..publish.ownership import site_generation
+from ..runtime import interrupts
+from .server import PreviewServer, PreviewState
 from .watch import Snapshot, changed_files, next_change, take_snapshot, watched_inputs
 
 STOP_TIMEOUT_S = 60.0  # a stopped build finishes its publication or cleanup; after this it is killed (kill -9 is safe)
@@ -128,7 +128,7 @@ def describe(paths: list[Path]) -> str:
 def own_code(paths: list[Path]) -> list[Path]:
     """Those of the paths that are modules this process has imported: serve itself goes on running their old code."""
     loaded = {Path(module.__file__).resolve() for name, module in list(sys.modules.items())
-              if name.partition(".")[0] == __package__ and getattr(module, "__file__", None)}
+              if name.partition(".")[0] == __package__.partition(".")[0] and getattr(module, "__file__", None)}
     return [path for path in paths if path in loaded]
 
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .config import LANGUAGES
-from .errors import UsageError
+from ..core.config import LANGUAGES
+from ..core.errors import UsageError
 
 HOST = "127.0.0.1"  # the preview is for the person at this machine, never the network
 STATE_PATH = "/.serve/state"

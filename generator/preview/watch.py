@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .config import PACKAGE, WEIGHT_CHOICES, Config
-from .ownership import STATIC
+from ..core.config import PACKAGE, WEIGHT_CHOICES, Config
+from ..publish.ownership import STATIC
 
 # path -> (modification time in ns, size, inode): a rewrite that keeps the size and the second still differs.
 Snapshot = dict[Path, tuple[int, int, int]]

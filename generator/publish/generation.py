@@ -20,12 +20,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import atomic, interrupts
-from .config import DATA_FOLDER, FIGURE_FOLDER, Config
-from .errors import OutputError, UsageError
-from .limits import TREE_FILE_LIMIT
-from .journal import (STAGING_PREFIX, Journal, Manifest, docs_lock, read_journal, read_manifest, recover,
-                      roll_forward, sha256, write_journal)
+from ..core import atomic
+from ..core.config import DATA_FOLDER, FIGURE_FOLDER, Config
+from ..core.errors import OutputError, UsageError
+from ..core.limits import TREE_FILE_LIMIT
+from ..runtime import interrupts
+from .journal import (
+    STAGING_PREFIX,
+    Journal,
+    Manifest,
+    docs_lock,
+    read_journal,
+    read_manifest,
+    recover,
+    roll_forward,
+    sha256,
+    write_journal,
+)
 from .ownership import MARKER, STATIC, TOOL, check_generated_folders, check_out, site_generation
 
 STAGING_DOCS_POINTER = "docs-folder"
@@ -35,6 +46,7 @@ STAGING_DOCS_POINTER = "docs-folder"
 class Staging:
     root: Path  # beside --out: the new site waits here until it is swapped in
     docs: Path  # inside --docs: the whole docs tree MkDocs builds from
+    published: Manifest = Manifest()  # docs/ as this build found it, read once before any work
 
     @property
     def site(self) -> Path:
@@ -72,7 +84,10 @@ def publish(stage: Staging, config: Config, generated: list[str], inputs: dict[s
     try:
         with docs_lock(docs):
             check_out(config)
-            owned = read_manifest(docs).files
+            if read_manifest(docs) != stage.published:
+                raise OutputError(f"another build published into {docs} while this one ran: run the build again, "
+                                  "and let one build at a time publish there")
+            owned = stage.published.files
             check_generated_folders(docs, [*files, *owned])
             for relative in files:
                 if os.path.lexists(docs / relative) and relative not in owned:
@@ -135,16 +150,18 @@ def published_site(docs: Path, manifest: Manifest) -> Path | None:
     return Path(os.path.normpath(docs / manifest.site)) if manifest.site else None
 
 
-def check_targets(config: Config) -> None:
-    """Everything about --out and --docs that can be known before any work."""
+def check_targets(config: Config) -> Manifest:
+    """Everything about --out and --docs that can be known before any work; returns docs/' manifest as found."""
     if not (config.docs / STATIC).is_dir():
         raise UsageError(f"--docs {config.docs} has no {STATIC}: pass the project's docs folder")
     atomic.check_tree(config.docs / STATIC, TREE_FILE_LIMIT)
-    check_generated_folders(config.docs, read_manifest(config.docs).files, (FIGURE_FOLDER, DATA_FOLDER))
+    manifest = read_manifest(config.docs)
+    check_generated_folders(config.docs, manifest.files, (FIGURE_FOLDER, DATA_FOLDER))
     check_out(config)
+    return manifest
 
 
-def create_staging(config: Config) -> Staging:
+def create_staging(config: Config, published: Manifest) -> Staging:
     name = f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     places = [(config.out.parent, f"the folder of --out ({config.out.parent})", "choose another --out"),
               (config.docs, f"--docs {config.docs}", "pass another --docs")]
@@ -162,7 +179,7 @@ def create_staging(config: Config) -> Staging:
         for folder in made:
             shutil.rmtree(folder, ignore_errors=True)
         raise
-    return Staging(root=made[0], docs=made[1])
+    return Staging(root=made[0], docs=made[1], published=published)
 
 
 def remove_staging(stage: Staging) -> None:
@@ -178,9 +195,9 @@ def staging(config: Config) -> Iterator[Staging]:
     """Finish any interrupted publication, refuse bad targets, then stage beside them; staging is always removed."""
     if config.docs.is_dir():
         recover(config.docs, repair=True)
-    check_targets(config)
+    published = check_targets(config)
     remove_abandoned(config.out.parent, config.docs)
-    stage = create_staging(config)
+    stage = create_staging(config, published)
     try:
         yield stage
     finally:

@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import atomic
-from .errors import OutputError, ReportError, UsageError
-from .input_file import InputFile, open_input
+from ..core import atomic
+from ..core.errors import OutputError, ReportError, UsageError
+from ..core.input_file import InputFile, open_input
 from .ownership import MANIFEST, TOOL, read_json, safe_generated_path, site_generation
 
 JOURNAL = ".publish-journal.json"
@@ -68,7 +68,7 @@ def sha256(path: Path) -> str:
     """A published file's SHA-256, read in chunks; anything that cannot be one of ours gets a reason that never matches.
 
     Published files are read back to tell whether they are still as
-    published, so they are inputs too (input_file.py): a 30 GB file put in
+    published, so they are inputs too (core/input_file.py): a 30 GB file put in
     their place is not read (no file a build publishes is near
     PUBLISHED_FILE_LIMIT), and a pipe is not waited on.
     """

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .config import PACKAGE, PROJECT_ROOT, Config
-from .errors import ReportError, UsageError
-from .input_file import open_input
+from ..core.config import PACKAGE, PROJECT_ROOT, Config
+from ..core.errors import ReportError, UsageError
+from ..core.input_file import open_input
 
 TOOL = "resnet18-report"
 MARKER = ".resnet18-site.json"

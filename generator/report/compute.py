@@ -9,16 +9,16 @@ from contextlib import AbstractContextManager
 
 import torch
 
-from . import forked
-from .config import Config
+from ..core.config import Config
+from ..core.names import printable_name
+from ..inputs.image import load_image
+from ..inputs.weights import resolve_weights
+from ..model.resnet import RunCapture, build_model, preprocess, run
+from ..runtime import forked
 from .derive import derive_facts
 from .facts import Facts
 from .family import describe_family, remembered_family
-from .image import load_image
-from .model import RunCapture, build_model, preprocess, run
-from .names import printable_name
 from .summary import collect_summary
-from .weights import resolve_weights
 
 
 def compute_facts(config: Config, progress: Callable[[str], None], weights_resolved: Callable[[], None] = lambda: None,
@@ -32,7 +32,7 @@ def compute_facts(config: Config, progress: Callable[[str], None], weights_resol
     weights are in hand: the notebook's cells wait for it, since weights the
     build downloads land in the cache they read. ``remember_family`` reads
     the ResNet family from the cache of earlier builds with the same code
-    and packages (memo.py); the check never does.
+    and packages (report/memo.py); the check never does.
     """
     torch.set_num_threads(1)
     progress("weights: resolving " + config.weights)
@@ -63,7 +63,7 @@ def reproduce(config: Config) -> tuple[str, dict[str, bytes], str]:
     from . import figures
 
     facts, capture, conv1_weight = compute_facts(dataclasses.replace(config, allow_download=False), lambda _: None)
-    picture = base64.b64encode(figures.channel_png(capture.stages["layer1"], 0)).decode("ascii")  # notebook.py draws it
+    picture = base64.b64encode(figures.channel_png(capture.stages["layer1"], 0)).decode("ascii")  # report/notebook.py draws it
     return facts.to_json(), figures.figure_bytes(facts, capture, conv1_weight), picture
 
 

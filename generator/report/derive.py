@@ -1,6 +1,6 @@
 """Facts from one run of the model: the numbers the report shows, computed, never formatted.
 
-This is where a run becomes facts (see facts.py for the data itself):
+This is where a run becomes facts (see report/facts.py for the data itself):
 architecture and stages from the modules, per-module rows and totals from
 torchsummary's rows, the residual identity for every block, predictions,
 galleries, the cited numbers and which wording of each value-dependent
@@ -16,23 +16,37 @@ import torch
 import torchvision
 from torch import nn
 
-from . import experiment_results, sources
-from .experiment_results import Experiment
+from ..core import sources
+from ..core.imagenet import IMAGENET_WEIGHTS
+from ..core.names import printable_name
+from ..core.units import FLOAT_BYTES, MEGABYTE
+from ..experiment import results
+from ..experiment.results import Experiment
+from ..inputs.image import ImageProvenance
+from ..model.resnet import STAGES, RunCapture
 from .explorer_data import explorer_facts
 from .facts import (
-    ATOL, RTOL, Architecture, Facts, Family, Gallery, ImageFacts, ModuleRow, Prediction, Provenance, ResidualCheck,
-    Stage, StemLayer, SummaryRow, Totals, WeightsFacts,
+    ATOL,
+    RTOL,
+    Architecture,
+    Facts,
+    Family,
+    Gallery,
+    ImageFacts,
+    ModuleRow,
+    Prediction,
+    Provenance,
+    ResidualCheck,
+    Stage,
+    StemLayer,
+    SummaryRow,
+    Totals,
+    WeightsFacts,
 )
-from .image import ImageProvenance
-from .imagenet import IMAGENET_WEIGHTS
-from .model import STAGES, RunCapture
-from .names import printable_name
 
 if TYPE_CHECKING:  # the type only: facts never load or download weights
-    from .weights import WeightsProvenance
+    from ..inputs.weights import WeightsProvenance
 
-BYTES_PER_FLOAT = 4  # torchsummary's size estimates assume float32
-MEGABYTE = 1024**2
 
 
 def weights_facts(weights: WeightsProvenance) -> WeightsFacts:
@@ -148,10 +162,10 @@ def group_modules(model: nn.Module, summary: list[SummaryRow]) -> tuple[ModuleRo
 
 def torchsummary_sizes(summary: list[SummaryRow], input_shape: tuple[int, ...], params: int) -> dict[str, float]:
     """torchsummary's size estimates: float32 everywhere, outputs counted twice (forward and backward)."""
-    input_mb = _product(input_shape) * BYTES_PER_FLOAT / MEGABYTE
+    input_mb = _product(input_shape) * FLOAT_BYTES / MEGABYTE
     outputs = sum(_product(row.output_shape[1:]) for row in summary)
-    forward_backward_mb = 2 * outputs * BYTES_PER_FLOAT / MEGABYTE
-    params_mb = params * BYTES_PER_FLOAT / MEGABYTE
+    forward_backward_mb = 2 * outputs * FLOAT_BYTES / MEGABYTE
+    params_mb = params * FLOAT_BYTES / MEGABYTE
     return {
         "input_size_mb": input_mb,
         "forward_backward_mb": forward_backward_mb,
@@ -229,8 +243,26 @@ def choose_claims(
         "params_match": "equal" if totals.params == totals.published_params else "different",
         "macs_match": "equal" if round(totals.macs / 1e9, 3) == totals.published_gflops else "different",
         "bottleneck_params": "fewer" if family.examples[1].params < family.examples[0].params else "not_fewer",
-        **experiment_results.outcome(experiment),
+        **results.outcome(experiment),
     }
+
+
+def count_totals(summary: list[SummaryRow], modules: tuple[ModuleRow, ...], input_shape: tuple[int, ...]) -> Totals:
+    """The summary's totals as torchsummary prints them, beside the numbers torchvision publishes."""
+    params = sum(row.params for row in summary)
+    trainable = sum(row.params for row in summary if row.trainable)
+    return Totals(
+        params=params,
+        trainable=trainable,
+        non_trainable=params - trainable,
+        macs=sum(module.macs for module in modules),
+        rows=len(summary),
+        published_params=IMAGENET_WEIGHTS.meta["num_params"],
+        published_gflops=IMAGENET_WEIGHTS.meta["_ops"],
+        published_top1=IMAGENET_WEIGHTS.meta["_metrics"]["ImageNet-1K"]["acc@1"],
+        published_top5=IMAGENET_WEIGHTS.meta["_metrics"]["ImageNet-1K"]["acc@5"],
+        **torchsummary_sizes(summary, input_shape, params),
+    )
 
 
 def derive_facts(
@@ -243,27 +275,14 @@ def derive_facts(
     feature_channels: int,
     family: Family,
 ) -> Facts:
-    experiment = experiment_results.experiment_facts(experiment_results.read())
-    params = sum(row.params for row in summary)
-    trainable = sum(row.params for row in summary if row.trainable)
+    experiment = results.experiment_facts(results.read())
     modules = group_modules(model, summary)
     published = weights_facts(weights)
     weights_kind = published.kind
     predictions, ties = top_predictions(capture.logits, top_k) if weights_kind != "random" else ((), 0)
     views = {"relu": capture.stem, **capture.stages}
     residual = check_residuals(capture)
-    totals = Totals(
-        params=params,
-        trainable=trainable,
-        non_trainable=params - trainable,
-        macs=sum(module.macs for module in modules),
-        rows=len(summary),
-        published_params=IMAGENET_WEIGHTS.meta["num_params"],
-        published_gflops=IMAGENET_WEIGHTS.meta["_ops"],
-        published_top1=IMAGENET_WEIGHTS.meta["_metrics"]["ImageNet-1K"]["acc@1"],
-        published_top5=IMAGENET_WEIGHTS.meta["_metrics"]["ImageNet-1K"]["acc@5"],
-        **torchsummary_sizes(summary, tuple(capture.input.shape[1:]), params),
-    )
+    totals = count_totals(summary, modules, tuple(capture.input.shape[1:]))
     return Facts(
         provenance=Provenance(
             weights=published,

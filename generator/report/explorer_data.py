@@ -16,7 +16,7 @@ order: the page computes x + F(x) and ReLU(x + F(x)) itself. The block's x
 of a downsampling block is the previous block's output, in its own file.
 
 ``index.json`` lists every file with its tensor, shape, channel range,
-scale, size and SHA-256; the check (check_explorer.py) decodes the files and
+scale, size and SHA-256; the check (verify/explorer.py) decodes the files and
 compares every value with its own forward pass.
 """
 
@@ -25,15 +25,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from . import atomic
+from ..core import atomic
+from ..model.resnet import RunCapture
 from .facts import ExplorerFacts
-from .model import RunCapture
 
 INDEX = "index.json"
 FILE_BYTES = 256 * 1024

@@ -5,7 +5,7 @@ to the templates and their filters. A value tied to a module, stage, block
 or class lives in an item with a ``name``: the page shows the name from the
 same item, and the check reads the pair back (labels are data). This module
 imports no torch: pages are written from facts alone, so a build that only
-changed prose can reuse the facts of the last run (see derive.py for how
+changed prose can reuse the facts of the last run (see report/derive.py for how
 they are computed).
 """
 
@@ -19,7 +19,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from .experiment_results import Experiment
+from ..experiment.results import Experiment
 
 RTOL = 1e-5
 ATOL = 1e-8
@@ -255,7 +255,7 @@ class Family:
 
 @dataclass(frozen=True)
 class ExplorerFacts:
-    """What the explorer page says about its data files (explorer_data.py writes them)."""
+    """What the explorer page says about its data files (report/explorer_data.py writes them)."""
 
     relative_error: float  # a stored value is within this fraction of the model's
     absolute_error: float  # or within this much, for values too small for a normal float16

@@ -7,7 +7,7 @@ kernel, stride, padding and dilation, the multiply-accumulates of every
 convolution from its weight's size times its output positions. Nothing here
 depends on the run's image or weights, so the result is the same for every
 build with the same torchvision; the check derives the same numbers its own
-way (a forward pass under hooks, expected_family.py) and compares both with
+way (a forward pass under hooks, verify/family.py) and compares both with
 the numbers torchvision publishes for every weights entry.
 """
 
@@ -16,46 +16,28 @@ from __future__ import annotations
 import dataclasses
 import json
 from functools import cache
-from typing import Any
 
-import torch
 from torch import nn
-from torch.overrides import TorchFunctionMode
 from torchvision import models as tv_models
 
-from . import memo, sources
+from ..core import memo, sources
+from ..core.imagenet import IMAGENET_WEIGHTS
+from ..model import meta
+from ..model.meta import OPS_TOLERANCE_GFLOPS
+from ..model.resnet import STAGES
 from .facts import BlockExample, BlockLayer, Family, FamilyModel, FamilyWeights, family_from_json
 from .family_summary import describe_summary, output_size
-from .imagenet import IMAGENET_WEIGHTS
-from .model import STAGES
 from .summary import own_parameters, parameter_formula
 
 MODELS: tuple[str, ...] = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
-OPS_TOLERANCE_GFLOPS = 0.0005  # torchvision rounds "_ops" to three decimals: half a unit of the last one
 EXAMPLE_BLOCKS: tuple[tuple[str, str], ...] = (("resnet18", "layer1.1"), ("resnet50", "layer1.1"))  # no shortcut projection
 PAPER_DECIMALS = 1  # the paper's Table 1 gives FLOPs to one decimal, in units of 10^9
 
 
-# What torchvision's and torch's weight initialisation call to fill a tensor.
-INITIALISERS = frozenset({"normal_", "uniform_", "fill_", "zero_", "trunc_normal_", "kaiming_normal_",
-                          "kaiming_uniform_", "constant_", "ones_", "zeros_"})
-
-
-class _NoInitialValues(TorchFunctionMode):
-    """Meta tensors hold no values: filling them (three quarters of building the five models) is skipped."""
-
-    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
-        kwargs = kwargs or {}
-        if getattr(func, "__name__", "") in INITIALISERS:
-            return args[0] if args else kwargs["tensor"]
-        return func(*args, **kwargs)
-
-
 @cache
 def meta_model(name: str) -> nn.Module:
-    """torchvision's model on the meta device: its modules and shapes, no parameter values (cheap to build)."""
-    with torch.device("meta"), _NoInitialValues():
-        return getattr(tv_models, name)(weights=None).eval()
+    """This side's own meta-device instance of torchvision's model (model/meta.py), built once per name."""
+    return meta.meta_model(name)
 
 
 def main_path_convs(block: nn.Module) -> list[nn.Conv2d]:
@@ -148,6 +130,6 @@ def describe_family() -> Family:
 
 
 def remembered_family() -> Family:
-    """describe_family(), computed once per version of the code, torch and torchvision (see memo.py)."""
+    """describe_family(), computed once per version of the code, torch and torchvision (see report/memo.py)."""
     return memo.remembered("family", describe_family, lambda family: json.dumps(dataclasses.asdict(family)),
                            family_from_json)

@@ -7,7 +7,7 @@ ReLU, called twice, gives two rows. The walk follows the order torchvision's
 ResNet and its blocks call their children, and each row's output shape
 follows from the layer's own arithmetic (kernel, stride, padding). The
 check re-derives every row from a real forward pass under hooks
-(expected_family.py), so a walk that drifts from torchvision's forward
+(verify/family.py), so a walk that drifts from torchvision's forward
 fails the build instead of publishing a wrong table.
 """
 

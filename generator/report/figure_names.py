@@ -1,6 +1,6 @@
 """Which figures a run has, by role, and their file names: what pages link and the check expects.
 
-Apart from figures.py (which draws them with matplotlib and torch), so
+Apart from report/figures.py (which draws them with matplotlib and torch), so
 that pages can be written from facts alone.
 """
 

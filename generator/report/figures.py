@@ -25,13 +25,17 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
-from . import atomic, forked, memo  # noqa: E402
-from .experiment_results import Experiment  # noqa: E402
+from ..core import (
+    atomic,
+    memo,  # noqa: E402
+)
+from ..core.digests import package_version  # noqa: E402
+from ..core.imagenet import IMAGENET_WEIGHTS  # noqa: E402
+from ..experiment.results import Experiment  # noqa: E402
+from ..model.resnet import BlockCapture, RunCapture  # noqa: E402
+from ..runtime import forked
 from .facts import ATOL, Facts  # noqa: E402
 from .figure_names import RESIDUAL_FIGURE_BLOCKS, figure_files  # noqa: E402
-from .model import BlockCapture, RunCapture  # noqa: E402
-from .stamp import package_version  # noqa: E402
-from .imagenet import IMAGENET_WEIGHTS  # noqa: E402
 
 DPI = 100
 PNG_METADATA = {"Software": None}
@@ -87,7 +91,8 @@ def channel_map(feature_map: torch.Tensor, channel: int) -> np.ndarray:
     return feature_map[0, channel].numpy()
 
 
-def draw_scheme(facts: Facts, capture: RunCapture) -> bytes:
+def scheme_columns(facts: Facts, capture: RunCapture) -> list[tuple[str, np.ndarray, str]]:
+    """The scheme's picture columns, input to layer4: each one's label, its map and its output shape."""
     arch = facts.architecture
     conv, pool = facts.stem
     channels = {gallery.name: gallery.channels for gallery in facts.galleries}
@@ -109,6 +114,11 @@ def draw_scheme(facts: Facts, capture: RunCapture) -> bytes:
                 f"{stage.channels}×{stage.size}×{stage.size}",
             )
         )
+    return columns
+
+
+def draw_scheme(facts: Facts, capture: RunCapture) -> bytes:
+    columns = scheme_columns(facts, capture)
     avgpool, fc = facts.modules[-2], facts.modules[-1]
     fig = plt.figure(figsize=(13, 3.6))
     slots = len(columns) + 2
@@ -311,7 +321,7 @@ def draw_experiment(experiment: Experiment) -> bytes:
 def remembered_figure(role: str, inputs: object, draw: Callable[[], bytes]) -> bytes:
     """A figure drawn from data that no image or weights change: once per version of the code and packages.
 
-    Kept beside the family's numbers (memo.py), under the digest of its
+    Kept beside the family's numbers (report/memo.py), under the digest of its
     inputs and of the packages that draw and encode it.
     """
     versions = {name: package_version(name) for name in ("matplotlib", "pillow", "numpy")}
@@ -327,7 +337,7 @@ def figure_bytes(
     """Every figure of this run as PNG bytes, by file name: what the build writes and the check reproduces.
 
     ``remember``: the figures that depend on no image or weights come from
-    the cache of earlier builds (memo.py); the check never reads it.
+    the cache of earlier builds (report/memo.py); the check never reads it.
     """
     files = figure_files(facts)
     blocks = {block.name: block for block in capture.blocks}

@@ -25,14 +25,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import nbformat
 
-from . import interrupts, python_child
-from .config import Config, sample_image
-from .errors import SiteBuildError
+from ..core import python_child
+from ..core.config import Config, sample_image
+from ..core.errors import SiteBuildError
+from ..runtime import interrupts
 
 if TYPE_CHECKING:  # nbclient (and jupyter_client) only when the notebook runs: a build that reuses outputs skips it
     from nbclient import NotebookClient
@@ -49,10 +49,10 @@ def code_cells(config: Config) -> list[str]:
     image = "sample_image()" if default_image else repr(Path(config.image).name)
     weights = config.weights if config.weights in NAMED_CHOICES else Path(config.weights).name
     return [
-        ("from generator.config import sample_image\n" if default_image else "")
-        + "from generator.image import load_image\n"
-        "from generator.model import build_model, preprocess, run\n"
-        "from generator.weights import resolve_weights\n\n"
+        ("from generator.core.config import sample_image\n" if default_image else "")
+        + "from generator.inputs.image import load_image\n"
+        "from generator.model.resnet import build_model, preprocess, run\n"
+        "from generator.inputs.weights import resolve_weights\n\n"
         f"state_dict, weights_info = resolve_weights(\n"
         f"    {weights!r}, seed={config.seed}, allow_download=False, log=lambda message: None\n)\n"
         f"model = build_model(state_dict, seed={config.seed})\n"
@@ -60,7 +60,7 @@ def code_cells(config: Config) -> list[str]:
         "capture = run(model, preprocess(image))\n"
         "print('weights:', weights_info.source)",
         "from IPython.display import Image\n"
-        "from generator.figures import channel_png\n\n"
+        "from generator.report.figures import channel_png\n\n"
         "feature_map = capture.stages['layer1']\n"
         "print(tuple(feature_map.shape))\n"
         "Image(channel_png(feature_map, channel=0))",
@@ -164,7 +164,7 @@ def kernel_startup(cells: list[str]) -> list[str]:
     modules = imported_modules(cells)
     bound = dict.fromkeys(name.split(".")[0] for name in modules)
     return [
-        f"__import__('generator.lifeline').lifeline.die_with_parent({os.getpid()})",
+        f"__import__('generator.runtime.lifeline').runtime.lifeline.die_with_parent({os.getpid()})",
         f"import {', '.join(modules)}",
         f"del {', '.join(bound)}",
     ]
@@ -243,7 +243,7 @@ class Run:
         if isinstance(self._error, CellExecutionError):
             first_line = ANSI_COLOUR.sub("", str(self._error)).strip().splitlines()[-1]
             raise SiteBuildError(
-                f"notebook cell failed: {first_line}; fix generator/notebook.py or the API it calls"
+                f"notebook cell failed: {first_line}; fix generator/report/notebook.py or the API it calls"
             ) from self._error
         if self._error is not None:
             raise self._error

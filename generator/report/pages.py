@@ -11,21 +11,19 @@ digit a reader can see is an error in the check.
 from __future__ import annotations
 
 import html
-import json
 import re
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
-from . import sources
-from .config import FIGURE_FOLDER, LANGUAGES
+from ..core import sources
+from ..core.config import FIGURE_FOLDER, LANGUAGES, PACKAGE
+from ..core.translations import translations
 from .facts import Facts, lookup
 
-TEMPLATES = Path(__file__).parent / "templates"
-TRANSLATIONS = Path(__file__).parent / "translations"
+TEMPLATES = PACKAGE / "templates"
 PAGES: tuple[str, ...] = ("index", "maps", "explorer", "family", "experiment", "reproducibility")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
 
@@ -90,9 +88,84 @@ def user_text(value: str) -> Markup:
     return Markup(MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=True)))
 
 
-@cache
-def translations(language: str) -> dict[str, str]:
-    return json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8"))
+@dataclass(frozen=True)
+class TemplateHelpers:
+    """What a template may call to write a value, a quotation or a claim: each tags what it writes for the check."""
+
+    language: str
+    facts: Facts
+    figures: dict[str, str]
+    strings: dict[str, str]
+    env: jinja2.Environment
+
+    def t(self, key: str) -> str:
+        if key not in self.strings:
+            raise KeyError(f"translation key {key!r} missing from {self.language}.json")
+        return self.strings[key]
+
+    def fact(self, path: str, style: str = "auto", code: bool = False, css: str = "fact") -> Markup:
+        value = lookup(self.facts, path)
+        if style == "conversion":  # a conversion applied to the image, or none, in words
+            text = self.t(f"conversion_{value}" if value else "conversion_none")
+        elif isinstance(value, bool) and style not in ("plain", "auto"):
+            text = self.t(f"bool.{style}.{str(value).lower()}")  # a yes/no or either/or shown as words
+        else:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                style = "plain"  # words, hashes, versions: shown as they are in every language
+            text = format_number(value, style, self.language)
+        span = f'<span class="{css}" data-fact="{path}" data-style="{style}">{user_text(text)}</span>'
+        return Markup(f"<code>{span}</code>" if code else span)
+
+    def label(self, path: str) -> Markup:
+        """A module, stage, block or class name, shown as code and checked with the values beside it."""
+        return self.fact(path, "plain", code=True)
+
+    def cite(self, key: str, style: str = "auto") -> Markup:
+        """A number from a named source (data/sources.json), shown as cited."""
+        return self.fact(f"cited.{key}", style, css="fact cited")
+
+    def source_ref(self, key: str) -> Markup:
+        number = sources.source_number(key)
+        return Markup(f'<a class="source-ref" href="#{self.t("sources_anchor")}">[{number}]</a>')
+
+    def attribution(self, entry: sources.Quote) -> str:
+        source = next(s for s in sources.all_sources() if s.key == entry.source)
+        if entry.source == "report":
+            return self.t("quote_from_report").format(heading=entry.heading)
+        return self.t("quote_from_paper").format(short=source.short, section=entry.section, page=entry.page)
+
+    def quote(self, key: str) -> Markup:
+        """A quotation as a block: the source's exact words, then who said them and where."""
+        entry = sources.quote(key)
+        return Markup(
+            f'<blockquote class="quote" data-quote="{key}">\n'
+            f"<p>“{html.escape(entry.text)}”</p>\n"
+            f'<p class="attribution">{html.escape(self.attribution(entry))} {self.source_ref(entry.source)}</p>\n'
+            "</blockquote>"
+        )
+
+    def inline_quote(self, key: str) -> Markup:
+        entry = sources.quote(key)
+        return Markup(f'<q class="quote" data-quote="{key}">{html.escape(entry.text)}</q>')
+
+    def claim(self, name: str) -> Markup:
+        """The wording of a sentence that is true for this run (facts.claims chose it), tagged for the check."""
+        variant = self.facts.claims[name]
+        text = self.env.from_string(self.t(f"claim.{name}.{variant}")).render()
+        return Markup(f'<span class="claim" data-claim="{name}" data-variant="{variant}">{text}</span>')
+
+    def sources_list(self) -> Markup:
+        lines = []
+        for number, source in enumerate(sources.all_sources(), start=1):
+            citation = html.escape(source.citation)
+            linked = f"[{citation}]({source.url})" if source.url else citation
+            lines.append(f'{number}. <span class="source" data-source="{source.key}">{linked}</span>')
+        return Markup("\n".join(lines))
+
+    def figure(self, role: str) -> str:
+        if role not in self.figures:
+            raise KeyError(f"page asks for figure {role!r}, which this run did not draw")
+        return f"{FIGURE_FOLDER}/{self.figures[role]}"
 
 
 def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.Environment:
@@ -104,80 +177,11 @@ def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.
         lstrip_blocks=True,
         autoescape=False,
     )
-    strings = translations(language)
-
-    def t(key: str) -> str:
-        if key not in strings:
-            raise KeyError(f"translation key {key!r} missing from {language}.json")
-        return strings[key]
-
-    def fact(path: str, style: str = "auto", code: bool = False, css: str = "fact") -> Markup:
-        value = lookup(facts, path)
-        if style == "conversion":  # a conversion applied to the image, or none, in words
-            text = t(f"conversion_{value}" if value else "conversion_none")
-        elif isinstance(value, bool) and style not in ("plain", "auto"):
-            text = t(f"bool.{style}.{str(value).lower()}")  # a yes/no or either/or shown as words
-        else:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                style = "plain"  # words, hashes, versions: shown as they are in every language
-            text = format_number(value, style, language)
-        span = f'<span class="{css}" data-fact="{path}" data-style="{style}">{user_text(text)}</span>'
-        return Markup(f"<code>{span}</code>" if code else span)
-
-    def label(path: str) -> Markup:
-        """A module, stage, block or class name, shown as code and checked with the values beside it."""
-        return fact(path, "plain", code=True)
-
-    def cite(key: str, style: str = "auto") -> Markup:
-        """A number from a named source (data/sources.json), shown as cited."""
-        return fact(f"cited.{key}", style, css="fact cited")
-
-    def source_ref(key: str) -> Markup:
-        number = sources.source_number(key)
-        return Markup(f'<a class="source-ref" href="#{t("sources_anchor")}">[{number}]</a>')
-
-    def attribution(entry: sources.Quote) -> str:
-        source = next(s for s in sources.all_sources() if s.key == entry.source)
-        if entry.source == "report":
-            return t("quote_from_report").format(heading=entry.heading)
-        return t("quote_from_paper").format(short=source.short, section=entry.section, page=entry.page)
-
-    def quote(key: str) -> Markup:
-        """A quotation as a block: the source's exact words, then who said them and where."""
-        entry = sources.quote(key)
-        return Markup(
-            f'<blockquote class="quote" data-quote="{key}">\n'
-            f"<p>“{html.escape(entry.text)}”</p>\n"
-            f'<p class="attribution">{html.escape(attribution(entry))} {source_ref(entry.source)}</p>\n'
-            "</blockquote>"
-        )
-
-    def inline_quote(key: str) -> Markup:
-        entry = sources.quote(key)
-        return Markup(f'<q class="quote" data-quote="{key}">{html.escape(entry.text)}</q>')
-
-    def claim(name: str) -> Markup:
-        """The wording of a sentence that is true for this run (facts.claims chose it), tagged for the check."""
-        variant = facts.claims[name]
-        text = env.from_string(t(f"claim.{name}.{variant}")).render()
-        return Markup(f'<span class="claim" data-claim="{name}" data-variant="{variant}">{text}</span>')
-
-    def sources_list() -> Markup:
-        lines = []
-        for number, source in enumerate(sources.all_sources(), start=1):
-            citation = html.escape(source.citation)
-            linked = f"[{citation}]({source.url})" if source.url else citation
-            lines.append(f'{number}. <span class="source" data-source="{source.key}">{linked}</span>')
-        return Markup("\n".join(lines))
-
-    def figure(role: str) -> str:
-        if role not in figures:
-            raise KeyError(f"page asks for figure {role!r}, which this run did not draw")
-        return f"{FIGURE_FOLDER}/{figures[role]}"
-
+    helpers = TemplateHelpers(language, facts, figures, translations(language), env)
     env.globals.update(
-        facts=facts, fact=fact, label=label, cite=cite, quote=quote, inline_quote=inline_quote, claim=claim,
-        source_ref=source_ref, sources_list=sources_list, t=t, figure=figure, language=language,
+        facts=facts, fact=helpers.fact, label=helpers.label, cite=helpers.cite, quote=helpers.quote,
+        inline_quote=helpers.inline_quote, claim=helpers.claim, source_ref=helpers.source_ref,
+        sources_list=helpers.sources_list, t=helpers.t, figure=helpers.figure, language=language,
     )
     env.filters.update(
         torchsummary_count=torchsummary_count, torchsummary_megabytes=torchsummary_megabytes, shape=shape,

@@ -7,14 +7,11 @@ torchinfo, collecting is kept apart from formatting: rows hold numbers only.
 
 from __future__ import annotations
 
-
 import torch
 from torch import nn
 
+from ..model.hooks import CONTAINERS, forward_with_hooks
 from .facts import SummaryRow
-from .hooks import forward_with_hooks
-
-CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 
 
 def parameter_formula(module: nn.Module) -> tuple[tuple[int, ...], ...]:

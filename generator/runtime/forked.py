@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import TypeVar
 
+from ..core.errors import SiteBuildError, one_line
 from . import interrupts
-from .errors import SiteBuildError, one_line
 from .lifeline import die_with_parent
 
 T = TypeVar("T")

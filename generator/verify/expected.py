@@ -14,6 +14,7 @@ import base64
 import math
 import platform
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -22,25 +23,23 @@ from torch import nn
 from torchvision.models import ResNet18_Weights, resnet18
 from torchvision.models.resnet import BasicBlock
 
-from . import sources
-from .config import Config
-from .check_explorer import STAGE_MODULES, Reference, explorer_values, reference_from
-from .errors import MismatchError
-from .expected_data import Expected
-from .expected_experiment import derive_experiment
-from .expected_family import derive_family, parameter_terms, remembered_family_values, summary_row_values
-from .hooks import forward_with_hooks, keep_input
-from .image import load_image
-from .model import refuse_non_finite
-from .names import printable_name
-from .weights import WeightsProvenance, resolve_weights
+from ..core import sources
+from ..core.config import Config
+from ..core.errors import MismatchError
+from ..core.names import printable_name
+from ..core.units import FLOAT_BYTES, MEGABYTE
+from ..inputs.image import load_image
+from ..inputs.weights import WeightsProvenance, resolve_weights
+from ..model.hooks import CONTAINERS, forward_with_hooks, keep_input
+from ..model.resnet import refuse_non_finite
+from .experiment import derive_experiment
+from .explorer_reference import STAGE_MODULES, Reference, explorer_values, reference_from
+from .family import derive_family, parameter_terms, remembered_family_values, summary_row_values
+from .values import Expected
 
 PUBLISHED = ResNet18_Weights.IMAGENET1K_V1
 ALLCLOSE_RTOL = 1e-5
 ALLCLOSE_ATOL = 1e-8
-CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
-MEGABYTE = 1024**2
-FLOAT_BYTES = 4
 
 
 def top_group(name: str) -> str:
@@ -65,8 +64,26 @@ def reference_model(config: Config) -> tuple[nn.Module, torch.Tensor, WeightsPro
 
 
 def derive_expected(config: Config, remember_family: bool = False) -> Expected:
-    """Every value the pages may show; ``remember_family``: the family's from a build's cache (memo.py)."""
+    """Every value the pages may show; ``remember_family``: the family's from a build's cache (report/memo.py)."""
     return derive_expected_and_reference(config, remember_family)[0]
+
+
+@dataclass(frozen=True)
+class ForwardPass:
+    """What one pass of the check's model recorded: torchsummary's rows, each top-level module's output, every
+    block's input, the multiply-accumulates of each top-level module and the logits."""
+
+    names: dict[nn.Module, str]
+    rows: list[tuple[nn.Module, tuple[int, ...]]]
+    outputs: dict[str, torch.Tensor]
+    block_inputs: dict[str, torch.Tensor]
+    macs: Counter[str]
+    logits: torch.Tensor
+    input_shape: tuple[int, ...]
+
+    @property
+    def stage_names(self) -> list[str]:
+        return [name for name in self.outputs if name.startswith("layer")]
 
 
 def derive_expected_and_reference(config: Config, remember_family: bool = False, draw_picture: bool = True
@@ -81,9 +98,38 @@ def derive_expected_and_reference(config: Config, remember_family: bool = False,
     categories = PUBLISHED.meta["categories"]
     if len(categories) != model.fc.out_features:
         raise MismatchError(f"torchvision lists {len(categories)} categories but fc has {model.fc.out_features} outputs")
+    run = forward_pass(model, batch)
+    kind = weights_kind(weights)
+    failures, recomputed, residual = _residuals(model, run.block_inputs)
+    predictions, ties = _predictions(run.logits, categories, kind, config.top_k)
+    summary_values, summary = _summary(run)
+    family, family_failures = (remembered_family_values if remember_family else derive_family)(
+        transforms.crop_size[0], sources.cited_numbers())
+    block_outputs = _block_outputs(run)
+    v: dict[str, Any] = {
+        **_provenance(config, weights, kind, image, image_info), **_architecture(model, transforms, run.rows),
+        **_stem_and_stages(model, run), **_modules(model, run), **summary_values, **_totals(config, model, run),
+        **residual, **predictions, **_galleries(config, run), **family, **derive_experiment(),
+        **explorer_values([run.outputs[name] for name in STAGE_MODULES], list(block_outputs.values()), model.conv1.weight),
+        **{f"cited.{key}": value for key, value in sources.cited_numbers().items()},
+    }
+    v.update({f"claims.{name}": variant for name, variant in _claims(v, kind, ties).items()})
+    reference = reference_from(
+        {name: run.outputs[name] for name in STAGE_MODULES},
+        {name: (shortcut, residual, block_outputs[name]) for name, (shortcut, residual) in recomputed.items()},
+        {name: model.get_submodule(name).downsample is not None for name in run.block_inputs}, model.conv1.weight,
+    )
+    layer1 = run.outputs[run.stage_names[0]]
+    return Expected(
+        values=v, summary=tuple(summary), module_names=frozenset(n for n, _ in model.named_modules() if n),
+        residual_failures=tuple(failures), family_failures=tuple(family_failures), weights_source=weights.source,
+        layer1_shape=tuple(layer1.shape),
+        layer1_picture=base64.b64encode(_channel_png(layer1, 0)).decode("ascii") if draw_picture else None,
+    ), reference
 
-    # One pass records every module call (torchsummary's rows), each top-level module's output,
-    # every block's input and the multiply-accumulates of convolutions and linear layers.
+
+def forward_pass(model: nn.Module, batch: torch.Tensor) -> ForwardPass:
+    """One pass under hooks that record every module call, refusing a value that is not finite."""
     names = {module: name for name, module in model.named_modules()}
     calls: list[tuple[nn.Module, tuple[int, ...]]] = []
     outputs: dict[str, torch.Tensor] = {}
@@ -107,45 +153,63 @@ def derive_expected_and_reference(config: Config, remember_family: bool = False,
                 if isinstance(m, BasicBlock)]
     logits = forward_with_hooks(model, batch, handles)
     rows = [(module, shape) for module, shape in calls if not isinstance(module, CONTAINERS)]
+    return ForwardPass(names, rows, outputs, block_inputs, macs, logits, tuple(batch.shape[1:]))
 
+
+def _block_outputs(run: ForwardPass) -> dict[str, torch.Tensor]:
+    """Blocks run one after another: each block's output is the next one's input, the last one's is layer4's."""
+    inputs = list(run.block_inputs.values())
+    return dict(zip(run.block_inputs, [*inputs[1:], run.outputs[run.stage_names[-1]]]))
+
+
+def _stem_and_stages(model: nn.Module, run: ForwardPass) -> dict[str, Any]:
     v: dict[str, Any] = {}
-    kind = weights_kind(weights)
-    v.update(_provenance(config, weights, kind, image, image_info))
-    v.update(_architecture(model, transforms, rows))
-    stage_names = [name for name, _ in model.named_children() if name.startswith("layer")]
     for i, name in enumerate(("conv1", "maxpool")):
         module = model.get_submodule(name)
         kernel = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
         stride = module.stride if isinstance(module.stride, int) else module.stride[0]
         v.update({f"stem.{i}.name": name, f"stem.{i}.kernel": kernel, f"stem.{i}.stride": stride,
-                  f"stem.{i}.channels": outputs[name].shape[1], f"stem.{i}.size": outputs[name].shape[-1]})
-    for i, name in enumerate(stage_names):
+                  f"stem.{i}.channels": run.outputs[name].shape[1], f"stem.{i}.size": run.outputs[name].shape[-1]})
+    for i, name in enumerate(run.stage_names):
         stage = model.get_submodule(name)
         v.update({f"stages.{i}.name": name, f"stages.{i}.ordinal": i + 1, f"stages.{i}.blocks": len(stage),
-                  f"stages.{i}.channels": outputs[name].shape[1], f"stages.{i}.size": outputs[name].shape[-1],
+                  f"stages.{i}.channels": run.outputs[name].shape[1], f"stages.{i}.size": run.outputs[name].shape[-1],
                   f"stages.{i}.stride": stage[0].conv1.stride[0]})
+    return v
+
+
+def _modules(model: nn.Module, run: ForwardPass) -> dict[str, Any]:
     group_params: Counter[str] = Counter()
     for name, parameter in model.named_parameters():
         group_params[top_group(name)] += parameter.numel()
+    v: dict[str, Any] = {}
     for i, (name, module) in enumerate(model.named_children()):
         v.update({f"modules.{i}.name": name, f"modules.{i}.layer_type": type(module).__name__,
-                  f"modules.{i}.params": group_params[name], f"modules.{i}.macs": macs[name]})
-        v.update({f"modules.{i}.output_shape.{j}": size for j, size in enumerate(outputs[name].shape[1:])})
+                  f"modules.{i}.params": group_params[name], f"modules.{i}.macs": run.macs[name]})
+        v.update({f"modules.{i}.output_shape.{j}": size for j, size in enumerate(run.outputs[name].shape[1:])})
+    return v
 
-    summary = []
-    for index, (module, shape) in enumerate(rows, start=1):
-        v.update(summary_row_values(f"summary.{index - 1}", index, module, names[module], names[module], shape))
-        summary.append((f"{type(module).__name__}-{index}", _shape_cell(shape), _formula_cell(parameter_terms(module)),
-                        v[f"summary.{index - 1}.params"]))
 
+def _summary(run: ForwardPass) -> tuple[dict[str, Any], list[tuple[str, str, str, int]]]:
+    """torchsummary's rows as values, and as the cells of the table: name, output shape, formula, parameters."""
+    v: dict[str, Any] = {}
+    cells = []
+    for index, (module, shape) in enumerate(run.rows, start=1):
+        v.update(summary_row_values(f"summary.{index - 1}", index, module, run.names[module], run.names[module], shape))
+        cells.append((f"{type(module).__name__}-{index}", _shape_cell(shape), _formula_cell(parameter_terms(module)),
+                      v[f"summary.{index - 1}.params"]))
+    return v, cells
+
+
+def _totals(config: Config, model: nn.Module, run: ForwardPass) -> dict[str, Any]:
     params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    input_mb = math.prod(batch.shape[1:]) * FLOAT_BYTES / MEGABYTE
-    forward_backward_mb = 2 * sum(math.prod(shape) for _, shape in rows) * FLOAT_BYTES / MEGABYTE
+    input_mb = math.prod(run.input_shape) * FLOAT_BYTES / MEGABYTE
+    forward_backward_mb = 2 * sum(math.prod(shape) for _, shape in run.rows) * FLOAT_BYTES / MEGABYTE
     params_mb = params * FLOAT_BYTES / MEGABYTE
-    v.update({
+    return {
         "totals.params": params, "totals.trainable": trainable, "totals.non_trainable": params - trainable,
-        "totals.macs": sum(macs.values()), "totals.rows": len(rows),
+        "totals.macs": sum(run.macs.values()), "totals.rows": len(run.rows),
         "totals.published_params": PUBLISHED.meta["num_params"],
         "totals.published_gflops": PUBLISHED.meta["_ops"],
         "totals.published_top1": PUBLISHED.meta["_metrics"]["ImageNet-1K"]["acc@1"],
@@ -153,41 +217,24 @@ def derive_expected_and_reference(config: Config, remember_family: bool = False,
         "totals.input_size_mb": input_mb, "totals.forward_backward_mb": forward_backward_mb,
         "totals.params_size_mb": params_mb, "totals.estimated_total_mb": input_mb + forward_backward_mb + params_mb,
         "top_k": config.top_k, "gallery_size": config.feature_channels,
-    })
+    }
 
-    failures, recomputed = _residuals(model, block_inputs, v)
-    # Blocks run one after another: each block's output is the next one's input, the last one's is layer4's.
-    block_outputs = dict(zip(block_inputs, [*list(block_inputs.values())[1:], outputs[stage_names[-1]]]))
-    v.update(explorer_values([outputs[name] for name in STAGE_MODULES], list(block_outputs.values()), model.conv1.weight))
-    reference = reference_from(
-        {name: outputs[name] for name in STAGE_MODULES},
-        {name: (shortcut, residual, block_outputs[name]) for name, (shortcut, residual) in recomputed.items()},
-        {name: model.get_submodule(name).downsample is not None for name in block_inputs}, model.conv1.weight,
-    )
-    ties = _predictions(logits, categories, kind, config.top_k, v)
-    views = {"relu": outputs["relu"], **{name: outputs[name] for name in stage_names}}
+
+def _galleries(config: Config, run: ForwardPass) -> dict[str, Any]:
+    """Each gallery's most active channels by mean activation, ties to the lower index."""
+    v: dict[str, Any] = {}
+    views = {"relu": run.outputs["relu"], **{name: run.outputs[name] for name in run.stage_names}}
     for i, (name, view) in enumerate(views.items()):
         means = view[0].mean(dim=(1, 2))
         order = sorted(range(means.numel()), key=lambda c: (-float(means[c]), c))[: config.feature_channels]
         v[f"galleries.{i}.name"] = name
         v.update({f"galleries.{i}.shape.{j}": size for j, size in enumerate(view.shape[1:])})
         v.update({f"galleries.{i}.channels.{j}": channel for j, channel in enumerate(order)})
-    v.update({f"cited.{key}": value for key, value in sources.cited_numbers().items()})
-    family, family_failures = (remembered_family_values if remember_family else derive_family)(
-        transforms.crop_size[0], sources.cited_numbers())
-    v.update(family)
-    v.update(derive_experiment())
-    v.update({f"claims.{name}": variant for name, variant in _claims(v, kind, ties).items()})
-    layer1 = outputs[stage_names[0]]
-    return Expected(
-        values=v, summary=tuple(summary), module_names=frozenset(n for n, _ in model.named_modules() if n),
-        residual_failures=tuple(failures), family_failures=tuple(family_failures), weights_source=weights.source, layer1_shape=tuple(layer1.shape),
-        layer1_picture=base64.b64encode(_channel_png(layer1, 0)).decode("ascii") if draw_picture else None,
-    ), reference
+    return v
 
 
 def _channel_png(feature_map: torch.Tensor, channel: int) -> bytes:
-    from .figures import channel_png  # matplotlib: only when the picture is drawn here
+    from ..report.figures import channel_png  # matplotlib: only when the picture is drawn here
 
     return channel_png(feature_map, channel)
 
@@ -262,11 +309,12 @@ def recompute_block(block: BasicBlock, x: torch.Tensor) -> tuple[torch.Tensor, t
     return shortcut, residual, manual, output
 
 
-def _residuals(model: nn.Module, block_inputs: dict[str, torch.Tensor], v: dict[str, Any]
-               ) -> tuple[list[str], dict[str, tuple[torch.Tensor, torch.Tensor]]]:
-    """The blocks whose hand-made add disagrees with the model, and each block's (shortcut, F(x))."""
+def _residuals(model: nn.Module, block_inputs: dict[str, torch.Tensor]
+               ) -> tuple[list[str], dict[str, tuple[torch.Tensor, torch.Tensor]], dict[str, Any]]:
+    """The blocks whose hand-made add disagrees with the model, each block's (shortcut, F(x)), and their values."""
     failures = []
     recomputed = {}
+    v: dict[str, Any] = {}
     blocks = [(name, m) for name, m in model.named_modules() if isinstance(m, BasicBlock)]
     for i, (name, block) in enumerate(blocks):
         shortcut, residual, manual, output = recompute_block(block, block_inputs[name])
@@ -286,22 +334,22 @@ def _residuals(model: nn.Module, block_inputs: dict[str, torch.Tensor], v: dict[
             f"residual.{i}.residual_max": float(residual.max()),
             f"residual.{i}.residual_negative_fraction": float((residual < 0).float().mean()),
         })
-    return failures, recomputed
+    return failures, recomputed, v
 
 
-def _predictions(logits: torch.Tensor, categories: list[str], kind: str, top_k: int, v: dict[str, Any]) -> int:
+def _predictions(logits: torch.Tensor, categories: list[str], kind: str, top_k: int) -> tuple[dict[str, Any], int]:
+    """The top-k classes as values (none under random weights), and how many classes share the top score."""
     if kind == "random":
-        v["predictions"] = []
-        v["prediction_ties"] = 0
-        return 0
+        return {"predictions": [], "prediction_ties": 0}, 0
     probabilities = torch.softmax(logits[0], dim=0)
     values, indices = torch.topk(probabilities, top_k)
+    v: dict[str, Any] = {}
     for i, (probability, index) in enumerate(zip(values, indices)):
         v.update({f"predictions.{i}.name": categories[int(index)], f"predictions.{i}.rank": i + 1,
                   f"predictions.{i}.index": int(index), f"predictions.{i}.probability": float(probability)})
     ties = int((probabilities == probabilities.max()).sum())
     v["prediction_ties"] = ties
-    return ties
+    return v, ties
 
 
 def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import experiment_results
+from ..experiment import results as experiment_results
 
 
 def derive_experiment() -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The gate's side of the explorer: its data files hold this run's tensors, within the precision the page states.
 
-This module never imports the writer (explorer_data.py). Its tensors come
-from the check's own forward pass (expected.py), each block's shortcut and
+This module never imports the writer (report/explorer_data.py). Its tensors come
+from the check's own forward pass (verify/expected.py), each block's shortcut and
 F(x) from calling the block's submodules on the block's input. It reads index.json, and
 for every file it lists: the file is there, of the size its shape needs,
 with the SHA-256 the index gives, and every decoded value is within half a
@@ -17,59 +17,19 @@ import hashlib
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from .check import UNREADABLE, Mismatch
-from .config import DATA_FOLDER
-from .journal import published_bytes
-from .names import printable_name
+from ..core.config import DATA_FOLDER
+from ..core.names import printable_name
+from ..publish.journal import published_bytes
+from .explorer_reference import ABSOLUTE_ERROR, RELATIVE_ERROR, ROLES, VALUE_BYTES, Reference
+from .mismatch import UNREADABLE, Mismatch
 
 INDEX = "index.json"
-FLOAT16 = np.finfo(np.float16)
-RELATIVE_ERROR = float(FLOAT16.eps) / 2  # rounding to nearest: half the gap between neighbours, relative
-ABSOLUTE_ERROR = float(FLOAT16.smallest_subnormal) / 2  # below float16's normal range the gap is fixed
 SCALED_LIMIT = 2.0**15  # a file is scaled by the least power of two that brings every value below this
-STAGE_MODULES: tuple[str, ...] = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")
-ROLES: tuple[str, ...] = ("shortcut", "residual", "output")
-VALUE_BYTES = 2
-
-
-@dataclass(frozen=True)
-class Reference:
-    """The check's own tensors, batch axis removed, as float32 (widened one file at a time when compared)."""
-
-    stages: dict[str, np.ndarray]
-    blocks: dict[str, tuple[bool, list[np.ndarray]]]  # name -> (downsamples, [shortcut, F(x), output])
-    filters: np.ndarray
-
-
-def _array(tensor: torch.Tensor) -> np.ndarray:
-    array = tensor.detach().to(torch.float32).numpy()
-    return array[0] if array.ndim == 4 and array.shape[0] == 1 else array
-
-
-def reference_from(stages: dict[str, torch.Tensor], blocks: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
-                   downsamples: dict[str, bool], filters: torch.Tensor) -> Reference:
-    """The check's tensors as arrays: each stage's output, each block's (shortcut, F(x), output), conv1's weights."""
-    return Reference(stages={name: _array(stages[name]) for name in STAGE_MODULES},
-                     blocks={name: (downsamples[name], [_array(t) for t in tensors]) for name, tensors in blocks.items()},
-                     filters=_array(filters))
-
-
-def explorer_values(stages: list[torch.Tensor], block_outputs: list[torch.Tensor], filters: torch.Tensor) -> dict[str, Any]:
-    """What the explorer page states about its data, as facts.json's dotted paths.
-
-    The data hold each stage's output, three tensors of its output's shape
-    per block (shortcut, F(x), output) and conv1's filters, in float16.
-    """
-    values = sum(t.numel() for t in stages) + len(ROLES) * sum(t.numel() for t in block_outputs) + filters.numel()
-    return {"explorer.relative_error": RELATIVE_ERROR, "explorer.absolute_error": ABSOLUTE_ERROR,
-            "explorer.data_bytes": VALUE_BYTES * values}
 
 
 def scale_exponent(values: np.ndarray) -> int:

@@ -1,7 +1,7 @@
 """The check's own account of the ResNet family, and the gate against torchvision's published numbers.
 
 Where the build walks each model's modules and computes sizes from their
-attributes (family.py), this side runs one forward pass per model on the
+attributes (report/family.py), this side runs one forward pass per model on the
 meta device (shapes only, no values) and reads the shapes the layers really
 produce through hooks, every call of a layer included (torchsummary's rows);
 it counts parameters from the state dict and depth from the weight tensors'
@@ -18,20 +18,27 @@ import json
 import math
 import re
 from collections import Counter
+from functools import cache
 from typing import Any
 
 import torch
 from torch import nn
 from torchvision import models as tv_models
 
-from . import memo
-from .errors import MismatchError
-from .family import OPS_TOLERANCE_GFLOPS, meta_model
+from ..core import memo
+from ..core.errors import MismatchError
+from ..core.units import FLOAT_BYTES, MEGABYTE
+from ..model.hooks import CONTAINERS
+from ..model.meta import OPS_TOLERANCE_GFLOPS
+from ..model.meta import meta_model as new_meta_model
 
 RESNET = re.compile(r"^resnet(?P<depth>[0-9]+)$")
-CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
-MEGABYTE = 1024**2
-FLOAT_BYTES = 4  # torchsummary's size estimates assume float32
+
+
+@cache
+def meta_model(name: str) -> nn.Module:
+    """The check's own meta-device instance of torchvision's model, never the one report/family.py reads."""
+    return new_meta_model(name)
 
 
 def listed_resnets() -> list[str]:
@@ -110,7 +117,7 @@ def _measure(model: nn.Module, input_size: int) -> tuple[int, dict[str, tuple[in
             macs += module.in_features * module.out_features
 
     # BatchNorm keeps its input's shape, and its meta kernel (a Python decomposition) was most of the pass:
-    # for this pass only, each one hands its input on (the model is shared with family.py, so it is put back).
+    # for this pass only, each one hands its input on (the model is this side's own, kept for the next derivation, so it is put back).
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     for norm in norms:
         norm.forward = _same_shape  # type: ignore[method-assign]
@@ -217,7 +224,7 @@ def derive_family(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any
 
 
 def remembered_family_values(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """derive_family(), computed once per version of the code, torch and torchvision (see memo.py)."""
+    """derive_family(), computed once per version of the code, torch and torchvision (see report/memo.py)."""
     def load(text: str) -> tuple[dict[str, Any], list[str]]:
         values, failures = json.loads(text)
         return dict(values), list(failures)

@@ -1,8 +1,8 @@
 """The check's model-side values as plain data: JSON, and a cache keyed by everything that decides them.
 
-``derive_expected`` (expected.py) needs torch and a forward pass. A build
+``derive_expected`` (verify/expected.py) needs torch and a forward pass. A build
 whose compute inputs are unchanged (same image, weights, options, code and
-package versions: stamp.py's ``compute`` digest) gets the very same values,
+package versions: build/stamp.py's ``compute`` digest) gets the very same values,
 so a build that only changed prose reads them from the cache that the last
 full build wrote, and still checks every new page against them. The
 ``check`` command never reads the cache: it always derives its own.
@@ -11,18 +11,14 @@ full build wrote, and still checks every new page against them. The
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import atomic
-from .errors import OutputError, ReportError, UsageError
-from .input_file import open_input
+from ..core.cache import Shelf
 
 CACHE_VERSION = 2
-KEPT = 8  # the newest entries; one per set of compute inputs
-CACHE_FILE_LIMIT = 64 * 1024**2  # the largest entry, a notebook's HTML, is under 1 MiB
+SHELF = Shelf("expected-", kept=8)  # the newest entries; one per set of compute inputs
 
 
 @dataclass(frozen=True)
@@ -73,39 +69,13 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def cache_folder() -> Path:
-    """$XDG_CACHE_HOME/resnet18-report, else ~/.cache/resnet18-report.
-
-    A relative $XDG_CACHE_HOME is ignored, as the XDG spec asks: it would put
-    the cache in whatever folder the build was started from (and the MkDocs
-    child's in its staging folder), and a build writes nothing there.
-    """
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(base):
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "resnet18-report"
-
-
 def cache_path(compute_key: str) -> Path:
-    return cache_folder() / f"expected-{compute_key}.json"
-
-
-def read_cached(path: Path) -> str | None:
-    """A cache file's text, read like any input: a regular file under a limit, never a pipe that would hang.
-
-    None when it is missing or is anything else: a cache entry is only ever
-    a shortcut, so what cannot be read is computed again.
-    """
-    try:
-        with open_input(path, limit=CACHE_FILE_LIMIT, error=UsageError, noun="cache file", advice="") as opened:
-            return opened.read_all().decode("utf-8")
-    except (ReportError, OSError, UnicodeDecodeError):
-        return None
+    return SHELF.path(compute_key)
 
 
 def load_cached(compute_key: str) -> Expected | None:
     """The values a full build with these compute inputs derived, or None when there are none to trust."""
-    text = read_cached(cache_path(compute_key))
+    text = SHELF.read(compute_key)
     try:
         return from_json(text) if text is not None else None
     except (ValueError, KeyError, TypeError, AttributeError):
@@ -114,10 +84,4 @@ def load_cached(compute_key: str) -> Expected | None:
 
 def store(compute_key: str, expected: Expected) -> None:
     """Best effort: a cache that cannot be written only means the next prose edit recomputes."""
-    try:
-        atomic.write_text(cache_path(compute_key), expected.to_json())
-        entries = sorted(cache_folder().glob("expected-*.json"), key=lambda path: path.stat().st_mtime)
-        for old in entries[:-KEPT]:
-            old.unlink(missing_ok=True)
-    except (OSError, OutputError):
-        pass
+    SHELF.write(compute_key, expected.to_json())

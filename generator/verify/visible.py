@@ -17,7 +17,7 @@ from typing import Any
 
 import markdown
 
-from .errors import UsageError
+from ..core.errors import UsageError
 
 VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
 INVISIBLE_TAGS = frozenset({"script", "style", "template"})

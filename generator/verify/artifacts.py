@@ -1,0 +1,207 @@
+"""The files beside the pages: facts.json, the figures and the executed notebooks, against what these inputs
+make."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..core.config import FIGURE_FOLDER, LANGUAGES, Config
+from ..publish.journal import published_bytes
+from .mismatch import UNREADABLE, Mismatch
+from .page import check_digits
+from .values import Expected, flatten
+from .visible import render_markdown
+
+FLOAT_RTOL = 1e-6
+
+
+def check_facts_file(docs: Path, expected: Expected, mismatches: list[Mismatch]) -> None:
+    data = published_bytes(docs / "facts.json")
+    try:
+        published = flatten(json.loads(data)) if data is not None else None
+    except ValueError as error:
+        published, problem = None, f"unreadable ({error})"
+    else:
+        problem = UNREADABLE if (docs / "facts.json").exists() else "missing"
+    if published is None:
+        mismatches.append(Mismatch("facts.json", "file", "the facts of this run as JSON", problem))
+        return
+    wanted = expected.values
+    for key in sorted(set(published) | set(wanted)):
+        if key not in published:
+            mismatches.append(Mismatch("facts.json", key, repr(wanted[key]), "missing"))
+        elif key not in wanted:
+            mismatches.append(Mismatch("facts.json", key, "only values the check derives", f"extra {published[key]!r}"))
+        elif not same_value(published[key], wanted[key]):
+            mismatches.append(Mismatch("facts.json", key, repr(wanted[key]), repr(published[key])))
+
+
+def same_value(found: Any, wanted: Any) -> bool:
+    if isinstance(wanted, bool) or isinstance(found, bool):
+        return found is wanted
+    if isinstance(wanted, float) or isinstance(found, float):
+        return isinstance(found, (int, float)) and math.isclose(found, wanted, rel_tol=FLOAT_RTOL, abs_tol=1e-12)
+    return type(found) is type(wanted) and found == wanted
+
+@dataclass(frozen=True)
+class Reproduction:
+    """facts.json, every figure and the notebook's picture (base64 PNG), as these inputs make them."""
+
+    facts_json: str
+    figures: dict[str, bytes]
+    picture: str
+
+
+def check_reproduction(docs: Path, reproduction: Reproduction, mismatches: list[Mismatch]) -> None:
+    """Figures and facts.json byte for byte against what these inputs produce, and no figure besides them."""
+    for name in sorted({p.name for p in (docs / FIGURE_FOLDER).glob("*.png")} - set(reproduction.figures)):
+        mismatches.append(Mismatch(f"{FIGURE_FOLDER}/{name}", "figure", "only the figures this run draws",
+                                   "a figure it does not draw"))
+    for name, data in reproduction.figures.items():
+        path = docs / FIGURE_FOLDER / name
+        if not path.is_file():
+            mismatches.append(Mismatch(f"{FIGURE_FOLDER}/{name}", "figure", "the figure this run draws", "missing"))
+        elif published_bytes(path) != data:
+            mismatches.append(Mismatch(f"{FIGURE_FOLDER}/{name}", "figure", "the figure these inputs produce",
+                                       "another picture"))
+    path = docs / "facts.json"
+    if path.is_file() and published_bytes(path) != reproduction.facts_json.encode("utf-8"):
+        mismatches.append(Mismatch("facts.json", "file", "the facts these inputs produce, byte for byte", "different bytes"))
+
+
+@dataclass(frozen=True)
+class CellOutput:
+    """What one code cell of the notebook must show when it ran: its printout, and the picture or none."""
+
+    printed: str
+    shows_picture: bool
+
+
+def cell_outputs(expected: Expected) -> list[CellOutput]:
+    """The notebook's code cells in order: weights and prediction, layer1's shape and picture, the residual add."""
+    values = expected.values
+    return [
+        CellOutput(f"weights: {expected.weights_source}\n", shows_picture=False),
+        CellOutput(f"{expected.layer1_shape}\n", shows_picture=True),
+        CellOutput(f"{values['residual.0.name']} {values['residual.0.allclose']}\n"
+                   f"max |difference|: {values['residual.0.max_abs_diff']!r}\n"
+                   f"F(x) has negative values: {values['residual.0.residual_min'] < 0}\n", shows_picture=False),
+    ]
+
+
+def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any, mismatches: list[Mismatch],
+                    notebook_picture: Callable[[], str]) -> None:
+    from ..report import notebook
+
+    values = expected.values
+    wanted_outputs = cell_outputs(expected)
+    for language in LANGUAGES:
+        name = f"notebook.{language}.ipynb"
+        path = docs / name
+        data = published_bytes(path)
+        try:
+            published = json.loads(data) if data is not None else None
+        except ValueError as error:
+            published, problem = None, f"unreadable ({error})"
+        else:
+            problem = UNREADABLE if path.exists() else "missing"
+        if not isinstance(published, dict):
+            mismatches.append(Mismatch(name, "page", "an executed notebook", problem if published is None else "not one"))
+            continue
+        wanted = notebook.build_notebook(config, language, values["provenance.weights.kind"])
+        cells = published.get("cells", [])
+        if [(c.get("cell_type"), _source(c)) for c in cells] != [(c.cell_type, c.source) for c in wanted.cells]:
+            mismatches.append(Mismatch(name, "cells", "the generator's cells for these options", "other cells"))
+            continue
+        code = [cell for cell in cells if cell["cell_type"] == "code"]
+        executed = any(cell.get("outputs") for cell in code)  # a build may skip execution: code, no outputs
+        for number, (cell, wanted_output) in enumerate(zip(code, wanted_outputs), start=1):
+            outputs = cell.get("outputs", [])
+            if not executed:
+                continue
+            streams = "".join(_source_text(o.get("text", "")) for o in outputs if o.get("output_type") == "stream")
+            if not _same_printout(streams, wanted_output.printed):
+                mismatches.append(Mismatch(name, f"code cell {number}, output", repr(wanted_output.printed),
+                                           repr(streams)))
+            images = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
+            others = [o for o in outputs if o.get("output_type") not in ("stream", "execute_result", "display_data")]
+            if others:
+                mismatches.append(Mismatch(name, f"code cell {number}, output", "no errors", others[0].get("ename", "")))
+            want_images = [notebook_picture()] if wanted_output.shows_picture else []
+            if [_source_text(i).replace("\n", "") for i in images] != want_images:
+                mismatches.append(Mismatch(name, f"code cell {number}, picture",
+                                           "the feature map these inputs produce", f"{len(images)} other picture(s)"))
+        ctx = ctx_for(name, language)
+        for cell in cells:
+            if cell["cell_type"] == "markdown":
+                root = render_markdown(_source(cell), ctx.mkdocs_yml)
+                check_digits(root, ctx, set())
+
+
+def _source(cell: dict[str, Any]) -> str:
+    return _source_text(cell.get("source", ""))
+
+
+def _source_text(value: str | list[str]) -> str:
+    return "".join(value) if isinstance(value, list) else value
+
+
+def _same_printout(found: str, wanted: str) -> bool:
+    """Printed lines, floats compared within rounding: the kernel and the check may differ in the last bit."""
+    found_lines, wanted_lines = found.splitlines(), wanted.splitlines()
+    if len(found_lines) != len(wanted_lines):
+        return False
+    number = re.compile(r"-?[0-9]+\.[0-9]+(?:e[+-][0-9]+)?")
+    for a, b in zip(found_lines, wanted_lines):
+        if number.sub("#", a) != number.sub("#", b):
+            return False
+        for x, y in zip(number.findall(a), number.findall(b)):
+            if not math.isclose(float(x), float(y), rel_tol=1e-5, abs_tol=1e-7):
+                return False
+    return True
+
+
+def notebook_picture(expected: Expected, reproduced: Callable[[], Reproduction] | None) -> Callable[[], str]:
+    """The picture the notebook must show: drawn from the check's model, else by the reproduction's fork."""
+    drawn = expected.layer1_picture
+    if drawn is not None:
+        return lambda: drawn
+    if reproduced is None:
+        raise ValueError("the notebook's picture was neither drawn by the check nor reproduced")
+    return lambda: reproduced().picture
+
+
+def page_text(path: Path) -> str | None:
+    """A page's Markdown, read like every docs file (see published_bytes); None if it is not UTF-8 text."""
+    data = published_bytes(path)
+    try:
+        return data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError:
+        return None
+
+
+def check_image_file(page: str, docs: Path, source: str, mismatches: list[Mismatch]) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    path = docs / source
+    if not path.exists():
+        mismatches.append(Mismatch(page, f"figure {source}", "a non-empty PNG file", "missing"))
+        return
+    data = published_bytes(path)
+    if not data:
+        mismatches.append(Mismatch(page, f"figure {source}", "a non-empty PNG file", "empty" if data == b"" else UNREADABLE))
+        return
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            if image.format != "PNG":
+                raise UnidentifiedImageError(image.format)
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        mismatches.append(Mismatch(page, f"figure {source}", "a valid PNG", f"unreadable ({error})"))

@@ -1,0 +1,40 @@
+"""What one page is checked against, and what reading it found (compared across the languages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .mismatch import Mismatch
+from .values import Expected
+
+
+@dataclass
+class PageReading:
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    claims: list[tuple[str, str]] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    table_rows: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """What a page is checked against: the re-derived values and the data the pages draw on."""
+
+    expected: Expected
+    language: str
+    strings: dict[str, str]
+    figure_names: set[str]
+    mkdocs_yml: Path
+    mismatches: list[Mismatch]
+    page: str = ""
+    figure_numbers: set[str] = field(default_factory=set)  # as the page's captions number them
+
+    def fail(self, place: str, expected: str, found: str) -> None:
+        self.mismatches.append(Mismatch(self.page, place, expected, found))
+
+
+def squash(text: str) -> str:
+    """Runs of whitespace as one space: text as a reader sees it, wherever the lines broke."""
+    return " ".join(text.split())
