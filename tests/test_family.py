@@ -229,8 +229,8 @@ def test_the_block_comparison_worded_for_other_values_is_caught(built: Build, va
 
 
 def test_a_build_keeps_the_family_and_its_check_values_for_later_builds(built: Build, values: expected.Expected) -> None:
-    from generator.core.cache import cache_folder
     from generator.core import memo
+    from generator.core.cache import cache_folder
     from generator.report import facts
 
     kept = cache_folder() / f"family-{memo.code_key()}.json"
