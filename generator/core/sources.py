@@ -33,7 +33,7 @@ class Quote:
     key: str
     source: str
     text: str
-    section: int | None = None
+    section: int | str | None = None  # "3.3": a subsection
     page: int | None = None
     heading: str | None = None
 
