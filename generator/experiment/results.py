@@ -27,6 +27,11 @@ RESULTS_FILE = PACKAGE / "data" / "degradation-experiment.json"
 RESULTS_LIMIT = 1 << 20  # the file is a few kilobytes
 CODE_FILES: tuple[str, ...] = ("experiment/train.py", "experiment/nets.py", "experiment/kernels.py")
 FORMAT = 2
+# A net has settled when its training error moved by at most SETTLE_SPAN over its last SETTLE_EPOCHS epochs.
+SETTLE_EPOCHS = 3
+SETTLE_SPAN = 0.01
+# What the paper's result (deeper plain nets train worse; shortcuts fix it) becomes, given what shortcuts did here.
+SHAPES = {"removed": "reproduced", "reduced": "partly", "not_reduced": "degradation_only"}
 RERUN = "run `python -m generator experiment` to make it again"
 
 
@@ -110,6 +115,8 @@ class Experiment:
     code_sha256: str
     kernels: dict[str, str]
     nets: tuple[ExperimentNet, ...]
+    settle_epochs: int = SETTLE_EPOCHS
+    settle_span: float = SETTLE_SPAN
 
 
 def net_name(kind: str, depth: int) -> str:
@@ -211,14 +218,28 @@ def experiment_facts(results: Results) -> Experiment:
 
 
 def outcome(experiment: Experiment) -> dict[str, str]:
-    """The wordings that are true for these results: did the deeper plain net degrade, did shortcuts cure it?
+    """The wordings that are true for these results, each chosen by the numbers it speaks of.
 
     The deepest and shallowest nets of each kind are compared by their final
-    training error, the paper's measure of degradation.
+    training error, the paper's measure of degradation, and the residual
+    nets by their final held-out error, the order of the paper's table.
     """
-    final = {(net.kind, net.depth): net.final_train_error for net in experiment.nets}
-    shallow, deep = min(depth for _, depth in final), max(depth for _, depth in final)
+    train = {(net.kind, net.depth): net.final_train_error for net in experiment.nets}
+    heldout = {(net.kind, net.depth): net.final_heldout_error for net in experiment.nets}
+    shallow, deep = min(depth for _, depth in train), max(depth for _, depth in train)
+    degraded = train["plain", deep] > train["plain", shallow]
+    if train["residual", deep] >= train["plain", deep]:
+        cure = "not_reduced"
+    else:
+        cure = "removed" if train["residual", deep] <= train["residual", shallow] else "reduced"
+    deep_heldout, shallow_heldout = heldout["residual", deep], heldout["residual", shallow]
+    settled = all(max(net.train_error[-SETTLE_EPOCHS:]) - min(net.train_error[-SETTLE_EPOCHS:]) <= SETTLE_SPAN
+                  for net in experiment.nets)
     return {
-        "experiment_degradation": "degraded" if final["plain", deep] > final["plain", shallow] else "not_degraded",
-        "experiment_cure": "cured" if final["residual", deep] < final["plain", deep] else "not_cured",
+        "experiment_degradation": "degraded" if degraded else "not_degraded",
+        "experiment_cure": cure,
+        "experiment_shape": SHAPES[cure] if degraded else "not_reproduced",
+        "experiment_heldout": ("as_paper" if deep_heldout < shallow_heldout
+                               else "reversed" if deep_heldout > shallow_heldout else "equal"),
+        "experiment_settled": "settled" if settled else "not_settled",
     }

@@ -28,6 +28,7 @@ from .explorer_data import explorer_facts
 from .facts import (
     ATOL,
     RTOL,
+    SMALL_CORRECTION_SHARE,
     Architecture,
     Facts,
     Family,
@@ -199,9 +200,17 @@ def check_residuals(capture: RunCapture) -> tuple[ResidualCheck, ...]:
                 residual_min=float(block.residual.min()),
                 residual_max=float(block.residual.max()),
                 residual_negative_fraction=float((block.residual < 0).float().mean()),
+                correction_share=correction_share(block.residual, block.shortcut),
             )
         )
     return tuple(checks)
+
+
+def correction_share(residual: torch.Tensor, shortcut: torch.Tensor) -> float:
+    """How much of the sum F(x) + shortcut F(x) is, by the Euclidean norms of the whole maps."""
+    residual_norm, shortcut_norm = float(residual.norm()), float(shortcut.norm())
+    total = residual_norm + shortcut_norm
+    return residual_norm / total if total > 0 else 0.0
 
 
 def most_active_channels(feature_map: torch.Tensor, count: int) -> tuple[int, ...]:
@@ -231,6 +240,7 @@ def choose_claims(
     first = residual[0]
     prediction = "random" if weights_kind == "random" else "tie" if prediction_ties > 1 else "clear"
     effect = "negative" if first.residual_min < 0 else "zero" if first.residual_max == 0 else "nonnegative"
+    small = [block.correction_share <= SMALL_CORRECTION_SHARE for block in residual]
     return {
         "weights_banner": weights_kind,
         "stem_filters": weights_kind,
@@ -238,6 +248,8 @@ def choose_claims(
         "maps_filters": weights_kind,
         "weights_trained": weights_kind,
         "residual_effect": effect,
+        "residual_size": "small" if all(small) else "large" if not any(small) else "mixed",
+        "explorer_patterns": weights_kind,
         "prediction": prediction,
         "prediction_table": prediction,
         "params_match": "equal" if totals.params == totals.published_params else "different",

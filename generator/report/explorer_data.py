@@ -32,7 +32,7 @@ import torch
 
 from ..core import atomic
 from ..model.resnet import RunCapture
-from .facts import ExplorerFacts
+from .facts import SMALL_CORRECTION_SHARE, ExplorerFacts
 
 INDEX = "index.json"
 FILE_BYTES = 256 * 1024
@@ -118,7 +118,8 @@ def explorer_facts(capture: RunCapture, conv1_weight: torch.Tensor) -> ExplorerF
     stages = [capture.convolved, capture.pooled_stem, *capture.stages.values()]
     blocks = [getattr(block, role) for block in capture.blocks for role in BLOCK_ROLES]
     values = sum(tensor.numel() for tensor in [*stages, *blocks, conv1_weight])
-    return ExplorerFacts(relative_error=RELATIVE_ERROR, absolute_error=ABSOLUTE_ERROR, data_bytes=values * VALUE_BYTES)
+    return ExplorerFacts(relative_error=RELATIVE_ERROR, absolute_error=ABSOLUTE_ERROR, data_bytes=values * VALUE_BYTES,
+                         small_correction_share=SMALL_CORRECTION_SHARE)
 
 
 def write_files(capture: RunCapture, conv1_weight: torch.Tensor, folder: Path) -> list[str]:

@@ -22,6 +22,8 @@ from typing import Any
 from ..experiment.results import Experiment
 
 RTOL = 1e-5
+# F(x) is a small correction when it is at most this share of its block's sum (at most a third of the shortcut).
+SMALL_CORRECTION_SHARE = 0.25
 ATOL = 1e-8
 
 
@@ -151,6 +153,7 @@ class ResidualCheck:
     residual_min: float
     residual_max: float
     residual_negative_fraction: float
+    correction_share: float  # ‖F(x)‖ / (‖shortcut‖ + ‖F(x)‖): how much of the sum F(x) is; 0 when both are zero
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,7 @@ class ExplorerFacts:
     relative_error: float  # a stored value is within this fraction of the model's
     absolute_error: float  # or within this much, for values too small for a normal float16
     data_bytes: int  # every tensor file together, the index left out
+    small_correction_share: float  # F(x) at most this share of a block's sum: a correction, x survives in the sum
 
 
 @dataclass(frozen=True)

@@ -333,8 +333,16 @@ def _residuals(model: nn.Module, block_inputs: dict[str, torch.Tensor]
             f"residual.{i}.residual_min": float(residual.min()),
             f"residual.{i}.residual_max": float(residual.max()),
             f"residual.{i}.residual_negative_fraction": float((residual < 0).float().mean()),
+            f"residual.{i}.correction_share": _share(residual, shortcut),
         })
     return failures, recomputed, v
+
+
+def _share(residual: torch.Tensor, shortcut: torch.Tensor) -> float:
+    """F(x)'s part of ‖F(x)‖ + ‖shortcut‖, computed here from the check's own recomputed tensors."""
+    parts = torch.stack([torch.linalg.vector_norm(residual), torch.linalg.vector_norm(shortcut)])
+    total = float(parts.sum())
+    return float(parts[0]) / total if total > 0 else 0.0
 
 
 def _predictions(logits: torch.Tensor, categories: list[str], kind: str, top_k: int) -> tuple[dict[str, Any], int]:
@@ -357,7 +365,11 @@ def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:
     low, high = v["residual.0.residual_min"], v["residual.0.residual_max"]
     prediction = "random" if kind == "random" else ("tie" if ties > 1 else "clear")
     published_gmacs = v["totals.published_gflops"]
+    shares = [value for key, value in v.items() if key.startswith("residual.") and key.endswith(".correction_share")]
+    small = [share <= v["explorer.small_correction_share"] for share in shares]
     return {
+        "residual_size": "small" if all(small) else ("large" if not any(small) else "mixed"),
+        "explorer_patterns": kind,
         "weights_banner": kind,
         "stem_filters": kind,
         "deep_features": kind,

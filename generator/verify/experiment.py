@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..experiment import results as experiment_results
+from ..experiment.results import SETTLE_EPOCHS, SETTLE_SPAN
 
 
 def derive_experiment() -> dict[str, Any]:
@@ -27,7 +28,8 @@ def derive_experiment() -> dict[str, Any]:
     }.items()}
     v.update({f"experiment.widths.{i}": width for i, width in enumerate(setup.widths)})
     v.update({f"experiment.kernels.{key}": value for key, value in results.kernels.items()})
-    final_train: dict[tuple[str, int], float] = {}
+    train_errors: dict[tuple[str, int], list[float]] = {}
+    heldout_final: dict[tuple[str, int], float] = {}
     for i, net in enumerate(results.nets):
         row = f"experiment.nets.{i}"
         train = [count / results.train_size for count in net.train_mistakes]
@@ -37,9 +39,33 @@ def derive_experiment() -> dict[str, Any]:
                   f"{row}.final_heldout_error": heldout[-1]})
         v.update({f"{row}.train_error.{epoch}": error for epoch, error in enumerate(train)})
         v.update({f"{row}.heldout_error.{epoch}": error for epoch, error in enumerate(heldout)})
-        final_train[net.kind, net.depth] = train[-1]
-    depths = sorted({depth for _, depth in final_train})
-    plain_deep, plain_shallow = final_train["plain", depths[-1]], final_train["plain", depths[0]]
-    v["claims.experiment_degradation"] = "degraded" if plain_deep > plain_shallow else "not_degraded"
-    v["claims.experiment_cure"] = "cured" if final_train["residual", depths[-1]] < plain_deep else "not_cured"
+        train_errors[net.kind, net.depth] = train
+        heldout_final[net.kind, net.depth] = heldout[-1]
+    v.update({"experiment.settle_epochs": SETTLE_EPOCHS, "experiment.settle_span": SETTLE_SPAN})
+    v.update({f"claims.{name}": variant for name, variant in outcome_claims(train_errors, heldout_final).items()})
     return v
+
+
+def outcome_claims(train_errors: dict[tuple[str, int], list[float]], heldout_final: dict[tuple[str, int], float],
+                   ) -> dict[str, str]:
+    """Which wording of each outcome sentence is true, from the errors this side computed from the counts."""
+    depths = sorted({depth for _, depth in train_errors})
+    final = {net: errors[-1] for net, errors in train_errors.items()}
+    plain_deep, residual_deep = final["plain", depths[-1]], final["residual", depths[-1]]
+    degraded = plain_deep > final["plain", depths[0]]
+    if not residual_deep < plain_deep:
+        cure = "not_reduced"
+    elif residual_deep > final["residual", depths[0]]:
+        cure = "reduced"
+    else:
+        cure = "removed"
+    held = heldout_final["residual", depths[-1]] - heldout_final["residual", depths[0]]
+    moved = [max(errors[-SETTLE_EPOCHS:]) - min(errors[-SETTLE_EPOCHS:]) for errors in train_errors.values()]
+    return {
+        "experiment_degradation": "degraded" if degraded else "not_degraded",
+        "experiment_cure": cure,
+        "experiment_shape": {"removed": "reproduced", "reduced": "partly", "not_reduced": "degradation_only"}[cure]
+        if degraded else "not_reproduced",
+        "experiment_heldout": "as_paper" if held < 0 else ("reversed" if held > 0 else "equal"),
+        "experiment_settled": "not_settled" if max(moved) > SETTLE_SPAN else "settled",
+    }

@@ -19,6 +19,7 @@ ABSOLUTE_ERROR = float(FLOAT16.smallest_subnormal) / 2  # below float16's normal
 STAGE_MODULES: tuple[str, ...] = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")
 ROLES: tuple[str, ...] = ("shortcut", "residual", "output")
 VALUE_BYTES = 2
+SMALL_CORRECTION_SHARE = 0.25  # the explorer calls F(x) a correction at or below this share of a block's sum
 
 
 @dataclass(frozen=True)
@@ -51,4 +52,4 @@ def explorer_values(stages: list[torch.Tensor], block_outputs: list[torch.Tensor
     """
     values = sum(t.numel() for t in stages) + len(ROLES) * sum(t.numel() for t in block_outputs) + filters.numel()
     return {"explorer.relative_error": RELATIVE_ERROR, "explorer.absolute_error": ABSOLUTE_ERROR,
-            "explorer.data_bytes": VALUE_BYTES * values}
+            "explorer.data_bytes": VALUE_BYTES * values, "explorer.small_correction_share": SMALL_CORRECTION_SHARE}
