@@ -179,9 +179,8 @@ def test_an_untagged_literal_typed_into_a_template_is_caught(built: Build, input
     shutil.copytree(pages.TEMPLATES, templates)
     edit(templates / "en" / "index.md.j2", "## Conclusion", "The stem turns 224 pixels into 112.\n\n## Conclusion")
     monkeypatch.setattr(pages, "TEMPLATES", templates)
-    from generator.report.figure_names import figure_files
 
-    rendered = pages.render_pages(built.facts, figure_files(built.facts))
+    rendered = pages.render_pages(built.facts)
     docs = tmp_path / "docs"
     shutil.copytree(built.docs, docs)
     for name, text in rendered.items():
@@ -347,7 +346,7 @@ def test_a_figure_reference_to_the_wrong_figure_and_section_numbers_out_of_order
 
 def test_a_figure_missing_from_one_language_is_caught(editable_build: Build, mismatches) -> None:
     page = editable_build.docs / "index.en.md"
-    page.write_text(re.sub(r"!\[[^\]]*\]\(img/comparison\.png\)", "", page.read_text(encoding="utf-8")), encoding="utf-8")
+    page.write_text(re.sub(r"!\[[^\]]*\]\(img/comparison\.en\.png\)", "", page.read_text(encoding="utf-8")), encoding="utf-8")
     only(mismatches(editable_build, "index"), "index.en.md", "figures compared with index.es.md")
 
 
@@ -356,14 +355,14 @@ def test_a_figure_missing_from_one_language_is_caught(editable_build: Build, mis
     [("delete", "missing"), ("empty", "empty"), ("garbage", "unreadable"), ("swap", "another picture")],
 )
 def test_a_broken_or_swapped_figure_is_caught(editable_build: Build, mismatches, damage: str, word: str) -> None:
-    figure = editable_build.docs / "img" / "comparison.png"
+    figure = editable_build.docs / "img" / "comparison.en.png"
     if damage == "delete":
         figure.unlink()
     elif damage == "swap":
         figure.write_bytes((editable_build.docs / "img" / "input.png").read_bytes())
     else:
         figure.write_bytes(b"" if damage == "empty" else b"\x89PNG\r\n\x1a\n not really")
-    only(mismatches(editable_build), "comparison.png", word)
+    only(mismatches(editable_build), "comparison.en.png", word)
 
 
 def _fifo(path: Path) -> None:
@@ -381,7 +380,7 @@ def _huge(path: Path) -> None:
         ("facts.json", _fifo, "facts.json: file"),
         ("notebook.en.ipynb", _fifo, "notebook.en.ipynb: page"),
         (f"{DATA_FOLDER}/index.json", _fifo, f"{DATA_FOLDER}/index.json: file"),
-        ("img/comparison.png", _huge, "comparison.png"),
+        ("img/comparison.en.png", _huge, "comparison.en.png"),
         (f"{DATA_FOLDER}/filters-conv1-0.bin", _huge, f"{DATA_FOLDER}/filters-conv1-0.bin"),
         ("maps.en.md", lambda path: path.write_bytes(path.read_bytes() + b"\xff\xfe"), "maps.en.md: page"),
     ],

@@ -197,7 +197,7 @@ def test_templates_refuse_missing_values(built: Build) -> None:
     from generator.report.figure_names import figure_files
     from generator.report.pages import environment
 
-    env = environment("es", built.facts, figure_files(built.facts))
+    env = environment("es", built.facts, figure_files(built.facts, "es"))
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ no_such_value }}").render()
     with pytest.raises(KeyError, match="no_such_key"):

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.core import memo
+from generator.core import memo, sources
 from generator.core.cache import cache_folder
+from generator.report import figures  # torch and matplotlib: imported at collection, not inside a test
 
 
 @pytest.fixture
@@ -65,19 +66,16 @@ def test_old_entries_are_pruned_and_another_names_are_kept(counted, monkeypatch:
 
 def test_a_figure_that_no_image_or_weights_change_is_drawn_once_per_input(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from generator.core import sources
-    from generator.report import figures
-
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     cited = dict(sources.cited_numbers())
     drawn: list[bytes] = []
 
     def draw(numbers: dict) -> bytes:
-        drawn.append(figures.draw_degradation(numbers))
+        drawn.append(figures.draw_degradation(numbers, figures.words_in("en")))
         return drawn[-1]
 
     first = figures.remembered_figure("degradation", cited, lambda: draw(cited))
     again = figures.remembered_figure("degradation", cited, lambda: draw(cited))
-    assert first == again == figures.draw_degradation(cited) and len(drawn) == 1
+    assert first == again == figures.draw_degradation(cited, figures.words_in("en")) and len(drawn) == 1
     other = {**cited, "plain34_top1_error": cited["plain34_top1_error"] + 0.01}
     assert figures.remembered_figure("degradation", other, lambda: draw(other)) != first and len(drawn) == 2

@@ -35,7 +35,7 @@ from ..core.limits import TREE_FILE_LIMIT
 from ..publish import generation as publish
 from ..publish.ownership import STATIC
 from ..report.facts import Facts
-from ..report.figure_names import figure_files
+from ..report.figure_names import every_figure_file
 from ..runtime import interrupts
 from . import reuse, stamp
 from .stamp import InputKeys
@@ -83,10 +83,7 @@ def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], N
     """
     from ..report import notebook, pages
 
-    figure_roles = figure_files(facts)
-    written: dict[str, bytes] = {
-        name: markdown.encode("utf-8") for name, markdown in pages.render_pages(facts, figure_roles).items()
-    }
+    written: dict[str, bytes] = {name: markdown.encode("utf-8") for name, markdown in pages.render_pages(facts).items()}
     written["facts.json"] = facts.to_json().encode("utf-8")
     executed = outputs()
     for language in LANGUAGES:
@@ -95,7 +92,7 @@ def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], N
             config, language, facts.provenance.weights.kind, executed).encode("utf-8")
     for relative, data in written.items():
         atomic.write_bytes(docs / relative, data)
-    return sorted([*written, *(f"{FIGURE_FOLDER}/{name}" for name in figure_roles.values()), *data_files])
+    return sorted([*written, *(f"{FIGURE_FOLDER}/{name}" for name in every_figure_file(facts)), *data_files])
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,51 @@
 """Which figures a run has, by role, and their file names: what pages link and the check expects.
 
 Apart from report/figures.py (which draws them with matplotlib and torch), so
-that pages can be written from facts alone.
+that pages can be written from facts alone. A figure with words or decimal
+numbers in it is drawn once per language (``experiment.es.png``); one of
+pictures and code names only (the scheme, the feature maps) is drawn once.
 """
 
 from __future__ import annotations
 
+from ..core.config import LANGUAGES
 from .facts import Facts
 
 RESIDUAL_FIGURE_BLOCKS: tuple[str, ...] = ("layer1.0", "layer2.0")
+BASE_NAMES: dict[str, str] = {
+    "scheme": "scheme",
+    "comparison": "comparison",
+    "input": "input",
+    "filters": "conv1-filters",
+    "degradation": "degradation",
+    "family-accuracy": "family-accuracy",
+    "experiment": "degradation-experiment",
+    "top5": "top5",
+    **{f"residual-{block}": f"residual-{block}" for block in RESIDUAL_FIGURE_BLOCKS},
+}
+# The roles whose figures hold words or decimal numbers: axis labels, legends, panel titles, colour scales.
+WORDED_ROLES = frozenset({"comparison", "degradation", "family-accuracy", "experiment", "top5",
+                          *(f"residual-{block}" for block in RESIDUAL_FIGURE_BLOCKS)})
 
 
-def figure_files(facts: Facts) -> dict[str, str]:
-    """Every figure a page may reference, by role: the single list pages and the check share."""
-    files = {
-        "scheme": "scheme.png",
-        "comparison": "comparison.png",
-        "input": "input.png",
-        "filters": "conv1-filters.png",
-        "degradation": "degradation.png",
-        "family-accuracy": "family-accuracy.png",
-        "experiment": "degradation-experiment.png",
-    }
-    files.update({f"residual-{block}": f"residual-{block}.png" for block in RESIDUAL_FIGURE_BLOCKS})
-    files.update({f"features-{gallery.name}": f"features-{gallery.name}.png" for gallery in facts.galleries})
-    if facts.predictions:
-        files["top5"] = "top5.png"
-    return files
+def figure_roles(facts: Facts) -> list[str]:
+    """Every figure this run draws, by role, in drawing order."""
+    roles = ["scheme", "comparison", "input", "filters", "degradation", "family-accuracy", "experiment"]
+    roles += [f"residual-{block}" for block in RESIDUAL_FIGURE_BLOCKS]
+    roles += [f"features-{gallery.name}" for gallery in facts.galleries]
+    return roles + (["top5"] if facts.predictions else [])
+
+
+def file_name(role: str, language: str) -> str:
+    base = BASE_NAMES.get(role, role)
+    return f"{base}.{language}.png" if role in WORDED_ROLES else f"{base}.png"
+
+
+def figure_files(facts: Facts, language: str) -> dict[str, str]:
+    """Every figure a page in ``language`` may reference, by role: the single list pages and the check share."""
+    return {role: file_name(role, language) for role in figure_roles(facts)}
+
+
+def every_figure_file(facts: Facts) -> list[str]:
+    """The file names of every figure of the run, each language's once."""
+    return sorted({name for language in LANGUAGES for name in figure_files(facts, language).values()})

@@ -1,9 +1,11 @@
-"""Turn captured tensors into deterministic PNGs.
+"""Turn captured tensors into deterministic PNGs, in the reader's language where they hold words.
 
-Figures carry no prose: labels are module names, shapes and formulas, the same
-in every language, so one set of images serves both; captions and alt text
-live in the templates. Grids are pre-tiled into one image on one Axes, which
-is several times faster than one Axes per panel.
+A figure whose text is module names, shapes and formulas only (the scheme,
+the feature maps) serves both languages; one with words or decimal numbers
+(axis labels, legends, colour scales) is drawn once per language from the
+translations' ``figure.*`` strings, with the language's decimal sign.
+Captions and alt text live in the templates. Grids are pre-tiled into one
+image on one Axes, which is several times faster than one Axes per panel.
 """
 
 from __future__ import annotations
@@ -22,20 +24,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.axis import Axis  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+from matplotlib.ticker import ScalarFormatter  # noqa: E402
 
-from ..core import (
-    atomic,
-    memo,  # noqa: E402
-)
+from ..core import atomic, memo  # noqa: E402
+from ..core.config import LANGUAGES  # noqa: E402
 from ..core.digests import package_version  # noqa: E402
 from ..core.imagenet import IMAGENET_WEIGHTS  # noqa: E402
+from ..core.translations import translations  # noqa: E402
 from ..experiment.results import Experiment  # noqa: E402
 from ..model.resnet import BlockCapture, RunCapture  # noqa: E402
-from ..runtime import forked
+from ..runtime import forked  # noqa: E402
 from .facts import ATOL, Facts  # noqa: E402
-from .figure_names import RESIDUAL_FIGURE_BLOCKS, figure_files  # noqa: E402
+from .figure_names import RESIDUAL_FIGURE_BLOCKS, WORDED_ROLES, figure_roles, file_name  # noqa: E402
 
 DPI = 100
 PNG_METADATA = {"Software": None}
@@ -44,6 +47,38 @@ DIVERGING = "RdBu_r"
 SEQUENTIAL = "viridis"
 
 plt.rcParams.update({"font.size": 12})
+
+
+class DecimalComma(ScalarFormatter):
+    """matplotlib's tick labels, with the decimal comma Spanish writes."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return super().__call__(x, pos).replace(".", ",")
+
+
+@dataclasses.dataclass(frozen=True)
+class Words:
+    """A figure's words and numbers in one language."""
+
+    language: str
+    strings: dict[str, str]
+
+    def __call__(self, key: str) -> str:
+        return self.strings[f"figure.{key}"]
+
+    def number(self, value: float, decimals: int) -> str:
+        text = f"{value:.{decimals}f}"
+        return text.replace(".", ",") if self.language == "es" else text
+
+    def localise(self, *axes: Axis) -> None:
+        """Numeric tick labels with the language's decimal sign (English keeps matplotlib's own)."""
+        if self.language == "es":
+            for axis in axes:
+                axis.set_major_formatter(DecimalComma())
+
+
+def words_in(language: str) -> Words:
+    return Words(language, translations(language))
 
 
 def png_bytes(fig: Figure) -> bytes:
@@ -165,12 +200,12 @@ def draw_scheme(facts: Facts, capture: RunCapture) -> bytes:
     return png_bytes(fig)
 
 
-def draw_residual(block: BlockCapture, channel: int) -> bytes:
+def draw_residual(block: BlockCapture, channel: int, words: Words) -> bytes:
     """x (or its projection), F(x), the sum and the ReLU of the sum, on one colour scale."""
-    shortcut = "shortcut(x)" if block.downsample else "x"
+    shortcut = f"{words('shortcut')}(x)" if block.downsample else "x"
     summed = block.residual + block.shortcut
     panels = [
-        ("shortcut(x)\n= BN(conv 1×1(x))" if block.downsample else "x", block.shortcut),
+        (f"{shortcut}\n= BN(conv 1×1(x))" if block.downsample else "x", block.shortcut),
         ("F(x)", block.residual),
         (f"{shortcut} + F(x)", summed),
         (f"ReLU({shortcut} + F(x))", torch.relu(summed)),
@@ -184,12 +219,12 @@ def draw_residual(block: BlockCapture, channel: int) -> bytes:
         ax.set_title(label)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.colorbar(image, ax=axes, shrink=0.85)
+    words.localise(fig.colorbar(image, ax=axes, shrink=0.85).ax.yaxis)
     fig.suptitle(f"{block.name} · c = {channel}")
     return png_bytes(fig)
 
 
-def draw_comparison(block: BlockCapture, channel: int, atol: float) -> bytes:
+def draw_comparison(block: BlockCapture, channel: int, atol: float, words: Words) -> bytes:
     """The report's Figure 3: manual add + ReLU, the block's own output, and |difference| (scale at least atol)."""
     manual = channel_map(torch.relu(block.residual + block.shortcut), channel)
     model_output = channel_map(block.output, channel)
@@ -206,7 +241,7 @@ def draw_comparison(block: BlockCapture, channel: int, atol: float) -> bytes:
         ax.set_title(label)
         ax.set_xticks([])
         ax.set_yticks([])
-        fig.colorbar(image, ax=ax, shrink=0.8)
+        words.localise(fig.colorbar(image, ax=ax, shrink=0.8).ax.yaxis)
     return png_bytes(fig)
 
 
@@ -238,14 +273,15 @@ def draw_features(feature_map: torch.Tensor, channels: tuple[int, ...]) -> bytes
     return png_bytes(fig)
 
 
-def draw_top5(facts: Facts) -> bytes:
+def draw_top5(facts: Facts, words: Words) -> bytes:
     predictions = facts.predictions
     fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(predictions)), layout="constrained")
     ax.barh(range(len(predictions)), [p.probability for p in predictions], color="#36a")
     ax.set_yticks(range(len(predictions)), [p.name for p in predictions])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("softmax")
+    ax.set_xlabel(words("softmax"))
+    words.localise(ax.xaxis)
     return png_bytes(fig)
 
 
@@ -263,25 +299,27 @@ DEGRADATION_BARS: tuple[tuple[str, str], ...] = (
 )  # the paper's names for its networks, and the cited number of each
 
 
-def draw_degradation(cited: dict[str, int | float]) -> bytes:
+def draw_degradation(cited: dict[str, int | float], words: Words) -> bytes:
     """The paper's top-1 errors: deeper is worse without shortcuts, better with them."""
     names = [name for name, _ in DEGRADATION_BARS]
     errors = [cited[key] * 100 for _, key in DEGRADATION_BARS]
     fig, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
     bars = ax.bar(names, errors, color=["#999", "#666", "#6b8fd6", "#2a55b0"])
-    ax.bar_label(bars, labels=[f"{error:.2f}" for error in errors], padding=2)
+    ax.bar_label(bars, labels=[words.number(error, 2) for error in errors], padding=2)
     ax.set_ylim(min(errors) - 2, max(errors) + 1)
-    ax.set_ylabel("top-1 error (%)")
+    ax.set_ylabel(words("top1_error"))
     ticks_inside(ax)
+    words.localise(ax.yaxis)
     return png_bytes(fig)
 
 
-def draw_family_accuracy(facts: Facts) -> bytes:
+def draw_family_accuracy(facts: Facts, words: Words) -> bytes:
     """acc@1 of every published weights entry against the model's multiply-accumulates and parameters."""
     models = {model.name: model for model in facts.family.models}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained", sharey=True)
     markers = {"IMAGENET1K_V1": "o", "IMAGENET1K_V2": "s"}
-    for ax, (label, x_of) in zip(axes, (("GMACs", lambda m: m.macs / 1e9), ("parameters (M)", lambda m: m.params / 1e6))):
+    scales = ((words("gmacs"), lambda m: m.macs / 1e9), (words("parameters_millions"), lambda m: m.params / 1e6))
+    for ax, (label, x_of) in zip(axes, scales):
         for version, marker in markers.items():
             entries = [entry for entry in facts.family.weights if entry.name == version]
             xs = [x_of(models[entry.model]) for entry in entries]
@@ -292,12 +330,13 @@ def draw_family_accuracy(facts: Facts) -> bytes:
         ax.margins(x=0.15, y=0.1)
         ax.grid(alpha=0.3)
         ticks_inside(ax)
-    axes[0].set_ylabel("acc@1 (%)")
+        words.localise(ax.xaxis, ax.yaxis)
+    axes[0].set_ylabel(words("acc1"))
     axes[0].legend(loc="lower right")
     return png_bytes(fig)
 
 
-def draw_experiment(experiment: Experiment) -> bytes:
+def draw_experiment(experiment: Experiment, words: Words) -> bytes:
     """The paper's first figure, trained here: plain nets left, residual right; training solid, held-out dashed."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained", sharey=True)
     depths = sorted({net.depth for net in experiment.nets})
@@ -306,28 +345,52 @@ def draw_experiment(experiment: Experiment) -> bytes:
         for net in (net for net in experiment.nets if net.kind == kind):
             epochs = range(1, len(net.train_error) + 1)
             ax.plot(epochs, [error * 100 for error in net.train_error], color=colours[net.depth], linestyle="-",
-                    label=f"{net.name} (train)")
+                    label=f"{net.name} ({words('train')})")
             ax.plot(epochs, [error * 100 for error in net.heldout_error], color=colours[net.depth], linestyle="--",
-                    label=f"{net.name} (held-out)")
-        ax.set_xlabel("epoch")
+                    label=f"{net.name} ({words('heldout')})")
+        ax.set_xlabel(words("epoch"))
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
         ax.legend(loc="center right")
         ticks_inside(ax)
-    axes[0].set_ylabel("error (%)")
+        words.localise(ax.xaxis, ax.yaxis)
+    axes[0].set_ylabel(words("error"))
     return png_bytes(fig)
 
 
-def remembered_figure(role: str, inputs: object, draw: Callable[[], bytes]) -> bytes:
+def remembered_figure(name: str, inputs: object, draw: Callable[[], bytes]) -> bytes:
     """A figure drawn from data that no image or weights change: once per version of the code and packages.
 
-    Kept beside the family's numbers (report/memo.py), under the digest of its
+    Kept beside the family's numbers (core/memo.py), under the digest of its
     inputs and of the packages that draw and encode it.
     """
-    versions = {name: package_version(name) for name in ("matplotlib", "pillow", "numpy")}
+    versions = {package: package_version(package) for package in ("matplotlib", "pillow", "numpy")}
     depends_on = json.dumps({"inputs": inputs, "versions": versions}, sort_keys=True, default=str)
-    return memo.remembered(f"figure-{role}", draw, lambda data: base64.b64encode(data).decode("ascii"),
+    return memo.remembered(f"figure-{name}", draw, lambda data: base64.b64encode(data).decode("ascii"),
                            lambda text: base64.b64decode(text, validate=True), depends_on)
+
+
+def drawers(facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor,
+            ) -> dict[str, Callable[[Words], bytes]]:
+    """How to draw each figure of this run, by role, given its words."""
+    blocks = {block.name: block for block in capture.blocks}
+    channels = {check.name: check.channel for check in facts.residual}
+    feature_maps = {"relu": capture.stem, **capture.stages}
+    draw: dict[str, Callable[[Words], bytes]] = {
+        "scheme": lambda w: draw_scheme(facts, capture),
+        "comparison": lambda w: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], ATOL, w),
+        "input": lambda w: draw_input(capture),
+        "filters": lambda w: draw_filters(conv1_weight),
+        "degradation": lambda w: draw_degradation(facts.cited, w),
+        "family-accuracy": lambda w: draw_family_accuracy(facts, w),
+        "experiment": lambda w: draw_experiment(facts.experiment, w),
+        "top5": lambda w: draw_top5(facts, w),
+    }
+    draw.update({f"residual-{b}": (lambda w, b=b: draw_residual(blocks[b], channels[b], w))
+                 for b in RESIDUAL_FIGURE_BLOCKS})
+    draw.update({f"features-{g.name}": (lambda w, g=g: draw_features(feature_maps[g.name], g.channels))
+                 for g in facts.galleries})
+    return draw
 
 
 def figure_bytes(
@@ -337,53 +400,39 @@ def figure_bytes(
     """Every figure of this run as PNG bytes, by file name: what the build writes and the check reproduces.
 
     ``remember``: the figures that depend on no image or weights come from
-    the cache of earlier builds (report/memo.py); the check never reads it.
+    the cache of earlier builds (core/memo.py); the check never reads it.
     """
-    files = figure_files(facts)
-    blocks = {block.name: block for block in capture.blocks}
-    channels = {check.name: check.channel for check in facts.residual}
-    feature_maps = {"relu": capture.stem, **capture.stages}
-
-    jobs: list[tuple[str, Callable[[], bytes]]] = [
-        ("scheme", lambda: draw_scheme(facts, capture)),
-        ("comparison", lambda: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], ATOL)),
-        ("input", lambda: draw_input(capture)),
-        ("filters", lambda: draw_filters(conv1_weight)),
-    ]
-    independent: list[tuple[str, object, Callable[[], bytes]]] = [
-        ("degradation", facts.cited, lambda: draw_degradation(facts.cited)),
-        ("family-accuracy", dataclasses.asdict(facts.family), lambda: draw_family_accuracy(facts)),
-        ("experiment", dataclasses.asdict(facts.experiment), lambda: draw_experiment(facts.experiment)),
-    ]
-    for role, inputs, draw in independent:
-        jobs.append((role, (lambda r=role, i=inputs, d=draw: remembered_figure(r, i, d)) if remember else draw))
-    for block in RESIDUAL_FIGURE_BLOCKS:
-        jobs.append((f"residual-{block}", lambda b=block: draw_residual(blocks[b], channels[b])))
-    for gallery in facts.galleries:
-        jobs.append((f"features-{gallery.name}", lambda g=gallery: draw_features(feature_maps[g.name], g.channels)))
-    if facts.predictions:
-        jobs.append(("top5", lambda: draw_top5(facts)))
+    draw = drawers(facts, capture, conv1_weight)
+    independent = {"degradation": facts.cited, "family-accuracy": dataclasses.asdict(facts.family),
+                   "experiment": dataclasses.asdict(facts.experiment)}
+    jobs: list[tuple[str, Callable[[], bytes]]] = []
+    for role in figure_roles(facts):
+        for language in LANGUAGES if role in WORDED_ROLES else LANGUAGES[:1]:
+            name = file_name(role, language)
+            job = (lambda d=draw[role], lang=language: d(words_in(lang)))
+            if remember and role in independent:
+                job = (lambda n=name, i=independent[role], j=job: remembered_figure(n, i, j))
+            jobs.append((name, job))
     numbered = list(enumerate(jobs, start=1))
 
     def draw_all(share: list[tuple[int, tuple[str, Callable[[], bytes]]]],
                  say: Callable[[str], None]) -> dict[str, bytes]:
         drawn = {}
-        for number, (role, draw) in share:
-            say(f"figure {number}/{len(jobs)}: {files[role]}")
-            drawn[files[role]] = draw()
+        for number, (name, job) in share:
+            say(f"figure {number}/{len(jobs)}: {name}")
+            drawn[name] = job()
         return drawn
 
     # Every other figure is drawn in a forked process, on the other core; the bytes are the same either way.
     with forked.started(lambda: draw_all(numbered[1::2], lambda _: None), "drawing the figures") as other_half:
         rendered = {**draw_all(numbered[0::2], progress), **other_half()}
-    return {files[role]: rendered[files[role]] for role, _ in jobs}
+    return {name: rendered[name] for name, _ in jobs}
 
 
 def render_figures(
     facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor, out_dir: Path,
     progress: Callable[[str], None] = lambda _: None,
-) -> dict[str, str]:
-    """Write every figure into out_dir, those that no image or weights change from the build's cache; role -> file."""
+) -> None:
+    """Write every figure into out_dir, those that no image or weights change from the build's cache."""
     for name, data in figure_bytes(facts, capture, conv1_weight, progress, remember=True).items():
         atomic.write_bytes(out_dir / name, data)
-    return figure_files(facts)

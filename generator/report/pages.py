@@ -22,6 +22,7 @@ from ..core import sources
 from ..core.config import FIGURE_FOLDER, LANGUAGES, PACKAGE
 from ..core.translations import translations
 from .facts import Facts, lookup
+from .figure_names import figure_files
 
 TEMPLATES = PACKAGE / "templates"
 PAGES: tuple[str, ...] = ("index", "maps", "explorer", "family", "experiment", "reproducibility")
@@ -190,11 +191,11 @@ def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.
     return env
 
 
-def render_pages(facts: Facts, figures: dict[str, str]) -> dict[str, str]:
-    """File name (index.es.md, ...) -> Markdown for every page in every language."""
+def render_pages(facts: Facts) -> dict[str, str]:
+    """File name (index.es.md, ...) -> Markdown for every page in every language, each showing its own figures."""
     pages = {}
     for language in LANGUAGES:
-        env = environment(language, facts, figures)
+        env = environment(language, facts, figure_files(facts, language))
         for page in PAGES:
             pages[f"{page}.{language}.md"] = env.get_template(f"{page}.md.j2").render()
     return pages

@@ -14,7 +14,8 @@ class PageReading:
     facts: list[tuple[str, str]] = field(default_factory=list)
     claims: list[tuple[str, str]] = field(default_factory=list)
     headings: list[str] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)  # by figure, the same in every language
+    image_files: list[str] = field(default_factory=list)  # as linked: this language's files
     table_rows: list[int] = field(default_factory=list)
 
 

@@ -178,7 +178,7 @@ def check_page_in_every_language(docs: Path, page: str, context: Callable[[str, 
             mismatches.append(Mismatch(path.name, "page", "UTF-8 Markdown", UNREADABLE))
             continue
         readings[language] = read_page(path.name, text, context(path.name, language))
-        for source in dict.fromkeys(readings[language].images):
+        for source in dict.fromkeys(readings[language].image_files):
             check_image_file(path.name, docs, source, mismatches)
     if len(readings) == len(LANGUAGES):
         compare_languages(page, readings, mismatches)

@@ -24,6 +24,7 @@ FIGURE_MENTION = re.compile(r"\b(?:Figura|Figure)s? (?P<first>[0-9]+[ab]?)(?: (?
 CITATION = re.compile(r"^\[([0-9]+)\]$")
 QUOTE_MARKS = re.compile(r"“([^”]*)”|«([^»]*)»|\"([^\"]*)\"")
 LONG_QUOTATION_WORDS = 8
+LANGUAGE_TAGGED = re.compile(rf"(?P<base>.+)\.(?P<language>{'|'.join(LANGUAGES)})\.png")  # a figure with words
 
 
 def subject_of(key: str, values: dict[str, Any]) -> str | None:
@@ -170,12 +171,18 @@ def check_claims(root: Element, ctx: Context, reading: PageReading, visible: str
 
 
 def check_images(root: Element, ctx: Context, reading: PageReading) -> None:
+    """Only figures this run drew, and of those with words, only the ones in the page's language."""
     for image in (e for e in root.walk() if e.tag == "img"):
         source = image.attrs.get("src", "")
-        reading.images.append(source)
         folder, _, name = source.partition("/")
+        tagged = LANGUAGE_TAGGED.fullmatch(name)
+        reading.images.append(f"{folder}/{tagged['base']}.png" if tagged else source)
+        reading.image_files.append(source)
         if folder != FIGURE_FOLDER or name not in ctx.figure_names:
             ctx.fail(f"image {source}", "a figure this run draws", "another file")
+        elif tagged and tagged["language"] != ctx.language:
+            ctx.fail(f"image {source}", f"the figure drawn in this page's language ({ctx.language})",
+                     f"the one in {tagged['language']}")
 
 
 def check_links(root: Element, ctx: Context) -> None:
