@@ -228,8 +228,13 @@ def test_progress_is_shown_while_building(built: Build, capsys) -> None:
         ("a: [1, 2\n", "not valid YAML"),
         ("markdown_extensions: 5\n", "markdown_extensions that is not a list"),
         ("markdown_extensions:\n  - [toc]\n", "neither a name nor a name with settings"),
+        ("", "is empty (0 bytes)"),
+        ("# only a comment\n", "has no `theme` with `name: material`"),
+        ("- nav\n- plugins\n- theme\n", "not a MkDocs configuration"),
+        ("[" * 100_000 + "]" * 100_000, "nests too deeply"),
     ],
-    ids=["not-a-mapping", "yaml-error", "extensions-not-a-list", "extension-not-a-name"],
+    ids=["not-a-mapping", "yaml-error", "extensions-not-a-list", "extension-not-a-name", "empty", "comment-only",
+         "a-list", "nested-100000-deep"],
 )
 @pytest.mark.parametrize("command", ["build", "check"])
 def test_a_mkdocs_yml_mkdocs_cannot_use_is_refused_in_one_line(command: str, text: str, needle: str, tmp_path: Path) -> None:
@@ -239,6 +244,50 @@ def test_a_mkdocs_yml_mkdocs_cannot_use_is_refused_in_one_line(command: str, tex
     assert result.returncode == EXIT_CODES["usage"], result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr, result.stderr
+
+
+def project_yml_without(tmp_path: Path, old: str, new: str) -> Path:
+    """The project's mkdocs.yml with one edit, written into tmp_path."""
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert old in text
+    yml = tmp_path / "mkdocs.yml"
+    yml.write_text(text.replace(old, new), encoding="utf-8")
+    return yml
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        ("\nnav:\n", "\nnot_nav:\n", "has no `nav`"),
+        ("  name: material\n", "  name: readthedocs\n", "has no `theme` with `name: material`"),
+        ("  - tables\n", "", "lacks the Markdown extensions tables"),
+        ("  - mkdocs-jupyter:\n", "  - not-jupyter:\n", "lacks the plugins mkdocs-jupyter"),
+        ("hooks:\n", "not_hooks:\n", "does not list generator/build/mkdocs_hooks.py"),
+        ('            not_found: "404: page not found"\n', "", "has no `extra.not_found` for the `en` language"),
+        ("        - locale: en\n", "        - locale: fr\n", "has no `en` language"),
+        ("# Project information\n", "INHERIT: mkdocs.yml\n", "a chain of more than 8"),
+    ],
+    ids=["no-nav", "other-theme", "no-tables", "no-jupyter", "no-hooks", "no-404-text", "no-english", "inherit-cycle"],
+)
+def test_a_mkdocs_yml_without_what_the_build_needs_is_refused_before_any_work(old: str, new: str, needle: str,
+                                                                              tmp_path: Path) -> None:
+    yml = project_yml_without(tmp_path, old, new)
+    result = cli("check", "--offline", "--mkdocs-yml", str(yml), "--docs", str(tmp_path / "docs"))
+    assert result.returncode == EXIT_CODES["usage"], result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_huge_mkdocs_yml_is_refused_unread(command: str, tmp_path: Path) -> None:
+    """400 MB (sparse here: no disk used) is refused by its size, before YAML sees a byte."""
+    yml = tmp_path / "mkdocs.yml"
+    with yml.open("wb") as handle:
+        handle.write(b"site_name: x\n")
+        handle.truncate(400 * 1024**2)
+    result = cli(command, "--offline", "--mkdocs-yml", str(yml), "--docs", str(tmp_path / "docs"))
+    assert result.returncode == EXIT_CODES["usage"], result.stderr
+    assert "too large" in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 @pytest.mark.process

@@ -26,7 +26,7 @@ from generator.core import atomic, limits
 from generator.core.config import DATA_FOLDER, FIGURE_FOLDER, Config
 from generator.core.errors import OutputError, UsageError
 from generator.publish import generation as publish
-from generator.publish import journal
+from generator.publish import ownership
 from generator.publish.journal import JOURNAL, STAGING_PREFIX, read_manifest, write_manifest
 from generator.publish.ownership import MANIFEST, MARKER, site_generation
 
@@ -260,7 +260,7 @@ def test_check_finds_a_docs_file_changed_after_publication(tmp_path: Path) -> No
     ("missing", lambda site: next(p for p in sorted(site.rglob("*")) if p.is_file() and p.name != MARKER).unlink()),
     ("changed", lambda site: next(p for p in sorted(site.rglob("*")) if p.is_file() and p.name != MARKER).write_text("x")),
     ("changed", lambda site: os.truncate(next(p for p in sorted(site.rglob("*")) if p.is_file() and p.name != MARKER),
-                                         journal.PUBLISHED_FILE_LIMIT + 1)),
+                                         ownership.PUBLISHED_FILE_LIMIT + 1)),
 ], ids=["added-file", "added-fifo", "missing", "changed", "grown-past-the-limit"])
 def test_check_finds_a_site_file_added_removed_or_changed_after_publication(tmp_path: Path, how: str, damage) -> None:
     """The site the check vouches for is exactly the one published: a file added beside it counts too."""
@@ -284,10 +284,10 @@ def test_a_published_file_is_read_back_in_chunks_and_never_past_its_limit(tmp_pa
     os.mkfifo(pipe)
     small.write_bytes(b"<p>a page</p>" * 100_000)
     before = bytes_read()
-    assert journal.sha256(huge).startswith("unreadable: published file too large")
-    assert "is a FIFO (named pipe), not a regular file" in journal.sha256(pipe)
+    assert ownership.sha256(huge).startswith("unreadable: published file too large")
+    assert "is a FIFO (named pipe), not a regular file" in ownership.sha256(pipe)
     assert bytes_read() - before < 1024**2
-    assert journal.sha256(small) == hashlib.sha256(small.read_bytes()).hexdigest()
+    assert ownership.sha256(small) == hashlib.sha256(small.read_bytes()).hexdigest()
 
 
 @pytest.mark.process
@@ -464,3 +464,64 @@ def test_static_files_are_copied_empty_ones_and_links_to_files_included(tmp_path
               if p.is_file()}
     assert copied == {"css/empty.css": b"", "site.js": b"let x = 1;", "linked.js": b"let x = 1;"}
     assert not any(p.is_symlink() for p in (tmp_path / "copy").rglob("*"))
+
+
+def forged_journal(root: Path, victim: Path, **changes: object) -> Path:
+    """A journal planted in docs/ that names a folder outside the site, with a staged "site" beside it to swap in."""
+    docs = root / "docs"
+    generation = "e" * 32
+    staged_site = victim.parent / f"{STAGING_PREFIX}999999999-beef" / "site"
+    staged_site.mkdir(parents=True)
+    (staged_site / MARKER).write_text(json.dumps({"tool": "resnet18-report", "generation": generation}))
+    fields = {
+        "tool": "resnet18-report", "generation": generation, "out": str(victim), "staged_site": str(staged_site),
+        "previous_site": None, "docs": str(docs), "staged_docs": str(docs / f"{STAGING_PREFIX}999999999-beef"),
+        "site_link": os.path.relpath(victim, docs), "files": {}, "stale": [], "inputs": None,
+        "site_files": {MARKER: hashlib.sha256((staged_site / MARKER).read_bytes()).hexdigest()},
+    }
+    (docs / JOURNAL).write_text(json.dumps({**fields, **changes}))
+    return staged_site
+
+
+def everything(root: Path) -> dict[str, str]:
+    return {str(path.relative_to(root)): path.read_text() if path.is_file() else "dir"
+            for path in sorted(root.rglob("*")) if path.name != JOURNAL}
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("forgery", ["outside-the-site", "staged-docs-elsewhere", "staged-file-not-recorded",
+                                     "deletes-a-users-file", "overwrites-a-users-file", "out-is-docs",
+                                     "staged-site-not-recorded", "nested-100000-deep"])
+def test_a_forged_journal_is_refused_and_nothing_moves(tmp_path: Path, forgery: str) -> None:
+    """check and build refuse (exit 7), whatever the journal names: the victim folder and docs/ stay as they were."""
+    config = make_project(tmp_path)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("mine")
+    (config.docs / "notes.md").write_text("my notes")
+    changes: dict[str, object] = {}
+    staged_docs = config.docs / f"{STAGING_PREFIX}999999999-beef"
+    if forgery == "staged-docs-elsewhere":
+        staged_docs = tmp_path / f"{STAGING_PREFIX}999999999-beef"
+        changes = {"out": str(config.out), "site_link": "../site", "staged_docs": str(staged_docs)}
+    if forgery in ("staged-file-not-recorded", "overwrites-a-users-file"):
+        staged_docs.mkdir()
+        (staged_docs / "notes.md").write_text("not what the journal records")
+        digest = hashlib.sha256(b"not what the journal records" if forgery != "staged-file-not-recorded" else b"x")
+        changes = {"out": str(config.out), "site_link": "../site", "files": {"notes.md": digest.hexdigest()}}
+    if forgery == "deletes-a-users-file":
+        changes = {"out": str(config.out), "site_link": "../site", "stale": ["notes.md"]}
+    staged_site = forged_journal(tmp_path, config.docs if forgery == "out-is-docs" else victim, **changes)
+    if forgery == "staged-site-not-recorded":
+        (staged_site / "index.html").write_text("<p>34 layers</p>")
+    if forgery == "nested-100000-deep":
+        (config.docs / JOURNAL).write_text("[" * 100_000 + "]" * 100_000)
+    if forgery in ("outside-the-site", "staged-site-not-recorded", "nested-100000-deep"):
+        assert site_generation(victim) is None  # the victim holds no marker: today's code would swap it out
+    before = everything(tmp_path)
+    with pytest.raises(OutputError, match=r"is not a journal this tool wrote \(.+\): nothing was moved"):
+        publish.check_pairing(config.docs, None)
+    with pytest.raises(OutputError, match="is not a journal this tool wrote"), publish.staging(config):
+        pass
+    assert everything(tmp_path) == before
+    assert (victim / "precious.txt").read_text() == "mine" and (config.docs / "notes.md").read_text() == "my notes"

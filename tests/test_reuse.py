@@ -20,6 +20,8 @@ from PIL import Image
 from generator.build import reuse, site, stamp
 from generator.core import cache
 from generator.core.config import Config
+from generator.core.errors import UsageError
+from generator.publish import generation as publish
 from generator.publish.journal import read_manifest
 from generator.publish.ownership import MARKER, STATIC
 from generator.verify import values as expected_data
@@ -127,27 +129,33 @@ def test_every_kind_of_input_change_makes_what_it_needs(editable_build: Build, t
 
 
 @pytest.mark.build
-@pytest.mark.parametrize("tampering", ["edited", "deleted", "added", "marker"])
-def test_a_site_that_is_not_as_published_is_made_again_from_the_published_facts(editable_build: Build,
-                                                                                  tampering: str) -> None:
+def test_a_site_missing_a_file_is_made_again_from_the_published_facts(editable_build: Build) -> None:
     """The reuse path writes the same pages and site as the full build that published them, byte for byte."""
     docs, out = tree(editable_build.docs, skip=(".generated.json",)), tree(editable_build.site, skip=(MARKER,))
-    page = editable_build.site / "en" / "index.html"
-    if tampering == "edited":
-        page.write_text(page.read_text(encoding="utf-8").replace("ResNet18", "ResNet19"), encoding="utf-8")
-    elif tampering == "deleted":
-        page.unlink()
-    elif tampering == "added":
-        (editable_build.site / "extra.html").write_text("<p>not ours</p>", encoding="utf-8")
-    else:  # still ours (a broken marker is refused: see test_targets), but of another generation
-        marker = json.loads((editable_build.site / MARKER).read_text(encoding="utf-8"))
-        (editable_build.site / MARKER).write_text(json.dumps({**marker, "generation": "0" * 32}), encoding="utf-8")
+    (editable_build.site / "en" / "index.html").unlink()
     assert plan_for(editable_build.config).work == reuse.PROSE
     outcome, lines = build(editable_build.config)
     assert outcome.work == reuse.PROSE and any("site was changed" in line for line in lines)
     assert tree(editable_build.docs, skip=(".generated.json",)) == docs
     assert tree(editable_build.site, skip=(MARKER,)) == out
     assert plan_for(editable_build.config).work == reuse.NOTHING_TO_DO
+
+
+@pytest.mark.parametrize("tampering", ["edited", "added", "marker"])
+def test_a_site_with_files_it_was_not_published_with_is_not_replaced(editable_build: Build, tampering: str) -> None:
+    """An edited or added file may be someone's work: the build refuses (exit 2) and leaves it, see test_targets."""
+    page = editable_build.site / "en" / "index.html"
+    if tampering == "edited":
+        page.write_text(page.read_text(encoding="utf-8").replace("ResNet18", "ResNet19"), encoding="utf-8")
+    elif tampering == "added":
+        (editable_build.site / "extra.html").write_text("<p>not ours</p>", encoding="utf-8")
+    else:  # a marker of another generation than the one docs/ records
+        marker = json.loads((editable_build.site / MARKER).read_text(encoding="utf-8"))
+        (editable_build.site / MARKER).write_text(json.dumps({**marker, "generation": "0" * 32}), encoding="utf-8")
+    out = tree(editable_build.site)
+    with pytest.raises(UsageError, match="holds files this tool did not make"):
+        publish.preflight(editable_build.config)
+    assert tree(editable_build.site) == out
 
 
 @pytest.mark.parametrize("file", ["facts.json", "img/scheme.png", "notebook.en.ipynb", "index.es.md"])

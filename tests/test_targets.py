@@ -19,6 +19,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import pytest
 from generator.core.config import Config
 from generator.core.errors import EXIT_CODES, UsageError
 from generator.publish import generation as publish
-from generator.publish.journal import STAGING_PREFIX
+from generator.publish.journal import STAGING_PREFIX, Manifest, write_manifest
 from generator.publish.ownership import MANIFEST, MARKER, check_out, site_generation
 
 from .conftest import ROOT, mkdocs_yml_in
@@ -127,21 +128,32 @@ def test_an_out_holding_the_mkdocs_config_or_the_docs_folder_is_refused(tmp_path
     assert tree_digest(tmp_path) == before
 
 
+def published_site(config: Config, out: Path, files: dict[str, str]) -> str:
+    """A site as publication leaves it: its files and marker in out, each with its digest in docs/' manifest."""
+    generation = uuid.uuid4().hex
+    for relative, text in {**files, MARKER: json.dumps({"tool": "resnet18-report", "generation": generation})}.items():
+        (out / relative).parent.mkdir(parents=True, exist_ok=True)
+        (out / relative).write_text(text)
+    write_manifest(config.docs, Manifest(generation=generation, site=os.path.relpath(out, config.docs),
+                                         site_files=publish.tree_digests(out)))
+    return generation
+
+
 def config_in(root: Path, out: Path) -> Config:
     shutil.copytree(ROOT / "docs" / "assets" / "static", root / "docs" / "assets" / "static", dirs_exist_ok=True)
     return Config(image=root / "photo.png", weights="random", out=out, docs=root / "docs", mkdocs_yml=ROOT / "mkdocs.yml")
 
 
-@pytest.mark.parametrize("kind", ["missing", "missing-parents", "empty", "ours", "legacy"])
+@pytest.mark.parametrize("kind", ["missing", "missing-parents", "empty", "ours", "ours-less-a-file", "legacy"])
 def test_an_out_this_tool_may_replace_is_accepted(tmp_path: Path, kind: str) -> None:
     out = tmp_path / ("a/b/site" if kind == "missing-parents" else "site")
     config = config_in(tmp_path, out)
     if kind == "empty":
         out.mkdir()
-    if kind == "ours":
-        out.mkdir()
-        (out / "index.html").write_text("old")
-        (out / MARKER).write_text(json.dumps({"tool": "resnet18-report", "generation": "abc"}))
+    if kind in ("ours", "ours-less-a-file"):
+        published_site(config, out, {"index.html": "old", "en/index.html": "old en"})
+    if kind == "ours-less-a-file":
+        (out / "en" / "index.html").unlink()
     if kind == "legacy":
         out.mkdir()
         (out / "index.html").write_text("old")
@@ -313,3 +325,64 @@ def test_without_a_project_beside_the_package_the_defaults_say_how_to_run(tmp_pa
     assert result.returncode == EXIT_CODES["usage"], result.stderr
     line = one_error_line(result)
     assert "no mkdocs.yml beside the generator package" in line and "pass --docs, --mkdocs-yml and --out" in line
+
+
+def forge(config: Config, kind: str) -> None:
+    """An --out whose marker or manifest says "ours" while it holds, or is, something this tool did not publish."""
+    out = config.out
+    if kind == "hand-made-marker":  # the issue's sample: a thesis and a marker written by hand, no manifest
+        out.mkdir()
+        (out / "thesis.tex").write_text("my thesis")
+        (out / MARKER).write_text(json.dumps({"tool": "resnet18-report", "generation": uuid.uuid4().hex}))
+        return
+    generation = published_site(config, out, {"index.html": "site", "img/a.png": "png"})
+    if kind == "real-generation":  # the marker copied from a real site: the generation docs/ records
+        (out / "thesis.tex").write_text("my thesis")
+    elif kind == "edited":
+        (out / "index.html").write_text("my own page now")
+    elif kind == "other-generation":
+        (out / MARKER).write_text(json.dumps({"tool": "resnet18-report", "generation": uuid.uuid4().hex}))
+    elif kind == "empty-folder":
+        (out / "drafts").mkdir()
+    elif kind == "link":
+        (out / "img" / "b.png").symlink_to(out / "img" / "a.png")
+    elif kind == "no-manifest":
+        (config.docs / MANIFEST).unlink()
+    assert site_generation(out) in (generation, None) or kind == "other-generation"
+
+
+@pytest.mark.parametrize("kind", ["hand-made-marker", "real-generation", "edited", "other-generation", "empty-folder",
+                                  "link", "no-manifest"])
+def test_a_marker_proves_nothing_without_every_file_in_the_manifest(tmp_path: Path, kind: str) -> None:
+    """Only a folder holding nothing but the site docs/ records, digest for digest, is replaced."""
+    config = config_in(tmp_path, tmp_path / "site")
+    forge(config, kind)
+    before = tree_digest(tmp_path)
+    with pytest.raises(UsageError, match=r"^--out \S+ holds files this tool did not make \(.+\); pass a new"):
+        publish.preflight(config)
+    assert tree_digest(tmp_path) == before
+
+
+@pytest.mark.process
+def test_a_forged_marker_beside_a_users_file_is_refused_by_build(tmp_path: Path) -> None:
+    """The issue's sample, end to end: `build --out` exits 2 in one line and thesis.tex is still there."""
+    project = project_copy(tmp_path / "project")
+    config = config_in(project, project / "thesis")
+    forge(config, "hand-made-marker")
+    before = tree_digest(tmp_path)
+    result = generator_cli(project, "build", "--offline", "--weights", "random", "--out", "thesis")
+    assert result.returncode == EXIT_CODES["usage"], result.stderr
+    assert "thesis.tex is not a file of the site" in one_error_line(result)
+    assert tree_digest(tmp_path) == before
+
+
+@pytest.mark.parametrize("what", [MARKER, MANIFEST])
+@pytest.mark.parametrize("depth", [10_000, 100_000])
+def test_a_deeply_nested_marker_or_manifest_is_refused_in_one_line(tmp_path: Path, what: str, depth: int) -> None:
+    config = config_in(tmp_path, tmp_path / "site")
+    config.out.mkdir()
+    (config.out / "index.html").write_text("mine")
+    (config.out if what == MARKER else config.docs).joinpath(what).write_text("[" * depth + "]" * depth)
+    assert site_generation(config.out) is None
+    with pytest.raises(UsageError, match="holds files this tool did not make|is not a manifest this tool wrote"):
+        publish.preflight(config)

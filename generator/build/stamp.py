@@ -24,9 +24,9 @@ from pathlib import Path
 
 from ..core import imagenet
 from ..core.config import LANGUAGES, PACKAGE, Config, sample_image
-from ..core.digests import PROSE_FOLDERS, code_digest, digest, file_digest, json_digest, tree_digest
-from ..core.errors import ImageError, WeightsError
-from ..core.limits import MAX_IMAGE_FILE_BYTES, WEIGHTS_FILE_BOUND
+from ..core.digests import PROSE_FOLDERS, code_digest, file_digest, json_digest, tree_digest
+from ..core.errors import ImageError, UsageError, WeightsError
+from ..core.limits import MAX_IMAGE_FILE_BYTES, MKDOCS_YML_LIMIT, WEIGHTS_FILE_BOUND
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def input_keys(config: Config, static: Path) -> InputKeys:
         "python": platform.python_version(),
     }
     prose = {folder: tree_digest(PACKAGE / folder) for folder in PROSE_FOLDERS}
-    site = {"mkdocs.yml": digest(Path(config.mkdocs_yml).read_bytes()), "static": tree_digest(static)}
+    site = {"mkdocs.yml": file_digest(config.mkdocs_yml, MKDOCS_YML_LIMIT, UsageError), "static": tree_digest(static)}
     return InputKeys(compute=json_digest(compute), prose=json_digest(prose), site=json_digest(site))
 
 

@@ -39,3 +39,5 @@ WEIGHTS_FILE_BOUND = 2 * IMAGENET_SIZE + ARCHIVE_ALLOWANCE
 # A static asset (a stylesheet, a script, a picture the site serves as it is), and
 # any file of the generator's own folders the build's digests read.
 TREE_FILE_LIMIT = 64 * 1024**2
+# mkdocs.yml, and each file it INHERITs: the project's is under 4 KB.
+MKDOCS_YML_LIMIT = 1024**2

@@ -34,10 +34,9 @@ from .journal import (
     read_manifest,
     recover,
     roll_forward,
-    sha256,
     write_journal,
 )
-from .ownership import MARKER, STATIC, TOOL, check_generated_folders, check_out, site_generation
+from .ownership import MARKER, STATIC, TOOL, check_generated_folders, check_out, sha256, site_generation
 
 STAGING_DOCS_POINTER = "docs-folder"
 
@@ -83,10 +82,10 @@ def publish(stage: Staging, config: Config, generated: list[str], inputs: dict[s
     site_files = tree_digests(stage.site)
     try:
         with docs_lock(docs):
-            check_out(config)
             if read_manifest(docs) != stage.published:
                 raise OutputError(f"another build published into {docs} while this one ran: run the build again, "
                                   "and let one build at a time publish there")
+            check_out(config, stage.published.site_files)
             owned = stage.published.files
             check_generated_folders(docs, [*files, *owned])
             for relative in files:
@@ -157,7 +156,7 @@ def check_targets(config: Config) -> Manifest:
     atomic.check_tree(config.docs / STATIC, TREE_FILE_LIMIT)
     manifest = read_manifest(config.docs)
     check_generated_folders(config.docs, manifest.files, (FIGURE_FOLDER, DATA_FOLDER))
-    check_out(config)
+    check_out(config, manifest.site_files)
     return manifest
 
 

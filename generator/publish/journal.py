@@ -17,16 +17,28 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from ..core import atomic
+from ..core.config import PACKAGE, PROJECT_ROOT
 from ..core.errors import OutputError, ReportError, UsageError
-from ..core.input_file import InputFile, open_input
-from .ownership import MANIFEST, TOOL, read_json, safe_generated_path, site_generation
+from ..core.names import printable_name
+from .ownership import (
+    GENERATION,
+    MANIFEST,
+    TOOL,
+    open_published,
+    read_json,
+    real,
+    is_legacy_site,
+    safe_generated_path,
+    sha256,
+    site_generation,
+    unpublished_entry,
+)
 
 JOURNAL = ".publish-journal.json"
-PUBLISHED_FILE_LIMIT = 64 * 1024**2  # far above anything a build publishes (its largest files are under 2 MB)
 STAGING_PREFIX = ".site-build-"
 LOCK_TIMEOUT_S = 30.0
 
@@ -64,33 +76,13 @@ class Journal:
     site_files: dict[str, str] = field(default_factory=dict)  # for the manifest: the staged site's files
 
 
-def sha256(path: Path) -> str:
-    """A published file's SHA-256, read in chunks; anything that cannot be one of ours gets a reason that never matches.
-
-    Published files are read back to tell whether they are still as
-    published, so they are inputs too (core/input_file.py): a 30 GB file put in
-    their place is not read (no file a build publishes is near
-    PUBLISHED_FILE_LIMIT), and a pipe is not waited on.
-    """
-    try:
-        with _open_published(path) as opened:
-            return opened.sha256()
-    except ReportError as refused:
-        return f"unreadable: {refused}"
-
-
 def published_bytes(path: Path) -> bytes | None:
-    """A published file's bytes, or None when it is missing or cannot be one (see sha256)."""
+    """A published file's bytes, or None when it is missing or cannot be one (see ownership.sha256)."""
     try:
-        with _open_published(path) as opened:
+        with open_published(path) as opened:
             return opened.read_all()
     except ReportError:
         return None
-
-
-def _open_published(path: Path) -> InputFile:
-    return open_input(path, limit=PUBLISHED_FILE_LIMIT, error=OutputError, noun="published file", advice="",
-                      allow_empty=True)
 
 
 @contextmanager
@@ -113,6 +105,7 @@ def docs_lock(docs: Path) -> Iterator[None]:
 
 
 def read_manifest(docs: Path) -> Manifest:
+    """docs/' manifest, checked field by field: it decides what a build may overwrite, delete and replace."""
     path = docs / MANIFEST
     if not os.path.lexists(path):
         return Manifest()
@@ -120,8 +113,12 @@ def read_manifest(docs: Path) -> Manifest:
     if isinstance(data, list) and all(isinstance(name, str) for name in data):
         files: dict[str, str | None] = {name: None for name in data}  # the version before generations
         manifest = Manifest(files=files)
-    elif isinstance(data, dict) and data.get("tool") == TOOL and isinstance(data.get("files"), dict):
-        manifest = Manifest(generation=data.get("generation"), complete=bool(data.get("complete")),
+    elif (isinstance(data, dict) and data.get("tool") == TOOL and _generation_or_none(data.get("generation"))
+          and isinstance(data.get("complete", False), bool) and isinstance(data.get("site"), (str, type(None)))
+          and isinstance(data.get("files"), dict)
+          and all(isinstance(name, str) and (digest is None or _is_sha256(digest))
+                  for name, digest in data["files"].items())):
+        manifest = Manifest(generation=data.get("generation"), complete=data.get("complete", False),
                             site=data.get("site"), files=data["files"], inputs=_digests(data.get("inputs")),
                             site_files=_digests(data.get("site_files")) or {})
     else:
@@ -129,6 +126,14 @@ def read_manifest(docs: Path) -> Manifest:
     for relative in manifest.files:
         safe_generated_path(docs, relative)
     return manifest
+
+
+def _generation_or_none(value: object) -> bool:
+    return value is None or (isinstance(value, str) and GENERATION.fullmatch(value) is not None)
+
+
+def _is_sha256(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
 def _digests(value: object) -> dict[str, str] | None:
@@ -143,27 +148,110 @@ def write_manifest(docs: Path, manifest: Manifest) -> None:
 
 
 def read_journal(docs: Path) -> Journal | None:
+    """The journal a cut-short publication left in docs, refused unless its shape and every path it names are ours."""
     path = docs / JOURNAL
     if not os.path.lexists(path):
         return None
     data = read_json(path)
-    try:
+    problem = _journal_shape(data)
+    if problem is None:
         journal = Journal(**{key: value for key, value in data.items() if key != "tool"})
-        valid = (
-            data.get("tool") == TOOL and Path(journal.docs) == docs
-            and isinstance(journal.files, dict) and isinstance(journal.stale, list)
-            and Path(journal.staged_docs).parent == docs and Path(journal.staged_docs).name.startswith(STAGING_PREFIX)
-            and Path(journal.staged_site).name == "site"
-            and Path(journal.staged_site).parent.name.startswith(STAGING_PREFIX)
-            and Path(journal.staged_site).parent.parent == Path(journal.out).parent
-        )
-    except (AttributeError, TypeError):
-        valid = False
-    if not valid:
-        raise OutputError(f"{path} is not a journal this tool wrote: delete it, then run `python -m generator build`")
+        problem = _journal_places(journal, docs)
+    if problem is not None:
+        raise _not_ours(docs, problem)
     for relative in [*journal.files, *journal.stale]:
         safe_generated_path(docs, relative)
     return journal
+
+
+def _not_ours(docs: Path, problem: str) -> OutputError:
+    return OutputError(f"{docs / JOURNAL} is not a journal this tool wrote ({problem}): nothing was moved; "
+                       "delete it, then run `python -m generator build`")
+
+
+_JOURNAL_FIELDS = {item.name for item in fields(Journal)}
+_JOURNAL_PATHS = ("out", "staged_site", "docs", "staged_docs", "site_link")
+
+
+def _journal_shape(data: object) -> str | None:
+    """What is wrong with the journal's fields, each checked for its type; None when nothing is."""
+    if not isinstance(data, dict) or data.get("tool") != TOOL:
+        return "not JSON this tool writes, or too large or too deeply nested"
+    names = set(data) - {"tool"}
+    if not names <= _JOURNAL_FIELDS or not set(_JOURNAL_PATHS) | {"generation", "files", "stale"} <= names:
+        return "unknown or missing fields"
+    files, stale = data["files"], data["stale"]
+    inputs, site_files = data.get("inputs"), data.get("site_files", {})
+    checks = [
+        (isinstance(data["generation"], str) and GENERATION.fullmatch(data["generation"]) is not None, "generation"),
+        (_generation_or_none(data.get("previous_site")), "previous_site"),
+        (all(isinstance(data[name], str) for name in _JOURNAL_PATHS), "a path that is not a string"),
+        (isinstance(files, dict) and all(isinstance(k, str) and _is_sha256(v) for k, v in files.items()), "files"),
+        (isinstance(stale, list) and all(isinstance(name, str) for name in stale), "stale"),
+        (inputs is None or _digests(inputs) is not None, "inputs"),
+        (_digests(site_files) is not None, "site_files"),
+    ]
+    return next((f"malformed {what}" for valid, what in checks if not valid), None)
+
+
+def _journal_places(journal: Journal, docs: Path) -> str | None:
+    """Whether the journal names only docs, a staging folder in it, a site and a staging folder beside that site."""
+    out, staged_site, staged_docs = Path(journal.out), Path(journal.staged_site), Path(journal.staged_docs)
+    if Path(journal.docs) != docs:
+        return "it names another docs folder"
+    if staged_docs.parent != docs or not staged_docs.name.startswith(STAGING_PREFIX):
+        return "its staged docs are not a staging folder inside docs"
+    if not out.is_absolute() or os.path.normpath(out) != journal.out or out.parent == out:
+        return f"its site {printable_name(journal.out)} is not a plain absolute path"
+    if (staged_site.name != "site" or staged_site.parent.parent != out.parent
+            or not staged_site.parent.name.startswith(STAGING_PREFIX)):
+        return "its staged site is not in a staging folder beside the site"
+    where, inside = real(out), docs.resolve()
+    if (where.is_relative_to(inside) or where.is_relative_to(PACKAGE)
+            or any(folder.is_relative_to(where) for folder in (inside, PROJECT_ROOT, PACKAGE))):
+        return f"its site {printable_name(journal.out)} is a folder the project needs"
+    if journal.site_link != os.path.relpath(out, docs):
+        return "it records another site for the manifest than the one it replaces"
+    return None
+
+
+def check_journal(journal: Journal) -> None:
+    """Before anything moves: every file it moves or deletes is as recorded, and the site it replaces is ours."""
+    docs, staged_docs = Path(journal.docs), Path(journal.staged_docs)
+    manifest = read_manifest(docs)
+    finished = manifest.generation == journal.generation  # killed after the manifest, before the journal went
+    for relative in journal.stale:
+        if relative not in manifest.files and (not finished or os.path.lexists(docs / relative)):
+            raise _not_ours(docs, f"it deletes {printable_name(relative)}, which the manifest does not list")
+    for relative, digest in journal.files.items():
+        staged, target = staged_docs / relative, docs / relative
+        if os.path.lexists(staged) and sha256(staged) != digest:
+            raise _not_ours(docs, f"its staged {printable_name(relative)} is not the file it records")
+        if os.path.lexists(target) and relative not in manifest.files and sha256(target) != digest:
+            raise _not_ours(docs, f"it overwrites {printable_name(relative)}, which this tool did not make")
+    if _site_due(journal):
+        problem = _replaced_site_problem(journal, manifest)
+        if problem is not None:
+            raise _not_ours(docs, problem)
+
+
+def _replaced_site_problem(journal: Journal, manifest: Manifest) -> str | None:
+    """Why the site the journal would swap out, or the site it would swap in, is not the one it was written for."""
+    out, staged_site = Path(journal.out), Path(journal.staged_site)
+    if site_generation(staged_site) == journal.generation:  # else Unrecoverable: the staged site is gone
+        wrong = unpublished_entry(staged_site, journal.site_files)
+        if wrong is not None:
+            return f"its staged site is not the one it records: {wrong}"
+    if not os.path.lexists(out):
+        return None
+    if out.is_symlink() or not out.is_dir():
+        return f"its site {printable_name(journal.out)} is not a folder"
+    if not any(out.iterdir()) or (not manifest.site_files and is_legacy_site(out, Path(journal.docs))):
+        return None
+    if not manifest.site_files:
+        return f"it would replace {printable_name(journal.out)}, a folder the manifest records no site for"
+    wrong = unpublished_entry(out, manifest.site_files)
+    return None if wrong is None else f"it would replace {printable_name(journal.out)}, where {wrong}"
 
 
 def write_journal(journal: Journal) -> None:
@@ -184,14 +272,20 @@ def swap_in(staged: Path, out: Path) -> None:
     os.replace(staged, out)
 
 
+def _site_due(journal: Journal) -> bool:
+    """Whether the site is still to be swapped in: not done, and not a third generation another build published."""
+    out = Path(journal.out)
+    if not os.path.lexists(out):
+        return True
+    current = site_generation(out)
+    return current != journal.generation and current == journal.previous_site
+
+
 def roll_forward(journal: Journal) -> None:
     """Carry a journaled publication to its end; each step checks whether it is already done."""
     out, staged_site = Path(journal.out), Path(journal.staged_site)
     docs, staged_docs = Path(journal.docs), Path(journal.staged_docs)
-    exists = os.path.lexists(out)
-    current = site_generation(out) if exists else None
-    # Due unless done; a site of a third generation means another build published since: it is left alone.
-    site_due = not exists or (current != journal.generation and current == journal.previous_site)
+    site_due = _site_due(journal)
     if site_due and site_generation(staged_site) != journal.generation:
         raise Unrecoverable(f"the staged site {staged_site} is gone")
     for relative, digest in journal.files.items():
@@ -230,7 +324,9 @@ def discard(journal: Journal) -> None:
                            for relative, digest in journal.files.items()):
         previous = read_manifest(docs)
         files = {**previous.files, **journal.files}
-        write_manifest(docs, Manifest(generation=None, complete=False, site=journal.site_link, files=files))
+        site_files = dict(journal.site_files) if site_touched else previous.site_files  # proof the site is ours
+        write_manifest(docs, Manifest(generation=None, complete=False, site=journal.site_link, files=files,
+                                      site_files=site_files))
     (docs / JOURNAL).unlink()
     atomic.fsync_dir(docs)
 
@@ -244,6 +340,7 @@ def recover(docs: Path, *, repair: bool) -> None:
             journal = read_journal(docs)
             if journal is None:
                 return
+            check_journal(journal)
             try:
                 roll_forward(journal)
             except Unrecoverable as error:

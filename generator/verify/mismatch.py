@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..publish.journal import PUBLISHED_FILE_LIMIT
+from ..publish.ownership import PUBLISHED_FILE_LIMIT
 
 # What a docs file that is not a regular file of at most PUBLISHED_FILE_LIMIT bytes is found to be; it is never read.
 UNREADABLE = f"unreadable: not a regular file of at most {PUBLISHED_FILE_LIMIT:,} bytes"

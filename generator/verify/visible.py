@@ -17,7 +17,7 @@ from typing import Any
 
 import markdown
 
-from ..core.errors import UsageError
+from . import site_config
 
 VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
 INVISIBLE_TAGS = frozenset({"script", "style", "template"})
@@ -100,36 +100,13 @@ def parse_html(text: str) -> Element:
 def markdown_settings(mkdocs_yml: Path) -> tuple[tuple[str, ...], dict[str, dict[str, Any]]]:
     """The Markdown extensions and their settings, read from mkdocs.yml (INHERIT and !ENV included).
 
-    Raises UsageError, in one line, for a file MkDocs could not use either.
+    Raises UsageError, in one line, for a file the build could not use
+    (verify/site_config.py): read once per process, before any work.
     """
-    from mkdocs.exceptions import ConfigurationError
-    from mkdocs.utils.yaml import yaml_load
-
-    def refuse(problem: str) -> UsageError:
-        return UsageError(f"--mkdocs-yml: {mkdocs_yml} {problem}; pass the project's mkdocs.yml")
-
-    try:
-        with Path(mkdocs_yml).open("rb") as handle:
-            config = yaml_load(handle)
-    except ConfigurationError as error:
-        raise refuse("is not valid YAML (" + " ".join(str(error).split())[:200] + ")") from error
-    if not isinstance(config, dict):
-        raise refuse("is not a MkDocs configuration (its top level is not a mapping)")
-    entries = config.get("markdown_extensions") or []
-    if not isinstance(entries, list):
-        raise refuse("has markdown_extensions that is not a list")
-    names: list[str] = []
-    settings: dict[str, dict[str, Any]] = {}
-    for entry in entries:
-        if isinstance(entry, dict) and all(isinstance(options, (dict, type(None))) for options in entry.values()):
-            for name, options in entry.items():
-                names.append(str(name))
-                settings[str(name)] = options or {}
-        elif isinstance(entry, str):
-            names.append(entry)
-        else:
-            raise refuse(f"lists a Markdown extension that is neither a name nor a name with settings ({entry!r:.60})")
-    return tuple(names), settings
+    config = site_config.load(mkdocs_yml)
+    names, settings = site_config.extensions(mkdocs_yml, config)
+    site_config.require(mkdocs_yml, config, names)
+    return names, settings
 
 
 def render_markdown(text: str, mkdocs_yml: Path) -> Element:
