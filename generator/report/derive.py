@@ -249,6 +249,8 @@ def choose_claims(
         "weights_trained": weights_kind,
         "residual_effect": effect,
         "residual_size": "small" if all(small) else "large" if not any(small) else "mixed",
+        "comparison_result": "equal" if first.allclose else "different",
+        "paper_degradation": paper_degradation(sources.cited_numbers()),
         "explorer_patterns": weights_kind,
         "prediction": prediction,
         "prediction_table": prediction,
@@ -257,6 +259,14 @@ def choose_claims(
         "bottleneck_params": "fewer" if family.examples[1].params < family.examples[0].params else "not_fewer",
         **results.outcome(experiment),
     }
+
+
+def paper_degradation(cited: dict[str, int | float]) -> str:
+    """What the paper's ImageNet errors (Table 2) say of depth, without shortcuts and with them."""
+    degraded = cited["plain34_top1_error"] > cited["plain18_top1_error"]
+    cured = cited["resnet34_top1_error"] < cited["resnet18_top1_error"]
+    return {(True, True): "degraded_cured", (True, False): "degraded_only", (False, True): "cured_only",
+            (False, False): "neither"}[degraded, cured]
 
 
 def count_totals(summary: list[SummaryRow], modules: tuple[ModuleRow, ...], input_shape: tuple[int, ...]) -> Totals:

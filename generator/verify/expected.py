@@ -360,6 +360,15 @@ def _predictions(logits: torch.Tensor, categories: list[str], kind: str, top_k: 
     return v, ties
 
 
+def _paper_degradation(v: dict[str, Any]) -> str:
+    """Deeper plain nets worse (degraded), deeper residual nets better (cured), by the cited Table 2 errors."""
+    plain_worse = v["cited.plain34_top1_error"] > v["cited.plain18_top1_error"]
+    residual_better = v["cited.resnet34_top1_error"] < v["cited.resnet18_top1_error"]
+    if plain_worse:
+        return "degraded_cured" if residual_better else "degraded_only"
+    return "cured_only" if residual_better else "neither"
+
+
 def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:
     """Which wording of each value-dependent sentence is true, decided from the re-derived values."""
     low, high = v["residual.0.residual_min"], v["residual.0.residual_max"]
@@ -369,6 +378,8 @@ def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:
     small = [share <= v["explorer.small_correction_share"] for share in shares]
     return {
         "residual_size": "small" if all(small) else ("large" if not any(small) else "mixed"),
+        "comparison_result": "equal" if v["residual.0.allclose"] else "different",
+        "paper_degradation": _paper_degradation(v),
         "explorer_patterns": kind,
         "weights_banner": kind,
         "stem_filters": kind,
