@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
+from ..core.names import printable_path
 from ..publish.generation import published_site, site_difference
 from ..publish.journal import Manifest, published_bytes
 from ..publish.ownership import site_generation
@@ -77,7 +78,7 @@ def plan(config: Config, keys: InputKeys, manifest: Manifest) -> Plan:
         return Plan(EVERYTHING, "the image, weights, options, generator code or packages changed: computing everything")
     docs_files = read_published(config.docs, manifest)
     if docs_files is None:
-        return Plan(EVERYTHING, f"a file in {config.docs} is not the one published: computing everything")
+        return Plan(EVERYTHING, f"a file in {printable_path(config.docs)} is not the one published: computing everything")
     if recorded == keys.to_dict() and site_intact(config, manifest):
         published_facts = facts.from_json(docs_files["facts.json"].decode("utf-8"))
         return Plan(NOTHING_TO_DO, "no input changed since the published build, and the site and docs are intact",

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from ..core import atomic
 from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
 from ..core.limits import TREE_FILE_LIMIT
+from ..core.names import printable_line, printable_name
 from ..publish import generation as publish
 from ..publish.ownership import STATIC
 from ..report.facts import Facts
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 
 
 class Progress:
-    """Timestamped progress lines on stderr, so a user waiting knows what runs."""
+    """Timestamped progress lines on stderr, so a user waiting knows what runs; each one line, whatever it names."""
 
     def __init__(self, quiet: bool = False) -> None:
         self.start = time.monotonic()
@@ -56,7 +57,7 @@ class Progress:
     def __call__(self, message: str) -> None:
         interrupts.deliver_deferred()
         if not self.quiet:
-            print(f"[{time.monotonic() - self.start:5.1f}s] {message}", file=sys.stderr, flush=True)
+            print(f"[{time.monotonic() - self.start:5.1f}s] {printable_line(message)}", file=sys.stderr, flush=True)
 
 
 def compute(config: Config, docs: Path, progress: Callable[[str], None],
@@ -130,7 +131,7 @@ def build(config: Config, progress: Callable[[str], None]) -> Outcome:
             facts, generation = rewrite_pages(config, stage, site_build, plan, keys, progress)
         else:
             facts, generation = build_everything(config, stage, site_build, keys, progress)
-    progress(f"done: {config.out} (generation {generation[:12]})")
+    progress(f"done: {printable_name(str(config.out))} (generation {generation[:12]})")
     return Outcome(facts, generation, plan.work)
 
 

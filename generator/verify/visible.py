@@ -18,6 +18,7 @@ from typing import Any
 import markdown
 
 from ..core.errors import UsageError
+from ..core.names import printable_path
 
 VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
 INVISIBLE_TAGS = frozenset({"script", "style", "template"})
@@ -106,7 +107,7 @@ def markdown_settings(mkdocs_yml: Path) -> tuple[tuple[str, ...], dict[str, dict
     from mkdocs.utils.yaml import yaml_load
 
     def refuse(problem: str) -> UsageError:
-        return UsageError(f"--mkdocs-yml: {mkdocs_yml} {problem}; pass the project's mkdocs.yml")
+        return UsageError(f"--mkdocs-yml: {printable_path(mkdocs_yml)} {problem}; pass the project's mkdocs.yml")
 
     try:
         with Path(mkdocs_yml).open("rb") as handle:
