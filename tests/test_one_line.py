@@ -18,7 +18,14 @@ from PIL import Image
 from torchvision.models import resnet18, resnet34
 
 from generator.build.site import Progress
-from generator.core.errors import ImageError, MismatchError, ReportError, UsageError, WeightsError, one_line
+from generator.core.errors import (
+    ImageError,
+    MismatchError,
+    ReportError,
+    UsageError,
+    WeightsError,
+    one_line,
+)
 from generator.core.names import printable_line, printable_name
 from generator.inputs import weights
 from generator.inputs.image import load_image
