@@ -129,8 +129,8 @@ def test_a_mismatch_listing_keeps_one_line_per_mismatch_and_no_more() -> None:
 
 
 def test_an_error_is_printed_on_one_line_with_its_escapes_kept() -> None:
-    escaped = printable_name(NAMES["newline"])
-    assert ReportError(f"{NAMES['escape']} and {escaped}").printable() == f"{printable_name(NAMES['escape'])} and {escaped}"
+    escaped, raw = printable_name(NAMES["newline"]), NAMES["escape"]
+    assert ReportError(f"{raw} and {escaped}").printable() == f"{printable_name(raw)} and {escaped}"
     assert printable_line(printable_line(NAMES["line-separator"])) == printable_line(NAMES["line-separator"])
     assert one_line(ValueError(NAMES["escape"])) == printable_name(NAMES["escape"])
 
