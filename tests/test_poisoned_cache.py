@@ -25,7 +25,6 @@ from .conftest import Build, RecordingProgress
 from .test_reuse import tree
 
 
-
 def one_pixel_png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (1, 1)).save(buffer, format="PNG")
