@@ -9,6 +9,7 @@ from pathlib import Path
 from .core.cache import ignore_relative_cache_home
 from .core.config import SAMPLE_IMAGE_NAME, WEIGHT_CHOICES, Config, absolute
 from .core.errors import EXIT_CODES, Interrupted, OutputError, ReportError, UsageError
+from .core.names import printable_line, printable_name
 from .runtime import interrupts
 
 EPILOG = "exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODES.items())
@@ -118,8 +119,8 @@ def run(args: argparse.Namespace, config: Config) -> str:
 
         outcome = site.build(config, site.Progress(args.quiet))
         if outcome.work == reuse.NOTHING_TO_DO:
-            return f"up to date: {config.out} (generation {outcome.generation[:12]}); --force builds it again"
-        return f"published {config.out}"
+            return f"up to date: {printable_name(str(config.out))} (generation {outcome.generation[:12]}); --force builds it again"
+        return f"published {printable_name(str(config.out))}"
     if args.command == "serve":
         publish.preflight(config)  # an --out serve's builds would refuse is refused before it serves anything
         from .preview import serve
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace, config: Config) -> str:
 
     gate.verify(config.docs, config)
     publish.check_published_files(config.docs, site)
-    return f"check: every number in {config.docs} matches the model, and the site is the one built with it"
+    return f"check: every number in {printable_name(str(config.docs))} matches the model, and the site is the one built with it"
 
 
 def train_experiment(args: argparse.Namespace) -> str:
@@ -149,10 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             args, config = parse(argv)
             done = run(args, config) if config is not None else train_experiment(args)
         except ReportError as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(f"error: {error.printable()}", file=sys.stderr)
             return error.exit_code
         except OSError as error:
-            print(f"error: {error}; check permissions and free space", file=sys.stderr)
+            print(f"error: {printable_line(str(error))}; check permissions and free space", file=sys.stderr)
             return OutputError.exit_code
         except Interrupted as stop:
             print(f"{STOPPED[str(stop)]}: {untouched}", file=sys.stderr)

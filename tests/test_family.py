@@ -228,15 +228,15 @@ def test_the_block_comparison_worded_for_other_values_is_caught(built: Build, va
 # ---------------------------------------------------------------- kept between builds
 
 
-def test_a_build_keeps_the_family_and_its_check_values_for_later_builds(built: Build, values: expected.Expected) -> None:
+def test_a_build_keeps_the_family_for_later_builds_and_never_the_checks_values(built: Build) -> None:
+    """The writer's numbers are a shortcut for later builds; the check's would be a reference anyone could edit."""
     from generator.core import memo
     from generator.core.cache import cache_folder
     from generator.report import facts
 
     kept = cache_folder() / f"family-{memo.code_key()}.json"
     assert facts.family_from_json(kept.read_text(encoding="utf-8")) == built.facts.family
-    checked, failures = json.loads((cache_folder() / f"check-family-{memo.code_key()}.json").read_text(encoding="utf-8"))
-    assert failures == [] and checked == {k: v for k, v in values.values.items() if k.startswith("family.")}
+    assert not list(cache_folder().glob("check-family-*")) and not list(cache_folder().glob("expected-*"))
 
 
 # ---------------------------------------------------------------- each model's torchsummary table

@@ -25,7 +25,7 @@ def test_the_child_writes_nothing_unless_told_to_build(built: Build, tmp_path: P
     workdir.mkdir()
     result = subprocess.run(
         [sys.executable, "-m", "generator.build.mkdocs_child", str(ROOT / "mkdocs.yml"), str(built.docs),
-         str(workdir / "site"), str(os.getpid())],
+         str(workdir / "site"), str(os.getpid()), mkdocs_child.READ],
         cwd=workdir, env={**os.environ, "PYTHONPATH": str(ROOT)}, input=said, capture_output=True, text=True,
         check=False, timeout=120,
     )

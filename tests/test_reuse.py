@@ -24,7 +24,6 @@ from generator.core.errors import UsageError
 from generator.publish import generation as publish
 from generator.publish.journal import read_manifest
 from generator.publish.ownership import MARKER, STATIC
-from generator.verify import values as expected_data
 
 from .conftest import ROOT, Build, RecordingProgress, edited_package
 
@@ -172,21 +171,12 @@ def test_a_deleted_docs_file_is_never_reused(editable_build: Build) -> None:
     assert plan_for(editable_build.config).work == reuse.EVERYTHING
 
 
-@pytest.mark.parametrize("cache", ["missing", "unreadable"])
-def test_without_the_checks_cached_values_a_prose_change_computes_everything(editable_build: Build,
-                                                                             cache: str) -> None:
-    keys = stamp.input_keys(editable_build.config, editable_build.docs / STATIC)
-    path = expected_data.cache_path(keys.compute)
-    saved = path.read_bytes()
-    try:
-        if cache == "missing":
-            path.unlink()
-        else:
-            path.write_text('{"version": 1, "values": ', encoding="utf-8")
-        (editable_build.site / "extra.html").write_text("x", encoding="utf-8")
-        assert plan_for(editable_build.config).work == reuse.EVERYTHING
-    finally:
-        path.write_bytes(saved)
+def test_a_prose_change_needs_no_cached_values(editable_build: Build, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gate derives its own values: an empty cache costs a prose change nothing, and none is trusted."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    (editable_build.site / "extra.html").write_text("x", encoding="utf-8")
+    assert plan_for(editable_build.config).work == reuse.PROSE
 
 
 def test_a_manifest_without_recorded_inputs_computes_everything(editable_build: Build) -> None:
@@ -206,15 +196,6 @@ def test_another_out_folder_is_built_not_assumed(editable_build: Build, tmp_path
 def test_force_computes_everything(editable_build: Build) -> None:
     outcome, lines = build(replace(editable_build.config, reuse_published=False, execute_notebook=False))
     assert outcome.work == reuse.EVERYTHING and "inputs: --force" in lines
-
-
-def test_the_checks_values_survive_the_cache_exactly(built: Build) -> None:
-    from generator.verify.expected import derive_expected
-
-    derived = derive_expected(built.config)
-    assert expected_data.from_json(derived.to_json()) == derived
-    keys = stamp.input_keys(built.config, built.docs / STATIC)
-    assert expected_data.load_cached(keys.compute) == derived
 
 
 def scratch_project(tmp_path: Path, built: Build) -> tuple[Path, list[str]]:
@@ -254,37 +235,34 @@ def test_a_template_edit_reaches_the_site_and_is_checked(built: Build, tmp_path:
 @pytest.mark.build
 def test_a_cache_that_cannot_be_written_costs_time_only(editable_build: Build, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    keys = stamp.input_keys(editable_build.config, editable_build.docs / STATIC)
-    expected = expected_data.load_cached(keys.compute)
-    assert expected is not None
+    shelf, key = cache.Shelf("probe-", 1), "0" * 64
     not_a_folder = tmp_path / "cache-is-a-file"
     not_a_folder.write_text("", encoding="utf-8")
     monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_folder))
-    expected_data.store(keys.compute, expected)
-    assert expected_data.load_cached(keys.compute) is None
+    shelf.write(key, "a value")
+    assert shelf.read(key) is None
     outcome, _ = build(replace(editable_build.config, reuse_published=False, execute_notebook=False))  # MkDocs' cache too
     assert outcome.work == reuse.EVERYTHING and not_a_folder.read_text(encoding="utf-8") == ""
 
 
 @pytest.mark.parametrize("entry", ["fifo", "directory", "oversized"])
-def test_a_cache_entry_that_is_not_a_small_regular_file_is_computed_again(built: Build, tmp_path: Path,
+def test_a_cache_entry_that_is_not_a_small_regular_file_is_computed_again(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch,
                                                                          entry: str) -> None:
     """Cache files are read like every input: a pipe there would otherwise hang the build for ever."""
-    keys = stamp.input_keys(built.config, built.docs / STATIC)
-    good = expected_data.cache_path(keys.compute).read_bytes()
+    shelf, key, good = cache.Shelf("probe-", 1), "0" * 64, "a value"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    path = expected_data.cache_path(keys.compute)
+    path = shelf.path(key)
     path.parent.mkdir(parents=True)
     if entry == "fifo":
         os.mkfifo(path)
     elif entry == "directory":
         path.mkdir()
     else:
-        path.write_bytes(good)
-        assert expected_data.load_cached(keys.compute) is not None  # the same entry, under the limit, is read
+        path.write_text(good, encoding="utf-8")
+        assert shelf.read(key) == good  # the same entry, under the limit, is read
         monkeypatch.setattr(cache, "CACHE_FILE_LIMIT", len(good) - 1)
-    assert expected_data.load_cached(keys.compute) is None
+    assert shelf.read(key) is None
 
 
 @pytest.mark.parametrize("value", ["cache", "./cache", ""])

@@ -138,11 +138,17 @@ def preview(tmp_path: Path) -> Iterator[PreviewServer]:
     server.stop()
 
 
-def get(server: PreviewServer, path: str) -> tuple[int, dict[str, str], bytes]:
-    """One request with the path sent as written (no client-side normalisation of '..')."""
+def get(server: PreviewServer, path: str, host: str | None = "") -> tuple[int, dict[str, str], bytes]:
+    """One request with the path sent as written (no client-side normalisation of '..').
+
+    ``host``: the Host header, "" for http.client's own (127.0.0.1:PORT), None for none at all.
+    """
     connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=LONG_POLL_TEST_S)
     try:
-        connection.request("GET", path)
+        connection.putrequest("GET", path, skip_host=host != "")
+        if host:
+            connection.putheader("Host", host)
+        connection.endheaders()
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
@@ -183,6 +189,53 @@ def test_a_path_that_is_not_in_the_site_gets_the_sites_404_page(preview: Preview
     status, _, body = get(preview, path)
     assert status == 404 and b"no est\xc3\xa1" in body and STATE_PATH.encode() in body
     assert b"secret" not in body
+
+
+@pytest.mark.parametrize("path", ["/%00", "/en%00/", "/assets/style.css%00.html", "/%00/../index.html"])
+def test_a_nul_byte_in_the_address_is_a_bad_request_not_a_traceback(
+        preview: PreviewServer, path: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, body = get(preview, path)
+    assert status == 400 and body.startswith(b"400: ")
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("path", ["/" + "a" * 300, "/en/" + "b" * 300 + "/", f"/{'c' * 200}/{'d' * 300}.html"])
+def test_a_name_no_file_system_can_hold_is_not_in_the_site(
+        preview: PreviewServer, path: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, body = get(preview, path)
+    assert status == 404 and b"no est\xc3\xa1" in body
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "localhost.evil.example", "127.0.0.1.nip.io",
+                                  "127.0.0.2", "[::2]", "localhost:80@evil.example", "0.0.0.0", None])
+@pytest.mark.parametrize("path", ["/", "/en/", "/assets/style.css", "/missing", STATE_PATH + "?since=-1"])
+def test_another_host_name_is_refused_against_dns_rebinding(preview: PreviewServer, host: str | None,
+                                                            path: str) -> None:
+    status, headers, body = get(preview, path, host)
+    assert status == 403 and body.startswith(b"403: ") and len(body) < 100
+    assert b"hola" not in body and b"version" not in body and "Location" not in headers
+
+
+@pytest.mark.parametrize("host", ["localhost", "LOCALHOST:{port}", "localhost:{port}", "127.0.0.1", "127.0.0.1:{port}",
+                                  "[::1]", "[::1]:{port}"])
+def test_the_loopback_names_are_served(preview: PreviewServer, host: str) -> None:
+    status, _, body = get(preview, "/", host.format(port=preview.server_address[1]))
+    assert status == 200 and b"hola" in body
+
+
+def test_a_request_that_fails_anyway_is_one_line_on_the_console(
+        preview: PreviewServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(path: str) -> None:
+        raise RuntimeError("a bug\nwith a second line")
+
+    monkeypatch.setattr(preview, "lookup", broken)
+    with pytest.raises(http.client.RemoteDisconnected):
+        get(preview, "/")
+    monkeypatch.undo()
+    assert get(preview, "/")[0] == 200  # the server goes on
+    assert capsys.readouterr().err == ("serve: a request failed (RuntimeError: a bug with a second line); "
+                                       "the next is served as usual\n")
 
 
 def test_before_any_site_a_page_says_so_in_the_language_of_its_address(tmp_path: Path) -> None:

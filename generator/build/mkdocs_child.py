@@ -23,6 +23,7 @@ against its cached code, so a template is compiled once per child.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -34,12 +35,13 @@ from pathlib import Path
 
 import jinja2
 
-from ..core import python_child
+from ..core import cache, python_child
 from ..core.errors import OutputError, SiteBuildError
 from ..runtime import interrupts
 from ..runtime.lifeline import die_with_parent
 
 GO = "build\n"
+READ, WRITE_ONLY = "read-cache", "write-only-cache"  # whether the child may read its renderings (not with --force)
 OUTPUT_FAILED = 3  # the child's exit status when a write failed (full disk, permissions)
 NOT_TOLD = 4  # the child's exit status when its input ended without GO
 PROBLEM_PREFIXES = ("WARNING", "ERROR", "Aborted")
@@ -50,7 +52,7 @@ class SiteBuild:
 
     def __init__(self, mkdocs_yml: Path, docs: Path, site: Path, workdir: Path) -> None:
         self._command = [sys.executable, "-m", "generator.build.mkdocs_child", str(mkdocs_yml), str(docs), str(site),
-                         str(os.getpid())]
+                         str(os.getpid()), READ if cache.reading() else WRITE_ONLY]
         self._workdir = workdir
         self._child: subprocess.Popen[str] | None = None
 
@@ -162,9 +164,7 @@ def remember_notebook_renderings() -> None:
 
     from mkdocs_jupyter import convert
 
-    from ..core.cache import Shelf
-
-    shelf = Shelf("", RENDERINGS_KEPT, suffix=".txt", folder_name="notebook-renderings")
+    shelf = cache.Shelf("", RENDERINGS_KEPT, suffix=".txt", folder_name="notebook-renderings")
     versions = repr([metadata.version(name) for name in RENDERING_PACKAGES])
     for name in NOTEBOOK_RENDERERS:
         render = getattr(convert, name)
@@ -178,8 +178,15 @@ def remember_notebook_renderings() -> None:
 
 
 def main(argv: list[str]) -> int:
-    config_file, docs, site, parent = argv
+    """The child: one strict build of the staged docs once told GO; reading no cache entry when told not to."""
+    config_file, docs, site, parent, reads = argv
     die_with_parent(int(parent))
+    with cache.write_only() if reads == WRITE_ONLY else contextlib.nullcontext():
+        return build_when_told(config_file, docs, site)
+
+
+def build_when_told(config_file: str, docs: str, site: str) -> int:
+    """Load the config, wait for GO, build; MkDocs' own errors become one line and an exit status."""
     share_compiled_templates()
     from mkdocs.commands.build import build
     from mkdocs.config import load_config

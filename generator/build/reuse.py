@@ -8,9 +8,9 @@ now:
 - every input the same, and every published file as it was written: the
   site is up to date and nothing is done;
 - the same compute inputs (image, weights, options, code, packages): the
-  facts, figures, the explorer's data and notebook outputs are read back from docs/ and the
-  check's values from the cache the full build left (expected_data); only
-  the pages and the site are made again, and the check reads the new pages;
+  facts, figures, the explorer's data and notebook outputs are read back from
+  docs/; only the pages and the site are made again, and the check derives
+  its own values (never from a cache) and reads the new pages against them;
 - anything else, or a needed file that is not what was published: everything
   is computed.
 
@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
+from ..core.names import printable_path
 from ..publish.generation import published_site, site_difference
 from ..publish.journal import Manifest, published_bytes
 from ..publish.ownership import site_generation
 from ..report import facts
-from ..verify import values as expected_data
-from ..verify.values import Expected
 from .stamp import InputKeys
 
 if TYPE_CHECKING:
@@ -59,7 +58,6 @@ class Plan:
     reason: str  # for the progress line
     generation: str | None = None  # the published generation this plan starts from
     published: Published | None = None
-    expected: Expected | None = None
 
 
 def only_pages_likely(manifest: Manifest, keys: InputKeys) -> bool:
@@ -77,14 +75,11 @@ def plan(config: Config, keys: InputKeys, manifest: Manifest) -> Plan:
         return Plan(EVERYTHING, "the image, weights, options, generator code or packages changed: computing everything")
     docs_files = read_published(config.docs, manifest)
     if docs_files is None:
-        return Plan(EVERYTHING, f"a file in {config.docs} is not the one published: computing everything")
+        return Plan(EVERYTHING, f"a file in {printable_path(config.docs)} is not the one published: computing everything")
     if recorded == keys.to_dict() and site_intact(config, manifest):
         published_facts = facts.from_json(docs_files["facts.json"].decode("utf-8"))
         return Plan(NOTHING_TO_DO, "no input changed since the published build, and the site and docs are intact",
                     manifest.generation, Published(published_facts, {}, {}, None))
-    expected = expected_data.load_cached(keys.compute)
-    if expected is None:
-        return Plan(EVERYTHING, "no cached values of the check for these inputs: computing everything")
     changed = [name for name in ("prose", "site") if recorded.get(name) != getattr(keys, name)]
     what = {"prose": "templates or translations", "site": "mkdocs.yml or static assets"}
     reason = (f"only {' and '.join(what[name] for name in changed)} changed" if changed
@@ -96,7 +91,7 @@ def plan(config: Config, keys: InputKeys, manifest: Manifest) -> Plan:
         notebook_outputs=notebook_outputs(docs_files) if config.execute_notebook else None,
     )
     return Plan(PROSE, f"{reason}: reusing the published facts, figures and notebook outputs", manifest.generation,
-                published, expected)
+                published)
 
 
 def read_published(docs: Path, manifest: Manifest) -> dict[str, bytes] | None:

@@ -25,13 +25,15 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core import atomic
+from ..core import atomic, cache
 from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
 from ..core.limits import TREE_FILE_LIMIT
+from ..core.names import printable_line, printable_name
 from ..publish import generation as publish
 from ..publish.ownership import STATIC
 from ..report.facts import Facts
@@ -43,11 +45,12 @@ from .stamp import InputKeys
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
+    from ..verify.values import Expected
     from .mkdocs_child import SiteBuild
 
 
 class Progress:
-    """Timestamped progress lines on stderr, so a user waiting knows what runs."""
+    """Timestamped progress lines on stderr, so a user waiting knows what runs; each one line, whatever it names."""
 
     def __init__(self, quiet: bool = False) -> None:
         self.start = time.monotonic()
@@ -56,7 +59,7 @@ class Progress:
     def __call__(self, message: str) -> None:
         interrupts.deliver_deferred()
         if not self.quiet:
-            print(f"[{time.monotonic() - self.start:5.1f}s] {message}", file=sys.stderr, flush=True)
+            print(f"[{time.monotonic() - self.start:5.1f}s] {printable_line(message)}", file=sys.stderr, flush=True)
 
 
 def compute(config: Config, docs: Path, progress: Callable[[str], None],
@@ -107,12 +110,13 @@ def build(config: Config, progress: Callable[[str], None]) -> Outcome:
 
     Only what changed is made again (see reuse): nothing, when no input
     changed and the published files are intact; the pages and the site, when
-    only prose or the site's settings changed.
+    only prose or the site's settings changed. ``--force`` (reuse_published
+    False) reads no cache entry at all (core/cache.write_only).
     """
     from . import mkdocs_child
 
     keys = stamp.input_keys(config, config.docs / STATIC)
-    with publish.staging(config) as stage, \
+    with cache.write_only() if not config.reuse_published else nullcontext(), publish.staging(config) as stage, \
             mkdocs_child.child_for(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
         if config.reuse_published and reuse.only_pages_likely(stage.published, keys):
             site_build.launch()  # its imports, not the pages, were what a prose edit waited for
@@ -127,16 +131,15 @@ def build(config: Config, progress: Callable[[str], None]) -> Outcome:
             facts, generation = rewrite_pages(config, stage, site_build, plan, keys, progress)
         else:
             facts, generation = build_everything(config, stage, site_build, keys, progress)
-    progress(f"done: {config.out} (generation {generation[:12]})")
+    progress(f"done: {printable_name(str(config.out))} (generation {generation[:12]})")
     return Outcome(facts, generation, plan.work)
 
 
 def build_everything(config: Config, stage: publish.Staging, site_build: SiteBuild, keys: InputKeys,
                      progress: Callable[[str], None]) -> tuple[Facts, str]:
-    """Model, facts, figures, notebook run, pages, check, site; the check's values are cached for prose edits."""
+    """Model, facts, figures, notebook run, pages, check, site; the check derives its own values, from no cache."""
     from ..report import notebook
     from ..verify import gate as check
-    from ..verify import values as expected_data
 
     with notebook.running(config) as run:
         if run is not None:
@@ -158,36 +161,55 @@ def build_everything(config: Config, stage: publish.Staging, site_build: SiteBui
         generated = write_docs(config, facts, stage.docs, outputs, progress, data_files)
         site_build.start()
         progress("check: re-deriving every number and reading the pages")
-        expected, explorer_reference = derive_expected_and_reference(config, remember_family=True)
+        expected, explorer_reference = derive_expected_and_reference(config)
         check.verify(stage.docs, config, check.CheckInputs(expected, explorer_reference, reproduce=False))
         progress("site: mkdocs build --strict")
         site_build.wait()
         progress("publish: site and docs, one generation")
         generation = publish.publish(stage, config, generated, keys.to_dict())
-    expected_data.store(keys.compute, expected)
     return facts, generation
 
 
 def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild, plan: reuse.Plan,
                   keys: InputKeys, progress: Callable[[str], None]) -> tuple[Facts, str]:
-    """The published facts, figures and notebook outputs with new pages; the check reads every new page."""
+    """The published facts, figures and notebook outputs with new pages; the check reads every new page.
+
+    The check's values are derived in a fork while the pages are written: never from a cache, whose entries
+    anyone who can write the user's files could have edited.
+    """
+    from ..runtime import forked
     from ..verify import gate as check
 
-    published, expected = plan.published, plan.expected
-    assert published is not None and expected is not None
+    published = plan.published
+    assert published is not None
     site_build.launch()
-    for name, data in published.figures.items():
-        atomic.write_bytes(stage.docs / FIGURE_FOLDER / name, data)
-    for relative, data in published.data_files.items():
-        atomic.write_bytes(stage.docs / relative, data)
-    atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC, TREE_FILE_LIMIT)
-    generated = write_docs(config, published.facts, stage.docs, lambda: published.notebook_outputs, progress,
-                           sorted(published.data_files))
-    site_build.start()
-    progress("check: reading the pages against the values of the published build's inputs")
+    with forked.started(lambda: check_values(config), "the check's values") as derived:
+        generated = write_prose(config, stage, published, progress)
+        site_build.start()
+        progress("check: re-deriving every number and reading the pages")
+        expected = derived()
     check.verify(stage.docs, config, check.CheckInputs(expected, reproduce=False, explorer_data=False))
     progress("site: mkdocs build --strict")
     site_build.wait()
     progress("publish: site and docs, one generation")
     generation = publish.publish(stage, config, generated, keys.to_dict())
     return published.facts, generation
+
+
+def check_values(config: Config) -> Expected:
+    """The check's own values, torch imported where they are derived: a fork, not the process that writes pages."""
+    from ..verify.expected import derive_expected
+
+    return derive_expected(config)
+
+
+def write_prose(config: Config, stage: publish.Staging, published: reuse.Published,
+                progress: Callable[[str], None]) -> list[str]:
+    """The published figures, data and notebook outputs, matched with their digests, under new pages."""
+    for name, data in published.figures.items():
+        atomic.write_bytes(stage.docs / FIGURE_FOLDER / name, data)
+    for relative, data in published.data_files.items():
+        atomic.write_bytes(stage.docs / relative, data)
+    atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC, TREE_FILE_LIMIT)
+    return write_docs(config, published.facts, stage.docs, lambda: published.notebook_outputs, progress,
+                      sorted(published.data_files))

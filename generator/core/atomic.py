@@ -29,7 +29,7 @@ _renameat2 = getattr(_libc, "renameat2", None)
 
 def output_error(error: OSError, path: Path) -> OutputError:
     """One line naming the place and the reason, for any failed write."""
-    return OutputError(f"cannot write {error.filename or path}: {error.strerror or error}; "
+    return OutputError(f"cannot write {printable_name(str(error.filename or path))}: {error.strerror or error}; "
                        "check its permissions and free space, or choose another place")
 
 

@@ -6,6 +6,10 @@ written atomically (core/atomic.py), read like any input (a regular file
 under a limit, never a pipe that would hang), and each shelf keeps only its
 newest entries. A cache that cannot be written costs the next build time,
 never the build: it is said once, on stderr, and the build goes on.
+
+Inside ``write_only()`` (a ``build --force``) no entry is read at all, so an
+edited entry cannot reach what such a build publishes; entries are still
+written for later builds.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -25,6 +30,7 @@ from .input_file import open_input
 CACHE_FILE_LIMIT = 64 * 1024**2  # the largest entry, a notebook's HTML, is under 1 MiB
 T = TypeVar("T")
 _reported: set[Path] = set()
+_reading = [True]  # False inside write_only(); a list, so that no function rebinds a global
 
 
 def cache_folder() -> Path:
@@ -45,6 +51,22 @@ def ignore_relative_cache_home() -> None:
     their caches into the working directory, where a build writes nothing."""
     if not os.path.isabs(os.environ.get("XDG_CACHE_HOME", "/")):
         del os.environ["XDG_CACHE_HOME"]
+
+
+@contextmanager
+def write_only() -> Iterator[None]:
+    """No shelf reads an entry inside (--force computes everything again); entries are still written."""
+    before = _reading[0]
+    _reading[0] = False
+    try:
+        yield
+    finally:
+        _reading[0] = before
+
+
+def reading() -> bool:
+    """Whether entries are read now: False inside write_only()."""
+    return _reading[0]
 
 
 def read_text(path: Path) -> str | None:
@@ -72,7 +94,8 @@ class Shelf:
         return self.folder() / f"{self.prefix}{key}{self.suffix}"
 
     def read(self, key: str) -> str | None:
-        return read_text(self.path(key))
+        """The entry's text; None when it is unreadable, or when nothing may be read (write_only)."""
+        return read_text(self.path(key)) if _reading[0] else None
 
     def write(self, key: str, text: str) -> None:
         """Best effort: the entry, then the oldest of this shelf's entries beyond ``kept`` removed."""

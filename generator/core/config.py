@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UsageError
+from .names import printable_path
 
 LANGUAGES: tuple[str, ...] = ("es", "en")
 WEIGHT_CHOICES: tuple[str, ...] = ("auto", "imagenet", "random")
@@ -47,7 +48,7 @@ def project_path(name: str, option: str) -> Path:
     """A default that belongs to the project checkout holding this generator package."""
     if not (PROJECT_ROOT / "mkdocs.yml").is_file():
         raise UsageError(
-            f"no mkdocs.yml beside the generator package in {PROJECT_ROOT}, so {option} has no default: "
+            f"no mkdocs.yml beside the generator package in {printable_path(PROJECT_ROOT)}, so {option} has no default: "
             "run `python -m generator` from a checkout of the project, or pass --docs, --mkdocs-yml and --out"
         )
     return PROJECT_ROOT / name
@@ -86,10 +87,10 @@ class Config:
         object.__setattr__(self, "docs", absolute(self.docs))
         object.__setattr__(self, "mkdocs_yml", absolute(self.mkdocs_yml))
         if not self.mkdocs_yml.is_file():
-            raise UsageError(f"--mkdocs-yml: {self.mkdocs_yml} not found; pass the project's mkdocs.yml")
+            raise UsageError(f"--mkdocs-yml: {printable_path(self.mkdocs_yml)} not found; pass the project's mkdocs.yml")
         try:
             with self.mkdocs_yml.open("rb"):
                 pass
         except OSError as error:
-            raise UsageError(f"--mkdocs-yml: cannot read {self.mkdocs_yml} ({error.strerror}); "
+            raise UsageError(f"--mkdocs-yml: cannot read {printable_path(self.mkdocs_yml)} ({error.strerror}); "
                              "make it readable or pass another --mkdocs-yml") from error

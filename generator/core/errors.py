@@ -1,6 +1,8 @@
 """Errors a user can act on, each with its own exit code.
 
-The CLI prints ``str(error)`` as one line and exits with ``error.exit_code``.
+The CLI prints ``error.printable()`` and exits with ``error.exit_code``: one
+line, with every character that could break it or disguise it escaped
+(core/names), so a file name holding a newline cannot print a line of its own.
 An OSError that no stage turned into an OutputError is reported the same way
 (exit 7: a disk or a permission failed, not the code); anything else that
 escapes is a bug and gets a traceback.
@@ -9,12 +11,19 @@ escapes is a bug and gets a traceback.
 from __future__ import annotations
 
 import signal
+from collections.abc import Sequence
+
+from .names import printable_line
 
 
 class ReportError(Exception):
     """Base for expected failures: the message tells the user what to do."""
 
     exit_code = 1
+
+    def printable(self) -> str:
+        """The message as the console shows it: one line, whatever names it holds."""
+        return printable_line(str(self))
 
 
 class UsageError(ReportError):
@@ -36,9 +45,20 @@ class ImageError(ReportError):
 
 
 class MismatchError(ReportError):
-    """The pages disagree with the model."""
+    """The pages disagree with the model: a summary, then the listing, one mismatch a line."""
 
     exit_code = 5
+
+    def __init__(self, summary: str, listing: Sequence[str] = ()) -> None:
+        super().__init__(summary, tuple(listing))  # both in args, so that a forked child's error pickles whole
+        self.summary, self.listing = summary, tuple(listing)
+
+    def __str__(self) -> str:
+        return "".join([self.summary, *(f"\n  {line}" for line in self.listing)])
+
+    def printable(self) -> str:
+        """One line for the summary and one for each mismatch: no mismatch can break its own line."""
+        return "\n  ".join(printable_line(line) for line in (self.summary, *self.listing))
 
 
 class SiteBuildError(ReportError):
@@ -82,5 +102,5 @@ EXIT_CODES: dict[str, int] = {
 
 def one_line(exc: BaseException) -> str:
     """An exception's message on one line, cut to its first sentence when long, for a user-facing error."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = printable_line(" ".join(str(exc).split())) or type(exc).__name__
     return text.split(". ", 1)[0] if len(text) > 160 else text

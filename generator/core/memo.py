@@ -4,8 +4,9 @@ The ResNet family (report/family.py, and the check's own account of it in
 verify/family.py) and the figures that follow from the code alone are the
 same for every image, weights file and option: a build computes them once
 per version of the code and of torch and torchvision, and later builds read
-them back from the cache (core/cache.py). The ``check`` command never reads
-them: it always derives its own values.
+them back from the cache (core/cache.py), unless it is a ``build --force``
+(cache.write_only). Only the build's writing side reads them: the check,
+the build's gate included, always derives its own values and compares.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..core.names import printable_name
+
 # ResNet18 saved by torch.save has 122 tensors in 128 members; twice that is
 # more than any plain checkpoint of it needs.
 MAX_MEMBERS = 256
@@ -40,6 +42,7 @@ _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _MAX_COMMENT = 0xFFFF
 _ZIP64_EXTRA = 0x0001
 _NAME_LIMIT = 64  # storage keys and locations; torch writes short numbers and "cpu"/"cuda:0"
+_NAME_SHOWN = 80  # characters of a name from the file that a message quotes
 
 
 class CheckpointError(Exception):
@@ -50,7 +53,7 @@ class ForbiddenGlobal(CheckpointError):
     """The pickle asks for a Python object that a plain state_dict never holds."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"it asks for {name}")
+        super().__init__(f"it asks for {_shown(name)}")
         self.name = name
 
 
@@ -91,11 +94,11 @@ def read_metadata(data: bytes) -> object:
     prefix = next(iter(members)).split("/", 1)[0]
     pickle_name = f"{prefix}/data.pkl"
     if pickle_name not in members:
-        raise CheckpointError(f"it has no {pickle_name}: it is not a torch.save checkpoint")
+        raise CheckpointError(f"it has no {_shown(pickle_name)}: it is not a torch.save checkpoint")
     start, size = members[pickle_name]
     if size > MAX_PICKLE_BYTES:
         raise CheckpointError(
-            f"its pickle {pickle_name} is {size:,} bytes, over the limit of {MAX_PICKLE_BYTES:,} "
+            f"its pickle {_shown(pickle_name)} is {size:,} bytes, over the limit of {MAX_PICKLE_BYTES:,} "
             "(a ResNet18 state_dict needs about 15,000)"
         )
     unpickler = _MetadataUnpickler(io.BytesIO(data[start : start + size]))
@@ -109,11 +112,11 @@ def read_metadata(data: bytes) -> object:
     for storage in unpickler.storages.values():
         record = f"{prefix}/data/{storage.key}"
         if record not in members:
-            raise CheckpointError(f"storage {storage.key!r} has no record {record}")
+            raise CheckpointError(f"storage {storage.key!r} has no record {_shown(record)}")
         if members[record][1] != storage.nbytes:
             raise CheckpointError(
                 f"storage {storage.key!r} declares {storage.nbytes:,} bytes but its record "
-                f"{record} holds {members[record][1]:,}"
+                f"{_shown(record)} holds {members[record][1]:,}"
             )
     return tree
 
@@ -143,14 +146,14 @@ def _members(data: memoryview) -> dict[str, tuple[int, int]]:
         size, compressed, local = _zip64_values(extra, size, compressed, local)
         position = name_at + name_length + extra_length + comment_length
         if flags & 0x1:
-            raise CheckpointError(f"member {name} is encrypted")
+            raise CheckpointError(f"member {_shown(name)} is encrypted")
         if method != 0:
             raise CheckpointError(
-                f"member {name} is compressed (zip method {method}); torch.save stores members "
+                f"member {_shown(name)} is compressed (zip method {method}); torch.save stores members "
                 "uncompressed, and a compressed one could inflate to any size"
             )
         if compressed != size:
-            raise CheckpointError(f"member {name} declares two different sizes: it is corrupt")
+            raise CheckpointError(f"member {_shown(name)} declares two different sizes: it is corrupt")
         entries.append((local, name, size))
     if position != directory + directory_size:
         raise CheckpointError("its zip directory is longer than it declares: it is corrupt")
@@ -210,22 +213,28 @@ def _placed(data: memoryview, entries: list[tuple[int, str, int]], directory: in
     covered = 0
     for local, name, size in sorted(entries):
         if not name.startswith(prefix + "/"):
-            raise CheckpointError(f"member {name} is outside the archive's folder {prefix}/")
+            raise CheckpointError(f"member {_shown(name)} is outside the archive's folder {_shown(prefix)}/")
         if name in members:
-            raise CheckpointError(f"member {name} appears twice")
+            raise CheckpointError(f"member {_shown(name)} appears twice")
         if local < covered or local + _LOCAL.size > directory:
-            raise CheckpointError(f"member {name} overlaps another or lies outside the file")
+            raise CheckpointError(f"member {_shown(name)} overlaps another or lies outside the file")
         fields = _LOCAL.unpack_from(data, local)
         if fields[0] != b"PK\x03\x04":
-            raise CheckpointError(f"member {name} has a damaged header: it is truncated or corrupt")
+            raise CheckpointError(f"member {_shown(name)} has a damaged header: it is truncated or corrupt")
         start = local + _LOCAL.size + fields[9] + fields[10]
         if start + size > directory:
             raise CheckpointError(
-                f"member {name} declares {size:,} bytes, more than the file holds: it is truncated or corrupt"
+                f"member {_shown(name)} declares {size:,} bytes, more than the file holds: it is truncated or corrupt"
             )
         members[name] = (start, size)
         covered = start + size
     return members
+
+
+def _shown(name: str) -> str:
+    """A member name as a message quotes it: escaped, and cut, since a name can be 64 KiB long."""
+    name = printable_name(name)
+    return name if len(name) <= _NAME_SHOWN else name[: _NAME_SHOWN - 1] + "…"
 
 
 def _name(raw: memoryview) -> str:
@@ -234,7 +243,7 @@ def _name(raw: memoryview) -> str:
     except UnicodeDecodeError as exc:
         raise CheckpointError("a member name is not text: it is corrupt") from exc
     if "/" not in name:
-        raise CheckpointError(f"member {name!r} is not inside a folder: it is not a torch.save checkpoint")
+        raise CheckpointError(f"member {_shown(name)} is not inside a folder: it is not a torch.save checkpoint")
     return name
 
 

@@ -20,8 +20,9 @@ from typing import BinaryIO
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from ..core.errors import ImageError
+from ..core.errors import ImageError, one_line
 from ..core.input_file import open_input
+from ..core.names import printable_path
 from ..core.limits import MAX_ASPECT_RATIO, MAX_PIXELS, MODEL_SHORT_SIDE, image_file_limit
 
 # 16-bit scaling works on bands of rows of about this many pixels at a time.
@@ -100,17 +101,17 @@ def _decode(stream: BinaryIO, path: Path, max_pixels: int) -> tuple[Image.Image,
                 picture, conversions = _to_rgb(source, path)
         except UnidentifiedImageError as exc:
             raise ImageError(
-                f"not an image: PIL could not identify {path} as one of the formats "
+                f"not an image: PIL could not identify {printable_path(path)} as one of the formats "
                 f"accepted here ({', '.join(_FORMATS)}); pass such a file"
             ) from exc
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise ImageError(
-                f"image too large: {path}: {_one_line(exc)} (the limit here is {max_pixels:,} "
+                f"image too large: {printable_path(path)}: {one_line(exc)} (the limit here is {max_pixels:,} "
                 "pixels); scale it down first"
             ) from exc
         except _DECODE_ERRORS as exc:
             raise ImageError(
-                f"cannot decode image {path}: {_one_line(exc)}; the file is truncated or "
+                f"cannot decode image {printable_path(path)}: {one_line(exc)}; the file is truncated or "
                 "corrupt, export it again"
             ) from exc
     return picture, original_mode, image_format, conversions
@@ -121,14 +122,14 @@ def _check_header(source: Image.Image, path: Path, max_pixels: int) -> None:
     width, height = source.size
     if width * height > max_pixels:
         raise ImageError(
-            f"image too large: {path} is {width}x{height} = {width * height:,} pixels, "
+            f"image too large: {printable_path(path)} is {width}x{height} = {width * height:,} pixels, "
             f"over the limit of {max_pixels:,}; scale it down first"
         )
     short, long = sorted((width, height))
     if long > MAX_ASPECT_RATIO * short:
         short = max(short, 1)  # Pillow opens no image with a zero side; still, never divide by zero
         raise ImageError(
-            f"image too elongated: {path} is {width}x{height}, a side ratio of {long / short:,.0f}:1, "
+            f"image too elongated: {printable_path(path)} is {width}x{height}, a side ratio of {long / short:,.0f}:1, "
             f"over the limit of {MAX_ASPECT_RATIO}:1 (the model scales the short side to "
             f"{MODEL_SHORT_SIDE} pixels, which would make the long side {long * MODEL_SHORT_SIDE // short:,}); "
             "crop it first"
@@ -139,7 +140,7 @@ def _check_header(source: Image.Image, path: Path, max_pixels: int) -> None:
 def _check_mode(mode: str, path: Path) -> None:
     if mode not in _MODE_STEPS and mode not in _SIXTEEN_BIT:
         raise ImageError(
-            f"unsupported pixel mode {mode} in {path}; convert the image to RGB, "
+            f"unsupported pixel mode {mode} in {printable_path(path)}; convert the image to RGB, "
             "grayscale or palette PNG/JPEG first"
         )
 
@@ -184,12 +185,8 @@ def _scale_16bit(picture: Image.Image, path: Path) -> Image.Image:
         values = np.asarray(picture.crop((0, top, width, bottom))).astype(np.int64)
         if values.min() < 0 or values.max() > 65535:
             raise ImageError(
-                f"unsupported pixel values in {path}: integers outside 0..65535 "
+                f"unsupported pixel values in {printable_path(path)}: integers outside 0..65535 "
                 f"(mode {picture.mode}); save it as an 8- or 16-bit image first"
             )
         scaled[top:bottom] = (values * 255 + 32767) // 65535
     return Image.fromarray(scaled)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__

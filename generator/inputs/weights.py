@@ -34,6 +34,7 @@ from ..core import imagenet
 from ..core.errors import WeightsError, one_line
 from ..core.input_file import open_input
 from ..core.limits import ARCHIVE_ALLOWANCE
+from ..core.names import printable_name, printable_path
 from . import download
 from .checkpoint import CheckpointError, ForbiddenGlobal, TensorRecord, read_metadata
 
@@ -92,20 +93,20 @@ def load_state_dict(data: bytes, path: Path) -> dict[str, torch.Tensor]:
         declared = read_metadata(data)
     except ForbiddenGlobal as exc:
         raise WeightsError(
-            f"refused {path}: file contains code/objects that a plain state_dict never holds "
-            f"(it asks for {exc.name}); it was not executed: pass a plain state_dict saved with "
+            f"refused {printable_path(path)}: file contains code/objects that a plain state_dict never holds "
+            f"(it asks for {_short(exc.name)}); it was not executed: pass a plain state_dict saved with "
             "torch.save(model.state_dict(), PATH)"
         ) from exc
     except CheckpointError as exc:
-        raise WeightsError(f"cannot use weights file {path}: {exc}; {_RESAVE}") from exc
+        raise WeightsError(f"cannot use weights file {printable_path(path)}: {exc}; {_RESAVE}") from exc
     records = _plain_state_dict(declared, path)
-    check_resnet18_state_dict(records, f"weights in {path}")
+    check_resnet18_state_dict(records, f"weights in {printable_path(path)}")
     _check_dtypes(records, path)
     try:
         loaded = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
         raise WeightsError(
-            f"cannot read weights file {path}: it is truncated or corrupt ({one_line(exc)}); {_RESAVE}"
+            f"cannot read weights file {printable_path(path)}: it is truncated or corrupt ({one_line(exc)}); {_RESAVE}"
         ) from exc
     state_dict = _as_declared(loaded, records, path)
     _check_values(state_dict, path)
@@ -173,7 +174,7 @@ def resolve_weights(
                 )
         elif choice == "imagenet":
             raise WeightsError(
-                f"ImageNet weights not found at {path} and downloads are off: put "
+                f"ImageNet weights not found at {printable_path(path)} and downloads are off: put "
                 f"{imagenet.IMAGENET_FILENAME} there (the folder follows $TORCH_HOME) or pass --weights PATH"
             )
         else:
@@ -194,7 +195,7 @@ def _load_trained(
     digest = hashlib.sha256(data).hexdigest()
     if source != "file" and digest != imagenet.IMAGENET_SHA256:
         raise WeightsError(
-            f"ImageNet weights at {path} fail the SHA-256 check "
+            f"ImageNet weights at {printable_path(path)} fail the SHA-256 check "
             f"(got {digest}, {len(data):,} bytes; expected {imagenet.IMAGENET_SHA256}, "
             f"{imagenet.IMAGENET_SIZE:,} bytes) and were not loaded: delete the file and "
             f"download {imagenet.IMAGENET_FILENAME} again"
@@ -235,7 +236,7 @@ def _fall_back(
     choice: str, seed: int, path: Path, reason: str, detail: str, log: Callable[[str], None]
 ) -> tuple[None, WeightsProvenance]:
     log(
-        f"WARNING: ImageNet weights not found at {path} ({detail}); using seeded random "
+        f"WARNING: ImageNet weights not found at {printable_path(path)} ({detail}); using seeded random "
         f"weights (seed {seed}): predictions are meaningless"
     )
     return None, _random_provenance(choice, seed, reason)
@@ -257,18 +258,18 @@ def _random_provenance(choice: str, seed: int, reason: str | None) -> WeightsPro
 def _check_header(head: bytes, path: Path) -> None:
     if _looks_like_web_page(head):
         raise WeightsError(
-            f"weights file {path} looks like an HTML page, not a checkpoint "
+            f"weights file {printable_path(path)} looks like an HTML page, not a checkpoint "
             "(likely a failed download): download it again"
         )
     if head.startswith(_LEGACY_MAGIC):
         raise WeightsError(
-            f"weights file {path} is in PyTorch's legacy format (before 1.6), whose tensor sizes "
+            f"weights file {printable_path(path)} is in PyTorch's legacy format (before 1.6), whose tensor sizes "
             "cannot be checked before loading: re-save it with a current torch: "
             "state_dict = torch.load(OLD, weights_only=True); torch.save(state_dict, PATH)"
         )
     if not head.startswith(_ZIP_MAGIC):
         raise WeightsError(
-            f"weights file {path} is not a PyTorch checkpoint (no torch.save header): "
+            f"weights file {printable_path(path)} is not a PyTorch checkpoint (no torch.save header): "
             "pass a file written by torch.save(model.state_dict(), PATH)"
         )
 
@@ -281,25 +282,25 @@ def _looks_like_web_page(head: bytes) -> bool:
 def _plain_state_dict(loaded: object, path: Path) -> dict[str, TensorRecord]:
     """The archive's object, if it is a flat dict of tensors (checkpoint admits text keys only)."""
     if not isinstance(loaded, dict):
-        raise WeightsError(f"{path} holds a {_type_name(loaded)}, not a state_dict: {_EXPECTED}")
+        raise WeightsError(f"{printable_path(path)} holds a {_type_name(loaded)}, not a state_dict: {_EXPECTED}")
     wrapper = next((key for key in _WRAPPER_KEYS if key in loaded), None)
     if wrapper is not None:
         raise WeightsError(
-            f"{path} wraps its weights in a checkpoint dict under '{wrapper}' "
+            f"{printable_path(path)} wraps its weights in a checkpoint dict under '{wrapper}' "
             f"(top-level keys: {_first_three(list(loaded))}); {_EXPECTED}, "
             f"e.g. torch.save(checkpoint['{wrapper}'], PATH)"
         )
     prefixed = next((key for key in loaded if key.startswith("module.")), None)
     if prefixed is not None:
         raise WeightsError(
-            f"{path} has DataParallel keys prefixed 'module.' (e.g. '{_short(prefixed)}'); expected a "
+            f"{printable_path(path)} has DataParallel keys prefixed 'module.' (e.g. '{_short(prefixed)}'); expected a "
             "plain ResNet18 state_dict with keys like 'conv1.weight': strip 'module.' from "
             "the keys or save model.module.state_dict()"
         )
     for key, value in loaded.items():
         if not isinstance(value, TensorRecord):
             raise WeightsError(
-                f"{path}: '{_short(key)}' holds a {_type_name(value)}, not a tensor: {_EXPECTED}"
+                f"{printable_path(path)}: '{_short(key)}' holds a {_type_name(value)}, not a tensor: {_EXPECTED}"
             )
     return dict(loaded)
 
@@ -319,7 +320,7 @@ def _check_dtypes(records: Mapping[str, TensorRecord], path: Path) -> None:
             )
             names = ", ".join(_dtype_name(dtype) for dtype in allowed)
             raise WeightsError(
-                f"{path}: tensor '{key}' is {_dtype_name(record.dtype)}, but {role} ({names}): "
+                f"{printable_path(path)}: tensor '{key}' is {_dtype_name(record.dtype)}, but {role} ({names}): "
                 "these are not trained float ResNet18 weights; pass the float state_dict itself"
             )
 
@@ -341,7 +342,8 @@ def _as_declared(loaded: object, records: Mapping[str, TensorRecord], path: Path
     )
     if not same:
         raise WeightsError(
-            f"cannot use weights file {path}: torch read it differently from its own description; {_RESAVE}"
+            f"cannot use weights file {printable_path(path)}: torch read it differently from its own description; "
+            f"{_RESAVE}"
         )
     return {key: tensor.detach() for key, tensor in loaded.items()}
 
@@ -351,12 +353,12 @@ def _check_values(state_dict: Mapping[str, torch.Tensor], path: Path) -> None:
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             kind = "NaN" if bool(torch.isnan(value).any()) else "infinite values"
             raise WeightsError(
-                f"{path}: tensor '{key}' contains {kind}; these weights are broken "
+                f"{printable_path(path)}: tensor '{key}' contains {kind}; these weights are broken "
                 "(diverged training or a damaged file): use another file"
             )
         if key.endswith("running_var") and bool((value < 0).any()):
             raise WeightsError(
-                f"{path}: tensor '{key}' has negative values (down to {value.min().item():g}); "
+                f"{printable_path(path)}: tensor '{key}' has negative values (down to {value.min().item():g}); "
                 "a variance cannot be negative, so these weights are broken: use another file"
             )
 
@@ -374,5 +376,6 @@ def _first_three(items: list[str]) -> str:
 
 
 def _short(key: str) -> str:
-    """A key from the file as a message quotes it: a 200 KB key would make a 200 KB line."""
+    """A key from the file as a message quotes it: escaped, and cut, since a 200 KB key would make a 200 KB line."""
+    key = printable_name(key)
     return key if len(key) <= _KEY_SHOWN else key[: _KEY_SHOWN - 1] + "…"

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from ..core.config import PROJECT_ROOT, Config
-from ..core.names import printable_name
+from ..core.names import printable_line, printable_name
 from ..publish.ownership import site_generation
 from ..runtime import interrupts
 from .server import PreviewServer, PreviewState
@@ -36,7 +36,8 @@ REPORT_LINES = 40  # of a failed build's error, in the browser
 
 
 def say(message: str) -> None:
-    print(f"serve: {message}", file=sys.stderr, flush=True)
+    """A line of serve's own on the console: one line, whatever it names."""
+    print(f"serve: {printable_line(message)}", file=sys.stderr, flush=True)
 
 
 def build_command(config: Config) -> list[str]:

@@ -25,9 +25,15 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..core.config import LANGUAGES
-from ..core.errors import UsageError
+from ..core.errors import UsageError, one_line
 
 HOST = "127.0.0.1"  # the preview is for the person at this machine, never the network
+# The names a browser on this machine uses for it. A page of another site whose name was made to resolve to
+# 127.0.0.1 (DNS rebinding) sends its own name, and is refused: it must not read the site or the live state.
+LOOPBACK_HOST = re.compile(r"(?:localhost|127\.0\.0\.1|\[::1\])(?::[0-9]{1,5})?", re.IGNORECASE)
+FOREIGN_HOST = b"403: this preview answers only to localhost, 127.0.0.1 or [::1]\n"
+BAD_PATH = b"400: the address holds a NUL byte, which no file name can\n"
+TEXT = "text/plain; charset=utf-8"
 STATE_PATH = "/.serve/state"
 LONG_POLL_S = 25.0
 VERSION = re.compile(r"-?[0-9]{1,18}")  # what a browser sends back as the state version it knows
@@ -154,23 +160,28 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.respond(send_body=True)
 
     def respond(self, send_body: bool) -> None:
+        """The file a request names, or why not: every request gets an answer, none a traceback."""
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) != 1 or not LOOPBACK_HOST.fullmatch(hosts[0].strip()):
+            self.send(403, TEXT, FOREIGN_HOST, send_body)
+            return
         url = urlsplit(self.path)
         path = unquote(url.path)
+        if "\0" in path:
+            self.send(400, TEXT, BAD_PATH, send_body)
+            return
         if path == STATE_PATH:
             since = parse_qs(url.query).get("since", [""])[0]
             state = self.server.state.wait_for_change(int(since) if VERSION.fullmatch(since) else -1, LONG_POLL_S)
             self.send(200, "application/json", json.dumps(state).encode("utf-8"), send_body)
             return
-        file = self.server.file_for(path)
-        if file is not None and file.is_dir():
+        status, file = self.server.lookup(path)
+        if status == 301:
             self.send_response(301)
             self.send_header("Location", url.path + "/")
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        status = 200
-        if file is None or not file.is_file():
-            status, file = 404, self.server.root / NOT_FOUND_PAGE
         try:
             body, kind = file.read_bytes(), content_type(file)
         except OSError:  # no site yet: say so, in the language the address asks for
@@ -221,6 +232,21 @@ class PreviewServer(ThreadingHTTPServer):
             return None
         return target
 
+    def lookup(self, path: str) -> tuple[int, Path]:
+        """301 for a folder named without its slash, 200 and the file, or 404 and the site's 404 page.
+
+        A name the file system cannot hold (too long, say) is simply not in the site.
+        """
+        try:
+            file = self.file_for(path)
+            if file is not None and file.is_dir():
+                return 301, file
+            if file is not None and file.is_file():
+                return 200, file
+        except (OSError, ValueError):
+            pass
+        return 404, self.root / NOT_FOUND_PAGE
+
     def start(self) -> None:
         self.thread.start()
 
@@ -229,6 +255,11 @@ class PreviewServer(ThreadingHTTPServer):
         self.server_close()
 
     def handle_error(self, request: object, client_address: object) -> None:
-        # A browser drops connections it no longer needs (a reload, a closed tab): not an error.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
+        """One line on the console for a request that failed, never a traceback between serve's own lines.
+
+        A browser drops connections it no longer needs (a reload, a closed tab): not an error at all.
+        """
+        error = sys.exc_info()[1]
+        if error is not None and not isinstance(error, ConnectionError):
+            print(f"serve: a request failed ({type(error).__name__}: {one_line(error)}); the next is served as usual",
+                  file=sys.stderr, flush=True)

@@ -32,6 +32,7 @@ import nbformat
 from ..core import python_child
 from ..core.config import Config, sample_image
 from ..core.errors import SiteBuildError
+from ..core.names import printable_name
 from ..runtime import interrupts
 
 if TYPE_CHECKING:  # nbclient (and jupyter_client) only when the notebook runs: a build that reuses outputs skips it
@@ -102,7 +103,7 @@ def input_folder(config: Config) -> Iterator[Path]:
     names = [path.name for path in inputs]
     if len(set(names)) != len(names):
         raise SiteBuildError(
-            f"the image and the weights file have the same name ({names[0]!r}): the notebook names both by "
+            f"the image and the weights file have the same name ('{printable_name(names[0])}'): the notebook names both by "
             "their file name, so rename one of them"
         )
     with tempfile.TemporaryDirectory(prefix="notebook-inputs-") as folder:

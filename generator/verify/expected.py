@@ -34,7 +34,7 @@ from ..model.hooks import CONTAINERS, forward_with_hooks, keep_input
 from ..model.resnet import refuse_non_finite
 from .experiment import derive_experiment
 from .explorer_reference import STAGE_MODULES, Reference, explorer_values, reference_from
-from .family import derive_family, parameter_terms, remembered_family_values, summary_row_values
+from .family import derive_family, parameter_terms, summary_row_values
 from .values import Expected
 
 PUBLISHED = ResNet18_Weights.IMAGENET1K_V1
@@ -63,9 +63,9 @@ def reference_model(config: Config) -> tuple[nn.Module, torch.Tensor, WeightsPro
     return model, PUBLISHED.transforms()(image).unsqueeze(0), weights, image, image_info
 
 
-def derive_expected(config: Config, remember_family: bool = False) -> Expected:
-    """Every value the pages may show; ``remember_family``: the family's from a build's cache (report/memo.py)."""
-    return derive_expected_and_reference(config, remember_family)[0]
+def derive_expected(config: Config) -> Expected:
+    """Every value the pages may show, derived here and now: the check reads no cache, the build's gate included."""
+    return derive_expected_and_reference(config)[0]
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,7 @@ class ForwardPass:
         return [name for name in self.outputs if name.startswith("layer")]
 
 
-def derive_expected_and_reference(config: Config, remember_family: bool = False, draw_picture: bool = True
-                                  ) -> tuple[Expected, Reference]:
+def derive_expected_and_reference(config: Config, draw_picture: bool = True) -> tuple[Expected, Reference]:
     """The values, and the tensors the explorer's data must hold, from one forward pass of the check's model.
 
     ``draw_picture`` draws the notebook's picture (matplotlib); a check that reproduces the build's outputs in
@@ -103,8 +102,7 @@ def derive_expected_and_reference(config: Config, remember_family: bool = False,
     failures, recomputed, residual = _residuals(model, run.block_inputs)
     predictions, ties = _predictions(run.logits, categories, kind, config.top_k)
     summary_values, summary = _summary(run)
-    family, family_failures = (remembered_family_values if remember_family else derive_family)(
-        transforms.crop_size[0], sources.cited_numbers())
+    family, family_failures = derive_family(transforms.crop_size[0], sources.cited_numbers())
     block_outputs = _block_outputs(run)
     v: dict[str, Any] = {
         **_provenance(config, weights, kind, image, image_info), **_architecture(model, transforms, run.rows),

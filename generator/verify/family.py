@@ -14,7 +14,6 @@ whose rows do not add up to the model's parameters.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
@@ -25,7 +24,6 @@ import torch
 from torch import nn
 from torchvision import models as tv_models
 
-from ..core import memo
 from ..core.errors import MismatchError
 from ..core.units import FLOAT_BYTES, MEGABYTE
 from ..model.hooks import CONTAINERS
@@ -222,11 +220,3 @@ def derive_family(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any
     v.update(block_examples(listed_resnets()))
     return v, failures
 
-
-def remembered_family_values(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """derive_family(), computed once per version of the code, torch and torchvision (see report/memo.py)."""
-    def load(text: str) -> tuple[dict[str, Any], list[str]]:
-        values, failures = json.loads(text)
-        return dict(values), list(failures)
-
-    return memo.remembered("check-family", lambda: derive_family(input_size, cited), json.dumps, load)

@@ -188,6 +188,6 @@ def verify(docs: Path, config: Config, given: CheckInputs = CheckInputs()) -> No
     """Raise MismatchError listing every disagreement, one per line."""
     mismatches = check_docs(docs, config, given)
     if mismatches:
-        listing = "\n".join(f"  {m}" for m in mismatches[:50])
-        more = f"\n  ... and {len(mismatches) - 50} more" if len(mismatches) > 50 else ""
-        raise MismatchError(f"{len(mismatches)} mismatch(es) between the pages and the model:\n{listing}{more}")
+        more = [f"... and {len(mismatches) - 50} more"] if len(mismatches) > 50 else []
+        raise MismatchError(f"{len(mismatches)} mismatch(es) between the pages and the model:",
+                            [*map(str, mismatches[:50]), *more])
