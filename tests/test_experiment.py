@@ -191,6 +191,27 @@ def test_a_missing_or_malformed_results_file_is_refused(tmp_path: Path, monkeypa
     assert "\n" not in str(refused.value) and "python -m generator experiment" in str(refused.value)
 
 
+@pytest.mark.parametrize("text", [
+    "[" * 100_000 + "]" * 100_000,  # json.loads raised RecursionError on this: a traceback, exit 1
+    '{"format": 2, "setup": ' + '{"a": ' * 50_000,
+    '{"format": 2, "kernels": ' + "[" * (experiment_results.MAX_DEPTH + 1) + "]" * (experiment_results.MAX_DEPTH + 1) + "}",
+])
+def test_a_deeply_nested_results_file_is_refused_in_one_line(tmp_path: Path, monkeypatch, text: str) -> None:
+    path = tmp_path / "degradation-experiment.json"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(experiment_results, "RESULTS_FILE", path)
+    with pytest.raises(MismatchError, match="nested deeper than") as refused:
+        experiment_results.read()
+    assert "\n" not in str(refused.value) and "python -m generator experiment" in str(refused.value)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    """The stored file with a kernel's value full of brackets still parses: only the JSON's own nesting counts."""
+    data = json.loads(experiment_results.RESULTS_FILE.read_text(encoding="utf-8"))
+    data["kernels"]["aten"] = "[{\\\"" * 100
+    assert experiment_results.parse(json.dumps(data), "a test").kernels["aten"] == "[{\\\"" * 100
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda data: data["nets"].pop(), "nets"),
     (lambda data: data["nets"][0]["train_mistakes"].pop(), "counts of mistakes"),
