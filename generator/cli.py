@@ -126,12 +126,11 @@ def run(args: argparse.Namespace, config: Config) -> str:
         from .preview import serve
 
         serve.serve(config, args.port)
-    site = publish.check_pairing(config.docs, absolute(args.out) if args.out is not None else None)
-    from .verify import gate
+    from .verify import standalone
 
-    gate.verify(config.docs, config)
-    publish.check_published_files(config.docs, site)
-    return f"check: every number in {printable_name(str(config.docs))} matches the model, and the site is the one built with it"
+    experiment = standalone.check_command(config, absolute(args.out) if args.out is not None else None)
+    return (f"check: every number in {printable_name(str(config.docs))} matches the model, and the site is the one built with it; "
+            f"{experiment}")
 
 
 def train_experiment(args: argparse.Namespace) -> str:

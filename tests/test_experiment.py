@@ -31,6 +31,8 @@ from generator.experiment import results as experiment_results
 from generator.experiment import runner
 from generator.experiment import train as experiment
 from generator.experiment.nets import CifarNet, weighted_layers
+from generator.verify import experiment as verify_experiment
+from generator.verify.experiment import derive_experiment
 from generator.verify.gate import CheckInputs, check_docs
 
 from .conftest import Build, RecordingProgress
@@ -191,6 +193,27 @@ def test_a_missing_or_malformed_results_file_is_refused(tmp_path: Path, monkeypa
     assert "\n" not in str(refused.value) and "python -m generator experiment" in str(refused.value)
 
 
+@pytest.mark.parametrize("text", [
+    "[" * 100_000 + "]" * 100_000,  # json.loads raised RecursionError on this: a traceback, exit 1
+    '{"format": 2, "setup": ' + '{"a": ' * 50_000,
+    '{"format": 2, "kernels": ' + "[" * (experiment_results.MAX_DEPTH + 1) + "]" * (experiment_results.MAX_DEPTH + 1) + "}",
+])
+def test_a_deeply_nested_results_file_is_refused_in_one_line(tmp_path: Path, monkeypatch, text: str) -> None:
+    path = tmp_path / "degradation-experiment.json"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(experiment_results, "RESULTS_FILE", path)
+    with pytest.raises(MismatchError, match="nested deeper than") as refused:
+        experiment_results.read()
+    assert "\n" not in str(refused.value) and "python -m generator experiment" in str(refused.value)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    """The stored file with a kernel's value full of brackets still parses: only the JSON's own nesting counts."""
+    data = json.loads(experiment_results.RESULTS_FILE.read_text(encoding="utf-8"))
+    data["kernels"]["aten"] = "[{\\\"" * 100
+    assert experiment_results.parse(json.dumps(data), "a test").kernels["aten"] == "[{\\\"" * 100
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda data: data["nets"].pop(), "nets"),
     (lambda data: data["nets"][0]["train_mistakes"].pop(), "counts of mistakes"),
@@ -245,3 +268,84 @@ def test_an_experiment_number_changed_on_one_page_is_caught(editable_build: Buil
     only(found, "experiment.es.md", f"fact {key}", "99,9")
     only(found, "experiment.en.md", "numbers compared with experiment.es.md")
     assert not any(line.startswith("experiment.en.md") and f"fact {key}" in line for line in found)
+
+
+# ---------------------------------------------------------------- the results file, derived again by the check
+
+
+def mnist_and_a_one_parameter_resnet(data: dict) -> None:
+    """The sample of issue 19: it passed build and check, since only the code's hash was compared."""
+    data["nets"][net_index("resnet-56")]["params"] = 1
+    data["setup"]["dataset"] = "mnist"
+    data["train_size"] = 60_000
+
+
+def test_a_results_file_of_other_data_and_parameters_is_refused_naming_each_field(tmp_path: Path,
+                                                                                 monkeypatch) -> None:
+    changed_results(tmp_path, monkeypatch, mnist_and_a_one_parameter_resnet)
+    with pytest.raises(MismatchError) as refused:
+        derive_experiment()
+    message = str(refused.value)
+    assert "\n" not in message and "python -m generator experiment" in message
+    assert "nets.resnet-56.params 1, not 852730" in message
+    assert "setup.dataset 'mnist', not 'digits'" in message and "train_size 60000, not 1438" in message
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda data: data["nets"][net_index("plain-20")].update(depth=21), "nets.plain-20.depth 21, not 20"),
+    (lambda data: data["nets"][net_index("resnet-56")].update(kind="plain"), "nets.resnet-56.kind 'plain'"),
+    (lambda data: data["nets"][net_index("plain-56")].update(params="852730"), "nets.plain-56.params '852730'"),
+    (lambda data: data.update(heldout_size=360), "heldout_size 360, not 359"),
+    (lambda data: data.update(image_size=28), "image_size 28, not 8"),
+    (lambda data: data.update(classes=9), "classes 9, not 10"),
+    (lambda data: data["setup"].update(learning_rate=0.01), "setup.learning_rate 0.01, not 0.1"),
+    (lambda data: data["setup"].update(seed=1), "setup.seed 1, not 0"),
+    (lambda data: data["setup"].update(widths=[16, 32, 128]), "setup.widths (16, 32, 128), not (16, 32, 64)"),
+])
+def test_a_derivable_field_edited_in_the_results_file_is_named(tmp_path: Path, monkeypatch, change,
+                                                               field: str) -> None:
+    changed_results(tmp_path, monkeypatch, change)
+    with pytest.raises(MismatchError, match="disagrees with the experiment's code and data set") as refused:
+        derive_experiment()
+    assert field in str(refused.value) and str(refused.value).count(";") == 1, str(refused.value)
+
+
+def test_the_stored_results_agree_with_everything_derivable_and_leave_torchs_random_state() -> None:
+    import torch
+
+    before = torch.random.get_rng_state()
+    assert derive_experiment()["experiment.dataset"] == "digits"
+    assert torch.equal(torch.random.get_rng_state(), before)
+
+
+@pytest.mark.build
+def test_a_build_refuses_a_results_file_of_other_data_and_publishes_nothing(editable_build: Build, tmp_path: Path,
+                                                                            monkeypatch) -> None:
+    changed_results(tmp_path, monkeypatch, mnist_and_a_one_parameter_resnet)
+    published = {path: path.read_bytes() for folder in (editable_build.docs, editable_build.site)
+                 for path in folder.rglob("*") if path.is_file()}
+    config = dataclasses.replace(editable_build.config, reuse_published=False, execute_notebook=False)
+    with pytest.raises(MismatchError, match="nets.resnet-56.params 1"):
+        site.build(config, RecordingProgress())
+    assert {path: path.read_bytes() for folder in (editable_build.docs, editable_build.site)
+            for path in folder.rglob("*") if path.is_file()} == published
+
+
+@pytest.mark.kernel
+def test_a_first_epoch_count_edited_by_one_is_refused_by_the_re_run(tmp_path: Path, monkeypatch) -> None:
+    """One re-run: it names the edited count and nothing else, so every other field it compares agrees."""
+    kind, depth = verify_experiment.RERUN_NET
+    index = net_index(experiment_results.net_name(kind, depth))
+    changed_results(tmp_path, monkeypatch, lambda data: data["nets"][index]["train_mistakes"].__setitem__(
+        0, data["nets"][index]["train_mistakes"][0] + 1))
+    stored_count = stored().nets[index].train_mistakes[0]
+    with pytest.raises(MismatchError, match="a re-run of resnet-20's first epoch") as refused:
+        verify_experiment.rerun_first_epoch(lambda _: None)
+    assert f": nets.resnet-20.train_mistakes.0 {stored_count}, not {stored_count - 1}; run" in str(refused.value)
+
+
+def test_on_another_architecture_the_curves_are_not_re_run_and_the_check_says_so(monkeypatch) -> None:
+    """The kernels are fixed per architecture (README): no child is started (the fast tier would refuse one)."""
+    monkeypatch.setattr(verify_experiment.platform, "machine", lambda: "aarch64")
+    assert verify_experiment.rerun_first_epoch(lambda _: None) == (
+        "the experiment's curves were made on x86_64 and not re-run on aarch64")

@@ -25,6 +25,7 @@ from ..core.input_file import open_input
 
 RESULTS_FILE = PACKAGE / "data" / "degradation-experiment.json"
 RESULTS_LIMIT = 1 << 20  # the file is a few kilobytes
+MAX_DEPTH = 8  # the file nests 3 levels deep (the nets, a net, its curve)
 CODE_FILES: tuple[str, ...] = ("experiment/train.py", "experiment/nets.py", "experiment/kernels.py")
 FORMAT = 2
 # A net has settled when its training error moved by at most SETTLE_SPAN over its last SETTLE_EPOCHS epochs.
@@ -149,6 +150,7 @@ def read_text(path: Path) -> str:
 def parse(text: str, where: object) -> Results:
     """Results from their JSON, whole or narrowed to some nets and epochs; ValueError names what is wrong."""
     try:
+        _refuse_deep(text)
         data = json.loads(text)
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')!r}, not {FORMAT}")
@@ -159,6 +161,18 @@ def parse(text: str, where: object) -> Results:
             "train_size", "heldout_size", "image_size", "classes", "code_sha256", "torch_version", "kernels")})
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ValueError(f"{where} is not a results file of the experiment ({error})") from error
+
+
+def _refuse_deep(text: str) -> None:
+    """ValueError for JSON nested deeper than MAX_DEPTH, before json.loads meets it as a RecursionError.
+
+    Strings are taken out first, so a bracket inside one does not count.
+    """
+    depth = 0
+    for bracket in re.sub(r'"(?:[^"\\]|\\.)*"|[^\[\]{}"]+', "", text):
+        depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(bracket, 0)
+        if depth > MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
 
 
 def read() -> Results:
