@@ -22,8 +22,8 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from ..core.errors import ImageError, one_line
 from ..core.input_file import open_input
-from ..core.names import printable_path
 from ..core.limits import MAX_ASPECT_RATIO, MAX_PIXELS, MODEL_SHORT_SIDE, image_file_limit
+from ..core.names import printable_path
 
 # 16-bit scaling works on bands of rows of about this many pixels at a time.
 _SCALE_BLOCK_PIXELS = 1 << 18

@@ -25,8 +25,7 @@ from typing import Any
 
 from ..core.errors import MismatchError
 from ..experiment import results as experiment_results
-from ..experiment.results import SETTLE_EPOCHS, SETTLE_SPAN
-from ..experiment.results import Results
+from ..experiment.results import SETTLE_EPOCHS, SETTLE_SPAN, Results
 
 RERUN_NET = ("residual", 20)  # (kind, depth): the smallest net, and the one tests/test_experiment.py re-runs
 
