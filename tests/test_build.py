@@ -166,10 +166,10 @@ def test_a_later_build_replaces_the_site_and_cleans_abandoned_staging(editable_b
         (folder / "site").mkdir(parents=True)
     stray = editable_build.docs / ".generated.json.999999999.0badf00d.tmp"
     stray.write_text("half a manifest", encoding="utf-8")
-    stale = editable_build.site / "stale.html"
-    stale.write_text("old", encoding="utf-8")  # the site was changed: a prose rebuild publishes it again
+    deleted = editable_build.site / "404.html"
+    deleted.unlink()  # a file of the site is gone: a prose rebuild publishes the site again
     site.build(editable_build.config, site.Progress(quiet=True))
-    assert not stale.exists() and (editable_build.site / "index.html").is_file()
+    assert deleted.is_file() and (editable_build.site / "index.html").is_file()
     assert not any(folder.exists() for folder in abandoned) and not stray.exists()
 
 

@@ -208,11 +208,11 @@ def test_a_data_file_in_docs_that_is_not_as_published_is_never_reused(editable_b
 
 
 @pytest.mark.build
-def test_a_data_file_edited_in_the_site_is_restored_from_the_published_one(editable_build: Build) -> None:
+def test_a_data_file_deleted_from_the_site_is_restored_from_the_published_one(editable_build: Build) -> None:
+    """A deleted site file is rebuilt from docs; an edited one is refused instead (tests/test_targets.py)."""
     docs = tree(editable_build.docs / DATA_FOLDER)
     site = tree(editable_build.site / DATA_FOLDER)
-    path = editable_build.site / DATA_FOLDER / "stage-layer3-0.bin"
-    path.write_bytes(path.read_bytes()[::-1])
+    (editable_build.site / DATA_FOLDER / "stage-layer3-0.bin").unlink()
     outcome, _ = build(editable_build.config)
     assert outcome.work == reuse.PROSE
     assert tree(editable_build.docs / DATA_FOLDER) == docs

@@ -353,6 +353,9 @@ def test_a_long_failure_report_is_cut_and_says_where_the_rest_is() -> None:
     assert report[-1] == f"… and {101 - serve.REPORT_LINES} more lines on the console"
 
 
+FIRST, SECOND = "1" * 32, "2" * 32  # generations as the tool names them
+
+
 def fake_site(out: Path, generation: str) -> None:
     write(out / MARKER, json.dumps({"tool": TOOL, "generation": generation}))
 
@@ -360,22 +363,22 @@ def fake_site(out: Path, generation: str) -> None:
 @pytest.mark.process
 def test_a_build_updates_what_browsers_are_told(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "site"
-    fake_site(out, "first")
-    state = PreviewState("first")
+    fake_site(out, FIRST)
+    state = PreviewState(FIRST)
     publish = ("import json, pathlib; pathlib.Path({out!r}, {marker!r}).write_text(json.dumps("
-               "{{'tool': {tool!r}, 'generation': 'second'}})); print('[  1.0s] done')")
-    serve.rebuild([sys.executable, "-c", publish.format(out=str(out), marker=MARKER, tool=TOOL)], out, state)
-    assert state.current() == {"version": 1, "site": "second", "error": None}
+               "{{'tool': {tool!r}, 'generation': '{second}'}})); print('[  1.0s] done')")
+    serve.rebuild([sys.executable, "-c", publish.format(out=str(out), marker=MARKER, tool=TOOL, second=SECOND)], out, state)
+    assert state.current() == {"version": 1, "site": SECOND, "error": None}
     fail = "import sys; print('error: the page says 7'); print('  index.es.md: 7'); sys.exit(5)"
     serve.rebuild([sys.executable, "-c", fail], out, state)
-    assert state.current() == {"version": 2, "site": "second",
+    assert state.current() == {"version": 2, "site": SECOND,
                                "error": "build failed (exit 5):\nerror: the page says 7\n  index.es.md: 7"}
     console = capsys.readouterr().err
     assert "[  1.0s] done\n" in console and "error: the page says 7\n" in console  # the build's lines, as printed
     assert "serve: build failed (exit 5); still serving the last good site" in console
     unchanged = [sys.executable, "-c", "print('[  0.1s] nothing to rebuild')"]
     serve.rebuild(unchanged, out, state)  # the failure is over: the banner goes, the page is not reloaded
-    assert state.current() == {"version": 3, "site": "second", "error": None}
+    assert state.current() == {"version": 3, "site": SECOND, "error": None}
     serve.rebuild(unchanged, out, state)
     assert state.current()["version"] == 3 and "the site did not change" in capsys.readouterr().err
 
