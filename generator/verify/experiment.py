@@ -21,6 +21,7 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable
 from dataclasses import asdict
+from functools import cache
 from typing import Any
 
 from ..core.errors import MismatchError
@@ -100,8 +101,12 @@ def recorded(results: Results, epochs: int = 0) -> dict[str, object]:
     return fields
 
 
+@cache
 def derivable() -> dict[str, object]:
-    """What the results file must hold for this code and data set, whatever the training gave."""
+    """What the results file must hold for this code and data set, whatever the training gave.
+
+    Once per process: the code and the data set do not change while it runs (and callers only read it).
+    """
     import torch
 
     from ..experiment import train
