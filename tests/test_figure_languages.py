@@ -40,3 +40,15 @@ def test_a_spanish_page_showing_the_english_figure_fails(editable_build: Build, 
                                              derived.expected)]
     only(found, "experiment.es.md", "image img/degradation-experiment.en.png", "in this page's language (es)")
     assert not any(line.startswith("experiment.en.md") for line in found), found
+
+
+def test_the_notebooks_picture_is_described_in_the_pages_language(built: Build) -> None:
+    """nbconvert's English placeholder alt text is replaced by each language's description (mkdocs.yml extra)."""
+    pages = {"es": built.site / "notebook" / "index.html", "en": built.site / "en" / "notebook" / "index.html"}
+    alts = {language: re.findall(r'<img [^>]*alt="([^"]*)"', path.read_text(encoding="utf-8"))
+            for language, path in pages.items()}
+    assert alts["es"] and alts["en"], alts  # the shared build ran the notebook: its picture is there
+    assert all("mapa de características" in alt for alt in alts["es"]), alts
+    assert all("feature map" in alt for alt in alts["en"]), alts
+    assert not [path for path in built.site.rglob("*.html") if "No description has been provided" in path.read_text(
+        encoding="utf-8")]

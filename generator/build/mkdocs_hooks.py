@@ -61,6 +61,9 @@ COPY_LABEL = re.compile(r'(<clipboard-copy\b[^>]*?\baria-label=")[^"]*(")')
 COPIED_NOTICE = re.compile(r'(<span\b[^>]*\bclass="notice"[^>]*>)[^<]*(</span>)')
 
 
+NBCONVERT_ALT = "No description has been provided for this image"
+
+
 def material_text(config: MkDocsConfig, language: str, key: str) -> str:
     """One of Material's UI strings in a language, looked up the way its own templates do (English fallback)."""
     language_config = {"config": {"theme": {"language": language}}}
@@ -99,6 +102,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 @event_priority(-200)
 def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    alt = config.extra.get("notebook_image_alt")
+    if alt:  # nbconvert's English placeholder for an output picture without a description
+        html_text = html_text.replace(f'alt="{NBCONVERT_ALT}"', f'alt="{html.escape(alt)}"')
     if "<clipboard-copy" not in html_text:
         return html_text
     language = config.theme["language"]
