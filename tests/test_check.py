@@ -297,7 +297,7 @@ def test_the_random_weights_notice_cannot_be_removed(editable_build: Build, mism
     ("old", "new", "needle"),
     [
         ("accuracy gets saturated", "accuracy saturates", "quotation he2016.degradation"),
-        ("sección 1, p. 770", "sección 1, p. 771", "quotation he2016.degradation, attribution"),
+        ("sección 1, p. 770", "sección 1, p. 771", "quotation he2016.vanishing, attribution"),
         ("no introducen parámetros extra", "no introducen parámetros", "quotation report.identity_es"),
     ],
     ids=["paper-word", "page-number", "report-word"],

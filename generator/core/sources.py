@@ -36,6 +36,7 @@ class Quote:
     section: int | str | None = None  # "3.3": a subsection
     page: int | None = None
     heading: str | None = None
+    translations: dict[str, str] | None = None  # language -> this project's translation, for pages in it
 
 
 @cache

@@ -188,11 +188,12 @@ def check_residuals(capture: RunCapture) -> tuple[ResidualCheck, ...]:
     for block in capture.blocks:
         manual = torch.relu(block.residual + block.shortcut)
         diff = (manual - block.output).abs()
+        channel = most_active_channels(block.output, 1)[0]
         checks.append(
             ResidualCheck(
                 name=block.name,
                 downsample=block.downsample,
-                channel=most_active_channels(block.output, 1)[0],
+                channel=channel,
                 allclose=bool(torch.allclose(manual, block.output, rtol=RTOL, atol=ATOL)),
                 rtol=RTOL,
                 atol=ATOL,
@@ -200,6 +201,8 @@ def check_residuals(capture: RunCapture) -> tuple[ResidualCheck, ...]:
                 residual_min=float(block.residual.min()),
                 residual_max=float(block.residual.max()),
                 residual_negative_fraction=float((block.residual < 0).float().mean()),
+                channel_residual_min=float(block.residual[0, channel].min()),
+                channel_residual_max=float(block.residual[0, channel].max()),
                 correction_share=correction_share(block.residual, block.shortcut),
             )
         )
@@ -239,11 +242,16 @@ def choose_claims(
     """Which wording of each value-dependent sentence is true: chosen by the value, never assumed."""
     first = residual[0]
     prediction = "random" if weights_kind == "random" else "tie" if prediction_ties > 1 else "clear"
-    effect = "negative" if first.residual_min < 0 else "zero" if first.residual_max == 0 else "nonnegative"
+    effect = residual_effect(first.channel_residual_min, first.channel_residual_max)
     small = [block.correction_share <= SMALL_CORRECTION_SHARE for block in residual]
     return {
         "weights_banner": weights_kind,
         "stem_filters": weights_kind,
+        "stem_output": weights_kind,
+        "residual_details": weights_kind,
+        "residual_size_weights": weights_kind,
+        "resnet18_smallest": smallest(family),
+        "family_smallest": smallest(family),
         "deep_features": weights_kind,
         "maps_filters": weights_kind,
         "weights_trained": weights_kind,
@@ -259,6 +267,18 @@ def choose_claims(
         "bottleneck_params": "fewer" if family.examples[1].params < family.examples[0].params else "not_fewer",
         **results.outcome(experiment),
     }
+
+
+def residual_effect(low: float, high: float) -> str:
+    """What the sum does to the shown channel: F(x) subtracts somewhere, only adds, or is zero."""
+    return "negative" if low < 0 else "zero" if high == 0 else "nonnegative"
+
+
+def smallest(family: Family) -> str:
+    """Whether ResNet18 has the fewest parameters of the depths torchvision offers."""
+    resnet18 = next(model for model in family.models if model.name == "resnet18")
+    return "smallest" if all(resnet18.params < model.params for model in family.models if model is not resnet18) \
+        else "not_smallest"
 
 
 def paper_degradation(cited: dict[str, int | float]) -> str:

@@ -150,9 +150,11 @@ class ResidualCheck:
     rtol: float
     atol: float
     max_abs_diff: float
-    residual_min: float
+    residual_min: float  # over the whole block: every channel and pixel
     residual_max: float
     residual_negative_fraction: float
+    channel_residual_min: float  # over the one channel the figures and the table show
+    channel_residual_max: float
     correction_share: float  # ‖F(x)‖ / (‖shortcut‖ + ‖F(x)‖): how much of the sum F(x) is; 0 when both are zero
 
 

@@ -178,7 +178,7 @@ def draw_scheme(facts: Facts, capture: RunCapture) -> bytes:
                 )
     head = [
         (avgpool.name, "×".join(str(size) for size in avgpool.output_shape)),
-        (f"{fc.name} {fc.output_shape[0]}\nsoftmax", f"{fc.output_shape[0]}"),
+        (f"{fc.name} {fc.output_shape[0]}", f"{fc.output_shape[0]}"),
     ]
     for j, (label, shape) in enumerate(head):
         x = (len(columns) + j) * width

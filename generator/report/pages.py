@@ -149,6 +149,10 @@ class TemplateHelpers:
         entry = sources.quote(key)
         return Markup(f'<q class="quote" data-quote="{key}">{html.escape(entry.text)}</q>')
 
+    def quote_translation(self, key: str) -> str:
+        """This project's translation of a quotation into the page's language, or "" where none is needed."""
+        return html.escape((sources.quote(key).translations or {}).get(self.language, ""))
+
     def claim(self, name: str) -> Markup:
         """The wording of a sentence that is true for this run (facts.claims chose it), tagged for the check."""
         variant = self.facts.claims[name]
@@ -181,7 +185,7 @@ def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.
     helpers = TemplateHelpers(language, facts, figures, translations(language), env)
     env.globals.update(
         facts=facts, fact=helpers.fact, label=helpers.label, cite=helpers.cite, quote=helpers.quote,
-        inline_quote=helpers.inline_quote, claim=helpers.claim, source_ref=helpers.source_ref,
+        inline_quote=helpers.inline_quote, quote_translation=helpers.quote_translation, claim=helpers.claim, source_ref=helpers.source_ref,
         sources_list=helpers.sources_list, t=helpers.t, figure=helpers.figure, language=language,
     )
     env.filters.update(

@@ -17,6 +17,7 @@ class PageReading:
     images: list[str] = field(default_factory=list)  # by figure, the same in every language
     image_files: list[str] = field(default_factory=list)  # as linked: this language's files
     table_rows: list[int] = field(default_factory=list)
+    report_passages: list[str] = field(default_factory=list)  # keys of the passages in the original report's voice
 
 
 @dataclass

@@ -320,10 +320,11 @@ def _residuals(model: nn.Module, block_inputs: dict[str, torch.Tensor]
         close = bool(torch.allclose(manual, output, rtol=ALLCLOSE_RTOL, atol=ALLCLOSE_ATOL))
         if not close:
             failures.append(name)
+        channel = int(torch.argmax(output[0].mean(dim=(1, 2))))
         v.update({
             f"residual.{i}.name": name,
             f"residual.{i}.downsample": block.downsample is not None,
-            f"residual.{i}.channel": int(torch.argmax(output[0].mean(dim=(1, 2)))),
+            f"residual.{i}.channel": channel,
             f"residual.{i}.allclose": close,
             f"residual.{i}.rtol": ALLCLOSE_RTOL,
             f"residual.{i}.atol": ALLCLOSE_ATOL,
@@ -331,6 +332,8 @@ def _residuals(model: nn.Module, block_inputs: dict[str, torch.Tensor]
             f"residual.{i}.residual_min": float(residual.min()),
             f"residual.{i}.residual_max": float(residual.max()),
             f"residual.{i}.residual_negative_fraction": float((residual < 0).float().mean()),
+            f"residual.{i}.channel_residual_min": float(residual[0, channel].min()),
+            f"residual.{i}.channel_residual_max": float(residual[0, channel].max()),
             f"residual.{i}.correction_share": _share(residual, shortcut),
         })
     return failures, recomputed, v
@@ -369,7 +372,11 @@ def _paper_degradation(v: dict[str, Any]) -> str:
 
 def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:
     """Which wording of each value-dependent sentence is true, decided from the re-derived values."""
-    low, high = v["residual.0.residual_min"], v["residual.0.residual_max"]
+    low, high = v["residual.0.channel_residual_min"], v["residual.0.channel_residual_max"]
+    params = {v[f"family.models.{i}.name"]: v[f"family.models.{i}.params"]
+              for i in range(len([k for k in v if k.startswith("family.models.") and k.endswith(".params")]))}
+    lightest = "smallest" if all(params["resnet18"] < n for name, n in params.items() if name != "resnet18") \
+        else "not_smallest"
     prediction = "random" if kind == "random" else ("tie" if ties > 1 else "clear")
     published_gmacs = v["totals.published_gflops"]
     shares = [value for key, value in v.items() if key.startswith("residual.") and key.endswith(".correction_share")]
@@ -381,6 +388,11 @@ def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:
         "explorer_patterns": kind,
         "weights_banner": kind,
         "stem_filters": kind,
+        "stem_output": kind,
+        "residual_details": kind,
+        "residual_size_weights": kind,
+        "resnet18_smallest": lightest,
+        "family_smallest": lightest,
         "deep_features": kind,
         "maps_filters": kind,
         "weights_trained": kind,

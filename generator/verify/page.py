@@ -11,8 +11,11 @@ from typing import Any
 from ..core import sources
 from ..core.config import FIGURE_FOLDER, LANGUAGES
 from .context import Context, PageReading, squash
+from .interpretation import check_interpretation
 from .mismatch import Mismatch
 from .numbers import ALLOWED_NUMBERS, NUMBER_CATEGORIES, canonical, value_matches
+from .report_voice import check_report_voice
+from .scope import check_scopes
 from .summary_table import check_summary_table
 from .visible import INVISIBLE_TAGS, VISIBLE_ATTRIBUTES, Element, render_markdown
 
@@ -24,6 +27,10 @@ FIGURE_MENTION = re.compile(r"\b(?:Figura|Figure)s? (?P<first>[0-9]+[ab]?)(?: (?
 CITATION = re.compile(r"^\[([0-9]+)\]$")
 QUOTE_MARKS = re.compile(r"“([^”]*)”|«([^»]*)»|\"([^\"]*)\"")
 LONG_QUOTATION_WORDS = 8
+# What the weights change: the forward pass's values and maps, the predictions, and their figures.
+WEIGHT_DEPENDENT_FACTS = ("residual.", "predictions.", "prediction_ties", "explorer.")
+WEIGHT_DEPENDENT_FIGURES = ("scheme", "residual-", "comparison", "features-", "conv1-filters", "top5")
+WEIGHTS_KINDS = frozenset({"imagenet", "file", "random"})
 LANGUAGE_TAGGED = re.compile(rf"(?P<base>.+)\.(?P<language>{'|'.join(LANGUAGES)})\.png")  # a figure with words
 
 
@@ -164,10 +171,27 @@ def check_claims(root: Element, ctx: Context, reading: PageReading, visible: str
             if variant != wanted and fragments and all(fragment in visible for fragment in fragments):
                 ctx.fail(f"claim {name}", f"no wording that is false for this run (true: {wanted})",
                          f"the {variant} wording: {fragments[0][:60]!r}")
-    if values.get("claims.weights_banner") != "imagenet" and not any(
-        e.attrs.get("data-claim") == "weights_banner" for e in seen
-    ):
+
+
+def depends_on_weights(reading: PageReading) -> bool:
+    """Whether the page shows anything the weights change: a value of the forward pass, a map, a prediction,
+    or a sentence worded by the kind of weights."""
+    return (any(key.startswith(WEIGHT_DEPENDENT_FACTS) for key, _ in reading.facts)
+            or any(image.split("/")[-1].startswith(WEIGHT_DEPENDENT_FIGURES) for image in reading.images)
+            or any(variant in WEIGHTS_KINDS for name, variant in reading.claims if name != "weights_banner"))
+
+
+def check_weights_notice(root: Element, ctx: Context, reading: PageReading) -> None:
+    """The notice about weights that are not verified trained ones on every page whose content they change,
+    and on no other page."""
+    kind = ctx.expected.values.get("claims.weights_banner")
+    shown = any(e.attrs.get("data-claim") == "weights_banner" for e in root.walk())
+    needed = kind != "imagenet" and depends_on_weights(reading)
+    if needed and not shown:
         ctx.fail("weights banner", "the notice that these weights are not verified trained ones", "none")
+    elif shown and not depends_on_weights(reading):
+        ctx.fail("weights banner", "no notice about weights on a page whose content does not depend on them",
+                 "the notice")
 
 
 def check_images(root: Element, ctx: Context, reading: PageReading) -> None:
@@ -300,6 +324,10 @@ def read_page(page: str, text: str, ctx: Context) -> PageReading:
     check_untagged_quotations(root, ctx)
     everything = squash(" ".join(piece for piece, _ in visible_text(root, set())))
     check_claims(root, ctx, reading, everything)
+    check_interpretation(root, ctx)
+    check_scopes(root, ctx)
+    check_weights_notice(root, ctx, reading)
+    reading.report_passages = check_report_voice(root, ctx)
     title_root = Element("title", {}, children=[title])
     check_digits(title_root, ctx, set())
     check_digits(root, ctx, skip)
@@ -329,6 +357,7 @@ def compare_languages(page: str, readings: dict[str, PageReading], mismatches: l
             ("table rows", base.table_rows, other.table_rows),
             ("numbers", sorted(base.facts), sorted(other.facts)),
             ("claims", sorted(base.claims), sorted(other.claims)),
+            ("passages in the report's voice", base.report_passages, other.report_passages),
         ):
             if mine != theirs:
                 extra = Counter(map(str, theirs)) - Counter(map(str, mine))
