@@ -110,6 +110,8 @@ class TemplateHelpers:
             text = self.t(f"conversion_{value}" if value else "conversion_none")
         elif isinstance(value, bool) and style not in ("plain", "auto"):
             text = self.t(f"bool.{style}.{str(value).lower()}")  # a yes/no or either/or shown as words
+        elif isinstance(value, str) and style not in ("plain", "auto"):
+            text = self.t(f"code.{style}.{value}")  # an outcome's code shown as words
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 style = "plain"  # words, hashes, versions: shown as they are in every language
