@@ -4,7 +4,9 @@ Each model is built on PyTorch's meta device (shapes without storage, so
 no memory and no initialisation), and its numbers follow from the modules'
 own attributes: the output size of every convolution and pooling from its
 kernel, stride, padding and dilation, the multiply-accumulates of every
-convolution from its weight's size times its output positions. Nothing here
+convolution from its weight's size times its output positions (and, to set
+beside the paper's Table 1, the same count with the paper's stride placement
+and without the projection shortcuts). Nothing here
 depends on the run's image or weights, so the result is the same for every
 build with the same torchvision; the check derives the same numbers its own
 way (a forward pass under hooks, verify/family.py) and compares both with

@@ -9,7 +9,10 @@ ranks. The models it describes are the ResNets torchvision lists, not a list
 of ours. Every weights entry torchvision publishes must then agree with the
 count: parameters exactly, operations within the rounding of its three
 decimals; each disagreement is a failure of the build, and so is a table
-whose rows do not add up to the model's parameters.
+whose rows do not add up to the model's parameters. The paper's table is
+read from the hooks' own per-module counts: the projection shortcuts are
+the downsample convolutions, and the paper's stride scales each block's
+first convolution to the block's output positions.
 """
 
 from __future__ import annotations
