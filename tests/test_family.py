@@ -168,12 +168,6 @@ def test_a_row_shown_under_another_models_name_is_caught(editable_build: Build, 
     only(mismatches(editable_build, "family"), "family.en.md", "fact family.models.2.params", "'resnet50'", "without it")
 
 
-def test_the_papers_rounding_shown_as_agreeing_where_it_does_not_is_caught(editable_build: Build, mismatches) -> None:
-    key = "family.models.2.paper_rounding_agrees"
-    edit(editable_build.docs / "family.en.md", span(key, "yesno") + "No<", span(key, "yesno") + "Yes<")
-    only(mismatches(editable_build, "family"), "family.en.md", f"fact {key}", "False", "'Yes'")
-
-
 def test_a_model_name_typed_without_its_tag_is_caught(editable_build: Build, mismatches) -> None:
     edit(editable_build.docs / "family.en.md", "## Sources", "The resnet50 is larger.\n\n## Sources")
     only(mismatches(editable_build, "family"), "family.en.md", "untagged number 'resnet50'")

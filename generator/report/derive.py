@@ -265,6 +265,7 @@ def choose_claims(
         "params_match": "equal" if totals.params == totals.published_params else "different",
         "macs_match": "equal" if round(totals.macs / 1e9, 3) == totals.published_gflops else "different",
         "bottleneck_params": "fewer" if family.examples[1].params < family.examples[0].params else "not_fewer",
+        "paper_flops": paper_flops(tuple(model.paper_flops_reading for model in family.models)),
         **results.outcome(experiment),
     }
 
@@ -287,6 +288,14 @@ def paper_degradation(cited: dict[str, int | float]) -> str:
     cured = cited["resnet34_top1_error"] < cited["resnet18_top1_error"]
     return {(True, True): "degraded_cured", (True, False): "degraded_only", (False, True): "cured_only",
             (False, False): "neither"}[degraded, cured]
+
+
+def paper_flops(readings: tuple[str, ...]) -> str:
+    """What the family's rows say together: every count rounds to the paper's Table 1, or each that does not is
+    brought to it by one of the paper's changes, or some row by none of them."""
+    if all(reading == "agrees" for reading in readings):
+        return "agree"
+    return "unexplained" if "unexplained" in readings else "explained"
 
 
 def count_totals(summary: list[SummaryRow], modules: tuple[ModuleRow, ...], input_shape: tuple[int, ...]) -> Totals:

@@ -184,12 +184,16 @@ class FamilyModel:
     weighted_layers: int  # main-path convolutions and the FC layer: the depth in the model's name
     params: int
     macs: int
+    macs_paper_stride: int  # with each block's stride in its first convolution, as in the paper (ResNet v1)
+    macs_without_projections: int  # without the projection shortcuts' convolutions
+    macs_paper_stride_without_projections: int  # both changes
     stage_channels: tuple[int, ...]  # of each stage's output
     stage_sizes: tuple[int, ...]
     stem_share: float  # of the parameters: conv1 and bn1
     stage_shares: tuple[float, ...]
     fc_share: float
-    paper_rounding_agrees: bool  # our count, rounded to the paper's one decimal, equals the paper's Table 1
+    paper_flops_reading: str  # which count rounds to the paper's Table 1: agrees, stride, projections,
+    # stride_and_projections (the first that does, in that order) or unexplained
 
 
 @dataclass(frozen=True)

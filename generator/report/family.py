@@ -4,7 +4,9 @@ Each model is built on PyTorch's meta device (shapes without storage, so
 no memory and no initialisation), and its numbers follow from the modules'
 own attributes: the output size of every convolution and pooling from its
 kernel, stride, padding and dilation, the multiply-accumulates of every
-convolution from its weight's size times its output positions. Nothing here
+convolution from its weight's size times its output positions (and, to set
+beside the paper's Table 1, the same count with the paper's stride placement
+and without the projection shortcuts). Nothing here
 depends on the run's image or weights, so the result is the same for every
 build with the same torchvision; the check derives the same numbers its own
 way (a forward pass under hooks, verify/family.py) and compares both with
@@ -45,35 +47,65 @@ def main_path_convs(block: nn.Module) -> list[nn.Conv2d]:
     return [module for name, module in block.named_children() if isinstance(module, nn.Conv2d)]
 
 
+@dataclasses.dataclass
+class Counts:
+    """A model's multiply-accumulates outside its shortcuts and in its projection shortcuts, and how much the first
+    count changes with the paper's stride (ResNet v1: each block's first convolution at the block's output size)."""
+
+    main: int = 0
+    projections: int = 0
+    paper_stride_change: int = 0
+
+    def add_block(self, block: nn.Module, size: int) -> int:
+        """Count one block whose input is size x size; return its output size."""
+        convs = main_path_convs(block)
+        inner = size
+        for conv in convs:
+            inner = output_size(inner, conv)
+            self.main += conv.weight.numel() * inner * inner
+        first_size = output_size(size, convs[0])
+        self.paper_stride_change += convs[0].weight.numel() * (inner * inner - first_size * first_size)
+        if block.downsample is not None:
+            projection = block.downsample[0]
+            self.projections += projection.weight.numel() * output_size(size, projection) ** 2
+        return inner
+
+    def readings(self) -> dict[str, int]:
+        """The count, then the count with each of the paper's changes, under the reading's code, in the order tried."""
+        stride = self.main + self.paper_stride_change
+        return {"agrees": self.main + self.projections, "stride": stride + self.projections,
+                "projections": self.main, "stride_and_projections": stride}
+
+
+def paper_flops_reading(counts: Counts, paper_flops: float) -> str:
+    """Which count rounds to the paper's Table 1 number: this one, else the first of the paper's changes that does."""
+    paper = round(paper_flops / 1e9, PAPER_DECIMALS)
+    return next((code for code, macs in counts.readings().items() if round(macs / 1e9, PAPER_DECIMALS) == paper),
+                "unexplained")
+
+
 def describe_model(name: str, input_size: int, paper_flops: float) -> FamilyModel:
     model = meta_model(name)
     size = output_size(input_size, model.conv1)
-    macs = model.conv1.weight.numel() * size * size
+    counts = Counts(main=model.conv1.weight.numel() * size * size + model.fc.weight.numel())
     size = output_size(size, model.maxpool)
     channels, sizes, blocks, block_types, weighted = [], [], [], set(), 1
     for stage_name in STAGES:
         stage = model.get_submodule(stage_name)
         for block in stage:
             block_types.add(type(block).__name__)
-            inner = size
-            for conv in main_path_convs(block):
-                inner = output_size(inner, conv)
-                macs += conv.weight.numel() * inner * inner
-                weighted += 1
-            if block.downsample is not None:
-                projection = block.downsample[0]
-                macs += projection.weight.numel() * output_size(size, projection) ** 2
-            size = inner
+            weighted += len(main_path_convs(block))
+            size = counts.add_block(block, size)
         blocks.append(len(stage))
         channels.append(main_path_convs(stage[-1])[-1].out_channels)
         sizes.append(size)
-    macs += model.fc.weight.numel()
     weighted += 1
     if len(block_types) != 1:
         raise ValueError(f"{name} mixes block types {sorted(block_types)}")
     params = sum(p.numel() for p in model.parameters())
     groups = {group: sum(p.numel() for key, p in model.named_parameters() if key.split(".")[0] == group)
               for group in ("conv1", "bn1", *STAGES, "fc")}
+    readings = counts.readings()
     return FamilyModel(
         name=name,
         block=block_types.pop(),
@@ -81,13 +113,16 @@ def describe_model(name: str, input_size: int, paper_flops: float) -> FamilyMode
         kernels=tuple(conv.kernel_size[0] for conv in main_path_convs(model.layer1[0])),
         weighted_layers=weighted,
         params=params,
-        macs=macs,
+        macs=readings["agrees"],
+        macs_paper_stride=readings["stride"],
+        macs_without_projections=readings["projections"],
+        macs_paper_stride_without_projections=readings["stride_and_projections"],
         stage_channels=tuple(channels),
         stage_sizes=tuple(sizes),
         stem_share=(groups["conv1"] + groups["bn1"]) / params,
         stage_shares=tuple(groups[stage] / params for stage in STAGES),
         fc_share=groups["fc"] / params,
-        paper_rounding_agrees=round(macs / 1e9, PAPER_DECIMALS) == round(paper_flops / 1e9, PAPER_DECIMALS),
+        paper_flops_reading=paper_flops_reading(counts, paper_flops),
     )
 
 

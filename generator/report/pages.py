@@ -110,6 +110,8 @@ class TemplateHelpers:
             text = self.t(f"conversion_{value}" if value else "conversion_none")
         elif isinstance(value, bool) and style not in ("plain", "auto"):
             text = self.t(f"bool.{style}.{str(value).lower()}")  # a yes/no or either/or shown as words
+        elif isinstance(value, str) and style not in ("plain", "auto"):
+            text = self.t(f"code.{style}.{value}")  # an outcome's code shown as words
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 style = "plain"  # words, hashes, versions: shown as they are in every language
@@ -146,8 +148,14 @@ class TemplateHelpers:
         )
 
     def inline_quote(self, key: str) -> Markup:
+        """A quotation inside a sentence, followed by this project's translation where the page needs one."""
         entry = sources.quote(key)
-        return Markup(f'<q class="quote" data-quote="{key}">{html.escape(entry.text)}</q>')
+        quoted = f'<q class="quote" data-quote="{key}">{html.escape(entry.text)}</q>'
+        translation = self.quote_translation(key)
+        if translation:
+            quoted += (f' (<span class="quote-translation" data-translates="{key}">'
+                       f'{html.escape(self.t("translation_label"))} {translation}</span>)')
+        return Markup(quoted)
 
     def quote_translation(self, key: str) -> str:
         """This project's translation of a quotation into the page's language, or "" where none is needed."""

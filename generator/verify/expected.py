@@ -370,6 +370,14 @@ def _paper_degradation(v: dict[str, Any]) -> str:
     return "cured_only" if residual_better else "neither"
 
 
+def _paper_flops(v: dict[str, Any]) -> str:
+    """agree when no row needs a change to round to the paper's FLOPs, unexplained when some row finds none."""
+    readings = {value for key, value in v.items() if key.startswith("family.models.") and key.endswith(".paper_flops_reading")}
+    if readings == {"agrees"}:
+        return "agree"
+    return "explained" if "unexplained" not in readings else "unexplained"
+
+
 def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:
     """Which wording of each value-dependent sentence is true, decided from the re-derived values."""
     low, high = v["residual.0.channel_residual_min"], v["residual.0.channel_residual_max"]
@@ -402,4 +410,5 @@ def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:
         "params_match": "equal" if v["totals.params"] == v["totals.published_params"] else "different",
         "macs_match": "equal" if abs(v["totals.macs"] / 1e9 - published_gmacs) < 5e-4 else "different",
         "bottleneck_params": "fewer" if v["family.examples.1.params"] < v["family.examples.0.params"] else "not_fewer",
+        "paper_flops": _paper_flops(v),
     }

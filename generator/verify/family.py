@@ -9,7 +9,10 @@ ranks. The models it describes are the ResNets torchvision lists, not a list
 of ours. Every weights entry torchvision publishes must then agree with the
 count: parameters exactly, operations within the rounding of its three
 decimals; each disagreement is a failure of the build, and so is a table
-whose rows do not add up to the model's parameters.
+whose rows do not add up to the model's parameters. The paper's table is
+read from the hooks' own per-module counts: the projection shortcuts are
+the downsample convolutions, and the paper's stride scales each block's
+first convolution to the block's output positions.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import math
 import re
 from collections import Counter
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -95,24 +98,31 @@ def _same_shape(x: torch.Tensor) -> torch.Tensor:
 Calls = list[tuple[nn.Module, tuple[int, ...]]]
 
 
-def _measure(model: nn.Module, input_size: int) -> tuple[int, dict[str, tuple[int, ...]], Calls]:
-    """Multiply-accumulates of convolutions and linear layers, each stage's output shape, and torchsummary's
-    rows (every call of a module that is neither the model nor a container, with its output shape), from one pass."""
-    macs = 0
-    shapes: dict[str, tuple[int, ...]] = {}
-    calls: Calls = []
+class Measured(NamedTuple):
+    """What one forward pass under hooks gives."""
+
+    macs: dict[str, int]  # of each convolution and linear layer, by module name
+    shapes: dict[str, tuple[int, ...]]  # each stage's output
+    positions: dict[str, int]  # height x width of each call's output (the last call's), by module name
+    calls: Calls  # torchsummary's rows: every call of a module that is neither the model nor a container
+
+
+def _measure(model: nn.Module, input_size: int) -> Measured:
+    """Multiply-accumulates, shapes and torchsummary's rows, from one pass."""
+    measured = Measured({}, {}, {}, [])
     names = {module: name for name, module in model.named_modules()}
 
     def record(module: nn.Module, _inputs: tuple, out: torch.Tensor) -> None:
-        nonlocal macs
         if isinstance(module, CONTAINERS):
-            shapes[names[module]] = tuple(out.shape[1:])
+            measured.shapes[names[module]] = tuple(out.shape[1:])
             return
-        calls.append((module, tuple(out.shape[1:])))
+        measured.calls.append((module, tuple(out.shape[1:])))
+        measured.positions[names[module]] = math.prod(out.shape[2:])
         if isinstance(module, nn.Conv2d):
-            macs += out[0].numel() * module.in_channels // module.groups * math.prod(module.kernel_size)
+            measured.macs[names[module]] = (out[0].numel() * module.in_channels // module.groups
+                                            * math.prod(module.kernel_size))
         elif isinstance(module, nn.Linear):
-            macs += module.in_features * module.out_features
+            measured.macs[names[module]] = module.in_features * module.out_features
 
     # BatchNorm keeps its input's shape, and its meta kernel (a Python decomposition) was most of the pass:
     # for this pass only, each one hands its input on (the model is this side's own, kept for the next derivation, so it is put back).
@@ -130,7 +140,26 @@ def _measure(model: nn.Module, input_size: int) -> tuple[int, dict[str, tuple[in
             handle.remove()
         for norm in norms:
             del norm.forward
-    return macs, shapes, calls
+    return measured
+
+
+def paper_counts(measured: Measured) -> dict[str, int]:
+    """The count as built, with the paper's stride, without the projection shortcuts, and with both, by reading code.
+
+    With the paper's stride (ResNet v1) a block's first convolution already runs at the block's output size: its
+    multiply-accumulates scale by the block's output positions over the ones that convolution produced here."""
+    macs, positions = measured.macs, measured.positions
+    projections = sum(value for name, value in macs.items() if name.endswith(".downsample.0"))
+    change = sum(value * positions[name.rpartition(".")[0]] // positions[name] - value
+                 for name, value in macs.items() if name.startswith("layer") and name.endswith(".conv1"))
+    total = sum(macs.values())
+    return {"agrees": total, "stride": total + change, "projections": total - projections,
+            "stride_and_projections": total + change - projections}
+
+
+def paper_reading(counts: dict[str, int], paper: float) -> str:
+    """The first count (as built, then each change in order) whose one decimal is the paper's, or unexplained."""
+    return next((code for code, macs in counts.items() if f"{macs / 1e9:.1f}" == f"{paper / 1e9:.1f}"), "unexplained")
 
 
 def summary_row_values(row: str, index: int, module: nn.Module, described: str, path: str,
@@ -177,7 +206,9 @@ def derive_family(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any
     entry = 0
     for i, name in enumerate(listed_resnets()):
         model = meta_model(name)
-        macs, shapes, calls = _measure(model, input_size)
+        measured = _measure(model, input_size)
+        shapes, calls, counts = measured.shapes, measured.calls, paper_counts(measured)
+        macs = counts["agrees"]
         state = model.state_dict()
         params = Counter()
         for key, parameter in model.named_parameters():
@@ -192,7 +223,9 @@ def derive_family(input_size: int, cited: dict[str, Any]) -> tuple[dict[str, Any
             f"{row}.name": name, f"{row}.block": type(model.get_submodule(stages[0])[0]).__name__,
             f"{row}.weighted_layers": weighted, f"{row}.params": total, f"{row}.macs": macs,
             f"{row}.stem_share": (params["conv1"] + params["bn1"]) / total, f"{row}.fc_share": params["fc"] / total,
-            f"{row}.paper_rounding_agrees": f"{macs / 1e9:.1f}" == f"{paper / 1e9:.1f}",
+            f"{row}.macs_paper_stride": counts["stride"], f"{row}.macs_without_projections": counts["projections"],
+            f"{row}.macs_paper_stride_without_projections": counts["stride_and_projections"],
+            f"{row}.paper_flops_reading": paper_reading(counts, paper),
         })
         first_block = [key for key in state if key.startswith(f"{stages[0]}.0.conv") and key.endswith(".weight")]
         v.update({f"{row}.kernels.{j}": state[key].shape[-1] for j, key in enumerate(sorted(first_block))})

@@ -68,6 +68,8 @@ def value_matches(found: str, expected: Any, style: str, language: str, strings:
         return found == strings.get(f"conversion_{expected}" if expected else "conversion_none")
     if isinstance(expected, bool) and style not in ("plain", "auto"):
         return found == strings.get(f"bool.{style}.{str(expected).lower()}")
+    if isinstance(expected, str) and style not in ("plain", "auto"):
+        return found == strings.get(f"code.{style}.{expected}")
     if isinstance(expected, (bool, str)) or expected is None or style == "plain":
         return found == str(expected)
     if style == "torchsummary":

@@ -318,6 +318,7 @@ def read_page(page: str, text: str, ctx: Context) -> PageReading:
     skip |= check_quotes(root, ctx)
     skip |= check_sources(root, ctx)
     skip |= check_summary_table(root, ctx)
+    skip |= {id(e) for e in root.walk() if e.has_class("quote-translation")}  # held to data/sources.json's words
     check_images(root, ctx, reading)
     check_links(root, ctx)
     check_sections(root, ctx)
