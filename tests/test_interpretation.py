@@ -93,7 +93,7 @@ def test_the_built_pages_hold_no_unsettled_candidate_and_every_allowance_is_used
      "El mismo efecto, entrenado aquí, tiene su propia página. Las redes", "El mismo efecto"),
     ("index.en.md", "The paper tells two problems apart.",
      "The shortcut makes it possible to train extremely deep networks without degradation.", "without degradation"),
-    ("family.en.md", "): multiply-accumulates, which is what is counted here.",
+    ("family.en.md", "): multiply-accumulates, as counted here.",
      "). What differs is the models: torchvision puts the stride in the middle convolution.", "What differs"),
     ("maps.en.md", "The maps the network computes from the image, stage by stage.",
      "What the network sees of the image, stage by stage.", "What the network sees"),

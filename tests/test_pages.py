@@ -132,7 +132,8 @@ def test_every_quotation_names_a_known_source_and_where_in_it() -> None:
     keys = {source.key for source in sources.all_sources()}
     for entry in sources.all_quotes():
         assert entry.source in keys
-        assert (entry.section and entry.page) if entry.source != "report" else entry.heading, entry.key
+        documentation = entry.source == "torchvision"  # quoted from its docs, which have sections but no pages
+        assert (entry.section and (entry.page or documentation)) if entry.source != "report" else entry.heading, entry.key
 
 
 @pytest.mark.parametrize(

@@ -102,35 +102,36 @@ STATEMENTS = frozenset({"p", "li", "td", "th", "figcaption", "h1", "h2", "h3", "
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z])")
 
 
-def exempt(element: Element) -> bool:
-    """Claims, quotations, the report's voice, tagged values and code hold no fixed sentence of the template."""
+def exempt(element: Element, keep_claims: bool = False) -> bool:
+    """Claims, quotations, the report's voice, tagged values and code hold no fixed sentence of the template
+    (claims are this project's words all the same: the glossary reads them)."""
     return (element.tag in INVISIBLE_TAGS or element.tag in ("code", "pre", "script")
             or any(attribute in element.attrs for attribute in EXEMPT_ATTRIBUTES)
-            or any(element.has_class(name) for name in EXEMPT_CLASSES))
+            or any(element.has_class(name) for name in EXEMPT_CLASSES if not (keep_claims and name == "claim")))
 
 
-def own_text(element: Element) -> str:
+def own_text(element: Element, keep_claims: bool = False) -> str:
     """The statement's fixed words: exempt elements become a gap, nested statements are read on their own."""
     parts = []
     for child in element.children:
         if isinstance(child, str):
             parts.append(child)
-        elif exempt(child):
+        elif exempt(child, keep_claims):
             parts.append(" … ")
         elif child.tag in STATEMENTS:
             parts.append("\n")
         else:
-            parts.append(own_text(child))
+            parts.append(own_text(child, keep_claims))
     return "".join(parts)
 
 
-def fixed_sentences(root: Element) -> list[str]:
+def fixed_sentences(root: Element, keep_claims: bool = False) -> list[str]:
     """Every sentence of the page's own text outside claims, quotations, the report's voice and tagged values."""
     sentences = []
     for element in root.walk():
-        if element.tag not in STATEMENTS or any(exempt(node) for node in (element, *element.ancestors())):
+        if element.tag not in STATEMENTS or any(exempt(node, keep_claims) for node in (element, *element.ancestors())):
             continue
-        for line in own_text(element).split("\n"):
+        for line in own_text(element, keep_claims).split("\n"):
             text = squash(line.replace("¶", "").replace("…", " … "))
             sentences.extend(squash(re.sub(r"(?:\s*…)+", " …", s)).lstrip("… ") for s in SENTENCE_END.split(text)
                              if s.strip(" …"))

@@ -11,6 +11,7 @@ from typing import Any
 from ..core import sources
 from ..core.config import FIGURE_FOLDER, LANGUAGES
 from .context import Context, PageReading, squash
+from .glossary import check_glossary
 from .interpretation import check_interpretation
 from .mismatch import Mismatch
 from .numbers import ALLOWED_NUMBERS, NUMBER_CATEGORIES, canonical, value_matches
@@ -326,6 +327,7 @@ def read_page(page: str, text: str, ctx: Context) -> PageReading:
     everything = squash(" ".join(piece for piece, _ in visible_text(root, set())))
     check_claims(root, ctx, reading, everything)
     check_interpretation(root, ctx)
+    check_glossary(root, ctx)
     check_scopes(root, ctx)
     check_weights_notice(root, ctx, reading)
     reading.report_passages = check_report_voice(root, ctx)

@@ -1,0 +1,49 @@
+"""One term per idea in each language: the glossary refuses calques and the other spelling, on pages and figures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from generator.core.translations import translations
+from generator.verify.glossary import GLOSSARY_FILE, refused, variants_in
+
+from .conftest import Build
+from .test_check import edit, inputs, mismatches, only  # noqa: F401 - the check's fixtures, shared
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_no_translation_or_figure_string_uses_a_refused_variant(language: str) -> None:
+    for key, text in translations(language).items():
+        assert variants_in(text, language) == [], key
+
+
+def test_no_term_is_itself_refused() -> None:
+    glossary = json.loads(GLOSSARY_FILE.read_text(encoding="utf-8"))
+    for language in ("es", "en"):
+        for term in glossary[language].values():
+            assert not [v for v, t in variants_in(term, language) if t != term], term
+        assert len(refused(language)) == len(glossary[language])
+
+
+@pytest.mark.parametrize(("page", "old", "new", "variant"), [
+    ("family.es.md", "conjunto de pesos", "entrada de pesos", "entrada de pesos"),
+    ("maps.es.md", "la desviación estándar de ImageNet", "el desvío de ImageNet", "desvío"),
+    ("index.es.md", "la ReLU aplicada", "ReLU aplicado", "ReLU aplicado"),
+    ("explorer.es.md", "propagación hacia delante", "pasada hacia adelante", "pasada hacia adelante"),
+    ("maps.es.md", "Los mapas que la red calcula", "Los mapas que la RNC calcula", "RNC"),
+    ("maps.en.md", "normalised", "normalized", "normalized"),
+    ("maps.en.md", "centre-cropped", "center-cropped", "center-cropped"),
+    ("explorer.en.md", "colour scale", "color scale", "color"),
+])
+def test_a_calque_or_the_other_spelling_on_a_page_fails(editable_build: Build, mismatches, page: str, old: str,
+                                                        new: str, variant: str) -> None:
+    edit(editable_build.docs / page, old, new)
+    only(mismatches(editable_build, page.split(".")[0]), page, "glossary", repr(variant))
+
+
+def test_quotations_keep_their_own_words(editable_build: Build, mismatches) -> None:
+    """The paper writes 'normalized' and the report 'feature maps': quoted, their words are theirs."""
+    found = mismatches(editable_build, "index")
+    assert not [line for line in found if "glossary" in line], found
