@@ -5,8 +5,11 @@ torchvision's ``ops/roi_align.py`` imports ``is_compile_supported`` from
 "to avoid eagerly importing dynamo"), so every ``import torchvision`` loads
 torch._dynamo, and with it sympy, torch.fx's symbolic shapes and
 torch.distributed: 1.3 of the 3.2 s of CPU that importing torch and
-torchvision took here. The generator runs every model eagerly; nothing it
-calls needs dynamo.
+torchvision took here. A process that runs a model on real tensors never
+needs dynamo: the notebook's kernel, the reproduction of the build's
+figures. Some of torch's meta kernels (Python decompositions, behind
+``torch._disable_dynamo``) still import it when first called, so a process
+that walks the family on the meta device pays for it then, and only then.
 
 ``install()`` adds an import hook for that one module: while it runs, and
 only if torch._dynamo is not loaded yet, ``torch._dynamo.utils`` is a
