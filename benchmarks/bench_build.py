@@ -12,6 +12,12 @@ docs the build published), and a process that imports torch and
 torchvision and runs one forward pass. A ratio is taken within each round, where the machine's load is the
 same for both sides, and the median over rounds is reported. Speed is
 measured here, never asserted in tests.
+
+Both bare imports are what any script pays: ``import torchvision`` loads
+torch._dynamo with them. The generator's processes defer it
+(generator/core/lazy_dynamo.py): the notebook's kernel never loads it, a
+process that walks the family on the meta device loads it there. That
+saving is the generator's own, so the floor keeps the plain import.
 """
 
 from __future__ import annotations

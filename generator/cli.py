@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .core import lazy_dynamo
 from .core.cache import ignore_relative_cache_home
 from .core.config import SAMPLE_IMAGE_NAME, WEIGHT_CHOICES, Config, absolute
 from .core.errors import EXIT_CODES, Interrupted, OutputError, ReportError, UsageError
@@ -141,6 +142,7 @@ def train_experiment(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    lazy_dynamo.install()  # before anything imports torchvision: this process's and its forks' imports
     ignore_relative_cache_home()
     command = next((word for word in argv or sys.argv[1:] if not word.startswith("-")), "")
     untouched = UNTOUCHED.get(command, UNTOUCHED_SITE)

@@ -19,6 +19,10 @@ from typing import TypeVar
 import pytest
 from filelock import FileLock
 
+from generator.core import lazy_dynamo
+
+lazy_dynamo.install()  # before the imports below load torchvision, as the command line does (core/lazy_dynamo.py)
+
 from generator.build import site, stamp
 from generator.core.cache import cache_folder
 from generator.core.config import Config

@@ -25,7 +25,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,9 +117,12 @@ def build(config: Config, progress: Callable[[str], None]) -> Outcome:
 
     keys = stamp.input_keys(config, config.docs / STATIC)
     with cache.write_only() if not config.reuse_published else nullcontext(), publish.staging(config) as stage, \
-            mkdocs_child.child_for(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build:
+            mkdocs_child.child_for(config.mkdocs_yml, stage.docs, stage.site, stage.root) as site_build, \
+            ExitStack() as early:
+        derived: Callable[[], Expected] | None = None
         if config.reuse_published and reuse.only_pages_likely(stage.published, keys):
-            site_build.launch()  # its imports, not the pages, were what a prose edit waited for
+            derived = early.enter_context(check_values_started(config))  # what a prose edit waits for: first
+            site_build.launch()  # its imports, the other thing a prose edit waited for
         plan = (reuse.plan(config, keys, stage.published) if config.reuse_published
                 else reuse.Plan(reuse.EVERYTHING, "--force"))
         if plan.work == reuse.NOTHING_TO_DO:
@@ -128,8 +131,10 @@ def build(config: Config, progress: Callable[[str], None]) -> Outcome:
             return Outcome(plan.published.facts, plan.generation, plan.work)
         progress(f"inputs: {plan.reason}")
         if plan.work == reuse.PROSE:
-            facts, generation = rewrite_pages(config, stage, site_build, plan, keys, progress)
+            derived = derived or early.enter_context(check_values_started(config))
+            facts, generation = rewrite_pages(config, stage, site_build, plan, keys, progress, derived)
         else:
+            early.close()  # a guess that missed: its fork would only take the other core
             facts, generation = build_everything(config, stage, site_build, keys, progress)
     progress(f"done: {printable_name(str(config.out))} (generation {generation[:12]})")
     return Outcome(facts, generation, plan.work)
@@ -171,23 +176,23 @@ def build_everything(config: Config, stage: publish.Staging, site_build: SiteBui
 
 
 def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild, plan: reuse.Plan,
-                  keys: InputKeys, progress: Callable[[str], None]) -> tuple[Facts, str]:
+                  keys: InputKeys, progress: Callable[[str], None], derived: Callable[[], Expected]) -> tuple[Facts, str]:
     """The published facts, figures and notebook outputs with new pages; the check reads every new page.
 
-    The check's values are derived in a fork while the pages are written: never from a cache, whose entries
-    anyone who can write the user's files could have edited.
+    The check's values are derived in a fork (``derived``) started with the build, never read from a cache,
+    whose entries anyone who can write the user's files could have edited. Meanwhile this process writes the
+    pages and renders their Markdown, the part of reading them that needs no values.
     """
-    from ..runtime import forked
     from ..verify import gate as check
 
     published = plan.published
     assert published is not None
     site_build.launch()
-    with forked.started(lambda: check_values(config), "the check's values") as derived:
-        generated = write_prose(config, stage, published, progress)
-        site_build.start()
-        progress("check: re-deriving every number and reading the pages")
-        expected = derived()
+    generated = write_prose(config, stage, published, progress)
+    site_build.start()
+    progress("check: re-deriving every number and reading the pages")
+    check.render_pages(stage.docs, config)
+    expected = derived()
     check.verify(stage.docs, config, check.CheckInputs(expected, reproduce=False, explorer_data=False))
     progress("site: mkdocs build --strict")
     site_build.wait()
@@ -196,8 +201,15 @@ def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild,
     return published.facts, generation
 
 
+def check_values_started(config: Config) -> AbstractContextManager[Callable[[], Expected]]:
+    """The check's own values, derived in a fork (torch imported there, not in the process that writes pages)."""
+    from ..runtime import forked
+
+    return forked.started(lambda: check_values(config), "the check's values")
+
+
 def check_values(config: Config) -> Expected:
-    """The check's own values, torch imported where they are derived: a fork, not the process that writes pages."""
+    """What the fork runs: every value, from the inputs and the code (verify/expected.py)."""
     from ..verify.expected import derive_expected
 
     return derive_expected(config)

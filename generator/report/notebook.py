@@ -156,7 +156,8 @@ def imported_modules(cells: list[str]) -> list[str]:
 
 
 def kernel_startup(cells: list[str]) -> list[str]:
-    """What the kernel runs as it starts, before any cell: its lifeline, then the cells' imports.
+    """What the kernel runs as it starts, before any cell: its lifeline, torchvision's import made cheaper
+    (core/lazy_dynamo.py), then the cells' imports.
 
     The imports (torch above all) are most of a run's cost; made here, they
     overlap the build's own. The names they bind are deleted again, so that
@@ -166,6 +167,7 @@ def kernel_startup(cells: list[str]) -> list[str]:
     bound = dict.fromkeys(name.split(".")[0] for name in modules)
     return [
         f"__import__('generator.runtime.lifeline').runtime.lifeline.die_with_parent({os.getpid()})",
+        "__import__('generator.core.lazy_dynamo').core.lazy_dynamo.install()",
         f"import {', '.join(modules)}",
         f"del {', '.join(bound)}",
     ]

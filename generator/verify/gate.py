@@ -53,7 +53,8 @@ from .artifacts import (
 )
 from .context import Context
 from .mismatch import UNREADABLE, Mismatch
-from .page import compare_languages, read_page
+from .page import compare_languages, read_page, split_front_matter
+from .visible import rendered_html
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,20 @@ def check_page_in_every_language(docs: Path, page: str, context: Callable[[str, 
             check_image_file(path.name, docs, source, mismatches)
     if len(readings) == len(LANGUAGES):
         compare_languages(page, readings, mismatches)
+
+
+def render_pages(docs: Path, config: Config) -> None:
+    """Each page's Markdown rendered ahead of its reading, the part of it that needs no values.
+
+    A build runs this while the values are derived in another process; the
+    reading then finds each page's HTML kept (visible.rendered_html, keyed
+    by the page's exact text, in this process only) and renders nothing again.
+    """
+    mkdocs_yml = config.mkdocs_yml.resolve()
+    for path in sorted(docs.glob("*.md")):
+        text = page_text(path)
+        if text is not None:
+            rendered_html(split_front_matter(text)[1], mkdocs_yml)
 
 
 def verify(docs: Path, config: Config, given: CheckInputs = CheckInputs()) -> None:

@@ -1,0 +1,62 @@
+"""torchvision imported without torch._dynamo (core/lazy_dynamo.py): the same module, and dynamo when it is called."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import cli
+from generator.core import lazy_dynamo
+from generator.core.python_child import environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def python(code: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=environment(), capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.process
+def test_torchvision_loads_without_dynamo_and_roi_align_still_asks_the_real_one() -> None:
+    done = python(
+        "import sys\n"
+        "from generator.core import lazy_dynamo\n"
+        "lazy_dynamo.install()\n"
+        "import torch, torchvision\n"
+        "assert 'torch._dynamo' not in sys.modules and 'sympy' not in sys.modules, 'dynamo was imported'\n"
+        "roi_align = sys.modules['torchvision.ops.roi_align']\n"
+        "assert roi_align.is_compile_supported('cpu') is True and 'torch._dynamo' in sys.modules\n"
+        "import torch._dynamo.utils as real\n"
+        "assert real.is_compile_supported.__module__ == 'torch._dynamo.utils'\n"
+        "assert real.is_compile_supported('meta') == roi_align.is_compile_supported('meta')\n"
+        "print('ok')\n"
+    )
+    assert done.returncode == 0 and done.stdout == "ok\n", done.stderr[-2000:]
+
+
+@pytest.mark.process
+def test_a_module_that_wants_more_of_dynamo_is_loaded_the_ordinary_way(tmp_path: Path) -> None:
+    (tmp_path / "wants_more.py").write_text("from torch._dynamo.utils import is_compile_supported, counters\n",
+                                            encoding="utf-8")
+    done = python(
+        "import sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from generator.core import lazy_dynamo\n"
+        "lazy_dynamo.TARGET = 'wants_more'\n"
+        "lazy_dynamo.install()\n"
+        "import wants_more, torch._dynamo.utils as real\n"
+        "assert wants_more.counters is real.counters and wants_more.is_compile_supported is real.is_compile_supported\n"
+        "print('ok')\n"
+    )
+    assert done.returncode == 0 and done.stdout == "ok\n", done.stderr[-2000:]
+
+
+def test_the_command_line_installs_the_hook_before_anything_imports_torchvision(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if not isinstance(f, lazy_dynamo._Finder)])
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert sum(isinstance(finder, lazy_dynamo._Finder) for finder in sys.meta_path) == 1
