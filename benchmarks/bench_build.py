@@ -114,7 +114,7 @@ def floor_config(folder: Path, docs: Path) -> Path:
     """The project's mkdocs.yml, reading the published docs, with its hook path made absolute."""
     text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     text = text.replace("docs_dir: docs", f"docs_dir: {docs}")
-    text = text.replace("  - generator/build/mkdocs_hooks.py", f"  - {ROOT / 'generator' / 'build/mkdocs_hooks.py'}")
+    text = text.replace("  - generator/pipeline/mkdocs_hooks.py", f"  - {ROOT / 'generator' / 'pipeline/mkdocs_hooks.py'}")
     path = folder / "mkdocs.yml"
     path.write_text(text, encoding="utf-8")
     return path

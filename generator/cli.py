@@ -116,7 +116,7 @@ def run(args: argparse.Namespace, config: Config) -> str:
     visible.markdown_settings(config.mkdocs_yml)  # a config MkDocs cannot use is refused before any work
     if args.command == "build":
         publish.preflight(config)
-        from .build import reuse, site
+        from .pipeline import reuse, site
 
         outcome = site.build(config, site.Progress(args.quiet))
         if outcome.work == reuse.NOTHING_TO_DO:
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace, config: Config) -> str:
 
 
 def train_experiment(args: argparse.Namespace) -> str:
-    from .build import site
+    from .pipeline import site
     from .experiment import runner
 
     return runner.main(site.Progress(args.quiet))

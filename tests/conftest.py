@@ -23,7 +23,7 @@ from generator.core import lazy_dynamo
 
 lazy_dynamo.install()  # before the imports below load torchvision, as the command line does (core/lazy_dynamo.py)
 
-from generator.build import site, stamp
+from generator.pipeline import site, stamp
 from generator.core.cache import cache_folder
 from generator.core.config import Config
 from generator.report import pages
@@ -93,9 +93,9 @@ def edited_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def mkdocs_yml_in(folder: Path, *, hooks: tuple[Path, ...] = (), nav: str = "") -> Path:
     """The project's mkdocs.yml written into folder, its hook's path made absolute, with more hooks and nav lines."""
     text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    listed = "".join(f"\n  - {hook}" for hook in (ROOT / "generator" / "build/mkdocs_hooks.py", *hooks))
+    listed = "".join(f"\n  - {hook}" for hook in (ROOT / "generator" / "pipeline/mkdocs_hooks.py", *hooks))
     path = folder / "mkdocs.yml"
-    path.write_text(text.replace("\n  - generator/build/mkdocs_hooks.py", listed) + nav, encoding="utf-8")
+    path.write_text(text.replace("\n  - generator/pipeline/mkdocs_hooks.py", listed) + nav, encoding="utf-8")
     return path
 
 

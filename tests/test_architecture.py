@@ -1,7 +1,7 @@
 """The package's shape, read from its source (AST: nothing is imported): layers, no cycles, small units.
 
 Data flows one way: core, runtime, publish, inputs, model, experiment,
-report, verify, build, preview, then the command line. A module imports
+report, verify, pipeline, preview, then the command line. A module imports
 only from its own layer and the layers before it. The check (verify) is
 trusted because it does not share the code that wrote the pages: it imports
 nothing of report, except the three steps it re-runs to reproduce the
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "generator"
-LAYERS = ("core", "runtime", "publish", "inputs", "model", "experiment", "report", "verify", "build", "preview", "")
+LAYERS = ("core", "runtime", "publish", "inputs", "model", "experiment", "report", "verify", "pipeline", "preview", "")
 # What the check may run of the writer's side, lazily, to reproduce the build's bytes: the compute step
 # (the facts a notebook's kernel and the figures start from), the notebook's cells, and the figures' pixels.
 REPRODUCTION = frozenset({"generator.report.compute", "generator.report.notebook", "generator.report.figures"})
@@ -175,8 +175,8 @@ def planted(tmp_path: Path, files: dict[str, str]) -> Path:
 @pytest.mark.parametrize(("files", "complaint"), [
     ({"core/config.py": "from ..report import facts\n", "report/facts.py": ""},
      "generator.core.config:1 imports generator.report.facts, a later layer"),
-    ({"model/resnet.py": "def f():\n    from generator.build.stamp import code_digest\n", "build/stamp.py": ""},
-     "generator.model.resnet:2 imports generator.build.stamp, a later layer"),
+    ({"model/resnet.py": "def f():\n    from generator.pipeline.stamp import code_digest\n", "pipeline/stamp.py": ""},
+     "generator.model.resnet:2 imports generator.pipeline.stamp, a later layer"),
     ({"verify/family.py": "from ..report.family import meta_model\n", "report/family.py": ""},
      "generator.verify.family:1 imports generator.report.family: the check must derive this itself"),
     ({"verify/gate.py": "from ..report import figures\n", "report/figures.py": ""},

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import site
+from generator.pipeline import site
 from generator.core.config import LANGUAGES
 from generator.core.errors import MismatchError, SiteBuildError
 from generator.publish import generation as publish

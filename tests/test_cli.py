@@ -17,7 +17,7 @@ import pytest
 import torch
 from torchvision.models import resnet18
 
-from generator.build import site
+from generator.pipeline import site
 from generator.cli import main
 from generator.core.errors import EXIT_CODES
 from generator.report.pages import user_text
@@ -262,7 +262,7 @@ def project_yml_without(tmp_path: Path, old: str, new: str) -> Path:
         ("  name: material\n", "  name: readthedocs\n", "has no `theme` with `name: material`"),
         ("  - tables\n", "", "lacks the Markdown extensions tables"),
         ("  - mkdocs-jupyter:\n", "  - not-jupyter:\n", "lacks the plugins mkdocs-jupyter"),
-        ("hooks:\n", "not_hooks:\n", "does not list generator/build/mkdocs_hooks.py"),
+        ("hooks:\n", "not_hooks:\n", "does not list generator/pipeline/mkdocs_hooks.py"),
         ('            not_found: "404: page not found"\n', "", "has no `extra.not_found` for the `en` language"),
         ("        - locale: en\n", "        - locale: fr\n", "has no `en` language"),
         ("# Project information\n", "INHERIT: mkdocs.yml\n", "a chain of more than 8"),

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from generator import cli
-from generator.build import site
+from generator.pipeline import site
 from generator.core import python_child
 from generator.core.errors import MismatchError
 from generator.experiment import kernels as experiment_kernels

@@ -14,7 +14,7 @@ import json
 import numpy as np
 import pytest
 
-from generator.build import reuse
+from generator.pipeline import reuse
 from generator.core.config import DATA_FOLDER
 from generator.report import explorer_data
 from generator.report.compute import compute_facts

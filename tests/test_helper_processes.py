@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import mkdocs_child, site
+from generator.pipeline import mkdocs_child, site
 from generator.core.errors import ImageError
 from generator.report import figures
 
@@ -24,7 +24,7 @@ def test_the_child_writes_nothing_unless_told_to_build(built: Build, tmp_path: P
     workdir = tmp_path / "staging"
     workdir.mkdir()
     result = subprocess.run(
-        [sys.executable, "-m", "generator.build.mkdocs_child", str(ROOT / "mkdocs.yml"), str(built.docs),
+        [sys.executable, "-m", "generator.pipeline.mkdocs_child", str(ROOT / "mkdocs.yml"), str(built.docs),
          str(workdir / "site"), str(os.getpid()), mkdocs_child.READ],
         cwd=workdir, env={**os.environ, "PYTHONPATH": str(ROOT)}, input=said, capture_output=True, text=True,
         check=False, timeout=120,
@@ -45,7 +45,7 @@ def test_helpers_started_early_die_when_the_build_fails_before_using_them(tmp_pa
     seen: dict[str, list[int]] = {}
 
     def fail_while_the_helpers_run(*args: object, **kwargs: object) -> None:
-        seen["mkdocs"] = wait_for_child(b"generator.build.mkdocs_child")
+        seen["mkdocs"] = wait_for_child(b"generator.pipeline.mkdocs_child")
         seen["kernel"] = wait_for_child(b"ipykernel")
         raise ImageError("broken on purpose, before the docs are complete")
 

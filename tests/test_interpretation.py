@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from generator.core.translations import translations
-from generator.build import site
+from generator.pipeline import site
 from generator.core.errors import MismatchError
 from generator.verify.context import Context
 from generator.verify.interpretation import ALLOWED, MARKERS, candidates, check_interpretation

@@ -38,7 +38,7 @@ def test_pages_do_not_draw(tmp_path) -> None:
 @pytest.mark.process
 def test_the_command_line_refuses_before_importing_torch() -> None:
     loaded = modules_after_import("generator.cli")
-    assert "generator.cli" in loaded and "torch" not in loaded and "generator.build.site" not in loaded
+    assert "generator.cli" in loaded and "torch" not in loaded and "generator.pipeline.site" not in loaded
 
 
 @pytest.mark.process

@@ -38,7 +38,7 @@ from .conftest import ROOT
 _CHILD = r"""
 import contextlib, io, json, os, re, resource, signal, sys
 from generator import cli  # with all a build imports, before the limit
-from generator.build import mkdocs_child, site
+from generator.pipeline import mkdocs_child, site
 from generator.report import compute, notebook
 from generator.verify import expected, gate
 

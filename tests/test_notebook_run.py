@@ -11,7 +11,7 @@ import nbclient
 import pytest
 from nbclient import NotebookClient
 
-from generator.build import site
+from generator.pipeline import site
 from generator.core.config import LANGUAGES
 from generator.core.errors import SiteBuildError
 from generator.report import notebook

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 from torchvision.models import resnet18, resnet34
 
-from generator.build.site import Progress
+from generator.pipeline.site import Progress
 from generator.core.errors import (
     ImageError,
     MismatchError,

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from generator.build import site
-from generator.build.mkdocs_child import READ, WRITE_ONLY, SiteBuild
+from generator.pipeline import site
+from generator.pipeline.mkdocs_child import READ, WRITE_ONLY, SiteBuild
 from generator.core import cache
 from generator.core.errors import MismatchError
 

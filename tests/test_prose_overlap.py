@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import reuse, site
+from generator.pipeline import reuse, site
 from generator.core.config import Config
 from generator.verify import gate
 

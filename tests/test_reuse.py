@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from generator.build import reuse, site, stamp
+from generator.pipeline import reuse, site, stamp
 from generator.core import cache
 from generator.core.config import Config
 from generator.core.errors import UsageError

@@ -112,7 +112,7 @@ def assert_stopped_cleanly(build: Build, result: subprocess.CompletedProcess[str
 
 
 @pytest.mark.process
-@pytest.mark.parametrize(("moment", "child"), [("figure 5/", None), ("site: mkdocs", b"generator.build.mkdocs_child")],
+@pytest.mark.parametrize(("moment", "child"), [("figure 5/", None), ("site: mkdocs", b"generator.pipeline.mkdocs_child")],
                          ids=["figures", "mkdocs"])
 def test_sigterm_exits_143_in_one_line_and_leaves_everything_as_it_was(editable_build: Build, tmp_path: Path,
                                                                         moment: str, child: bytes | None) -> None:
@@ -163,7 +163,7 @@ def test_kill_9_of_the_build_takes_the_kernel_along_while_it_imports(editable_bu
 def test_kill_9_of_the_build_takes_the_mkdocs_child_along_while_it_builds(editable_build: Build, tmp_path: Path) -> None:
     """Waiting for its word, the child would also end when its input does; building, only its lifeline ends it."""
     mkdocs_yml = mkdocs_yml_in(tmp_path, hooks=(stalling_mkdocs_hook(tmp_path),))
-    helpers = kill_9_when_the_helper_runs(editable_build, b"generator.build.mkdocs_child", "site: mkdocs",
+    helpers = kill_9_when_the_helper_runs(editable_build, b"generator.pipeline.mkdocs_child", "site: mkdocs",
                                           "--no-notebook-execution", "--mkdocs-yml", str(mkdocs_yml))
     assert_ended_at_once(helpers)
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from generator.build import stamp
+from generator.pipeline import stamp
 from generator.core import imagenet
 
 from .conftest import ROOT, make_config
@@ -120,6 +120,6 @@ def test_the_cached_imagenet_file_counts_and_so_does_allowing_a_download(project
 def test_the_digests_need_no_torch() -> None:
     import subprocess
 
-    probe = "import sys, generator.build.stamp; print('torch' in sys.modules, 'matplotlib' in sys.modules)"
+    probe = "import sys, generator.pipeline.stamp; print('torch' in sys.modules, 'matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]

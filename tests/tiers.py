@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from generator.build import site
+from generator.pipeline import site
 
 NEEDS_PROCESSES = ("build", "process", "kernel", "browser")
 FAST_TIER = "not (" + " or ".join(NEEDS_PROCESSES) + ")"

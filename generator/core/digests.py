@@ -1,6 +1,6 @@
 """SHA-256 digests of files, folders and values, each file read under a limit; and the code's own version.
 
-The build's input keys (build/stamp.py) and the caches keyed by the code
+The build's input keys (pipeline/stamp.py) and the caches keyed by the code
 (core/memo.py) both name "this version of the generator" by the same
 digest, computed here without importing torch.
 """

@@ -1,7 +1,7 @@
 """How large an input file may be, in a module that imports nothing heavy.
 
 The loaders (inputs/image.py, inputs/weights.py) refuse larger files before reading them,
-and the build's input digests (build/stamp.py), which run before torch is
+and the build's input digests (pipeline/stamp.py), which run before torch is
 imported, stop at the same sizes: no input is read past its limit, not even
 to be hashed.
 """

@@ -96,7 +96,7 @@ def require(mkdocs_yml: Path, config: dict[str, Any], names: tuple[str, ...]) ->
         raise refusal(mkdocs_yml, f"lacks the plugins {', '.join(absent or PLUGINS)} in a `plugins` list")
     hooks = config.get("hooks")
     if not isinstance(hooks, list) or not any(isinstance(hook, str) and Path(hook).name == HOOKS for hook in hooks):
-        raise refusal(mkdocs_yml, f"does not list generator/build/{HOOKS} under `hooks`")
+        raise refusal(mkdocs_yml, f"does not list generator/pipeline/{HOOKS} under `hooks`")
     _require_languages(mkdocs_yml, plugins["i18n"])
 
 

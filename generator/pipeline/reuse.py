@@ -1,7 +1,7 @@
 """What the published build can lend this one: nothing, its computed outputs, or the whole result.
 
 The docs manifest records the input digests of the build that published it
-(build/stamp.py) and the sha256 of every file it wrote, in docs/ and in the site.
+(pipeline/stamp.py) and the sha256 of every file it wrote, in docs/ and in the site.
 This build compares them with its own inputs and with the files as they are
 now:
 

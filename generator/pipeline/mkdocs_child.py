@@ -6,7 +6,7 @@ every killed run). It runs in a child process, in the staging folder: the
 parent can stop it, mkdocs-jupyter's render cache lands in staging instead
 of the user's working directory, and the child dies with its parent.
 
-The child starts early in the build (build/site.py says when): it imports MkDocs,
+The child starts early in the build (pipeline/site.py says when): it imports MkDocs,
 its theme and plugins and loads the config while the model runs or the pages
 are written, then waits for one line on its
 standard input. ``GO`` builds; anything else, or the end of input (the build
@@ -51,7 +51,7 @@ class SiteBuild:
     """The MkDocs child of one build: launched early, told to build when the staged docs are complete."""
 
     def __init__(self, mkdocs_yml: Path, docs: Path, site: Path, workdir: Path) -> None:
-        self._command = [sys.executable, "-m", "generator.build.mkdocs_child", str(mkdocs_yml), str(docs), str(site),
+        self._command = [sys.executable, "-m", "generator.pipeline.mkdocs_child", str(mkdocs_yml), str(docs), str(site),
                          str(os.getpid()), READ if cache.reading() else WRITE_ONLY]
         self._workdir = workdir
         self._child: subprocess.Popen[str] | None = None
