@@ -19,6 +19,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.json_input import loads_facts
 from ..experiment.results import Experiment
 
 RTOL = 1e-5
@@ -304,9 +305,18 @@ def lookup(tree: Any, path: str) -> Any:
     return node
 
 
-def from_json(text: str) -> Facts:
-    """The Facts that to_json wrote, rebuilt with their own types (tuples, nested items)."""
-    return _build(Facts, json.loads(text))
+def from_json(text: str | bytes) -> Facts:
+    """The Facts that to_json wrote, rebuilt with their own types (tuples, nested items).
+
+    Read through the bounded reader (core/json_input.py), as every record read
+    back from disk is: a file too large, nested too deep, or not of this shape
+    is a ValueError in one line, never a RecursionError or a KeyError.
+    """
+    data = loads_facts(text.encode("utf-8") if isinstance(text, str) else text)
+    try:
+        return _build(Facts, data)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise ValueError(f"not the facts this generator writes ({type(error).__name__}: {error})") from error
 
 
 def family_from_json(text: str) -> Family:
