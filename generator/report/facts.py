@@ -31,7 +31,6 @@ ATOL = 1e-8
 @dataclass(frozen=True)
 class WeightsFacts:
     kind: str  # "imagenet" (verified trained), "file" (the user's, training unknown) or "random"
-    requested: str  # --weights as a word: "auto", "imagenet", "random" or "file"
     trained: bool  # only torchvision's verified ImageNet weights are known to be trained
     file_name: str | None  # the file's name, never its path
     sha256: str | None
@@ -48,16 +47,34 @@ class ImageFacts:
     original_mode: str
     format: str
     conversions: tuple[str, ...]
+    origin: str  # "sample" (matplotlib's photo, what a run without --image reads) or "file" (the user's)
+
+
+@dataclass(frozen=True)
+class Software:
+    name: str  # "Python", or a package as pip names it
+    version: str
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The commands that make this run again and check it: what was used, never what was asked for
+    (``--weights auto`` that fell back to random weights is written ``--weights random --seed N``)."""
+
+    build: str
+    check: str
 
 
 @dataclass(frozen=True)
 class Provenance:
+    """What this run read and ran with. It holds nothing the recipe does not fix: the recipe's build makes
+    this very facts.json again, byte for byte."""
+
     weights: WeightsFacts
     image: ImageFacts
     seed: int
-    torch_version: str
-    torchvision_version: str
-    python_version: str
+    software: tuple[Software, ...]
+    recipe: Recipe
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,9 @@ def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any
             continue
         code = [cell for cell in cells if cell["cell_type"] == "code"]
         executed = any(cell.get("outputs") for cell in code)  # a build may skip execution: code, no outputs
+        if executed != config.execute_notebook:  # the recipe on the reproducibility page says which
+            mismatches.append(Mismatch(name, "outputs", "executed cells" if config.execute_notebook else
+                                       "no outputs (--no-notebook-execution)", "outputs" if executed else "none"))
         for number, (cell, wanted_output) in enumerate(zip(code, wanted_outputs), start=1):
             outputs = cell.get("outputs", [])
             if not executed:
