@@ -294,6 +294,7 @@ def derive_facts(
     config: Config,
     family: Family,
 ) -> Facts:
+    top_k, feature_channels = config.top_k, config.feature_channels
     experiment = results.experiment_facts(results.read())
     modules = group_modules(model, summary)
     published = weights_facts(weights)
@@ -304,7 +305,6 @@ def derive_facts(
     totals = count_totals(summary, modules, tuple(capture.input.shape[1:]))
     provenance = describe_provenance(published, image_facts(image, is_sample_image(config.image)), weights.seed,
                                      config.execute_notebook)
-    top_k, feature_channels = config.top_k, config.feature_channels
     return Facts(
         provenance=provenance,
         architecture=describe_architecture(model, summary),
