@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .core import lazy_dynamo
 from .core.cache import ignore_relative_cache_home
-from .core.config import SAMPLE_IMAGE_NAME, WEIGHT_CHOICES, Config, absolute
+from .core.config import DEFAULT_SEED, SAMPLE_IMAGE_NAME, WEIGHT_CHOICES, Config, absolute
 from .core.errors import EXIT_CODES, Interrupted, OutputError, ReportError, UsageError
 from .core.names import printable_line, printable_name
 from .runtime import interrupts
@@ -35,20 +35,21 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         "auto: ImageNet weights from torch's hub cache (SHA-256 verified) or a download, "
                         "else seeded random weights, flagged on every page; imagenet: refuse to fall back; "
                         "random: seeded random weights")
-    parser.add_argument("--seed", type=int, default=0, help="seed for random weights (default: 0)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed for random weights (default: {DEFAULT_SEED})")
     parser.add_argument("--offline", action="store_true", help="never try to download the ImageNet weights")
     parser.add_argument("--download-timeout", type=float, default=5.0, metavar="SECONDS",
                         help="give up a download after this many seconds (default: 5)")
     parser.add_argument("--docs", type=Path, default=None, help="MkDocs docs folder (default: the project's docs/)")
     parser.add_argument("--mkdocs-yml", type=Path, default=None,
                         help="MkDocs config (default: the project's mkdocs.yml)")
+    parser.add_argument("--no-notebook-execution", action="store_true",
+                        help="write the notebook without running it (faster; the published build runs it); "
+                        "check: the build being checked was made so")
 
 
 def add_site_options(parser: argparse.ArgumentParser, out_help: str) -> None:
     """The options of the commands that build a site: build and serve."""
     parser.add_argument("--out", type=Path, default=None, help=out_help)
-    parser.add_argument("--no-notebook-execution", action="store_true",
-                        help="write the notebook without running it (faster; the published build runs it)")
 
 
 def port_number(text: str) -> int:

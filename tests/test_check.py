@@ -455,13 +455,15 @@ def test_replaced_notebook_outputs_or_code_are_caught(editable_build: Build, mis
     only(mismatches(editable_build), "notebook.en.ipynb")
 
 
-def test_a_notebook_written_without_running_it_passes(editable_build: Build, mismatches) -> None:
+def test_a_notebook_without_outputs_fails_where_the_recipe_says_it_ran(editable_build: Build, mismatches) -> None:
+    """The reproducibility page's command has no --no-notebook-execution: the notebooks must have run.
+    (A build made with that option passes: zero_build and trained_build below are.)"""
     path, notebook = _notebook(editable_build)
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code":
             cell["outputs"] = []
     path.write_text(json.dumps(notebook), encoding="utf-8")
-    assert mismatches(editable_build) == []
+    only(mismatches(editable_build), "notebook.en.ipynb: outputs", "expected executed cells, found none")
 
 
 # ---------------------------------------------------------------- other weights
@@ -501,6 +503,17 @@ def test_a_users_weights_are_never_called_trained(trained_build: Build) -> None:
         text = page.read_text(encoding="utf-8")
         assert 'data-claim="weights_banner" data-variant="file"' in text, page.name
         assert 'data-variant="imagenet"' not in text, page.name
+
+
+@pytest.mark.build
+def test_a_users_weights_file_is_named_in_the_printed_command_and_its_sha256_given(trained_build: Build) -> None:
+    sha256 = trained_build.facts.provenance.weights.sha256
+    for language in ("es", "en"):
+        page = (trained_build.docs / f"reproducibility.{language}.md").read_text(encoding="utf-8")
+        command = "python -m generator build --weights my-resnet18.pth --no-notebook-execution"
+        assert span("provenance.recipe.build", "plain") + command + "<" in page
+        said = page.split('data-claim="weights_used" data-variant="file">', 1)[1].split("</span>.", 1)[0]
+        assert "my-resnet18.pth" in said and sha256 in said, said
 
 
 @pytest.fixture(scope="module")

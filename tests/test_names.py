@@ -64,7 +64,11 @@ def test_the_names_create_no_element_in_any_page(hostile, page: str) -> None:
     assert not any("Injected" in heading for heading in headings)
     assert not [e for e in root.walk() if e.tag == "b" or "onerror" in e.attrs or e.attrs.get("href", "").startswith("javascript")]
     holders = [e for e in root.walk() if any(isinstance(c, str) and "Injected" in c for c in e.children)]
-    assert holders and all(e.attrs.get("data-fact", "").endswith(("image.name", "weights.file_name")) for e in holders)
+    named_in = ("image.name", "weights.file_name", "recipe.build", "recipe.check")  # the recipe names the files
+    assert holders and all(e.attrs.get("data-fact", "").endswith(named_in) for e in holders)
+    recipe = build.facts.provenance.recipe
+    for key, command in (("provenance.recipe.build", recipe.build), ("provenance.recipe.check", recipe.check)):
+        assert [e.text() for e in root.walk() if e.attrs.get("data-fact") == key] in ([], [command])
     shown = [e.text() for e in root.walk() if e.attrs.get("data-fact") == "provenance.image.name"]
     assert shown and all(text == build.facts.provenance.image.name for text in shown)
 

@@ -76,8 +76,11 @@ def plan(config: Config, keys: InputKeys, manifest: Manifest) -> Plan:
     docs_files = read_published(config.docs, manifest)
     if docs_files is None:
         return Plan(EVERYTHING, f"a file in {printable_path(config.docs)} is not the one published: computing everything")
+    try:
+        published_facts = facts.from_json(docs_files["facts.json"])
+    except ValueError as error:
+        return Plan(EVERYTHING, f"the published facts.json is refused ({error}): computing everything")
     if recorded == keys.to_dict() and site_intact(config, manifest):
-        published_facts = facts.from_json(docs_files["facts.json"].decode("utf-8"))
         return Plan(NOTHING_TO_DO, "no input changed since the published build, and the site and docs are intact",
                     manifest.generation, Published(published_facts, {}, {}, None))
     changed = [name for name in ("prose", "site") if recorded.get(name) != getattr(keys, name)]
@@ -85,7 +88,7 @@ def plan(config: Config, keys: InputKeys, manifest: Manifest) -> Plan:
     reason = (f"only {' and '.join(what[name] for name in changed)} changed" if changed
               else "the published site was changed or is not where --out points")
     published = Published(
-        facts=facts.from_json(docs_files["facts.json"].decode("utf-8")),
+        facts=published_facts,
         figures={name.split("/", 1)[1]: data for name, data in docs_files.items() if name.startswith(f"{FIGURE_FOLDER}/")},
         data_files={name: data for name, data in docs_files.items() if name.startswith(f"{DATA_FOLDER}/")},
         notebook_outputs=notebook_outputs(docs_files) if config.execute_notebook else None,

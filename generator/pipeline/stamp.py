@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..core import imagenet
-from ..core.config import LANGUAGES, PACKAGE, Config, sample_image
+from ..core.config import LANGUAGES, PACKAGE, Config, is_sample_image
 from ..core.digests import PROSE_FOLDERS, code_digest, file_digest, json_digest, tree_digest
 from ..core.errors import ImageError, UsageError, WeightsError
 from ..core.limits import MAX_IMAGE_FILE_BYTES, MKDOCS_YML_LIMIT, WEIGHTS_FILE_BOUND
@@ -92,6 +92,6 @@ def _weights_identity(config: Config) -> object:
 
 def _named_file(path: Path, limit: int, error: type[Exception]) -> dict[str, str]:
     """A published file is its name (the pages show it) and its bytes."""
-    if Path(path) == sample_image():
+    if is_sample_image(path):
         return {"sample": Path(path).name, "sha256": file_digest(Path(path), limit, error)}
     return {"name": Path(path).name, "sha256": file_digest(Path(path), limit, error)}

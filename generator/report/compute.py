@@ -51,7 +51,7 @@ def compute_facts(config: Config, progress: Callable[[str], None], weights_resol
     summary = collect_summary(model, batch)
     progress("family: torchvision's other ResNets, walked without weights")
     family = remembered_family() if remember_family else describe_family()
-    facts = derive_facts(model, capture, summary, weights, image_info, config.top_k, config.feature_channels, family)
+    facts = derive_facts(model, capture, summary, weights, image_info, config, family)
     return facts, capture, model.conv1.weight.detach()
 
 

@@ -9,14 +9,13 @@ sentence is true.
 
 from __future__ import annotations
 
-import platform
 from typing import TYPE_CHECKING
 
 import torch
-import torchvision
 from torch import nn
 
 from ..core import sources
+from ..core.config import Config, is_sample_image
 from ..core.imagenet import IMAGENET_WEIGHTS
 from ..core.names import printable_name
 from ..core.units import FLOAT_BYTES, MEGABYTE
@@ -36,7 +35,6 @@ from .facts import (
     ImageFacts,
     ModuleRow,
     Prediction,
-    Provenance,
     ResidualCheck,
     Stage,
     StemLayer,
@@ -44,6 +42,7 @@ from .facts import (
     Totals,
     WeightsFacts,
 )
+from .provenance import describe_provenance, recipe_claims
 
 if TYPE_CHECKING:  # the type only: facts never load or download weights
     from ..inputs.weights import WeightsProvenance
@@ -53,10 +52,8 @@ if TYPE_CHECKING:  # the type only: facts never load or download weights
 def weights_facts(weights: WeightsProvenance) -> WeightsFacts:
     """What the site may say about the weights: their kind and identity, never a local path."""
     kind = "random" if weights.source == "random" else "file" if weights.source == "file" else "imagenet"
-    requested = weights.choice if weights.choice in ("auto", "imagenet", "random") else "file"
     return WeightsFacts(
         kind=kind,
-        requested=requested,
         trained=kind == "imagenet",
         file_name=printable_name(_base_name(weights.path)) if weights.path else None,
         sha256=weights.sha256,
@@ -65,7 +62,7 @@ def weights_facts(weights: WeightsProvenance) -> WeightsFacts:
     )
 
 
-def image_facts(image: ImageProvenance) -> ImageFacts:
+def image_facts(image: ImageProvenance, sample: bool) -> ImageFacts:
     return ImageFacts(
         name=printable_name(_base_name(image.name)),
         sha256=image.sha256,
@@ -74,6 +71,7 @@ def image_facts(image: ImageProvenance) -> ImageFacts:
         original_mode=image.original_mode,
         format=image.format,
         conversions=image.conversions,
+        origin="sample" if sample else "file",
     )
 
 
@@ -322,10 +320,10 @@ def derive_facts(
     summary: list[SummaryRow],
     weights: WeightsProvenance,
     image: ImageProvenance,
-    top_k: int,
-    feature_channels: int,
+    config: Config,
     family: Family,
 ) -> Facts:
+    top_k, feature_channels = config.top_k, config.feature_channels
     experiment = results.experiment_facts(results.read())
     modules = group_modules(model, summary)
     published = weights_facts(weights)
@@ -334,15 +332,10 @@ def derive_facts(
     views = {"relu": capture.stem, **capture.stages}
     residual = check_residuals(capture)
     totals = count_totals(summary, modules, tuple(capture.input.shape[1:]))
+    provenance = describe_provenance(published, image_facts(image, is_sample_image(config.image)), weights.seed,
+                                     config.execute_notebook)
     return Facts(
-        provenance=Provenance(
-            weights=published,
-            image=image_facts(image),
-            seed=weights.seed,
-            torch_version=str(torch.__version__),
-            torchvision_version=str(torchvision.__version__),
-            python_version=platform.python_version(),
-        ),
+        provenance=provenance,
         architecture=describe_architecture(model, summary),
         stem=describe_stem(model, capture),
         stages=describe_stages(model, capture),
@@ -362,5 +355,5 @@ def derive_facts(
         experiment=experiment,
         explorer=explorer_facts(capture, model.conv1.weight),
         cited=sources.cited_numbers(),
-        claims=choose_claims(weights_kind, residual, totals, ties, family, experiment),
+        claims={**choose_claims(weights_kind, residual, totals, ties, family, experiment), **recipe_claims(provenance)},
     )

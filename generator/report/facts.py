@@ -19,6 +19,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.json_input import loads_facts
 from ..experiment.results import Experiment
 
 RTOL = 1e-5
@@ -30,7 +31,6 @@ ATOL = 1e-8
 @dataclass(frozen=True)
 class WeightsFacts:
     kind: str  # "imagenet" (verified trained), "file" (the user's, training unknown) or "random"
-    requested: str  # --weights as a word: "auto", "imagenet", "random" or "file"
     trained: bool  # only torchvision's verified ImageNet weights are known to be trained
     file_name: str | None  # the file's name, never its path
     sha256: str | None
@@ -47,16 +47,34 @@ class ImageFacts:
     original_mode: str
     format: str
     conversions: tuple[str, ...]
+    origin: str  # "sample" (matplotlib's photo, what a run without --image reads) or "file" (the user's)
+
+
+@dataclass(frozen=True)
+class Software:
+    name: str  # "Python", or a package as pip names it
+    version: str
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The commands that make this run again and check it: what was used, never what was asked for
+    (``--weights auto`` that fell back to random weights is written ``--weights random --seed N``)."""
+
+    build: str
+    check: str
 
 
 @dataclass(frozen=True)
 class Provenance:
+    """What this run read and ran with. It holds nothing the recipe does not fix: the recipe's build makes
+    this very facts.json again, byte for byte."""
+
     weights: WeightsFacts
     image: ImageFacts
     seed: int
-    torch_version: str
-    torchvision_version: str
-    python_version: str
+    software: tuple[Software, ...]
+    recipe: Recipe
 
 
 @dataclass(frozen=True)
@@ -310,9 +328,18 @@ def lookup(tree: Any, path: str) -> Any:
     return node
 
 
-def from_json(text: str) -> Facts:
-    """The Facts that to_json wrote, rebuilt with their own types (tuples, nested items)."""
-    return _build(Facts, json.loads(text))
+def from_json(text: str | bytes) -> Facts:
+    """The Facts that to_json wrote, rebuilt with their own types (tuples, nested items).
+
+    Read through the bounded reader (core/json_input.py), as every record read
+    back from disk is: a file too large, nested too deep, or not of this shape
+    is a ValueError in one line, never a RecursionError or a KeyError.
+    """
+    data = loads_facts(text.encode("utf-8") if isinstance(text, str) else text)
+    try:
+        return _build(Facts, data)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise ValueError(f"not the facts this generator writes ({type(error).__name__}: {error})") from error
 
 
 def family_from_json(text: str) -> Family:

@@ -119,6 +119,17 @@ class TemplateHelpers:
         span = f'<span class="{css}" data-fact="{path}" data-style="{style}">{user_text(text)}</span>'
         return Markup(f"<code>{span}</code>" if code else span)
 
+    def commands(self, *paths: str) -> Markup:
+        """Shell commands held in facts, one a line, as a code block whose lines the check reads back as values.
+
+        Raw HTML, not a fenced block: a fence would print the tags. Markdown leaves
+        the block as it is, so the text is escaped for HTML only (user_text's
+        Markdown escapes would show as backslashes).
+        """
+        lines = [f'<span class="fact" data-fact="{path}" data-style="plain">{html.escape(str(lookup(self.facts, path)))}'
+                 "</span>" for path in paths]
+        return Markup('<pre class="commands"><code>' + "\n".join(lines) + "</code></pre>")
+
     def label(self, path: str) -> Markup:
         """A module, stage, block or class name, shown as code and checked with the values beside it."""
         return self.fact(path, "plain", code=True)
@@ -193,8 +204,9 @@ def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.
     helpers = TemplateHelpers(language, facts, figures, translations(language), env)
     env.globals.update(
         facts=facts, fact=helpers.fact, label=helpers.label, cite=helpers.cite, quote=helpers.quote,
-        inline_quote=helpers.inline_quote, quote_translation=helpers.quote_translation, claim=helpers.claim, source_ref=helpers.source_ref,
-        sources_list=helpers.sources_list, t=helpers.t, figure=helpers.figure, language=language,
+        inline_quote=helpers.inline_quote, quote_translation=helpers.quote_translation, claim=helpers.claim,
+        source_ref=helpers.source_ref, sources_list=helpers.sources_list, t=helpers.t, figure=helpers.figure,
+        commands=helpers.commands, language=language,
     )
     env.filters.update(
         torchsummary_count=torchsummary_count, torchsummary_megabytes=torchsummary_megabytes, shape=shape,

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import base64
 import math
-import platform
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torchvision
 from torch import nn
 from torchvision.models import ResNet18_Weights, resnet18
 from torchvision.models.resnet import BasicBlock
@@ -35,6 +33,7 @@ from ..model.resnet import refuse_non_finite
 from .experiment import derive_experiment
 from .explorer_reference import STAGE_MODULES, Reference, explorer_values, reference_from
 from .family import derive_family, parameter_terms, summary_row_values
+from .recipe import recipe_values
 from .values import Expected
 
 PUBLISHED = ResNet18_Weights.IMAGENET1K_V1
@@ -241,7 +240,6 @@ def _provenance(config: Config, weights: WeightsProvenance, kind: str, image: An
     file_name = printable_name(weights.path.rstrip("/").rsplit("/", 1)[-1]) if weights.path else None
     v: dict[str, Any] = {
         "provenance.weights.kind": kind,
-        "provenance.weights.requested": config.weights if config.weights in ("auto", "imagenet", "random") else "file",
         "provenance.weights.trained": kind == "imagenet",
         "provenance.weights.file_name": file_name,
         "provenance.weights.sha256": weights.sha256,
@@ -254,10 +252,8 @@ def _provenance(config: Config, weights: WeightsProvenance, kind: str, image: An
         "provenance.image.original_mode": image_info.original_mode,
         "provenance.image.format": image_info.format,
         "provenance.seed": config.seed,
-        "provenance.torch_version": str(torch.__version__),
-        "provenance.torchvision_version": str(torchvision.__version__),
-        "provenance.python_version": platform.python_version(),
     }
+    v.update(recipe_values(config, kind, file_name, v["provenance.image.name"]))
     conversions = list(image_info.conversions)
     v.update({f"provenance.image.conversions.{i}": code for i, code in enumerate(conversions)})
     if not conversions:

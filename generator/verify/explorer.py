@@ -14,7 +14,6 @@ mismatch naming the file.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..core.config import DATA_FOLDER
+from ..core.json_input import PUBLISHED_JSON_MAX_DEPTH, loads_bounded
 from ..core.names import printable_name
 from ..publish.journal import published_bytes
 from .explorer_reference import ABSOLUTE_ERROR, RELATIVE_ERROR, ROLES, VALUE_BYTES, Reference
@@ -48,7 +48,7 @@ def compare(folder: Path, reference: Reference) -> list[Mismatch]:
     index_name = f"{DATA_FOLDER}/{INDEX}"
     data = published_bytes(folder / INDEX)
     try:
-        index = json.loads(data) if data is not None else None
+        index = loads_bounded(data.decode("utf-8"), PUBLISHED_JSON_MAX_DEPTH) if data is not None else None
     except ValueError as error:
         return [Mismatch(index_name, "file", "the explorer's index as JSON", f"unreadable ({error})")]
     if data is None:

@@ -90,6 +90,12 @@ ALLOWED: tuple[Allowed, ...] = (
                 "La vista residual muestra la diferencia")},
     ),
     Allowed(
+        "what the weights options do (inputs/weights.py), which tests/test_weights.py holds them to: "
+        "`--weights imagenet` refuses rather than falling back",
+        {"en": ("With … , the default, the generator looks for",),
+         "es": ("Con … , la opción por defecto, el generador busca",)},
+    ),
+    Allowed(
         "the shorter side, a fixed step of torchvision's preprocessing (Resize(256) acts on it)",
         {"en": (), "es": ("Entrada: imagen RGB", "La imagen … tal como entra a la red")},
     ),
