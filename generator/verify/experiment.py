@@ -16,8 +16,8 @@ and each net's kind, depth and parameters (built from nets.py on the CPU,
 about 20 ms each). The curves need training: ``start_rerun`` trains the
 first batches of one net from the first seed in the experiment's own child
 process, and ``finish_rerun`` compares their state digests and counts
-exactly; the standalone check does this (about a second, beside the gate),
-each build's gate does not.
+exactly; the standalone check does this (about 1.5 s of one core on a quiet
+machine, beside the gate), each build's gate does not.
 """
 
 from __future__ import annotations
