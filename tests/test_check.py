@@ -557,14 +557,14 @@ def test_check_command_exits_5_and_names_the_change(editable_build: Build) -> No
 @pytest.mark.process
 @pytest.mark.kernel
 def test_check_command_passes_on_a_good_build(built: Build) -> None:
-    """It also trains the experiment's first epoch of resnet-20 again, and the stored file agrees."""
+    """It also trains the experiment's first batches of resnet-20 again, and the stored file agrees."""
     result = subprocess.run(
         [sys.executable, "-m", "generator", "check", "--weights", "random", "--offline",
          "--docs", str(built.docs), "--mkdocs-yml", str(ROOT / "mkdocs.yml")],
         capture_output=True, text=True, cwd=ROOT, check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "the first epoch of resnet-20 trained again gives the file's numbers" in result.stderr
+    assert "the first 2 batches of resnet-20 trained again give the file's state digests" in result.stderr
 
 
 def test_the_imagenet_file_name_is_torchvisions() -> None:

@@ -73,7 +73,8 @@ def test_the_check_reads_the_pages_and_the_site_while_it_holds_the_docs_lock(bui
     monkeypatch.setattr(gate, "verify", lambda docs, config: seen.append(("pages", locked_by_someone(docs))))
     monkeypatch.setattr(generation, "check_published_files",
                         lambda docs, site: seen.append(("site", locked_by_someone(docs))))
-    monkeypatch.setattr(standalone, "rerun_first_epoch", lambda progress: "no re-run in this test")
+    monkeypatch.setattr(standalone, "start_rerun", lambda progress: None)
+    monkeypatch.setattr(standalone, "finish_rerun", lambda rerun: "no re-run in this test")
     assert check(built) == 0, capsys.readouterr().err
     assert seen == [("pages", True), ("site", True)]
     assert not locked_by_someone(built.docs)  # and lets it go

@@ -1,11 +1,11 @@
 """The degradation experiment: a short re-run equals the stored curves, and a stale or edited results file fails.
 
 The stored results come from `python -m generator experiment`; the build
-only reads them. A short re-run (one net, one epoch, the same setup and
-schedule) must give exactly the first epoch of the stored curves and state,
-whatever kernels this machine would choose: the training's child process
-fixes them (experiment/kernels.py), so the stored file holds on any x86-64
-processor.
+only reads them. A short re-run (one net, one seed, one epoch, the same
+setup and schedule) must give exactly the first batches and the first epoch
+of the stored curves and state, whatever kernels this machine would choose:
+the training's child process fixes them (experiment/kernels.py), so the
+stored file holds on any x86-64 processor.
 The mutations change a copy of the results file, or a private copy of the
 shared build's pages, and read it with the check.
 """
@@ -13,6 +13,7 @@ shared build's pages, and read it with the check.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import platform
@@ -28,9 +29,10 @@ from generator.core import python_child
 from generator.core.errors import MismatchError
 from generator.experiment import kernels as experiment_kernels
 from generator.experiment import results as experiment_results
-from generator.experiment import runner
+from generator.experiment import digits, runner
 from generator.experiment import train as experiment
 from generator.experiment.nets import CifarNet, weighted_layers
+from generator.experiment.recipe import SETUP
 from generator.verify import experiment as verify_experiment
 from generator.verify.experiment import derive_experiment
 from generator.verify.gate import CheckInputs, check_docs
@@ -73,30 +75,43 @@ OTHER_PROCESSORS = {
 
 @pytest.mark.kernel
 @pytest.mark.parametrize("setting", OTHER_PROCESSORS)
-def test_a_short_rerun_equals_the_first_epoch_of_the_stored_curves(setting: str, monkeypatch) -> None:
+def test_a_short_rerun_equals_the_first_batches_and_epoch_of_the_stored_curves(setting: str, monkeypatch) -> None:
     for name, value in OTHER_PROCESSORS[setting].items():
         monkeypatch.setenv(name, value)
-    kind, depth = "residual", min(experiment.SETUP.depths)
+    kind, depth = "residual", min(SETUP.depths)
     lines: list[str] = []
-    short = runner.run(lines.append, epochs=1, nets=((kind, depth),))
+    short = runner.run(lines.append, epochs=1, nets=((kind, depth),), seeds=SETUP.seeds[:1])
     full = {net.name: net for net in stored().nets}[experiment_results.net_name(kind, depth)]
     assert [net.name for net in short.nets] == [full.name]
-    net = short.nets[0]
-    assert (net.depth, net.params) == (full.depth, full.params)
-    assert len(lines) == 1 and "epoch 1/" in lines[0]
+    net, run, stored_run = short.nets[0], short.nets[0].runs[0], full.runs[0]
+    assert (net.depth, net.params, run.seed) == (full.depth, full.params, stored_run.seed)
+    assert len(lines) == 1 and f"seed {run.seed} {full.name} epoch 1/" in lines[0]
     if platform.machine() == stored().kernels["machine"]:
-        assert net.state_sha256 == full.state_sha256[:1]
-        assert (net.train_mistakes, net.heldout_mistakes) == (full.train_mistakes[:1], full.heldout_mistakes[:1])
+        assert (run.batch_sha256, run.batch_mistakes) == (stored_run.batch_sha256, stored_run.batch_mistakes)
+        assert run.state_sha256 == stored_run.state_sha256[:1]
+        assert (run.train_mistakes, run.heldout_mistakes) == (stored_run.train_mistakes[:1],
+                                                              stored_run.heldout_mistakes[:1])
         assert short.kernels == stored().kernels
     else:  # another architecture compiles other kernels (README): a re-run there is still the same every time
-        again = runner.run(lambda _: None, epochs=1, nets=((kind, depth),)).nets[0]
-        assert (again.state_sha256, again.train_mistakes) == (net.state_sha256, net.train_mistakes)
+        again = runner.run(lambda _: None, epochs=1, nets=((kind, depth),), seeds=SETUP.seeds[:1]).nets[0].runs[0]
+        assert (again.state_sha256, again.batch_sha256) == (run.state_sha256, run.batch_sha256)
+
+
+@pytest.mark.process
+def test_every_seed_trains_in_its_own_process_and_the_runs_are_joined_in_the_recipes_order() -> None:
+    """Two seeds side by side, stopped after their first batches: each net holds one run per seed, in the order asked."""
+    lines: list[str] = []
+    both = runner.run(lines.append, nets=(("plain", 8),), seeds=(1, 0), batches_only=True)
+    assert [run.seed for run in both.nets[0].runs] == [1, 0]
+    assert both.nets[0].runs[0].batch_sha256 != both.nets[0].runs[1].batch_sha256
+    assert all(len(run.batch_sha256) == SETUP.first_batches and run.train_mistakes == () for run in both.nets[0].runs)
+    assert lines == []  # batches only: no epoch ends, so no progress line
 
 
 @pytest.mark.process
 def test_the_training_refuses_to_run_with_the_machines_own_kernels() -> None:
     """Started without the fixed environment, the child would train with this processor's kernels: it refuses."""
-    request = json.dumps({"epochs": 1, "nets": [["plain", 8]], "parent": os.getpid()})
+    request = json.dumps({"epochs": 1, "nets": [["plain", 8]], "seed": 0, "batches_only": True, "parent": os.getpid()})
     environment = {key: value for key, value in python_child.environment().items() if key != "ATEN_CPU_CAPABILITY"}
     done = subprocess.run([sys.executable, "-m", "generator.experiment.train", request], env=environment,
                           capture_output=True, text=True, timeout=120)
@@ -119,9 +134,31 @@ def test_the_child_environment_fixes_the_kernels_and_keeps_other_glibc_tunables(
 def test_the_stored_results_are_fresh_and_written_as_the_experiment_writes_them() -> None:
     results = stored()  # refuses a file whose code hash is not the code's
     assert results.code_sha256 == experiment_results.code_sha256()
-    assert results.setup == experiment.SETUP
+    assert results.setup == SETUP and len(SETUP.seeds) >= 3
     assert results.to_json() == experiment_results.RESULTS_FILE.read_text(encoding="utf-8")
-    assert all(len(net.train_mistakes) == len(net.heldout_mistakes) == results.setup.epochs for net in results.nets)
+    assert all(len(run.train_mistakes) == len(run.heldout_mistakes) == results.setup.epochs
+               and [run.seed for run in net.runs] == list(SETUP.seeds) for net in results.nets for run in net.runs)
+
+
+def test_the_digits_read_without_scikit_learn_are_the_ones_scikit_learn_loads() -> None:
+    """The fast reader runs only for the known file, and gives exactly load_digits' arrays."""
+    import numpy as np
+
+    path = digits.data_file()
+    assert path is not None and hashlib.sha256(path.read_bytes()).hexdigest() == digits.DIGITS_SHA256
+    images, labels, classes = digits.load()
+    slow_images, slow_labels, slow_classes = digits.load_with_sklearn()
+    assert images.dtype == slow_images.dtype and labels.dtype == slow_labels.dtype
+    assert np.array_equal(images, slow_images) and np.array_equal(labels, slow_labels) and classes == slow_classes
+
+
+def test_a_digits_file_of_other_bytes_is_read_by_scikit_learn_itself(tmp_path: Path, monkeypatch) -> None:
+    """An edited data file is not read by the fast reader: scikit-learn's own reading decides what it holds."""
+    edited = tmp_path / "digits.csv.gz"
+    edited.write_bytes(b"not the digits")
+    monkeypatch.setattr(digits, "data_file", lambda: edited)
+    monkeypatch.setattr(digits, "load_with_sklearn", lambda: ("sklearn's", "reading", 10))
+    assert digits.load() == ("sklearn's", "reading", 10)
 
 
 @pytest.mark.parametrize("depth", [8, 20, 56])
@@ -216,9 +253,12 @@ def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
 
 @pytest.mark.parametrize("change, message", [
     (lambda data: data["nets"].pop(), "nets"),
-    (lambda data: data["nets"][0]["train_mistakes"].pop(), "counts of mistakes"),
-    (lambda data: data["nets"][1]["heldout_mistakes"].__setitem__(0, 10**6), "counts of mistakes"),
-    (lambda data: data["nets"][2]["train_mistakes"].__setitem__(0, "12"), "counts of mistakes"),
+    (lambda data: data["nets"][0]["runs"][0]["train_mistakes"].pop(), "counts of mistakes"),
+    (lambda data: data["nets"][1]["runs"][2]["heldout_mistakes"].__setitem__(0, 10**6), "counts of mistakes"),
+    (lambda data: data["nets"][2]["runs"][1]["train_mistakes"].__setitem__(0, "12"), "counts of mistakes"),
+    (lambda data: data["nets"][3]["runs"][0]["batch_mistakes"].__setitem__(0, 65), "counts of mistakes from 0 to 64"),
+    (lambda data: data["nets"][3]["runs"][1]["batch_sha256"].pop(), "SHA-256 digests"),
+    (lambda data: data["nets"][1]["runs"].pop(), "runs of seeds"),
     (lambda data: data["setup"].update(momentum=None, optimizer="Adam"), "optimizer"),
 ])
 def test_a_results_file_that_is_incomplete_or_out_of_range_is_refused_in_one_line(tmp_path: Path, monkeypatch,
@@ -230,18 +270,20 @@ def test_a_results_file_that_is_incomplete_or_out_of_range_is_refused_in_one_lin
 
 
 def test_a_curve_edited_in_the_results_file_is_caught(built: Build, tmp_path: Path, monkeypatch) -> None:
-    """Plain-56 made to end with no mistakes: its final error, the curve in facts.json and the claim disagree."""
+    """Plain-56 made to end with no mistakes in every seed: its final error, the curves and the claim disagree."""
     index = net_index("plain-56")
 
     def perfect_plain(data: dict) -> None:
-        data["nets"][index]["train_mistakes"][-1] = 0
+        for run in data["nets"][index]["runs"]:
+            run["train_mistakes"][-1] = 0
 
     changed_results(tmp_path, monkeypatch, perfect_plain)
     found = [str(m) for m in check_docs(built.docs, built.config, CheckInputs(reproduce=False))]
     for language in ("es", "en"):
-        only(found, f"experiment.{language}.md", f"fact experiment.nets.{index}.final_train_error", "0.0")
+        only(found, f"experiment.{language}.md", f"fact experiment.nets.{index}.final_train_error.mean", "0.0")
         only(found, f"experiment.{language}.md", "claim experiment_degradation", "not_degraded")
-    only(found, "facts.json", f"experiment.nets.{index}.train_error.{stored().setup.epochs - 1}")
+    for seed in range(len(SETUP.seeds)):
+        only(found, "facts.json", f"experiment.nets.{index}.runs.{seed}.train_error.{stored().setup.epochs - 1}")
 
 
 # ---------------------------------------------------------------- the page
@@ -254,11 +296,14 @@ def test_the_unchanged_experiment_page_passes_and_shows_every_net(built: Build, 
     page = (built.docs / "experiment.en.md").read_text(encoding="utf-8")
     for i, net in enumerate(stored().nets):
         assert span(f"experiment.nets.{i}.name", "plain") + net.name + "<" in page
+    assert span("experiment.seed_count") + str(len(SETUP.seeds)) + "<" in page
+    assert page.count('data-fact="experiment.agreement.') == len(experiment_results.outcome(
+        experiment_results.experiment_facts(stored())))
 
 
 def test_an_experiment_number_changed_on_one_page_is_caught(editable_build: Build, derived) -> None:
     index = net_index("resnet-56")
-    key = f"experiment.nets.{index}.final_train_error"
+    key = f"experiment.nets.{index}.final_train_error.mean"
     page = editable_build.docs / "experiment.es.md"
     text = page.read_text(encoding="utf-8")
     start = text.index(span(key, "percent")) + len(span(key, "percent"))
@@ -291,6 +336,13 @@ def test_a_results_file_of_other_data_and_parameters_is_refused_naming_each_fiel
     assert "setup.dataset 'mnist', not 'digits'" in message and "train_size 60000, not 1438" in message
 
 
+def other_third_seed(data: dict, seed: int) -> None:
+    """The file says its third runs came from ``seed``, consistently: only the recipe's seeds disagree."""
+    data["setup"]["seeds"][2] = seed
+    for net in data["nets"]:
+        net["runs"][2]["seed"] = seed
+
+
 @pytest.mark.parametrize("change, field", [
     (lambda data: data["nets"][net_index("plain-20")].update(depth=21), "nets.plain-20.depth 21, not 20"),
     (lambda data: data["nets"][net_index("resnet-56")].update(kind="plain"), "nets.resnet-56.kind 'plain'"),
@@ -298,8 +350,9 @@ def test_a_results_file_of_other_data_and_parameters_is_refused_naming_each_fiel
     (lambda data: data.update(heldout_size=360), "heldout_size 360, not 359"),
     (lambda data: data.update(image_size=28), "image_size 28, not 8"),
     (lambda data: data.update(classes=9), "classes 9, not 10"),
-    (lambda data: data["setup"].update(learning_rate=0.01), "setup.learning_rate 0.01, not 0.1"),
-    (lambda data: data["setup"].update(seed=1), "setup.seed 1, not 0"),
+    (lambda data: data["setup"].update(learning_rate=0.01), "setup.learning_rate 0.01, not 0.05"),
+    (lambda data: other_third_seed(data, 3), "setup.seeds (0, 1, 3), not (0, 1, 2)"),
+    (lambda data: data["setup"].update(warmup_epochs=0), "setup.warmup_epochs 0, not 1"),
     (lambda data: data["setup"].update(widths=[16, 32, 128]), "setup.widths (16, 32, 128), not (16, 32, 64)"),
 ])
 def test_a_derivable_field_edited_in_the_results_file_is_named(tmp_path: Path, monkeypatch, change,
@@ -331,21 +384,47 @@ def test_a_build_refuses_a_results_file_of_other_data_and_publishes_nothing(edit
             for path in folder.rglob("*") if path.is_file()} == published
 
 
-@pytest.mark.kernel
-def test_a_first_epoch_count_edited_by_one_is_refused_by_the_re_run(tmp_path: Path, monkeypatch) -> None:
-    """One re-run: it names the edited count and nothing else, so every other field it compares agrees."""
+def rerun_planted(tmp_path: Path, monkeypatch, change) -> str:
+    """The check's re-run against a copy of the results file with ``change`` made to the re-run net's first seed."""
     kind, depth = verify_experiment.RERUN_NET
     index = net_index(experiment_results.net_name(kind, depth))
-    changed_results(tmp_path, monkeypatch, lambda data: data["nets"][index]["train_mistakes"].__setitem__(
-        0, data["nets"][index]["train_mistakes"][0] + 1))
-    stored_count = stored().nets[index].train_mistakes[0]
-    with pytest.raises(MismatchError, match="a re-run of resnet-20's first epoch") as refused:
-        verify_experiment.rerun_first_epoch(lambda _: None)
-    assert f": nets.resnet-20.train_mistakes.0 {stored_count}, not {stored_count - 1}; run" in str(refused.value)
+    changed_results(tmp_path, monkeypatch, lambda data: change(data, data["nets"][index]["runs"][0]))
+    with pytest.raises(MismatchError, match="a re-run of the first 2 batches of resnet-20 from seed 0") as refused:
+        verify_experiment.rerun_first_batches(lambda _: None)
+    assert "\n" not in str(refused.value)
+    return str(refused.value)
+
+
+@pytest.mark.kernel
+def test_the_check_re_runs_the_stored_first_batches_and_they_agree(monkeypatch) -> None:
+    assert SETUP.first_batches == 2
+    assert verify_experiment.rerun_first_batches(lambda _: None) == (
+        "the first 2 batches of resnet-20 trained again give the file's state digests")
+
+
+@pytest.mark.kernel
+def test_a_first_batch_count_edited_by_one_is_refused_by_the_re_run(tmp_path: Path, monkeypatch) -> None:
+    """One re-run: it names the edited count and nothing else, so every other field it compares agrees."""
+    stored_count = stored().nets[net_index("resnet-20")].runs[0].batch_mistakes[1]
+    message = rerun_planted(tmp_path, monkeypatch,
+                            lambda data, run: run["batch_mistakes"].__setitem__(1, run["batch_mistakes"][1] + 1))
+    assert f": nets.resnet-20.seed-0.batch_mistakes.1 {stored_count + 1}, not {stored_count}; run" in message
+
+
+@pytest.mark.kernel
+def test_a_state_digest_or_a_kernel_edited_in_the_file_is_refused_by_the_re_run(tmp_path: Path, monkeypatch) -> None:
+    """A digest of the last re-run batch and the kernel record: both named, in one line, from one re-run."""
+    def plant(data: dict, run: dict) -> None:
+        run["batch_sha256"][-1] = "0" * 64
+        data["kernels"]["aten"] = "avx512"
+
+    message = rerun_planted(tmp_path, monkeypatch, plant)
+    assert f"nets.resnet-20.seed-0.batch_sha256.1 '{'0' * 64}', not " in message
+    assert "kernels {" in message and "'aten': 'avx512'" in message
 
 
 def test_on_another_architecture_the_curves_are_not_re_run_and_the_check_says_so(monkeypatch) -> None:
     """The kernels are fixed per architecture (README): no child is started (the fast tier would refuse one)."""
     monkeypatch.setattr(verify_experiment.platform, "machine", lambda: "aarch64")
-    assert verify_experiment.rerun_first_epoch(lambda _: None) == (
+    assert verify_experiment.rerun_first_batches(lambda _: None) == (
         "the experiment's curves were made on x86_64 and not re-run on aarch64")

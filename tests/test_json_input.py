@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import reuse, stamp
+from generator.pipeline import reuse, stamp
 from generator.core.errors import EXIT_CODES
 from generator.core.json_input import FACTS_MAX_BYTES, loads_bounded, nesting_depth
 from generator.publish.journal import read_manifest

@@ -16,7 +16,9 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-WIDTHS: tuple[int, ...] = (16, 32, 64)
+from .recipe import SETUP
+
+WIDTHS: tuple[int, ...] = SETUP.widths
 KINDS: tuple[str, ...] = ("plain", "residual")
 
 

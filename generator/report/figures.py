@@ -337,17 +337,20 @@ def draw_family_accuracy(facts: Facts, words: Words) -> bytes:
 
 
 def draw_experiment(experiment: Experiment, words: Words) -> bytes:
-    """The paper's first figure, trained here: plain nets left, residual right; training solid, held-out dashed."""
+    """The paper's first figure, trained here: plain nets left, residual right; training solid, held-out dashed.
+
+    Every seed's curve is drawn as a thin line, so the spread between seeds shows as it is.
+    """
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained", sharey=True)
     depths = sorted({net.depth for net in experiment.nets})
     colours = dict(zip(depths, ("#e8a33d", "#c0392b", "#6b8fd6", "#2a55b0")))
     for ax, kind in zip(axes, ("plain", "residual")):
         for net in (net for net in experiment.nets if net.kind == kind):
-            epochs = range(1, len(net.train_error) + 1)
-            ax.plot(epochs, [error * 100 for error in net.train_error], color=colours[net.depth], linestyle="-",
-                    label=f"{net.name} ({words('train')})")
-            ax.plot(epochs, [error * 100 for error in net.heldout_error], color=colours[net.depth], linestyle="--",
-                    label=f"{net.name} ({words('heldout')})")
+            for index, run in enumerate(net.runs):
+                epochs = range(1, len(run.train_error) + 1)
+                for errors, style, role in ((run.train_error, "-", "train"), (run.heldout_error, "--", "heldout")):
+                    ax.plot(epochs, [error * 100 for error in errors], color=colours[net.depth], linestyle=style,
+                            linewidth=0.9, alpha=0.8, label=f"{net.name} ({words(role)})" if index == 0 else None)
         ax.set_xlabel(words("epoch"))
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)

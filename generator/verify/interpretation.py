@@ -36,7 +36,7 @@ MARKERS: dict[str, re.Pattern[str]] = {
         r"debido a|por eso|por lo tanto|por ello|así|de modo que|hace posible|permit\w*|caus\w*|provoc\w*|hace que|"
         r"lleva a|evit\w*|explic\w*|difier\w*|mism[oa]s?|igual(?:es)?|idéntic[oa]s?|coincid\w*|invert\w*|invier\w*|"
         r"tod[oa]s?|siempre|nunca|ningún|ningun[oa]|nada|resuel\w*|resolv\w*|solucion\w*|elimin\w*|cur[ao]\w*|"
-        r"supera\w*|aument\w*|disminu\w*|crec\w*|mejor[aó]\w*|detect\w*|aprend(?:e|en|ió|ieron|ido|a|an|er)|reconoc\w*|respond\w*)(?!\w)",
+        r"supera\w*|aument(?!os?\b)\w*|disminu\w*|crec\w*|mejor[aó]\w*|detect\w*|aprend(?:e|en|ió|ieron|ido|a|an|er)|reconoc\w*|respond\w*)(?!\w)",
         re.IGNORECASE,
     ),
 }

@@ -21,6 +21,7 @@ ALLOWED_NUMBERS: tuple[tuple[str, str], ...] = (
     (r"\b(?:plain|ResNet)-(?:18|34)\b", "the paper's names of its ImageNet networks (its Table 2)"),
     (r"\bCIFAR-10\b", "the paper's CIFAR-10 data set"),
     (r"\bx86-64\b", "the name of a processor architecture (the experiment's portable kernels)"),
+    (r"\bAVX(?:-512|2)\b", "names of x86-64 instruction sets (the kernels the experiment's re-runs were tested under)"),
     (r"\b6n\+2\b", "the paper's depth rule for its CIFAR-10 networks"),
     (r"\bIMAGENET1K_V1\b", "torchvision's weights name"),
     (r"\bResNet18_Weights\b|\bresnet18\b", "torchvision's names"),

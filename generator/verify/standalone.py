@@ -5,9 +5,10 @@ its pages in one by one; a check that read docs/ meanwhile could find half
 of one generation and half of the next, and report mismatches that no
 generation has. So the check reads docs/ and the site while it holds the
 same lock: it waits for a publication to end, and says in one line that one
-is in progress when the lock's timeout passes first (exit 7). It then
-trains the first epoch of one of the experiment's nets again, outside the
-lock (verify/experiment.py), which a build's own gate does not do.
+is in progress when the lock's timeout passes first (exit 7). Beside all
+that, from its start, it trains the first batches of one of the experiment's
+nets again in a child process (verify/experiment.py), which a build's own
+gate does not do, and compares them with the results file at the end.
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ from ..publish import generation as publish
 from ..publish import journal
 from ..publish.journal import JOURNAL, docs_lock, recover
 from . import gate
-from .experiment import rerun_first_epoch
+from .experiment import finish_rerun, start_rerun
 
 
 def check_command(config: Config, out: Path | None) -> str:
     """Everything the check command verifies; returns what it adds to its closing line."""
+    rerun = start_rerun(lambda _: None)  # its child trains on the other core while the gate runs on this one
     with docs_held(config.docs):
         site = publish.check_pairing(config.docs, out)
         gate.verify(config.docs, config)
         publish.check_published_files(config.docs, site)
-    return rerun_first_epoch(lambda _: None)
+    return finish_rerun(rerun)
 
 
 @contextmanager
