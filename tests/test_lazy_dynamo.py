@@ -60,3 +60,46 @@ def test_the_command_line_installs_the_hook_before_anything_imports_torchvision(
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     assert sum(isinstance(finder, lazy_dynamo._Finder) for finder in sys.meta_path) == 1
+
+
+FAMILY = (
+    "import sys, pickle\n"
+    "from generator.core import lazy_dynamo\n"
+    "lazy_dynamo.install()\n"
+    "import torch, torchvision\n"
+    "{preload}"
+    "from generator.core import sources\n"
+    "from generator.verify.family import derive_family\n"
+    "values = derive_family(224, sources.cited_numbers())\n"
+    "sys.stdout.buffer.write(pickle.dumps((values, 'torch._dynamo' in sys.modules, "
+    "type(sys.modules.get('torch._dynamo')).__name__)))\n"
+)
+
+
+@pytest.mark.process
+def test_the_familys_meta_pass_loads_no_dynamo_and_gives_the_same_values_as_with_it() -> None:
+    import pickle
+
+    runs = {}
+    for preload in ("", "import torch._dynamo\n"):
+        done = subprocess.run([sys.executable, "-c", FAMILY.format(preload=preload)], cwd=ROOT, env=environment(),
+                              capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs[bool(preload)] = pickle.loads(done.stdout)
+    (without, loaded_without, _), (with_real, loaded_with, kind) = runs[False], runs[True]
+    assert not loaded_without and loaded_with and kind == "module"
+    assert without == with_real and len(without[0]) > 10000
+
+
+def test_the_stand_in_leaves_no_trace_and_a_loaded_dynamo_is_kept() -> None:
+    import torch
+
+    from generator.model.meta import without_dynamo
+
+    before = sys.modules.get("torch._dynamo")
+    with without_dynamo():
+        inside = sys.modules.get("torch._dynamo")
+        assert inside is not None and (before is None) == (inside.disable(len) is len)
+    assert sys.modules.get("torch._dynamo") is before
+    if before is None:
+        assert "_dynamo" not in torch.__dict__

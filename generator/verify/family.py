@@ -32,6 +32,7 @@ from ..core.units import FLOAT_BYTES, MEGABYTE
 from ..model.hooks import CONTAINERS
 from ..model.meta import OPS_TOLERANCE_GFLOPS
 from ..model.meta import meta_model as new_meta_model
+from ..model.meta import without_dynamo
 
 RESNET = re.compile(r"^resnet(?P<depth>[0-9]+)$")
 
@@ -133,7 +134,7 @@ def _measure(model: nn.Module, input_size: int) -> Measured:
     watched += [m for name, m in model.named_children() if name.startswith("layer")]
     handles = [module.register_forward_hook(record) for module in watched]
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), without_dynamo():
             model(torch.empty(1, 3, input_size, input_size, device="meta"))
     finally:
         for handle in handles:
