@@ -137,6 +137,13 @@ def test_a_report_passage_missing_in_one_language_fails(editable_build: Build, m
     only(mismatches(editable_build, "index"), "index.en.md", "passages in the report's voice")
 
 
+def test_a_sentence_added_to_the_english_report_passage_fails(editable_build: Build, mismatches) -> None:
+    """The English passage cannot be held to report.md's words, but it keeps the Spanish passage's sentences."""
+    edit(editable_build.docs / "index.en.md", "devote a detailed report to it.",
+         "devote a detailed report to it. Shortcuts always make deeper networks better.")
+    only(mismatches(editable_build, "index"), "index.en.md", "passages in the report's voice", "why, 1 sentence(s)")
+
+
 def test_a_translation_away_from_its_quotation_or_with_other_words_fails(editable_build: Build, mismatches) -> None:
     page = editable_build.docs / "index.es.md"
     edit(page, "sin embargo, este problema se ha resuelto en gran medida",

@@ -47,18 +47,20 @@ def passage_text(element: Element) -> str:
 
 
 def check_report_voice(root: Element, ctx: Context) -> list[str]:
-    """Each passage is labelled as the report's and, in the report's language, is the report's; returns their keys."""
+    """Each passage is labelled as the report's and, in the report's language, is the report's; returns each
+    passage's key with its number of sentences, which a translation keeps (so no sentence is added in one language)."""
     keys = []
     for element in (e for e in root.walk() if e.has_class("report-voice")):
         key = element.attrs.get("data-report", "")
-        keys.append(key)
+        sentences = [s for s in SENTENCE_END.split(passage_text(element)) if len(s) > 3]
+        keys.append(f"{key}, {len(sentences)} sentence(s)")
         labels = [e for e in element.walk() if e.has_class("report-voice-label")]
         if not labels or squash(labels[0].text()) != squash(ctx.strings["report_voice_label"]):
             ctx.fail(f"report passage {key!r}", repr(ctx.strings["report_voice_label"]), "no such label")
         if ctx.language != SOURCE_LANGUAGE:
             continue
-        for sentence in SENTENCE_END.split(passage_text(element)):
-            if len(sentence) > 3 and likeness(sentence) < LEAST_LIKENESS:
+        for sentence in sentences:
+            if likeness(sentence) < LEAST_LIKENESS:
                 ctx.fail(f"report passage {key!r}", "a sentence of the original report (data/report.md)",
                          repr(sentence[:100]))
     return keys
