@@ -112,9 +112,9 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config | None]:
 def run(args: argparse.Namespace, config: Config) -> str:
     """The command itself; returns the line that says what was done."""
     from .publish import generation as publish
-    from .verify import visible
+    from .verify import site_config
 
-    visible.markdown_settings(config.mkdocs_yml)  # a config MkDocs cannot use is refused before any work
+    site_config.usable(config.mkdocs_yml)  # a config MkDocs cannot use is refused before any work
     if args.command == "build":
         publish.preflight(config)
         from .pipeline import reuse, site

@@ -29,6 +29,7 @@ from generator.core.config import Config
 from generator.report import pages
 from generator.report.compute import reproduce
 from generator.report.facts import Facts
+from generator.verify import site_pages
 from generator.verify.artifacts import Reproduction
 from generator.verify.expected import derive_expected_and_reference
 from generator.verify.explorer_reference import Reference
@@ -60,6 +61,10 @@ class Build:
     @property
     def site(self) -> Path:
         return self.config.out
+
+    def page(self, name: str, language: str) -> Path:
+        """The built HTML of a page (``index``, ``maps``...) in a language: what the check reads."""
+        return site_pages.page_file(self.site, name, language)
 
 
 def make_config(root: Path, **overrides: object) -> Config:

@@ -56,8 +56,8 @@ def mismatches(inputs):
     def run(build: Build, page: str | None = None) -> list[str]:
         values, reference, reproduction = inputs
         if page is not None:
-            return [str(m) for m in check.check_page_pair(build.docs, page, build.config, values)]
-        return [str(m) for m in check_docs(build.docs, build.config, CheckInputs(
+            return [str(m) for m in check.check_page_pair(build.docs, build.site, page, build.config, values)]
+        return [str(m) for m in check_docs(build.docs, build.site, build.config, CheckInputs(
             expected=values, reference=reference, reproduction=reproduction))]
 
     return run

@@ -18,7 +18,9 @@
   #271: it cannot be told otherwise), so a Spanish query listed English pages.
   Material's own model is one site, one base, one index per language: each
   language's pages get their language's folder as base, and each folder gets
-  an index of its own pages only, with that language's lunr stemmer.
+  an index of its own pages only, with that language's lunr stemmer. The
+  titles lose the pilcrow of nbconvert's permanent links, which the search
+  plugin (unlike for the toc extension's) keeps in a notebook's headings.
 - The toc extension's permalink title is one global Markdown setting, which the
   i18n plugin may not override per language; we set it for each language's
   build from that language's ``extra.permalink_title``.
@@ -62,6 +64,7 @@ COPIED_NOTICE = re.compile(r'(<span\b[^>]*\bclass="notice"[^>]*>)[^<]*(</span>)'
 
 
 NBCONVERT_ALT = "No description has been provided for this image"
+PILCROW = "¶"  # nbconvert's permanent link after a notebook's headings, which the search plugin keeps in titles
 
 
 def material_text(config: MkDocsConfig, language: str, key: str) -> str:
@@ -166,8 +169,8 @@ def split_search_index(site: Path, i18n: BasePlugin, config: MkDocsConfig) -> No
                     i18n.default_language)
 
     for language, folder in folders.items():
-        docs = [{**doc, "location": doc["location"][len(folder):]} for doc in merged["docs"]
-                if language_of(doc["location"]) == language]
+        docs = [{**doc, "location": doc["location"][len(folder):], "title": doc["title"].removesuffix(PILCROW)}
+                for doc in merged["docs"] if language_of(doc["location"]) == language]
         settings = {**merged["config"], "lang": [material_text(config, language, "search.config.lang")]}
         # Material's own serialisation: compact separators, in entry order
         text = json.dumps({"config": settings, "docs": docs}, separators=(",", ":"), default=str)

@@ -17,7 +17,8 @@ build's own by a second or more) and imports MkDocs and its plugins while
 the model runs. A build that will most likely only rewrite pages starts the
 MkDocs child first thing instead: its imports were what a prose edit waited
 for. Once the staged docs are complete, MkDocs builds them while the check
-reads them; both must pass before anything is published.
+derives its values; the check then reads the built site, as a reader gets
+it, and both must pass before anything is published.
 """
 
 from __future__ import annotations
@@ -165,11 +166,12 @@ def build_everything(config: Config, stage: publish.Staging, site_build: SiteBui
 
         generated = write_docs(config, facts, stage.docs, outputs, progress, data_files)
         site_build.start()
-        progress("check: re-deriving every number and reading the pages")
+        progress("check: re-deriving every number while MkDocs builds the site")
         expected, explorer_reference = derive_expected_and_reference(config)
-        check.verify(stage.docs, config, check.CheckInputs(expected, explorer_reference, reproduce=False))
         progress("site: mkdocs build --strict")
         site_build.wait()
+        progress("check: reading every page of the built site")
+        check.verify(stage.docs, stage.site, config, check.CheckInputs(expected, explorer_reference, reproduce=False))
         progress("publish: site and docs, one generation")
         generation = publish.publish(stage, config, generated, keys.to_dict())
     return facts, generation
@@ -181,7 +183,7 @@ def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild,
 
     The check's values are derived in a fork (``derived``) started with the build, never read from a cache,
     whose entries anyone who can write the user's files could have edited. Meanwhile this process writes the
-    pages and renders their Markdown, the part of reading them that needs no values.
+    pages and MkDocs builds them.
     """
     from ..verify import gate as check
 
@@ -190,12 +192,11 @@ def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild,
     site_build.launch()
     generated = write_prose(config, stage, published, progress)
     site_build.start()
-    progress("check: re-deriving every number and reading the pages")
-    check.render_pages(stage.docs, config)
-    expected = derived()
-    check.verify(stage.docs, config, check.CheckInputs(expected, reproduce=False, explorer_data=False))
-    progress("site: mkdocs build --strict")
+    progress("site: mkdocs build --strict, while the check re-derives every number")
     site_build.wait()
+    expected = derived()
+    progress("check: reading every page of the built site")
+    check.verify(stage.docs, stage.site, config, check.CheckInputs(expected, reproduce=False, explorer_data=False))
     progress("publish: site and docs, one generation")
     generation = publish.publish(stage, config, generated, keys.to_dict())
     return published.facts, generation

@@ -15,9 +15,8 @@ from ..core.config import FIGURE_FOLDER, LANGUAGES, Config
 from ..core.json_input import PUBLISHED_JSON_MAX_DEPTH, loads_bounded, loads_facts
 from ..publish.journal import published_bytes
 from .mismatch import UNREADABLE, Mismatch
-from .page import check_digits
 from .values import Expected, flatten
-from .visible import render_markdown
+from .visible import Element
 
 FLOAT_RTOL = 1e-6
 
@@ -97,12 +96,18 @@ def cell_outputs(expected: Expected) -> list[CellOutput]:
     ]
 
 
-def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any, mismatches: list[Mismatch],
-                    notebook_picture: Callable[[], str]) -> None:
+def check_notebooks(docs: Path, config: Config, expected: Expected, mismatches: list[Mismatch],
+                    notebook_picture: Callable[[], str]) -> Callable[[str], Callable[[Element], set[int]]]:
+    """Each language's notebook file against the generator's cells and these inputs' outputs.
+
+    Returns, for a language, what accounts for the notebook page's code cells: its page shows them as
+    nbconvert renders them, and they are read there only to see that they are these cells (shown_cells).
+    """
     from ..report import notebook
 
     values = expected.values
     wanted_outputs = cell_outputs(expected)
+    checked: dict[str, list[dict[str, Any]]] = {}
     for language in LANGUAGES:
         name = f"notebook.{language}.ipynb"
         path = docs / name
@@ -122,6 +127,7 @@ def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any
             mismatches.append(Mismatch(name, "cells", "the generator's cells for these options", "other cells"))
             continue
         code = [cell for cell in cells if cell["cell_type"] == "code"]
+        checked[language] = code
         executed = any(cell.get("outputs") for cell in code)  # a build may skip execution: code, no outputs
         if executed != config.execute_notebook:  # the recipe on the reproducibility page says which
             mismatches.append(Mismatch(name, "outputs", "executed cells" if config.execute_notebook else
@@ -142,11 +148,46 @@ def check_notebooks(docs: Path, config: Config, expected: Expected, ctx_for: Any
             if [_source_text(i).replace("\n", "") for i in images] != want_images:
                 mismatches.append(Mismatch(name, f"code cell {number}, picture",
                                            "the feature map these inputs produce", f"{len(images)} other picture(s)"))
-        ctx = ctx_for(name, language)
-        for cell in cells:
-            if cell["cell_type"] == "markdown":
-                root = render_markdown(_source(cell), ctx.mkdocs_yml)
-                check_digits(root, ctx, set())
+    return lambda language: lambda article: shown_cells(article, checked.get(language, []), mismatches)
+
+
+def shown_cells(article: Element, code: list[dict[str, Any]], mismatches: list[Mismatch]) -> set[int]:
+    """The notebook page's code, its copy for the clipboard, and its outputs, each as the checked cell holds it.
+
+    Compared without whitespace (nbconvert and the highlighter break lines their own way); a cell shown
+    otherwise is a mismatch and is read like any text.
+    """
+    done: set[int] = set()
+    blocks = {kind: [e for e in article.walk() if e.has_class(kind)]
+              for kind in ("highlight-ipynb", "clipboard-copy-txt", "jp-Cell-outputWrapper")}
+    for number, cell in enumerate(code, start=1):
+        wanted = {"highlight-ipynb": _source(cell), "clipboard-copy-txt": _source(cell),
+                  "jp-Cell-outputWrapper": "".join(_output_text(o) for o in cell.get("outputs", []))}
+        for kind, text in wanted.items():
+            shown = blocks[kind][number - 1] if len(blocks[kind]) >= number else None
+            if kind == "jp-Cell-outputWrapper" and not text and shown is None:
+                continue
+            if shown is None or "".join(shown.text().split()) != "".join(text.split()):
+                mismatches.append(Mismatch("notebook page", f"code cell {number} ({kind})", "the notebook's cell",
+                                           "other text" if shown is not None else "missing"))
+            elif kind != "jp-Cell-outputWrapper" or _same_pictures(shown, cell):
+                done.add(id(shown))
+    return done
+
+
+def _output_text(output: dict[str, Any]) -> str:
+    if output.get("output_type") == "stream":
+        return _source_text(output.get("text", ""))
+    return _source_text(output.get("data", {}).get("text/plain", "")) if "image/png" not in output.get("data", {}) else ""
+
+
+def _same_pictures(shown: Element, cell: dict[str, Any]) -> bool:
+    """The output's pictures are the cell's, byte for byte (nbconvert inlines them as data: addresses)."""
+    pictures = ["".join(_source_text(o["data"]["image/png"]).split()) for o in cell.get("outputs", [])
+                if "image/png" in o.get("data", {})]
+    inlined = [image.attrs.get("src", "").removeprefix("data:image/png;base64,") for image in shown.walk()
+               if image.tag == "img"]
+    return inlined == pictures
 
 
 def _source(cell: dict[str, Any]) -> str:
@@ -191,7 +232,8 @@ def page_text(path: Path) -> str | None:
         return None
 
 
-def check_image_file(page: str, docs: Path, source: str, mismatches: list[Mismatch]) -> None:
+def check_image_file(page: str, docs: Path, source: str, mismatches: list[Mismatch], copy: Path) -> None:
+    """The figure under docs is a PNG, and the site serves that very file at ``copy``."""
     from PIL import Image, UnidentifiedImageError
 
     path = docs / source
@@ -209,3 +251,19 @@ def check_image_file(page: str, docs: Path, source: str, mismatches: list[Mismat
                 raise UnidentifiedImageError(image.format)
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         mismatches.append(Mismatch(page, f"figure {source}", "a valid PNG", f"unreadable ({error})"))
+        return
+    if published_bytes(copy) != data:
+        mismatches.append(Mismatch(page, f"figure {source}", f"the same file served at {copy.name} in the site",
+                                   "another file" if copy.exists() else "none there"))
+
+
+def check_notebook_copies(docs: Path, site: Path, mismatches: list[Mismatch]) -> None:
+    """The notebook a reader downloads from its page is the checked file, byte for byte."""
+    from . import site_pages
+
+    for language in LANGUAGES:
+        name = f"notebook.{language}.ipynb"
+        copy = site_pages.page_file(site, "notebook", language).with_name(name)
+        if published_bytes(copy) != published_bytes(docs / name):
+            mismatches.append(Mismatch(str(copy.relative_to(site)), "download", f"the checked {name}",
+                                       "another file" if copy.exists() else "missing"))

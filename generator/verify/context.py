@@ -15,9 +15,12 @@ class PageReading:
     claims: list[tuple[str, str]] = field(default_factory=list)
     headings: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)  # by figure, the same in every language
-    image_files: list[str] = field(default_factory=list)  # as linked: this language's files
+    image_files: list[tuple[str, str]] = field(default_factory=list)  # (the docs file, the site's copy) as shown
     table_rows: list[int] = field(default_factory=list)
     report_passages: list[str] = field(default_factory=list)  # keys of the passages in the original report's voice
+    titles: set[str] = field(default_factory=set)  # the page's titles (its h1 headings), as checked
+    content: str = ""  # the article's text without whitespace, which the search index may only repeat
+    sections: dict[str, str] = field(default_factory=dict)  # heading id -> its text, as checked
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Context:
     mkdocs_yml: Path
     mismatches: list[Mismatch]
     page: str = ""
+    url: str = ""  # the page's address on the site (verify/site_pages.py), which its links resolve against
     figure_numbers: set[str] = field(default_factory=set)  # as the page's captions number them
 
     def fail(self, place: str, expected: str, found: str) -> None:

@@ -2,9 +2,10 @@
 
 The values come from ``expected`` (the model side, which never imports the
 generator's facts); this module reads what the pages show as a reader meets
-it: each Markdown page is rendered the way MkDocs renders it and walked as a
-tree, so text in code spans, attributes, raw HTML or setext headings is read
-like any other. On every page:
+it: the site MkDocs built from the docs, each page's HTML parsed as a browser
+parses it (verify/visible.py), with the theme's title, header, navigation and
+footer around the content, its attributes, the 404 page and the search index
+(verify/search_index.py). On every page:
 
 - a tagged value (``data-fact``) must parse, in the page's language and with
   no stray digit or separator, to the re-derived value; a value tied to a
@@ -46,15 +47,18 @@ from .artifacts import (
     Reproduction,
     check_facts_file,
     check_image_file,
+    check_notebook_copies,
     check_notebooks,
     check_reproduction,
     notebook_picture,
     page_text,
 )
-from .context import Context
+from . import site_pages
+from .context import Context, PageReading
 from .mismatch import UNREADABLE, Mismatch
-from .page import compare_languages, read_page, split_front_matter
-from .visible import rendered_html
+from .page import compare_languages, read_page
+from .search_index import check_search_index
+from .visible import Element
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,8 @@ class CheckInputs:
     explorer_data: bool = True
 
 
-def check_docs(docs: Path, config: Config, given: CheckInputs = CheckInputs()) -> list[Mismatch]:
-    """Every disagreement between the docs folder and these inputs."""
+def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = CheckInputs()) -> list[Mismatch]:
+    """Every disagreement between these inputs and the docs folder with the site MkDocs built from it."""
     with ExitStack() as stack:
         stack.enter_context(collector_paused())
         reproduced: Callable[[], Reproduction] | None = None
@@ -99,7 +103,7 @@ def check_docs(docs: Path, config: Config, given: CheckInputs = CheckInputs()) -
         mismatches = model_failures(expected)
         check_facts_file(docs, expected, mismatches)
         figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
-        check_pages(docs, config, expected, figure_names, mismatches, notebook_picture(expected, reproduced))
+        check_pages(docs, site, config, expected, figure_names, mismatches, notebook_picture(expected, reproduced))
         if given.explorer_data and reference is not None:
             from .explorer import compare
 
@@ -134,74 +138,87 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def check_pages(docs: Path, config: Config, expected: Expected, figure_names: set[str],
+def check_pages(docs: Path, site: Path, config: Config, expected: Expected, figure_names: set[str],
                 mismatches: list[Mismatch], notebook_picture: Callable[[], str]) -> None:
-    """Every page in both languages, and the notebooks; a page may show only figures in ``figure_names``."""
-
-    def context(page: str, language: str) -> Context:
-        return Context(expected, language, translations(language), figure_names, config.mkdocs_yml, mismatches, page)
-
+    """Every page of the site in both languages (the notebook's and the error page included) and its search
+    index; a page may show only figures in ``figure_names``."""
+    contexts = PageContexts(expected, figure_names, config, mismatches)
     pages = sorted({p.name.split(".")[0] for p in docs.glob("*.md")})
     if "index" not in pages:
         mismatches.append(Mismatch(str(docs), "pages", "index.<language>.md", "none: run `python -m generator build`"))
-    for page in pages:
-        check_page_in_every_language(docs, page, context, mismatches)
-    check_notebooks(docs, config, expected, context, mismatches, notebook_picture)
+    readings = {page: check_page_in_every_language(docs, site, page, contexts, mismatches) for page in pages}
+    shown_cells = check_notebooks(docs, config, expected, mismatches, notebook_picture)
+    check_notebook_copies(docs, site, mismatches)
+    readings["notebook"] = check_page_in_every_language(docs, site, "notebook", contexts, mismatches, shown_cells)
+    error_page = _readable(site / site_pages.NOT_FOUND_PAGE, mismatches)
+    if error_page is not None:
+        name = site_pages.NOT_FOUND_PAGE
+        read_page(name, error_page, contexts(name, LANGUAGES[0], f"{site_pages.SITE_ORIGIN}/"))
+    for language in LANGUAGES:
+        check_search_index(site, language, {page: by_language.get(language) for page, by_language in readings.items()},
+                           mismatches)
 
 
-def check_page_pair(docs: Path, page: str, config: Config, expected: Expected) -> list[Mismatch]:
+@dataclass(frozen=True)
+class PageContexts:
+    """What every page is checked against; called with a page's name, language and address, a Context."""
+
+    expected: Expected
+    figure_names: set[str]
+    config: Config
+    mismatches: list[Mismatch]
+
+    def __call__(self, page: str, language: str, url: str) -> Context:
+        return Context(self.expected, language, translations(language), self.figure_names, self.config.mkdocs_yml,
+                       self.mismatches, page, url)
+
+
+def check_page_pair(docs: Path, site: Path, page: str, config: Config, expected: Expected) -> list[Mismatch]:
     """One page (``index``, ``maps``...) in every language, read exactly as the whole check reads each page.
 
-    What a change to one page's Markdown can break is found here; the files
-    beside the pages (facts.json, figures, notebooks, the explorer's data)
-    are the whole check's to compare.
+    What a change to one page can break is found here; the files beside the pages (facts.json, figures,
+    notebooks, the explorer's data, the search index) are the whole check's to compare.
     """
     mismatches: list[Mismatch] = []
     figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
-
-    def context(name: str, language: str) -> Context:
-        return Context(expected, language, translations(language), figure_names, config.mkdocs_yml, mismatches, name)
-
-    check_page_in_every_language(docs, page, context, mismatches)
+    contexts = PageContexts(expected, figure_names, config, mismatches)
+    check_page_in_every_language(docs, site, page, contexts, mismatches)
     return mismatches
 
 
-def check_page_in_every_language(docs: Path, page: str, context: Callable[[str, str], Context],
-                                 mismatches: list[Mismatch]) -> None:
+def check_page_in_every_language(docs: Path, site: Path, page: str, contexts: PageContexts,
+                                 mismatches: list[Mismatch],
+                                 accounted: Callable[[str], Callable[[Element], set[int]]] | None = None,
+                                 ) -> dict[str, PageReading]:
+    """The page's built HTML in each language, then the languages compared; returns each language's reading."""
     readings = {}
     for language in LANGUAGES:
-        path = docs / f"{page}.{language}.md"
-        if not path.exists():
-            mismatches.append(Mismatch(path.name, "page", "a translation of every page", "missing"))
-            continue
-        text = page_text(path)
+        path = site_pages.page_file(site, page, language)
+        name = f"{path.relative_to(site)} ({page}.{language})"
+        text = _readable(path, mismatches, name)
         if text is None:
-            mismatches.append(Mismatch(path.name, "page", "UTF-8 Markdown", UNREADABLE))
             continue
-        readings[language] = read_page(path.name, text, context(path.name, language))
-        for source in dict.fromkeys(readings[language].image_files):
-            check_image_file(path.name, docs, source, mismatches)
+        context = contexts(name, language, site_pages.page_url(page, language))
+        readings[language] = read_page(name, text, context, accounted(language) if accounted else None)
+        for source, copy in dict.fromkeys(readings[language].image_files):
+            check_image_file(name, docs, source, mismatches, site / copy)
     if len(readings) == len(LANGUAGES):
         compare_languages(page, readings, mismatches)
+    return readings
 
 
-def render_pages(docs: Path, config: Config) -> None:
-    """Each page's Markdown rendered ahead of its reading, the part of it that needs no values.
-
-    A build runs this while the values are derived in another process; the
-    reading then finds each page's HTML kept (visible.rendered_html, keyed
-    by the page's exact text, in this process only) and renders nothing again.
-    """
-    mkdocs_yml = config.mkdocs_yml.resolve()
-    for path in sorted(docs.glob("*.md")):
-        text = page_text(path)
-        if text is not None:
-            rendered_html(split_front_matter(text)[1], mkdocs_yml)
+def _readable(path: Path, mismatches: list[Mismatch], name: str | None = None) -> str | None:
+    """A built page's HTML; a mismatch and None if the site lacks it or it is not UTF-8 text."""
+    text = page_text(path)
+    if text is None:
+        mismatches.append(Mismatch(name or path.name, "page", "a built page (UTF-8 HTML)",
+                                   "missing: run `python -m generator build`" if not path.exists() else UNREADABLE))
+    return text
 
 
-def verify(docs: Path, config: Config, given: CheckInputs = CheckInputs()) -> None:
+def verify(docs: Path, site: Path, config: Config, given: CheckInputs = CheckInputs()) -> None:
     """Raise MismatchError listing every disagreement, one per line."""
-    mismatches = check_docs(docs, config, given)
+    mismatches = check_docs(docs, site, config, given)
     if mismatches:
         more = [f"... and {len(mismatches) - 50} more"] if len(mismatches) > 50 else []
         raise MismatchError(f"{len(mismatches)} mismatch(es) between the pages and the model:",

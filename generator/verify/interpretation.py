@@ -57,10 +57,12 @@ ALLOWED: tuple[Allowed, ...] = (
         {"en": ("Every computed table, figure and number on this page comes from", "Every computed number on this page",
                 "Every map below is a tensor of this very run", "All the images come from the tensors of this very run",
                 "Every number on the site is also in", "Before the site is published, the check decodes every file",
-                "Explorer: every channel, every block", "The explorer opens every channel of every stage"),
+                "Explorer: every channel, every block", "The explorer opens every channel of every stage",
+                "It runs on every site build", "Load the weights (with the same verification as the report)"),
          "es": ("Cada mapa de abajo es un tensor de esta misma ejecución", "Todas las imágenes salen de los tensores",
                 "Una verificación independiente detiene la publicación si el texto no coincide",
-                "En cada píxel la página calcula ella misma")},
+                "En cada píxel la página calcula ella misma",
+                "Cargar los pesos (con la misma verificación que el informe)")},
     ),
     Allowed(
         "enforced: the check compares these values with torchvision's published ones and fails the build when one "
@@ -79,8 +81,8 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed(
         "torchvision's code: BasicBlock adds its shortcut with `out += identity` and its ReLU is in place, and an "
         "addition needs equal shapes, which is why exactly the blocks with a `downsample` change size",
-        {"en": ("The same check for the", "In ResNet18,"),
-         "es": ("La misma comprobación para los", "En ResNet18,")},
+        {"en": ("The same check for the", "In ResNet18,", "keeps copies (clones) of every tensor"),
+         "es": ("La misma comprobación para los", "En ResNet18,", "guarda copias (clones) de cada tensor")},
     ),
     Allowed(
         "arithmetic and definitions: what ReLU does, and how far float16 rounding can move a value",
@@ -94,6 +96,12 @@ ALLOWED: tuple[Allowed, ...] = (
         "`--weights imagenet` refuses rather than falling back",
         {"en": ("With … , the default, the generator looks for",),
          "es": ("Con … , la opción por defecto, el generador busca",)},
+    ),
+    Allowed(
+        "the kind of this run's weights: the notebook says this only when they are random (report/notebook.py), "
+        "and random weights hold nothing learned",
+        {"en": ("The ImageNet weights were not found, so this notebook ran with random weights",),
+         "es": ("No se encontraron los pesos de ImageNet, así que este cuaderno se ejecutó con pesos aleatorios",)},
     ),
     Allowed(
         "the shorter side, a fixed step of torchvision's preprocessing (Resize(256) acts on it)",

@@ -12,6 +12,7 @@ from ..core.imagenet import IMAGENET_FILENAME
 # can match: a digit of any other script is never accounted for.
 ALLOWED_NUMBERS: tuple[tuple[str, str], ...] = (
     (r"\bResNet ?(?:18|34)\b", "model name"),
+    (r"^404(?=:)", "HTTP's status code for an address the site does not have, which the theme's error page names"),
     (r"\bN°1\b", "school name"),
     (r"\bSHA-256\b", "hash algorithm name"),
     (r"\bfloat16\b", "name of IEEE 754's half-precision format (the explorer's data)"),

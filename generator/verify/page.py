@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from ..core import sources
 from ..core.config import FIGURE_FOLDER, LANGUAGES
+from . import site_pages
 from .context import Context, PageReading, squash
 from .glossary import check_glossary
 from .interpretation import check_interpretation
@@ -17,8 +20,9 @@ from .mismatch import Mismatch
 from .numbers import ALLOWED_NUMBERS, NUMBER_CATEGORIES, canonical, value_matches
 from .report_voice import check_report_voice
 from .scope import check_scopes
+from .search_index import searchable
 from .summary_table import check_summary_table
-from .visible import INVISIBLE_TAGS, VISIBLE_ATTRIBUTES, Element, render_markdown
+from .visible import HEADINGS, INVISIBLE_TAGS, VISIBLE_ATTRIBUTES, Element, parse_html
 
 SECTION_NUMBER = re.compile(r"^\s*[0-9]+\.\s")
 FIGURE_LINK = re.compile(r"^(?P<word>Figura|Figure)s? (?P<number>[0-9]+[ab]?)\b")
@@ -28,11 +32,11 @@ FIGURE_MENTION = re.compile(r"\b(?:Figura|Figure)s? (?P<first>[0-9]+[ab]?)(?: (?
 CITATION = re.compile(r"^\[([0-9]+)\]$")
 QUOTE_MARKS = re.compile(r"“([^”]*)”|«([^»]*)»|\"([^\"]*)\"")
 LONG_QUOTATION_WORDS = 8
+PERMALINKS = {"headerlink", "anchor-link"}  # the classes of a heading's permanent link: toc's, nbconvert's
 # What the weights change: the forward pass's values and maps, the predictions, and their figures.
 WEIGHT_DEPENDENT_FACTS = ("residual.", "predictions.", "prediction_ties", "explorer.")
 WEIGHT_DEPENDENT_FIGURES = ("scheme", "residual-", "comparison", "features-", "conv1-filters", "top5")
 WEIGHTS_KINDS = frozenset({"imagenet", "file", "random"})
-LANGUAGE_TAGGED = re.compile(rf"(?P<base>.+)\.(?P<language>{'|'.join(LANGUAGES)})\.png")  # a figure with words
 
 
 def subject_of(key: str, values: dict[str, Any]) -> str | None:
@@ -195,24 +199,34 @@ def check_weights_notice(root: Element, ctx: Context, reading: PageReading) -> N
                  "the notice")
 
 
-def check_images(root: Element, ctx: Context, reading: PageReading) -> None:
-    """Only figures this run drew, and of those with words, only the ones in the page's language."""
-    for image in (e for e in root.walk() if e.tag == "img"):
+def check_images(root: Element, ctx: Context, reading: PageReading, skip: set[int]) -> None:
+    """Only figures this run drew, and of those with words, only the ones in the page's language.
+
+    A figure's address is resolved against the page's as a browser resolves it; the i18n plugin serves a
+    language's version of a figure from that language's folder (verify/site_pages.py).
+    """
+    for image in (e for e in root.walk() if e.tag == "img" and not {id(e), *map(id, e.ancestors())} & skip):
         source = image.attrs.get("src", "")
-        folder, _, name = source.partition("/")
-        tagged = LANGUAGE_TAGGED.fullmatch(name)
-        reading.images.append(f"{folder}/{tagged['base']}.png" if tagged else source)
-        reading.image_files.append(source)
-        if folder != FIGURE_FOLDER or name not in ctx.figure_names:
+        shown = site_pages.figure_source(ctx.url, source)
+        site_file, path, language = shown if shown is not None else (source, source, None)
+        folder, _, name = path.partition("/")
+        stem = name.removesuffix(".png")
+        if language is None and name not in ctx.figure_names and f"{stem}.{LANGUAGES[0]}.png" in ctx.figure_names:
+            language = LANGUAGES[0]  # the default language's version, served from the root's folder
+        file = f"{stem}.{language}.png" if language is not None else name
+        reading.images.append(f"{folder}/{name}")
+        if shown is not None:
+            reading.image_files.append((f"{folder}/{file}", site_file))
+        if shown is None or folder != FIGURE_FOLDER or file not in ctx.figure_names:
             ctx.fail(f"image {source}", "a figure this run draws", "another file")
-        elif tagged and tagged["language"] != ctx.language:
+        elif language is not None and language != ctx.language:
             ctx.fail(f"image {source}", f"the figure drawn in this page's language ({ctx.language})",
-                     f"the one in {tagged['language']}")
+                     f"the one in {language}")
 
 
 def check_links(root: Element, ctx: Context) -> None:
     """External links go to named sources only; a link that names a figure leads to that figure."""
-    allowed = {s.url for s in sources.all_sources() if s.url}
+    allowed = {s.url for s in sources.all_sources() if s.url} | {theme_home()}
     for link in (e for e in root.walk() if e.tag == "a"):
         target = link.attrs.get("href", "")
         if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) and target not in allowed:
@@ -221,6 +235,15 @@ def check_links(root: Element, ctx: Context) -> None:
         if named and target != f"#{named['word'].lower()}-{named['number']}":
             ctx.fail(f"link {squash(link.text())!r}", f"a link to #{named['word'].lower()}-{named['number']}",
                      repr(target))
+
+
+@cache
+def theme_home() -> str:
+    """The theme's documentation page, as its package names it: the footer's credit (mkdocs.yml's copyright)."""
+    from importlib.metadata import metadata
+
+    urls = dict(entry.split(", ", 1) for entry in metadata("mkdocs-material").get_all("Project-URL") or [])
+    return urls.get("Documentation", "")
 
 
 def check_sections(root: Element, ctx: Context) -> None:
@@ -242,7 +265,11 @@ def check_untagged_quotations(root: Element, ctx: Context) -> None:
 
 
 def visible_text(root: Element, skip: set[int]) -> list[tuple[str, Element]]:
-    """Every piece of text a reader sees outside the elements already accounted for, with its element."""
+    """Every piece of text a reader sees outside the elements already accounted for, with its element.
+
+    ``skip`` holds the ids of elements accounted for with all they hold, and the ids of the ``attrs`` of
+    elements whose attributes alone are (a navigation label that repeats a heading).
+    """
     pieces: list[tuple[str, Element]] = []
     stack: list[Element | tuple[str, Element]] = [root]
     while stack:
@@ -252,7 +279,8 @@ def visible_text(root: Element, skip: set[int]) -> list[tuple[str, Element]]:
             continue
         if id(item) in skip or item.tag in INVISIBLE_TAGS:
             continue
-        pieces.extend((item.attrs[attribute], item) for attribute in VISIBLE_ATTRIBUTES if item.attrs.get(attribute))
+        if id(item.attrs) not in skip:
+            pieces.extend((item.attrs[name], item) for name in VISIBLE_ATTRIBUTES if item.attrs.get(name))
         stack.extend((child, item) if isinstance(child, str) else child for child in reversed(item.children))
     return pieces
 
@@ -301,52 +329,82 @@ def check_quotation_marks(pieces: list[tuple[str, Element]], ctx: Context) -> No
                          repr(match.group(0)[:60]))
 
 
-def read_page(page: str, text: str, ctx: Context) -> PageReading:
+def read_page(page: str, html: str, ctx: Context, accounted: Callable[[Element], set[int]] | None = None) -> PageReading:
+    """One built page as a reader gets it: the content's rules on the article, the text rules on everything.
+
+    ``accounted`` names elements another check has compared already (the notebook's code cells and outputs).
+    """
     ctx.page = page
-    title, body = split_front_matter(text)
-    root = render_markdown(body, ctx.mkdocs_yml)
+    root = parse_html(html)
     reading = PageReading()
-    for element in root.walk():
-        if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+    article = root.find("article")
+    if article is None:
+        ctx.fail("content", "the page's <article>, as the theme writes it", "none")
+        article = Element("article", {})
+    for element in article.walk():
+        if element.tag in HEADINGS:
             reading.headings.append(element.tag)
+            if element.attrs.get("id"):
+                reading.sections[element.attrs["id"]] = heading_text(element)
         if element.tag == "table":
             reading.table_rows.append(sum(1 for row in element.walk() if row.tag == "tr"))
-    captions = [FIGURE_MENTION.match(squash(e.text())) for e in root.walk() if e.tag == "figcaption"]
+    captions = [FIGURE_MENTION.match(squash(e.text())) for e in article.walk() if e.tag == "figcaption"]
     ctx.figure_numbers = {match["first"] for match in captions if match}
     if len(ctx.figure_numbers) != len([match for match in captions if match]):
         ctx.fail("figure captions", "each figure number once", ", ".join(match["first"] for match in captions if match))
     skip = check_facts(root, ctx, reading)
     skip |= check_quotes(root, ctx)
     skip |= check_sources(root, ctx)
-    skip |= check_summary_table(root, ctx)
+    skip |= check_summary_table(article, ctx)
     skip |= {id(e) for e in root.walk() if e.has_class("quote-translation")}  # held to data/sources.json's words
-    check_images(root, ctx, reading)
+    skip |= table_of_contents(root, reading.sections, ctx)
+    if accounted is not None:
+        skip |= accounted(article)
+    check_images(root, ctx, reading, skip)
     check_links(root, ctx)
-    check_sections(root, ctx)
+    check_sections(article, ctx)
     check_untagged_quotations(root, ctx)
-    everything = squash(" ".join(piece for piece, _ in visible_text(root, set())))
-    check_claims(root, ctx, reading, everything)
-    check_interpretation(root, ctx)
-    check_glossary(root, ctx)
-    check_scopes(root, ctx)
-    check_weights_notice(root, ctx, reading)
-    reading.report_passages = check_report_voice(root, ctx)
-    title_root = Element("title", {}, children=[title])
-    check_digits(title_root, ctx, set())
+    everything = squash(" ".join(piece for piece, _ in visible_text(article, set())))
+    reading.content = searchable(article)
+    reading.titles = {heading_text(e) for e in article.walk() if e.tag == "h1"}
+    check_claims(article, ctx, reading, everything)
+    check_interpretation(article, ctx)
+    check_glossary(article, ctx)
+    check_scopes(article, ctx)
+    check_weights_notice(article, ctx, reading)
+    reading.report_passages = check_report_voice(article, ctx)
     check_digits(root, ctx, skip)
     check_quotation_marks(visible_text(root, skip), ctx)
     return reading
 
 
-def split_front_matter(text: str) -> tuple[str, str]:
-    """The page title from the front matter, and the Markdown after it."""
-    if text.startswith("---\n"):
-        end = text.find("\n---\n", 4)
-        if end != -1:
-            title = next((line.split(":", 1)[1].strip() for line in text[4:end].splitlines()
-                          if line.startswith("title:")), "")
-            return title, text[end + 5:]
-    return "", text
+def heading_text(heading: Element) -> str:
+    """A heading's words, without the permanent link that the toc extension (or nbconvert) adds after them."""
+    return squash("".join(child if isinstance(child, str) else child.text() for child in heading.children
+                          if isinstance(child, str) or not PERMALINKS & set(child.attrs.get("class", "").split())))
+
+
+def table_of_contents(root: Element, sections: dict[str, str], ctx: Context) -> set[int]:
+    """The theme's copies of the headings in its navigation: each must link to the heading whose words it repeats.
+
+    Those words were checked where they stand, tags and all; the copy drops the tags, so it is accounted for
+    only when it repeats them exactly. A navigation entry that repeats no heading is read like any text.
+    """
+    done: set[int] = set()
+    for link in root.walk():
+        target = link.attrs.get("href", "")
+        if link.tag != "a" or not target.startswith("#") or not any(a.tag == "nav" for a in link.ancestors()):
+            continue
+        shown = squash(link.text())
+        wanted = sections.get(target[1:])
+        if wanted is None:
+            continue
+        if shown != wanted:
+            ctx.fail(f"table of contents, {target}", repr(wanted[:60]), repr(shown[:60]))
+        done.add(id(link))
+    for nav in (e for e in root.walk() if e.tag == "nav" and e.attrs.get("aria-label", "") in sections.values()):
+        done.add(id(nav.attrs))  # the label of a nested list of the table of contents: a heading's words again
+    return done
 
 
 def compare_languages(page: str, readings: dict[str, PageReading], mismatches: list[Mismatch]) -> None:

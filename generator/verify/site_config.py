@@ -13,6 +13,7 @@ pages are written for.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +128,11 @@ def _require_languages(mkdocs_yml: Path, i18n: object) -> None:
                 value = value.get(key) if isinstance(value, dict) else None
             if not isinstance(value, str) or not value:
                 raise refusal(mkdocs_yml, f"has no `{'.'.join(keys)}` for the `{locale}` language of the i18n plugin")
+
+
+@cache
+def usable(mkdocs_yml: Path) -> None:
+    """Refuse, in one line, a file the build could not use: read once per process, before any work."""
+    config = load(mkdocs_yml)
+    names, _settings = extensions(mkdocs_yml, config)
+    require(mkdocs_yml, config, names)

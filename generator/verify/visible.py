@@ -1,31 +1,30 @@
-"""What a reader sees of a Markdown page: rendered as MkDocs renders it, as a tree of elements.
+"""What a reader's browser builds from a page: the built HTML parsed as a tree of elements.
 
-The check reads pages through this module, not through the Markdown source,
-so that a number cannot hide in a construct the check skips (a code span,
-an attribute list, a setext heading, raw HTML): whatever Markdown turns into
-visible text or a visible attribute is visible here too.
+The check reads the site MkDocs built, not the Markdown it was built from:
+the theme's header, navigation, title and footer, every attribute and every
+plugin's additions are what a reader meets, so they are what is read.
+
+The parser is selectolax's Lexbor, an HTML5 parser that follows the WHATWG
+tree-building rules a browser follows (implied end tags, misnested
+formatting, foster-parented table content), in C: the largest page parses in
+milliseconds. html5lib follows the same rules in pure Python, about a
+hundred times slower; lxml's libxml2 parser predates HTML5 and builds other
+trees from malformed markup than a browser does.
 """
 
 from __future__ import annotations
 
-import html.parser
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
-from pathlib import Path
-from typing import Any
 
-import markdown
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from . import site_config
-
-VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
 INVISIBLE_TAGS = frozenset({"script", "style", "template"})
-# Attributes a reader meets: alternative text, tooltips, labels read aloud, placeholders.
+# Attributes a reader meets: alternative text, tooltips, labels read aloud, placeholders, a field's value.
 VISIBLE_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder")
 # Elements that hold one statement: a number and its label must share one of them (or an enclosing one).
-RENDERED_PAGES_KEPT = 64  # the pages of a few docs folders, both languages; the largest renders to 0.3 MB of HTML
 BLOCK_TAGS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "figcaption", "dt", "dd", "caption"})
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 @dataclass
@@ -62,60 +61,27 @@ class Element:
     def has_class(self, name: str) -> bool:
         return name in self.attrs.get("class", "").split()
 
-
-class _TreeBuilder(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Element("root", {})
-        self.current = self.root
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = Element(tag, {name: value or "" for name, value in attrs}, parent=self.current)
-        self.current.children.append(element)
-        if tag not in VOID_TAGS:
-            self.current = element
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.current.children.append(Element(tag, {name: value or "" for name, value in attrs}, parent=self.current))
-
-    def handle_endtag(self, tag: str) -> None:
-        node: Element | None = self.current
-        while node is not None and node.tag != tag:
-            node = node.parent
-        if node is not None and node.parent is not None:
-            self.current = node.parent  # closes every element left open inside it, as browsers do
-
-    def handle_data(self, data: str) -> None:
-        self.current.children.append(data)
+    def find(self, tag: str, css_class: str | None = None) -> Element | None:
+        """The first element inside this one (or this one) with that tag and, if given, that class."""
+        return next((node for node in self.walk()
+                     if node.tag == tag and (css_class is None or node.has_class(css_class))), None)
 
 
 def parse_html(text: str) -> Element:
-    builder = _TreeBuilder()
-    builder.feed(text)
-    builder.close()
-    return builder.root
-
-
-@cache
-def markdown_settings(mkdocs_yml: Path) -> tuple[tuple[str, ...], dict[str, dict[str, Any]]]:
-    """The Markdown extensions and their settings, read from mkdocs.yml (INHERIT and !ENV included).
-
-    Raises UsageError, in one line, for a file the build could not use
-    (verify/site_config.py): read once per process, before any work.
-    """
-    config = site_config.load(mkdocs_yml)
-    names, settings = site_config.extensions(mkdocs_yml, config)
-    site_config.require(mkdocs_yml, config, names)
-    return names, settings
-
-
-def render_markdown(text: str, mkdocs_yml: Path) -> Element:
-    """The page as MkDocs renders its content, parsed into a tree of its own (callers may keep or change it)."""
-    return parse_html(rendered_html(text, Path(mkdocs_yml).resolve()))
-
-
-@lru_cache(maxsize=RENDERED_PAGES_KEPT)
-def rendered_html(text: str, mkdocs_yml: Path) -> str:
-    """Markdown's HTML for a page; a process that reads many docs folders renders each distinct page once."""
-    names, settings = markdown_settings(mkdocs_yml)
-    return markdown.Markdown(extensions=list(names), extension_configs=settings).convert(text)
+    """The tree a browser builds from ``text`` (a whole document or a fragment), as Elements under a root."""
+    root = Element("root", {})
+    document = LexborHTMLParser(text).root
+    if document is None:
+        return root
+    stack: list[tuple[LexborNode, Element]] = [(document, root)]
+    while stack:
+        node, parent = stack.pop()
+        if node.tag == "-text":
+            parent.children.append(node.text_content or "")
+            continue
+        if node.tag.startswith("-"):  # comments, doctypes
+            continue
+        element = Element(node.tag, {name: value or "" for name, value in node.attributes.items()}, parent)
+        parent.children.append(element)
+        stack.extend((child, element) for child in reversed(list(node.iter(include_text=True))))
+    return root
