@@ -23,6 +23,8 @@ import pytest
 import torch
 
 from generator.core.config import DATA_FOLDER
+from generator.core.errors import MismatchError
+from generator.pipeline import site
 from generator.core.imagenet import IMAGENET_FILENAME
 from generator.report import pages
 from generator.verify import artifacts, expected
@@ -30,13 +32,8 @@ from generator.verify import explorer_reference as explorer
 from generator.verify import gate as check
 from generator.verify.gate import CheckInputs, check_docs
 
-from .conftest import ROOT, Build, Derived, make_config, run_build
-
-
-def edit(path: Path, old: str, new: str, count: int = 1) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) >= count, f"{old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, count), encoding="utf-8")
+from .conftest import ROOT, Build, Derived, edited_package, make_config, run_build
+from .site_edits import edit, insert_before_heading
 
 
 def span(key: str, style: str = "auto") -> str:
@@ -75,72 +72,84 @@ def test_the_unchanged_build_passes(built: Build, mismatches) -> None:
 # ---------------------------------------------------------------- the summary table
 
 
+def cells(*texts: str) -> str:
+    """A run of summary-table cells as the site shows them: the name, shape and formula left, the count right."""
+    aligned = ["left", "left", "left", "right"]
+    return "</td>\n".join(f'<td style="text-align: {aligned[j]};">{text}' for j, text in enumerate(texts)) + "<"
+
+
 @pytest.mark.parametrize(
     ("old", "new", "needles"),
     [
-        ("|Conv2d-5|[-1, 64, 56, 56]|64 \\* 64 \\* 3 \\* 3|36,864|", "|Conv2d-5|[-1, 64, 56, 56]|64 \\* 64 \\* 3 \\* 3|36,865|",
-         ("index.es.md", "Conv2d-5, parameters", "36,864", "36,865")),
-        ("|BatchNorm2d-20|[-1, 128, 28, 28]|", "|BatchNorm2d-20|[-1, 128, 27, 28]|",
-         ("index.es.md", "BatchNorm2d-20, output shape", "[-1, 128, 28, 28]", "[-1, 128, 27, 28]")),
-        ("|Conv2d-8|[-1, 64, 56, 56]|64 \\* 64 \\* 3 \\* 3|", "|Conv2d-8|[-1, 64, 56, 56]|64 \\* 64 \\* 4 \\* 3|",
-         ("index.es.md", "Conv2d-8, formula", "64 * 64 * 3 * 3", "64 * 64 * 4 * 3")),
-        ("|Total params|11,689,512|", "|Total params|11,689,513|", ("index.es.md", "Total params", "11,689,513")),
-        ("|Params size (MB)|44.59|", "|Params size (MB)|44.60|", ("index.es.md", "Params size (MB)", "44.60")),
-        ("|Forward/backward pass size (MB)|62.79|", "|Forward/backward pass size (MB)|62,79|",
-         ("index.es.md", "Forward/backward pass size (MB)", "62,79")),
-        ("|ReLU-3|", "|ReLU-4|", ("index.es.md", "summary row ReLU-3", "ReLU-4")),
+        (cells("Conv2d-5", "[-1, 64, 56, 56]", "64 * 64 * 3 * 3", "36,864"),
+         cells("Conv2d-5", "[-1, 64, 56, 56]", "64 * 64 * 3 * 3", "36,865"),
+         ("(index.es)", "Conv2d-5, parameters", "36,864", "36,865")),
+        (cells("BatchNorm2d-20", "[-1, 128, 28, 28]"), cells("BatchNorm2d-20", "[-1, 128, 27, 28]"),
+         ("(index.es)", "BatchNorm2d-20, output shape", "[-1, 128, 28, 28]", "[-1, 128, 27, 28]")),
+        (cells("Conv2d-8", "[-1, 64, 56, 56]", "64 * 64 * 3 * 3"), cells("Conv2d-8", "[-1, 64, 56, 56]", "64 * 64 * 4 * 3"),
+         ("(index.es)", "Conv2d-8, formula", "64 * 64 * 3 * 3", "64 * 64 * 4 * 3")),
+        (">Total params</td>\n<td style=\"text-align: left;\">11,689,512<",
+         ">Total params</td>\n<td style=\"text-align: left;\">11,689,513<", ("(index.es)", "Total params", "11,689,513")),
+        (">Params size (MB)</td>\n<td style=\"text-align: left;\">44.59<",
+         ">Params size (MB)</td>\n<td style=\"text-align: left;\">44.60<", ("(index.es)", "Params size (MB)", "44.60")),
+        (">Forward/backward pass size (MB)</td>\n<td style=\"text-align: left;\">62.79<",
+         ">Forward/backward pass size (MB)</td>\n<td style=\"text-align: left;\">62,79<",
+         ("(index.es)", "Forward/backward pass size (MB)", "62,79")),
+        (">ReLU-3<", ">ReLU-4<", ("(index.es)", "summary row ReLU-3", "ReLU-4")),
     ],
     ids=["parameter-cell", "shape-cell", "formula-cell", "total", "size-line", "size-in-spanish-format", "row-name"],
 )
 def test_a_changed_summary_cell_is_named(editable_build: Build, mismatches, old: str, new: str,
                                          needles: tuple[str, ...]) -> None:
-    edit(editable_build.docs / "index.es.md", old, new)
+    edit(editable_build.page("index", "es"), old, new)
     only(mismatches(editable_build, "index"), *needles)
 
 
 def test_two_summary_row_names_swapped_with_their_numbers_kept_are_caught(editable_build: Build, mismatches) -> None:
-    page = editable_build.docs / "index.en.md"
-    edit(page, "|Conv2d-5|", "|@@|")
-    edit(page, "|BatchNorm2d-6|", "|Conv2d-5|")
-    edit(page, "|@@|", "|BatchNorm2d-6|")
+    page = editable_build.page("index", "en")
+    edit(page, ">Conv2d-5<", ">@@<")
+    edit(page, ">BatchNorm2d-6<", ">Conv2d-5<")
+    edit(page, ">@@<", ">BatchNorm2d-6<")
     found = mismatches(editable_build, "index")
     only(found, "summary row Conv2d-5", "BatchNorm2d-6")
     only(found, "summary row BatchNorm2d-6", "Conv2d-5")
 
 
 def test_a_deleted_summary_row_or_total_line_is_caught(editable_build: Build, mismatches) -> None:
-    page = editable_build.docs / "index.en.md"
+    page = editable_build.page("index", "en")
     text = page.read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^\|ReLU-21\|.*\n", "", text)
-    page.write_text(re.sub(r"(?m)^\|Estimated Total Size \(MB\)\|.*\n", "", text), encoding="utf-8")
+    text = re.sub(r"<tr>\s*<td[^>]*>ReLU-21</td>.*?</tr>", "", text, count=1, flags=re.S)
+    page.write_text(re.sub(r"<tr>\s*<td[^>]*>Estimated Total Size \(MB\)</td>.*?</tr>", "", text, count=1,
+                           flags=re.S), encoding="utf-8")
     found = mismatches(editable_build, "index")
-    only(found, "index.en.md", "summary table", "68 rows", "67 rows")
-    only(found, "index.en.md", "summary totals", "Estimated Total Size (MB)")
+    only(found, "(index.en)", "summary table", "68 rows", "67 rows")
+    only(found, "(index.en)", "summary totals", "Estimated Total Size (MB)")
 
 
 # ---------------------------------------------------------------- tagged values
 
 
 def test_a_wrong_number_in_prose_is_named(editable_build: Build, mismatches) -> None:
-    edit(editable_build.docs / "index.es.md", span("stem.0.size") + "112<", span("stem.0.size") + "110<")
-    only(mismatches(editable_build, "index"), "index.es.md", "fact stem.0.size", "112", "'110'")
+    edit(editable_build.page("index", "es"), span("stem.0.size") + "112<", span("stem.0.size") + "110<")
+    only(mismatches(editable_build, "index"), "(index.es)", "fact stem.0.size", "112", "'110'")
 
 
 @pytest.mark.parametrize(
     ("page", "key", "old", "new"),
     [
-        ("index.en.md", "totals.params", "11,689,512", "１１,６８９,５１２"),
-        ("index.es.md", "totals.params", "11\u202f689\u202f512", "١١\u202f٦٨٩\u202f٥١٢"),
-        ("index.en.md", "totals.params", "11,689,512", "1,1689,512"),
-        ("index.en.md", "totals.params", "11,689,512", "11_689_512"),
-        ("index.es.md", "totals.params", "11\u202f689\u202f512", "11.689.512"),
-        ("index.es.md", "stem.0.size", "112", "112,0"),
+        ("(index.en)", "totals.params", "11,689,512", "１１,６８９,５１２"),
+        ("(index.es)", "totals.params", "11\u202f689\u202f512", "١١\u202f٦٨٩\u202f٥١٢"),
+        ("(index.en)", "totals.params", "11,689,512", "1,1689,512"),
+        ("(index.en)", "totals.params", "11,689,512", "11_689_512"),
+        ("(index.es)", "totals.params", "11\u202f689\u202f512", "11.689.512"),
+        ("(index.es)", "stem.0.size", "112", "112,0"),
     ],
     ids=["full-width", "arabic-indic", "misplaced-separator", "underscores", "dots-in-spanish", "decimal-added"],
 )
 def test_a_number_written_any_other_way_is_refused(editable_build: Build, mismatches, page, key, old, new) -> None:
-    edit(editable_build.docs / page, span(key) + old + "<", span(key) + new + "<")
-    only(mismatches(editable_build, page.split(".")[0]), page, f"fact {key}", repr(new))
+    name, language = page.strip("()").split(".")
+    edit(editable_build.page(name, language), span(key) + old + "<", span(key) + new + "<")
+    only(mismatches(editable_build, name), f"({name}.{language})", f"fact {key}", repr(new))
 
 
 @pytest.mark.parametrize(
@@ -165,54 +174,50 @@ def test_a_number_written_any_other_way_is_refused(editable_build: Build, mismat
          "arabic-indic", "superscript", "roman-numeral", "module-name", "code-block", "missing-figure", "bit-depth"],
 )
 def test_every_visible_digit_in_any_construct_is_accounted_for(editable_build: Build, mismatches, snippet, needle) -> None:
-    edit(editable_build.docs / "index.en.md", "## Conclusion", f"{snippet}\n\n## Conclusion")
-    only(mismatches(editable_build, "index"), "index.en.md", needle)
+    insert_before_heading(editable_build.page("index", "en"), "conclusion", snippet)
+    only(mismatches(editable_build, "index"), "(index.en)", needle)
 
 
 def test_a_digit_nobody_can_see_is_not_a_claim(editable_build: Build, mismatches) -> None:
-    edit(editable_build.docs / "index.en.md", "## Conclusion", "<!-- 42 is in a comment -->\n\n## Conclusion")
+    insert_before_heading(editable_build.page("index", "en"), "conclusion", "<!-- 42 is in a comment -->", html=True)
     assert mismatches(editable_build, "index") == []
 
 
-def test_an_untagged_literal_typed_into_a_template_is_caught(built: Build, inputs, tmp_path: Path, monkeypatch) -> None:
-    templates = tmp_path / "templates"
-    shutil.copytree(pages.TEMPLATES, templates)
-    edit(templates / "en" / "index.md.j2", "## Conclusion", "The stem turns 224 pixels into 112.\n\n## Conclusion")
-    monkeypatch.setattr(pages, "TEMPLATES", templates)
-
-    rendered = pages.render_pages(built.facts)
-    docs = tmp_path / "docs"
-    shutil.copytree(built.docs, docs)
-    for name, text in rendered.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    values, reference, reproduction = inputs
-    found = [str(m) for m in check_docs(docs, built.config, CheckInputs(
-        expected=values, reference=reference, reproduction=reproduction))]
-    only(found, "index.en.md", "untagged number '224'")
-    only(found, "index.en.md", "untagged number '112.'")
-    assert not any("index.es.md" in line for line in found)
+@pytest.mark.build
+def test_an_untagged_literal_typed_into_a_template_stops_the_build(editable_build: Build, tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    template = edited_package(tmp_path, monkeypatch) / "templates" / "en" / "index.md.j2"
+    edit(template, "## Conclusion", "The stem turns 224 pixels into 112.\n\n## Conclusion")
+    with pytest.raises(MismatchError) as caught:
+        site.build(editable_build.config, site.Progress(quiet=True))
+    found = caught.value.listing
+    only(found, "(index.en)", "untagged number '224'")
+    only(found, "(index.en)", "untagged number '112.'")
+    assert not any("(index.es)" in line for line in found)
 
 
 def test_one_language_changed_alone_is_caught(editable_build: Build, mismatches) -> None:
-    edit(editable_build.docs / "maps.en.md", span("architecture.resize_size") + "256<",
+    edit(editable_build.page("maps", "en"), span("architecture.resize_size") + "256<",
          span("architecture.resize_size") + "255<")
     found = mismatches(editable_build, "maps")
-    only(found, "maps.en.md", "fact architecture.resize_size", "255")
-    only(found, "maps.en.md", "numbers compared with maps.es.md")
+    only(found, "(maps.en)", "fact architecture.resize_size", "255")
+    only(found, "(maps.en)", "numbers compared with maps/index.html (maps.es)")
 
 
 def test_a_heading_missing_in_one_language_is_caught(editable_build: Build, mismatches) -> None:
-    edit(editable_build.docs / "index.en.md", "## Conclusion", "Conclusion")
-    only(mismatches(editable_build, "index"), "index.en.md", "headings compared with index.es.md")
+    page = editable_build.page("index", "en")
+    page.write_text(re.sub(r'<h2 id="conclusion">(.*?)</h2>', r"<p>\1</p>", page.read_text(encoding="utf-8"), count=1),
+                    encoding="utf-8")
+    only(mismatches(editable_build, "index"), "(index.en)", "headings compared with index.html (index.es)")
 
 
 def test_a_setext_heading_added_to_one_language_is_caught(editable_build: Build, mismatches) -> None:
-    edit(editable_build.docs / "index.en.md", "## Conclusion", "An extra heading\n----------------\n\n## Conclusion")
-    only(mismatches(editable_build, "index"), "index.en.md", "headings compared with index.es.md")
+    insert_before_heading(editable_build.page("index", "en"), "conclusion", "An extra heading\n----------------")
+    only(mismatches(editable_build, "index"), "(index.en)", "headings compared with index.html (index.es)")
 
 
 def test_an_unknown_fact_is_caught(editable_build: Build, mismatches) -> None:
-    edit(editable_build.docs / "index.es.md", 'data-fact="stem.0.size"', 'data-fact="stem.0.sizes"')
+    edit(editable_build.page("index", "es"), 'data-fact="stem.0.size"', 'data-fact="stem.0.sizes"')
     only(mismatches(editable_build, "index"), "unknown fact 'stem.0.sizes'")
 
 
@@ -224,7 +229,7 @@ def test_a_false_residual_check_fails(built: Build, monkeypatch) -> None:
         return shortcut, residual, manual + 1e-3, output
 
     monkeypatch.setattr(expected, "recompute_block", broken)
-    found = [str(m) for m in check_docs(built.docs, built.config, CheckInputs(reproduce=False))]
+    found = [str(m) for m in check_docs(built.docs, built.site, built.config, CheckInputs(reproduce=False))]
     only(found, "residual check of layer1.0", "True", "False")
     only(found, "fact residual.0.allclose", "True")
 
@@ -233,43 +238,43 @@ def test_a_false_residual_check_fails(built: Build, monkeypatch) -> None:
 
 
 def test_a_stage_heading_with_another_stages_name_is_caught(editable_build: Build, mismatches) -> None:
-    page = editable_build.docs / "maps.en.md"
+    page = editable_build.page("maps", "en")
     edit(page, span("galleries.2.name", "plain") + "layer2<", span("galleries.2.name", "plain") + "layer3<")
-    only(mismatches(editable_build, "maps"), "maps.en.md", "fact galleries.2.name", "'layer2'", "'layer3'")
+    only(mismatches(editable_build, "maps"), "(maps.en)", "fact galleries.2.name", "'layer2'", "'layer3'")
 
 
 def test_two_stage_headings_swapped_label_and_tag_together_are_caught(editable_build: Build, mismatches) -> None:
     """The names and their tags swapped, the sizes left: each size now sits beside the other stage's name."""
-    page = editable_build.docs / "maps.en.md"
+    page = editable_build.page("maps", "en")
     edit(page, span("galleries.2.name", "plain") + "layer2<", "@@")
     edit(page, span("galleries.3.name", "plain") + "layer3<", span("galleries.2.name", "plain") + "layer2<")
     edit(page, "@@", span("galleries.3.name", "plain") + "layer3<")
     found = mismatches(editable_build, "maps")
-    only(found, "maps.en.md", "fact galleries.2.shape.0", "'layer2'", "without it")
-    only(found, "maps.en.md", "fact galleries.3.shape.0", "'layer3'", "without it")
+    only(found, "(maps.en)", "fact galleries.2.shape.0", "'layer2'", "without it")
+    only(found, "(maps.en)", "fact galleries.3.shape.0", "'layer3'", "without it")
 
 
 def test_conv1_shown_with_the_max_pools_size_is_caught(editable_build: Build, mismatches) -> None:
-    page = editable_build.docs / "index.en.md"
+    page = editable_build.page("index", "en")
     for j, (old, new) in enumerate([("64", "64"), ("112", "56"), ("112", "56")]):
         edit(page, span(f"modules.0.output_shape.{j}") + old + "<", span(f"modules.3.output_shape.{j}") + new + "<")
-    only(mismatches(editable_build, "index"), "index.en.md", "fact modules.3.output_shape.1", "'maxpool'", "without it")
+    only(mismatches(editable_build, "index"), "(index.en)", "fact modules.3.output_shape.1", "'maxpool'", "without it")
 
 
 def test_a_prose_size_moved_to_the_wrong_module_is_caught(editable_build: Build, mismatches) -> None:
-    page = editable_build.docs / "index.es.md"
+    page = editable_build.page("index", "es")
     text = page.read_text(encoding="utf-8")
     line = next(line for line in text.splitlines() if "convolución" in line and span("stem.0.size") in line)
     page.write_text(text.replace(line, line.replace(span("stem.0.size") + "112<", span("stem.1.size") + "56<")),
                     encoding="utf-8")
-    only(mismatches(editable_build, "index"), "index.es.md", "fact stem.1.size", "'maxpool'", "without it")
+    only(mismatches(editable_build, "index"), "(index.es)", "fact stem.1.size", "'maxpool'", "without it")
 
 
 # ---------------------------------------------------------------- claims, quotes and sources
 
 
 def test_a_trained_weights_claim_in_a_random_weights_build_is_caught(editable_build: Build, mismatches) -> None:
-    page = editable_build.docs / "index.en.md"
+    page = editable_build.page("index", "en")
     strings = pages.translations("en")
     text = page.read_text(encoding="utf-8")
     start = text.index('data-claim="stem_filters"')
@@ -277,20 +282,20 @@ def test_a_trained_weights_claim_in_a_random_weights_build_is_caught(editable_bu
     trained = strings["claim.stem_filters.imagenet"]
     page.write_text(text[:start] + 'data-claim="stem_filters" data-variant="imagenet">' + trained + text[end:],
                     encoding="utf-8")
-    only(mismatches(editable_build, "index"), "index.en.md", "claim stem_filters", "random", "imagenet")
+    only(mismatches(editable_build, "index"), "(index.en)", "claim stem_filters", "random", "imagenet")
 
 
 def test_a_trained_weights_claim_written_as_plain_text_is_caught(editable_build: Build, mismatches) -> None:
     sentence = "These are the filters trained on ImageNet: edge and colour detectors can be recognised."
-    edit(editable_build.docs / "maps.en.md", "## Maps by stage", f"{sentence}\n\n## Maps by stage")
-    only(mismatches(editable_build, "maps"), "maps.en.md", "claim maps_filters", "imagenet wording")
+    insert_before_heading(editable_build.page("maps", "en"), "stages", sentence)
+    only(mismatches(editable_build, "maps"), "(maps.en)", "claim maps_filters", "imagenet wording")
 
 
 def test_the_random_weights_notice_cannot_be_removed(editable_build: Build, mismatches) -> None:
-    page = editable_build.docs / "reproducibility.es.md"
+    page = editable_build.page("reproducibility", "es")
     text = page.read_text(encoding="utf-8")
-    page.write_text(re.sub(r'(?s)!!! warning.*?\n\n', "", text, count=1), encoding="utf-8")
-    only(mismatches(editable_build, "reproducibility"), "reproducibility.es.md", "weights banner")
+    page.write_text(re.sub(r'(?s)<div class="admonition warning">.*?</div>', "", text, count=1), encoding="utf-8")
+    only(mismatches(editable_build, "reproducibility"), "(reproducibility.es)", "weights banner")
 
 
 @pytest.mark.parametrize(
@@ -303,8 +308,8 @@ def test_the_random_weights_notice_cannot_be_removed(editable_build: Build, mism
     ids=["paper-word", "page-number", "report-word"],
 )
 def test_a_quotation_that_is_not_the_sources_words_is_caught(editable_build: Build, mismatches, old, new, needle) -> None:
-    edit(editable_build.docs / "index.es.md", old, new)
-    only(mismatches(editable_build, "index"), "index.es.md", needle)
+    edit(editable_build.page("index", "es"), old, new)
+    only(mismatches(editable_build, "index"), "(index.es)", needle)
 
 
 @pytest.mark.parametrize(
@@ -317,37 +322,38 @@ def test_a_quotation_that_is_not_the_sources_words_is_caught(editable_build: Bui
     ids=["blockquote", "quotation-marks", "q-element"],
 )
 def test_nothing_is_presented_as_a_quotation_unless_it_is_one(editable_build: Build, mismatches, snippet) -> None:
-    edit(editable_build.docs / "index.en.md", "## Conclusion", f"{snippet}\n\n## Conclusion")
-    only(mismatches(editable_build, "index"), "index.en.md", "quotation")
+    insert_before_heading(editable_build.page("index", "en"), "conclusion", snippet)
+    only(mismatches(editable_build, "index"), "(index.en)", "quotation")
 
 
 def test_a_changed_reference_or_a_link_to_another_host_is_caught(editable_build: Build, mismatches) -> None:
-    page = editable_build.docs / "index.en.md"
+    page = editable_build.page("index", "en")
     edit(page, "(pp. 770-778)", "(pp. 770-779)")
-    edit(page, "## Conclusion", "[More](https://example.com/resnet)\n\n## Conclusion")
+    insert_before_heading(page, "conclusion", "[More](https://example.com/resnet)")
     found = mismatches(editable_build, "index")
-    only(found, "index.en.md", "source he2016")
-    only(found, "index.en.md", "link https://example.com/resnet")
+    only(found, "(index.en)", "source he2016")
+    only(found, "(index.en)", "link https://example.com/resnet")
 
 
 def test_a_figure_reference_to_the_wrong_figure_and_section_numbers_out_of_order_are_caught(
     editable_build: Build, mismatches
 ) -> None:
-    page = editable_build.docs / "index.en.md"
-    edit(page, "[Figure 3](#figure-3)", "[Figure 3](#figure-1)")
-    edit(page, "## 2. Introduction", "## 3. Introduction")
+    page = editable_build.page("index", "en")
+    edit(page, '<a href="#figure-3">Figure 3</a>', '<a href="#figure-1">Figure 3</a>')
+    edit(page, ">2. Introduction<", ">3. Introduction<")
     found = mismatches(editable_build, "index")
-    only(found, "index.en.md", "link 'Figure 3'", "#figure-3")
-    only(found, "index.en.md", "section numbers", "1, 3")
+    only(found, "(index.en)", "link 'Figure 3'", "#figure-3")
+    only(found, "(index.en)", "section numbers", "1, 3")
 
 
 # ---------------------------------------------------------------- figures, facts.json and notebooks
 
 
 def test_a_figure_missing_from_one_language_is_caught(editable_build: Build, mismatches) -> None:
-    page = editable_build.docs / "index.en.md"
-    page.write_text(re.sub(r"!\[[^\]]*\]\(img/comparison\.en\.png\)", "", page.read_text(encoding="utf-8")), encoding="utf-8")
-    only(mismatches(editable_build, "index"), "index.en.md", "figures compared with index.es.md")
+    page = editable_build.page("index", "en")
+    page.write_text(re.sub(r'<img [^>]*src="img/comparison\.png" />', "", page.read_text(encoding="utf-8")),
+                    encoding="utf-8")
+    only(mismatches(editable_build, "index"), "(index.en)", "figures compared with index.html (index.es)")
 
 
 @pytest.mark.parametrize(
@@ -374,25 +380,38 @@ def _huge(path: Path) -> None:
     os.truncate(path, 4 * 1024**3)  # sparse: 4 GB that a whole read would hold in memory
 
 
-@pytest.mark.parametrize(
-    ("relative", "damage", "needle"),
-    [
-        ("facts.json", _fifo, "facts.json: file"),
-        ("notebook.en.ipynb", _fifo, "notebook.en.ipynb: page"),
-        (f"{DATA_FOLDER}/index.json", _fifo, f"{DATA_FOLDER}/index.json: file"),
-        ("img/comparison.en.png", _huge, "comparison.en.png"),
-        (f"{DATA_FOLDER}/filters-conv1-0.bin", _huge, f"{DATA_FOLDER}/filters-conv1-0.bin"),
-        ("maps.en.md", lambda path: path.write_bytes(path.read_bytes() + b"\xff\xfe"), "maps.en.md: page"),
-    ],
-    ids=["facts-fifo", "notebook-fifo", "index-fifo", "figure-4GB", "data-4GB", "page-not-utf8"],
-)
-def test_a_docs_file_that_cannot_be_read_whole_is_named_unread(editable_build: Build, mismatches, relative: str,
-                                                               damage, needle: str) -> None:
-    """The check reads docs like any input: a pipe in a file's place is not waited on, a huge file is not read."""
-    def hang(*_: object) -> None:
-        raise TimeoutError("the check waited on a docs file")
+def _not_utf8(path: Path) -> None:
+    path.write_bytes(path.read_bytes() + b"\xff\xfe")
 
-    damage(editable_build.docs / relative)
+
+UNREAD = "unreadable: not a regular file of at most"
+
+
+@pytest.mark.parametrize(
+    ("relative", "damage", "needles"),
+    [
+        ("docs/facts.json", _fifo, ("facts.json: file", UNREAD)),
+        ("docs/notebook.en.ipynb", _fifo, ("notebook.en.ipynb: page", UNREAD)),
+        (f"docs/{DATA_FOLDER}/index.json", _fifo, (f"{DATA_FOLDER}/index.json: file", UNREAD)),
+        ("docs/img/comparison.en.png", _huge, ("comparison.en.png", UNREAD)),
+        (f"docs/{DATA_FOLDER}/filters-conv1-0.bin", _huge, (f"{DATA_FOLDER}/filters-conv1-0.bin", UNREAD)),
+        ("site/en/maps/index.html", _not_utf8, ("en/maps/index.html (maps.en): page", "UTF-8")),
+        ("site/en/index.html", _fifo, ("en/index.html (index.en): page", UNREAD)),
+        ("site/maps/index.html", _huge, ("maps/index.html (maps.es): page", UNREAD)),
+        ("site/search/search_index.json", _fifo, ("search/search_index.json: file", UNREAD)),
+    ],
+    ids=["facts-fifo", "notebook-fifo", "index-fifo", "figure-4GB", "data-4GB", "page-not-utf8", "page-fifo",
+         "page-4GB", "search-index-fifo"],
+)
+def test_a_file_that_cannot_be_read_whole_is_named_unread(editable_build: Build, mismatches, relative: str,
+                                                          damage, needles: tuple[str, ...]) -> None:
+    """The check reads docs and the site like any input: a pipe in a file's place is not waited on, a huge file
+    is not read."""
+    def hang(*_: object) -> None:
+        raise TimeoutError("the check waited on a file")
+
+    folder, _, rest = relative.partition("/")
+    damage((editable_build.docs if folder == "docs" else editable_build.site) / rest)
     previous = signal.signal(signal.SIGALRM, hang)
     signal.alarm(120)
     before = bytes_read()
@@ -402,7 +421,7 @@ def test_a_docs_file_that_cannot_be_read_whole_is_named_unread(editable_build: B
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert bytes_read() - before < 256 * 1024**2
-    only(found, needle, "UTF-8" if relative.endswith(".md") else "unreadable: not a regular file of at most")
+    only(found, *needles)
 
 
 def bytes_read() -> int:
@@ -486,31 +505,33 @@ def test_predictions_are_checked_with_a_users_weights(trained_build: Build, tmp_
     assert len(trained_build.facts.predictions) == trained_build.facts.top_k
     assert trained_build.facts.provenance.weights.kind == "file" and not trained_build.facts.provenance.weights.trained
     values, reference = expected.derive_expected_and_reference(trained_build.config)
-    assert check_docs(trained_build.docs, trained_build.config, CheckInputs(expected=values, reference=reference)) == []
-    docs = tmp_path / "docs"
-    shutil.copytree(trained_build.docs, docs)
-    broken = replace(trained_build, config=replace(trained_build.config, docs=docs))
+    assert check_docs(trained_build.docs, trained_build.site, trained_build.config,
+                      CheckInputs(expected=values, reference=reference)) == []
+    site_copy = tmp_path / "site"
+    shutil.copytree(trained_build.site, site_copy)
+    broken = replace(trained_build, config=replace(trained_build.config, out=site_copy))
     label = trained_build.facts.predictions[1].name
-    edit(docs / "maps.es.md", span("predictions.1.name", "plain") + label + "<",
+    edit(broken.page("maps", "es"), span("predictions.1.name", "plain") + label + "<",
          span("predictions.1.name", "plain") + "goldfish<")
-    found = [str(m) for m in check.check_page_pair(broken.docs, "maps", broken.config, values)]
-    only(found, "maps.es.md", "predictions.1.name", label, "goldfish")
+    found = [str(m) for m in check.check_page_pair(broken.docs, broken.site, "maps", broken.config, values)]
+    only(found, "(maps.es)", "predictions.1.name", label, "goldfish")
 
 
 @pytest.mark.build
 def test_a_users_weights_are_never_called_trained(trained_build: Build) -> None:
-    for page in trained_build.docs.glob("*.md"):
-        text = page.read_text(encoding="utf-8")
-        changed_by_weights = page.name.split(".")[0] not in ("family", "experiment")
-        assert ('data-claim="weights_banner" data-variant="file"' in text) == changed_by_weights, page.name
-        assert 'data-variant="imagenet"' not in text, page.name
+    for name in (page.name.split(".")[0] for page in trained_build.docs.glob("*.es.md")):
+        for language in ("es", "en"):
+            text = trained_build.page(name, language).read_text(encoding="utf-8")
+            changed_by_weights = name not in ("family", "experiment")
+            assert ('data-claim="weights_banner" data-variant="file"' in text) == changed_by_weights, name
+            assert 'data-variant="imagenet"' not in text, name
 
 
 @pytest.mark.build
 def test_a_users_weights_file_is_named_in_the_printed_command_and_its_sha256_given(trained_build: Build) -> None:
     sha256 = trained_build.facts.provenance.weights.sha256
     for language in ("es", "en"):
-        page = (trained_build.docs / f"reproducibility.{language}.md").read_text(encoding="utf-8")
+        page = trained_build.page("reproducibility", language).read_text(encoding="utf-8")
         command = "python -m generator build --weights my-resnet18.pth --no-notebook-execution"
         assert span("provenance.recipe.build", "plain") + command + "<" in page
         said = page.split('data-claim="weights_used" data-variant="file">', 1)[1].split("</span>.", 1)[0]
@@ -533,10 +554,10 @@ def test_all_zero_weights_build_and_every_sentence_follows_the_values(zero_build
     facts = zero_build.facts
     assert facts.claims["residual_effect"] == "zero" and facts.claims["prediction"] == "tie"
     assert facts.prediction_ties == facts.architecture.num_classes
-    index = (zero_build.docs / "index.en.md").read_text(encoding="utf-8")
+    index = (zero_build.page("index", "en")).read_text(encoding="utf-8")
     assert "is zero over the whole map" in index and "takes negative values" not in index
     assert "no class stands out" in index and "the most likely class is" not in index
-    assert check_docs(zero_build.docs, zero_build.config) == []
+    assert check_docs(zero_build.docs, zero_build.site, zero_build.config) == []
 
 
 # ---------------------------------------------------------------- the command
@@ -548,11 +569,12 @@ def test_check_command_exits_5_and_names_the_change(editable_build: Build) -> No
     real command)."""
     from .test_cli import cli
 
-    edit(editable_build.docs / "index.en.md", "|Total params|11,689,512|", "|Total params|11,689,000|")
+    edit(editable_build.page("index", "en"), ">Total params</td>\n<td style=\"text-align: left;\">11,689,512<",
+         ">Total params</td>\n<td style=\"text-align: left;\">11,689,000<")
     result = cli("check", "--weights", "random", "--offline", "--docs", str(editable_build.docs),
-                 "--mkdocs-yml", str(ROOT / "mkdocs.yml"))
+                 "--out", str(editable_build.site), "--mkdocs-yml", str(ROOT / "mkdocs.yml"))
     assert result.returncode == 5, result.stderr
-    assert "index.en.md: summary Total params: expected 11,689,512, found 11,689,000" in result.stderr
+    assert "en/index.html (index.en): summary Total params: expected 11,689,512, found 11,689,000" in result.stderr
 
 
 @pytest.mark.process

@@ -191,10 +191,10 @@ def check_page_in_every_language(docs: Path, site: Path, page: str, contexts: Pa
                                  accounted: Callable[[str], Callable[[Element], set[int]]] | None = None,
                                  ) -> dict[str, PageReading]:
     """The page's built HTML in each language, then the languages compared; returns each language's reading."""
-    readings = {}
+    readings, names = {}, {}
     for language in LANGUAGES:
         path = site_pages.page_file(site, page, language)
-        name = f"{path.relative_to(site)} ({page}.{language})"
+        name = names[language] = f"{path.relative_to(site)} ({page}.{language})"
         text = _readable(path, mismatches, name)
         if text is None:
             continue
@@ -203,7 +203,7 @@ def check_page_in_every_language(docs: Path, site: Path, page: str, contexts: Pa
         for source, copy in dict.fromkeys(readings[language].image_files):
             check_image_file(name, docs, source, mismatches, site / copy)
     if len(readings) == len(LANGUAGES):
-        compare_languages(page, readings, mismatches)
+        compare_languages(names, readings, mismatches)
     return readings
 
 

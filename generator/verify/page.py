@@ -407,7 +407,8 @@ def table_of_contents(root: Element, sections: dict[str, str], ctx: Context) -> 
     return done
 
 
-def compare_languages(page: str, readings: dict[str, PageReading], mismatches: list[Mismatch]) -> None:
+def compare_languages(names: dict[str, str], readings: dict[str, PageReading], mismatches: list[Mismatch]) -> None:
+    """Each language's reading against the first language's; ``names`` says what each page is called."""
     first, *others = LANGUAGES
     base = readings[first]
     for language in others:
@@ -424,6 +425,6 @@ def compare_languages(page: str, readings: dict[str, PageReading], mismatches: l
                 extra = Counter(map(str, theirs)) - Counter(map(str, mine))
                 missing = Counter(map(str, mine)) - Counter(map(str, theirs))
                 mismatches.append(Mismatch(
-                    f"{page}.{language}.md", f"{label} compared with {page}.{first}.md",
+                    names[language], f"{label} compared with {names[first]}",
                     f"the same {label} (missing here: {sorted(missing)[:3]})", f"different (only here: {sorted(extra)[:3]})",
                 ))

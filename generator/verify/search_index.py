@@ -46,7 +46,7 @@ def check_search_index(site: Path, language: str, readings: dict[str, PageReadin
     entries = index.get("docs") if isinstance(index, dict) else None
     if not isinstance(entries, list):
         mismatches.append(Mismatch(name, "file", "the search index as JSON",
-                                   "missing" if data is None else UNREADABLE))
+                                   UNREADABLE if path.exists() else "missing"))
         return
     pages = {site_pages.page_path(page, language)[len(site_pages.language_folder(language)):]: reading
              for page, reading in readings.items() if reading is not None}
