@@ -157,6 +157,25 @@ def check_pages(docs: Path, site: Path, config: Config, expected: Expected, figu
     for language in LANGUAGES:
         check_search_index(site, language, {page: by_language.get(language) for page, by_language in readings.items()},
                            mismatches)
+    read = {site_pages.page_file(site, page, language) for page in readings for language in LANGUAGES}
+    check_unread_files(site, read | {site / site_pages.NOT_FOUND_PAGE}, mismatches)
+
+
+def check_unread_files(site: Path, read: set[Path], mismatches: list[Mismatch]) -> None:
+    """No page in the site that the check did not read, and no file beside the static assets it reads.
+
+    A page written into the site or dropped into docs/assets/static would be served to readers unread, and
+    so would a text file (an SVG, a plain-text note) there; the static folder holds stylesheets, which the
+    check reads, and scripts, which it trusts (README says which).
+    """
+    for path in sorted(site.rglob("*")):
+        relative = path.relative_to(site).as_posix()
+        if path.suffix.lower() in site_pages.PAGE_SUFFIXES and path not in read:
+            mismatches.append(Mismatch(relative, "page", "only pages the check reads (a page of the docs, the 404 "
+                                       "page)", "a page it does not"))
+        elif relative.startswith(f"{site_pages.STATIC}/") and path.suffix.lower() not in site_pages.STATIC_SUFFIXES:
+            mismatches.append(Mismatch(relative, "static file", "stylesheets and scripts only (.css, .js)",
+                                       f"a {path.suffix or 'suffixless'} file"))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from ..core.config import LANGUAGES
 
 NOT_FOUND_PAGE = "404.html"  # the theme's page for an unknown address, in the default language only
 SEARCH_INDEX = "search/search_index.json"
+STATIC = "assets/static"  # docs/assets/static as the site serves it
+STATIC_SUFFIXES = frozenset({".css", ".js"})
+PAGE_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".shtml", ".svg"})  # what a browser shows as a page
 # The host is fictitious: only the path matters, and a link resolved against it leaves the site exactly when
 # its origin is another one.
 SITE_ORIGIN = "https://site.invalid"

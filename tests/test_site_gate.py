@@ -1,0 +1,126 @@
+"""The gate reads the site a reader gets: the theme around the content, the pages MkDocs adds, the search
+index, the notebook's rendering and every file served beside them.
+
+Each test breaks a private copy of the shared build's site where the
+Markdown never reached (the theme's title and header, the footer, the table
+of contents, the 404 page, the search index, the notebook page, the static
+folder) and asserts that the check names the break.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from generator.core.errors import MismatchError
+from generator.pipeline import site
+
+from .conftest import Build, mkdocs_yml_in
+from .site_edits import edit
+from .test_check import inputs, mismatches, only  # noqa: F401
+
+
+@pytest.mark.parametrize(
+    ("page", "old", "new", "needles"),
+    [
+        (("index", "en"), "<title>ResNet 18 report - ResNet18</title>",
+         "<title>ResNet 18 report, 34 layers - ResNet18</title>", ("(index.en)", "untagged number '34'")),
+        (("maps", "es"), '<span class="md-ellipsis">\n            ResNet18\n          </span>',
+         '<span class="md-ellipsis">\n            ResNet18: 21.8 M parámetros\n          </span>',
+         ("(maps.es)", "untagged number '21.8'")),
+        (("family", "en"), "Made with <a", "Made in 3 days with <a", ("(family.en)", "untagged number '3'")),
+    ],
+    ids=["title", "header", "footer"],
+)
+def test_a_number_in_the_theme_around_the_content_is_caught(editable_build: Build, mismatches, page, old, new,
+                                                             needles) -> None:
+    edit(editable_build.page(*page), old, new)
+    only(mismatches(editable_build, page[0]), *needles)
+
+
+def test_a_table_of_contents_entry_that_is_not_its_heading_is_caught(editable_build: Build, mismatches) -> None:
+    page = editable_build.page("maps", "en")
+    text = page.read_text(encoding="utf-8")
+    entry = re.search(r'(<a href="#layer2-128x28x28" class="md-nav__link">\s*<span class="md-ellipsis">\s*)layer2',
+                      text)
+    assert entry is not None
+    page.write_text(text.replace(entry.group(0), entry.group(1) + "layer3", 1), encoding="utf-8")
+    only(mismatches(editable_build, "maps"), "(maps.en)", "table of contents, #layer2-128x28x28", "'layer3")
+
+
+def test_a_number_on_the_404_page_is_caught(editable_build: Build, mismatches) -> None:
+    edit(editable_build.site / "404.html", "404: página no encontrada", "404: página no encontrada entre 34 capas")
+    only(mismatches(editable_build), "404.html", "untagged number '34'")
+
+
+@pytest.mark.parametrize(
+    ("language", "change", "needle"),
+    [
+        ("en", lambda entry: {**entry, "text": entry["text"] + " It has 34 layers."}, "text that is on the page"),
+        ("es", lambda entry: {**entry, "title": "Resumen de 34 capas"}, "the words of heading"),
+        ("en", lambda entry: {**entry, "location": "elsewhere/"}, "a page of the site"),
+    ],
+    ids=["text", "title", "location"],
+)
+def test_a_search_index_entry_that_is_not_on_its_page_is_caught(editable_build: Build, mismatches, language, change,
+                                                                needle) -> None:
+    path = editable_build.site / ("en/" if language == "en" else "") / "search" / "search_index.json"
+    index = json.loads(path.read_text(encoding="utf-8"))
+    number = next(n for n, entry in enumerate(index["docs"]) if "#" in entry["location"] and entry["text"])
+    index["docs"][number] = change(index["docs"][number])
+    path.write_text(json.dumps(index), encoding="utf-8")
+    only(mismatches(editable_build), "search/search_index.json", f"entry {number + 1}", needle)
+
+
+def test_the_notebook_page_showing_other_code_or_output_is_caught(editable_build: Build, mismatches) -> None:
+    page = editable_build.page("notebook", "en")
+    edit(page, "max |difference|: 0.0", "max |difference|: 0.5")
+    edit(page, "<pre>", "<pre>print(34)\n")
+    found = mismatches(editable_build)
+    only(found, "notebook page", "code cell 3 (jp-Cell-outputWrapper)", "the notebook's cell")
+    only(found, "notebook page", "code cell 1 (highlight-ipynb)")
+    only(found, "(notebook.en)", "untagged number")
+
+
+def test_a_figure_the_site_serves_other_than_the_checked_one_is_caught(editable_build: Build, mismatches) -> None:
+    (editable_build.site / "en" / "img" / "comparison.png").write_bytes(
+        (editable_build.site / "img" / "comparison.png").read_bytes())
+    only(mismatches(editable_build, "index"), "(index.en)", "figure img/comparison.en.png", "another file")
+
+
+def test_a_downloadable_notebook_other_than_the_checked_one_is_caught(editable_build: Build, mismatches) -> None:
+    copy = editable_build.site / "en" / "notebook" / "notebook.en.ipynb"
+    copy.write_text(copy.read_text(encoding="utf-8").replace("seed=0", "seed=1"), encoding="utf-8")
+    only(mismatches(editable_build), "en/notebook/notebook.en.ipynb", "download", "another file")
+
+
+@pytest.mark.parametrize(
+    ("relative", "needle"),
+    [
+        ("extra/index.html", "a page it does not"),
+        ("en/notes.htm", "a page it does not"),
+        ("assets/static/legend.svg", "a page it does not"),
+        ("assets/static/notes.txt", "a .txt file"),
+    ],
+)
+def test_a_page_or_text_file_the_check_does_not_read_is_caught(editable_build: Build, mismatches, relative,
+                                                              needle) -> None:
+    path = editable_build.site / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("<p>ResNet18 has 34 layers.</p>", encoding="utf-8")
+    only(mismatches(editable_build), relative, needle)
+
+
+@pytest.mark.build
+def test_a_site_name_with_numbers_stops_the_build(editable_build: Build, tmp_path) -> None:
+    """site_name shows in every page's title and header: MkDocs writes it, and the check reads it there."""
+    mkdocs_yml = mkdocs_yml_in(tmp_path)
+    mkdocs_yml.write_text(mkdocs_yml.read_text(encoding="utf-8").replace(
+        "site_name: ResNet18", "site_name: ResNet18, 34 layers, 21.8 M parameters"), encoding="utf-8")
+    config = editable_build.config.__class__(**{**editable_build.config.__dict__, "mkdocs_yml": mkdocs_yml})
+    with pytest.raises(MismatchError) as caught:
+        site.build(config, site.Progress(quiet=True))
+    only(caught.value.listing, "(experiment.es)", "untagged number '34'")
+    only(caught.value.listing, "(experiment.en)", "untagged number '21.8'")
