@@ -142,8 +142,13 @@ def own_text(element: Element, keep_claims: bool = False) -> str:
 def fixed_sentences(root: Element, keep_claims: bool = False) -> list[str]:
     """Every sentence of the page's own text outside claims, quotations, the report's voice and tagged values."""
     sentences = []
-    for element in root.walk():
-        if element.tag not in STATEMENTS or any(exempt(node, keep_claims) for node in (element, *element.ancestors())):
+    stack = [root]
+    while stack:  # document order, never entering an exempt element
+        element = stack.pop()
+        if exempt(element, keep_claims):
+            continue
+        stack.extend(child for child in reversed(element.children) if isinstance(child, Element))
+        if element.tag not in STATEMENTS:
             continue
         for line in own_text(element, keep_claims).split("\n"):
             text = squash(line.replace("¶", "").replace("…", " … "))

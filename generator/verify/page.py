@@ -218,7 +218,7 @@ def check_images(root: Element, ctx: Context, reading: PageReading, skip: set[in
         if shown is not None:
             reading.image_files.append((f"{folder}/{file}", site_file))
         if shown is None or folder != FIGURE_FOLDER or file not in ctx.figure_names:
-            ctx.fail(f"image {source}", "a figure this run draws", "another file")
+            ctx.fail(f"image {source[:80]}", "a figure this run draws", "another file")
         elif language is not None and language != ctx.language:
             ctx.fail(f"image {source}", f"the figure drawn in this page's language ({ctx.language})",
                      f"the one in {language}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -41,12 +42,19 @@ class Element:
         return "".join(child if isinstance(child, str) else child.text() for child in self.children)
 
     def walk(self) -> Iterator[Element]:
-        """This element and every one inside it, in document order (a stack, not nested generators: pages are deep)."""
-        stack = [self]
+        """This element and every one inside it, in document order; the tree is read, never changed, once
+        parsed, so the list is made once and shared by every rule that walks from here."""
+        return iter(self.descendants)
+
+    @cached_property
+    def descendants(self) -> list[Element]:
+        """This element and every one inside it (a stack, not recursion: pages are deep)."""
+        found, stack = [], [self]
         while stack:
             node = stack.pop()
-            yield node
+            found.append(node)
             stack.extend(child for child in reversed(node.children) if isinstance(child, Element))
+        return found
 
     def ancestors(self) -> Iterator[Element]:
         node = self.parent
@@ -58,8 +66,12 @@ class Element:
         """The statement-holding elements around this one, innermost first."""
         return [node for node in (self, *self.ancestors()) if node.tag in BLOCK_TAGS]
 
+    @cached_property
+    def classes(self) -> frozenset[str]:
+        return frozenset(self.attrs.get("class", "").split())
+
     def has_class(self, name: str) -> bool:
-        return name in self.attrs.get("class", "").split()
+        return name in self.classes
 
     def find(self, tag: str, css_class: str | None = None) -> Element | None:
         """The first element inside this one (or this one) with that tag and, if given, that class."""
