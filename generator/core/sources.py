@@ -18,6 +18,9 @@ from .config import PACKAGE
 DATA = PACKAGE / "data"
 SOURCES_FILE = DATA / "sources.json"
 REPORT_FILE = DATA / "report.md"
+GLOSSES_FILE = DATA / "glosses.json"
+# How each language marks a gloss in prose: Spanish takes «», English “”.
+GLOSS_MARKS: dict[str, tuple[str, str]] = {"es": ("«", "»"), "en": ("“", "”")}
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,21 @@ class Quote:
     page: int | None = None
     heading: str | None = None
     translations: dict[str, str] | None = None  # language -> this project's translation, for pages in it
+
+
+@dataclass(frozen=True)
+class Gloss:
+    """A short term a page puts in quotation marks (a name, a word of the original report), in every language.
+
+    Either the original report holds its words (source "report", checked in the report's language) or
+    it is the name of something on the site (translation: the key of that name in the translations).
+    """
+
+    key: str
+    words: dict[str, str]  # language -> the words between the marks
+    why: str
+    source: str | None = None
+    translation: str | None = None
 
 
 @cache
@@ -68,6 +86,19 @@ def quote(key: str) -> Quote:
 
 def all_quotes() -> tuple[Quote, ...]:
     return tuple(quote(key) for key in _data()["quotes"])
+
+
+@cache
+def _glosses() -> dict:
+    return json.loads(GLOSSES_FILE.read_text(encoding="utf-8"))["glosses"]
+
+
+def gloss(key: str) -> Gloss:
+    return Gloss(key=key, **_glosses()[key])
+
+
+def all_glosses() -> tuple[Gloss, ...]:
+    return tuple(gloss(key) for key in _glosses())
 
 
 @cache

@@ -3,9 +3,10 @@
 Number formats live only in the filters here. Every value a template shows
 goes through a tag the check reads back: ``fact()`` for computed and cited
 numbers and for labels (module, stage, block and class names), ``quote()``
-for quotations, ``claim()`` for sentences whose truth depends on the weights
-or on a value, and ``sources_list()`` for the references. Any untagged
-digit a reader can see is an error in the check.
+for quotations, ``gloss()`` for a short term in quotation marks, ``claim()``
+for sentences whose truth depends on the weights or on a value, and
+``sources_list()`` for the references. Any untagged digit a reader can see
+is an error in the check.
 """
 
 from __future__ import annotations
@@ -172,6 +173,13 @@ class TemplateHelpers:
         """This project's translation of a quotation into the page's language, or "" where none is needed."""
         return html.escape((sources.quote(key).translations or {}).get(self.language, ""))
 
+    def gloss(self, key: str) -> Markup:
+        """A short term in the language's quotation marks (a name, a word of the original report), tagged so the
+        check holds its words to data/glosses.json: marks are for quotations, and this is the one other use."""
+        opening, closing = sources.GLOSS_MARKS[self.language]
+        words = html.escape(sources.gloss(key).words[self.language])
+        return Markup(f'<span class="gloss" data-gloss="{key}">{opening}{words}{closing}</span>')
+
     def claim(self, name: str) -> Markup:
         """The wording of a sentence that is true for this run (facts.claims chose it), tagged for the check."""
         variant = self.facts.claims[name]
@@ -205,6 +213,7 @@ def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.
     env.globals.update(
         facts=facts, fact=helpers.fact, label=helpers.label, cite=helpers.cite, quote=helpers.quote,
         inline_quote=helpers.inline_quote, quote_translation=helpers.quote_translation, claim=helpers.claim,
+        gloss=helpers.gloss,
         source_ref=helpers.source_ref, sources_list=helpers.sources_list, t=helpers.t, figure=helpers.figure,
         commands=helpers.commands, language=language,
     )

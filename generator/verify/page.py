@@ -12,7 +12,7 @@ from typing import Any
 
 from ..core import sources
 from ..core.config import FIGURE_FOLDER, LANGUAGES
-from . import site_pages
+from . import quotations, site_pages
 from .context import Context, PageReading, squash
 from .glossary import check_glossary
 from .interpretation import check_interpretation
@@ -30,8 +30,6 @@ FIGURE_LINK = re.compile(r"^(?P<word>Figura|Figure)s? (?P<number>[0-9]+[ab]?)\b"
 # "Figura 1", "Figuras 2a y 2b": a figure number, allowed only where that figure is on the page
 FIGURE_MENTION = re.compile(r"\b(?:Figura|Figure)s? (?P<first>[0-9]+[ab]?)(?: (?:y|and) (?P<second>[0-9]+[ab]?))?\b")
 CITATION = re.compile(r"^\[([0-9]+)\]$")
-QUOTE_MARKS = re.compile(r"“([^”]*)”|«([^»]*)»|\"([^\"]*)\"")
-LONG_QUOTATION_WORDS = 8
 PERMALINKS = {"headerlink", "anchor-link"}  # the classes of a heading's permanent link: toc's, nbconvert's
 # What the weights change: the forward pass's values and maps, the predictions, and their figures.
 WEIGHT_DEPENDENT_FACTS = ("residual.", "predictions.", "prediction_ties", "explorer.")
@@ -78,41 +76,8 @@ def check_facts(root: Element, ctx: Context, reading: PageReading) -> set[int]:
 
 
 def check_quotes(root: Element, ctx: Context) -> set[int]:
-    done: set[int] = set()
-    for element in root.walk():
-        key = element.attrs.get("data-quote")
-        if key is None:
-            continue
-        done.add(id(element))
-        try:
-            entry = sources.quote(key)
-        except KeyError:
-            ctx.fail(f"quotation {key}", "a quotation held in data/sources.json", "an unknown one")
-            continue
-        if element.tag == "q":
-            shown = squash(element.text())
-        else:
-            paragraphs = [child for child in element.children if isinstance(child, Element) and child.tag == "p"]
-            shown = squash(paragraphs[0].text()).removeprefix("“").removesuffix("”") if paragraphs else ""
-            attribution = squash(paragraphs[1].text()) if len(paragraphs) > 1 else ""
-            wanted = _attribution(entry, ctx.strings)
-            if attribution != wanted:
-                ctx.fail(f"quotation {key}, attribution", repr(wanted), repr(attribution))
-        if shown != squash(entry.text):
-            ctx.fail(f"quotation {key}", "the source's exact words", repr(shown[:80]))
-        if entry.source == "report" and squash(entry.text) not in squash(sources.report_text()):
-            ctx.fail(f"quotation {key}", "words that are in the original report", repr(entry.text[:80]))
-    return done
-
-
-def _attribution(entry: sources.Quote, strings: dict[str, str]) -> str:
-    number = sources.source_number(entry.source)
-    if entry.source == "report":
-        text = strings["quote_from_report"].format(heading=entry.heading)
-    else:
-        short = next(s.short for s in sources.all_sources() if s.key == entry.source)
-        text = strings["quote_from_paper"].format(short=short, section=entry.section, page=entry.page)
-    return squash(f"{text} [{number}]")
+    """Verified quotations hold their source's exact words and nothing else (verify/quotations.py)."""
+    return quotations.check_quotes(root, ctx)
 
 
 def check_sources(root: Element, ctx: Context) -> set[int]:
@@ -258,10 +223,8 @@ def check_sections(root: Element, ctx: Context) -> None:
 
 
 def check_untagged_quotations(root: Element, ctx: Context) -> None:
-    """A quotation element is always a verified one: nothing is presented as a quote that is not."""
-    for element in root.walk():
-        if element.tag in ("blockquote", "q") and "data-quote" not in element.attrs:
-            ctx.fail(f"<{element.tag}>", "a quotation held in data/sources.json (quote())", repr(squash(element.text())[:60]))
+    """A quote-styled element is always a verified quotation: nothing is presented as a quote that is not."""
+    quotations.check_quote_styled(root, ctx)
 
 
 def visible_text(root: Element, skip: set[int]) -> list[tuple[str, Element]]:
@@ -320,13 +283,10 @@ def _module_pattern(names: set[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in ordered) + r")(?![\w])")
 
 
-def check_quotation_marks(pieces: list[tuple[str, Element]], ctx: Context) -> None:
-    """Nothing may look like a long quotation unless it is a verified one."""
-    for text, _element in pieces:
-        for match in QUOTE_MARKS.finditer(text):
-            if len(match.group(0).split()) > LONG_QUOTATION_WORDS:
-                ctx.fail("quotation marks", "a quotation held in data/sources.json (quote())",
-                         repr(match.group(0)[:60]))
+def check_quotation_marks(root: Element, ctx: Context, checked: set[int]) -> None:
+    """Words in quotation marks of either language, whatever their length, are a verified quotation, its
+    translation or a gloss (verify/quotations.py)."""
+    quotations.check_quotation_marks(root, ctx, checked)
 
 
 def read_page(page: str, html: str, ctx: Context, accounted: Callable[[Element], set[int]] | None = None) -> PageReading:
@@ -374,7 +334,7 @@ def read_page(page: str, html: str, ctx: Context, accounted: Callable[[Element],
     check_weights_notice(article, ctx, reading)
     reading.report_passages = check_report_voice(article, ctx)
     check_digits(root, ctx, skip)
-    check_quotation_marks(visible_text(root, skip), ctx)
+    check_quotation_marks(root, ctx, skip)
     return reading
 
 
