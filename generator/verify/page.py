@@ -4,27 +4,27 @@ and every digit; then each page compared with its translation."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from typing import Any
 
 from ..core import sources
 from ..core.config import FIGURE_FOLDER, LANGUAGES
+from .attributes import framed_page, visible_attributes
 from .context import Context, PageReading, squash
 from .glossary import check_glossary
 from .interpretation import check_interpretation
+from .links import built_path, check_addresses, page_address
 from .mismatch import Mismatch
-from .numbers import ALLOWED_NUMBERS, NUMBER_CATEGORIES, canonical, value_matches
+from .numbers import canonical, value_matches
 from .report_voice import check_report_voice
 from .scope import check_scopes
 from .summary_table import check_summary_table
-from .visible import INVISIBLE_TAGS, VISIBLE_ATTRIBUTES, Element, render_markdown
+from .text import FIGURE_MENTION, check_text
+from .visible import INVISIBLE_TAGS, Element, render_markdown
 
 SECTION_NUMBER = re.compile(r"^\s*[0-9]+\.\s")
 FIGURE_LINK = re.compile(r"^(?P<word>Figura|Figure)s? (?P<number>[0-9]+[ab]?)\b")
 
-# "Figura 1", "Figuras 2a y 2b": a figure number, allowed only where that figure is on the page
-FIGURE_MENTION = re.compile(r"\b(?:Figura|Figure)s? (?P<first>[0-9]+[ab]?)(?: (?:y|and) (?P<second>[0-9]+[ab]?))?\b")
 CITATION = re.compile(r"^\[([0-9]+)\]$")
 QUOTE_MARKS = re.compile(r"“([^”]*)”|«([^»]*)»|\"([^\"]*)\"")
 LONG_QUOTATION_WORDS = 8
@@ -210,13 +210,12 @@ def check_images(root: Element, ctx: Context, reading: PageReading) -> None:
                      f"the one in {tagged['language']}")
 
 
-def check_links(root: Element, ctx: Context) -> None:
-    """External links go to named sources only; a link that names a figure leads to that figure."""
-    allowed = {s.url for s in sources.all_sources() if s.url}
+def check_links(root: Element, ctx: Context, page_url: str) -> None:
+    """Every address leads to the site, a named source or the theme's credit (verify/links.py: resolved against
+    page_url first); a link that names a figure leads to that figure."""
+    check_addresses(root, ctx, page_url)
     for link in (e for e in root.walk() if e.tag == "a"):
         target = link.attrs.get("href", "")
-        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) and target not in allowed:
-            ctx.fail(f"link {target}", "a link to a named source (data/sources.json)", "another address")
         named = FIGURE_LINK.match(squash(link.text()))
         if named and target != f"#{named['word'].lower()}-{named['number']}":
             ctx.fail(f"link {squash(link.text())!r}", f"a link to #{named['word'].lower()}-{named['number']}",
@@ -242,7 +241,8 @@ def check_untagged_quotations(root: Element, ctx: Context) -> None:
 
 
 def visible_text(root: Element, skip: set[int]) -> list[tuple[str, Element]]:
-    """Every piece of text a reader sees outside the elements already accounted for, with its element."""
+    """Every piece of text a reader sees outside the elements already accounted for, with its element: text
+    nodes, the attributes verify/attributes.py names, and a frame's srcdoc read as a page of its own."""
     pieces: list[tuple[str, Element]] = []
     stack: list[Element | tuple[str, Element]] = [root]
     while stack:
@@ -252,14 +252,15 @@ def visible_text(root: Element, skip: set[int]) -> list[tuple[str, Element]]:
             continue
         if id(item) in skip or item.tag in INVISIBLE_TAGS:
             continue
-        pieces.extend((item.attrs[attribute], item) for attribute in VISIBLE_ATTRIBUTES if item.attrs.get(attribute))
+        pieces.extend((shown, item) for shown in visible_attributes(item))
+        framed = framed_page(item)
+        stack.extend([] if framed is None else [framed])
         stack.extend((child, item) if isinstance(child, str) else child for child in reversed(item.children))
     return pieces
 
 
 def check_digits(root: Element, ctx: Context, skip: set[int]) -> None:
     """Every digit left after the verified elements must be on the allowed list; module names must be labels."""
-    module_name = _module_pattern(ctx.expected.module_names)
     sources_count = len(sources.all_sources())
     for text, element in visible_text(root, skip):
         if element.tag == "a" and CITATION.match(text.strip()):
@@ -268,28 +269,7 @@ def check_digits(root: Element, ctx: Context, skip: set[int]) -> None:
             continue
         if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and text is element.children[0]:
             text = SECTION_NUMBER.sub(lambda m: " " * len(m.group(0)), text)
-        image_name = element.attrs.get("src", "") if element.tag == "img" else ""
-        for match in module_name.finditer(text):
-            if match.group(0) not in image_name:
-                ctx.fail("text", "module names only as checked labels", repr(match.group(0)))
-        text = module_name.sub(" ", text)
-        for match in FIGURE_MENTION.finditer(text):
-            for number in filter(None, (match["first"], match["second"])):
-                if not any(shown == number or shown.rstrip("ab") == number for shown in ctx.figure_numbers):
-                    ctx.fail("figure number", f"one of the figures on this page ({', '.join(sorted(ctx.figure_numbers))})",
-                             repr(match.group(0)))
-        text = FIGURE_MENTION.sub(" ", text)
-        for pattern, _reason in ALLOWED_NUMBERS:
-            text = re.sub(pattern, " ", text)
-        for token in text.split():
-            if any(unicodedata.category(ch) in NUMBER_CATEGORIES for ch in token):
-                ctx.fail("text", "every number to come from the model or a named source (a tagged value)",
-                         f"untagged number {token!r}")
-
-
-def _module_pattern(names: set[str]) -> re.Pattern[str]:
-    ordered = sorted(names, key=len, reverse=True)
-    return re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in ordered) + r")(?![\w])")
+        check_text(text, element, ctx)
 
 
 def check_quotation_marks(pieces: list[tuple[str, Element]], ctx: Context) -> None:
@@ -321,7 +301,7 @@ def read_page(page: str, text: str, ctx: Context) -> PageReading:
     skip |= check_summary_table(root, ctx)
     skip |= {id(e) for e in root.walk() if e.has_class("quote-translation")}  # held to data/sources.json's words
     check_images(root, ctx, reading)
-    check_links(root, ctx)
+    check_links(root, ctx, page_address(built_path(page), ctx.mkdocs_yml))
     check_sections(root, ctx)
     check_untagged_quotations(root, ctx)
     everything = squash(" ".join(piece for piece, _ in visible_text(root, set())))
