@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import tinycss2
 
-from generator.verify import css_text
+from generator.verify import css_text, links
 from generator.verify.context import Context
-from generator.verify.css_text import Generated, check_generated_text, generated_text, page_stylesheets
+from generator.verify.css_text import (Generated, check_generated_text, check_stylesheet_addresses, generated_text,
+                                       page_stylesheets)
 from generator.verify.visible import parse_html
 
 from .conftest import ROOT, Build, Derived
@@ -134,3 +135,46 @@ def test_the_theme_counts_only_in_its_own_stylesheet(built: Build) -> None:
     assert css_text.digest(main) in css_text.theme_digests()
     assert any(shown.kind == "counter" for shown in generated_text(main))
     assert css_text.digest(main + " ") not in css_text.theme_digests()
+
+
+def addresses(derived: Derived, site: Path, page: Path) -> list[str]:
+    found: list = []
+    check_stylesheet_addresses(parse_html(page.read_text(encoding="utf-8")), context(derived, found), page, site)
+    return [str(m) for m in found]
+
+
+@pytest.mark.parametrize(("head", "files"), [
+    ("<style>p { background: url(//evil.example/x.png) }</style>", {}),
+    ('<style>@import "//evil.example/x.css";</style>', {}),
+    ('<style>@font-face { font-family: f; src: url("https://fonts.example/f.woff2") format("woff2") }</style>', {}),
+    ('<style>p { background: image-set("//evil.example/a.png" 1x) }</style>', {}),
+    ("<style>p { background: url(data:text/html,x) }</style>", {}),
+    ('<link rel="stylesheet" href="../../assets/static/report.css">',
+     {"assets/static/report.css": "@media print { p { background: url(//evil.example/x.png) } }"}),
+])
+def test_an_address_a_stylesheet_loads_from_elsewhere_fails(derived: Derived, tmp_path: Path, head: str,
+                                                             files: dict[str, str]) -> None:
+    site, page = site_with(tmp_path, PAGE.format(head=head, attrs='style="cursor: url(//evil.example/c.cur)"', body=""),
+                           files)
+    found = addresses(derived, site, page)
+    assert len(found) == 2 and all("an address on the site" in line for line in found), found
+
+
+def test_a_stylesheet_resolves_addresses_against_its_own(derived: Derived, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Served from /repo/, url(../../x.png) in assets/static/report.css is /repo/x.png: on the site. Resolved
+    against the page at the site's root instead, it would be /x.png, above the site's folder."""
+    monkeypatch.setenv("SITE_URL", "https://u.github.io/repo/")
+    links.site_address.cache_clear()
+    css = "p { background: url(../../x.png), url('data:image/svg+xml;base64,PHN2Zz4=') }"
+    site, _ = site_with(tmp_path, "", {"assets/static/report.css": css, "index.html": PAGE.format(
+        head='<link rel="stylesheet" href="assets/static/report.css">', attrs='style="cursor: url(../x.cur)"', body="")})
+    try:
+        found = addresses(derived, site, site / "index.html")
+    finally:
+        links.site_address.cache_clear()
+    assert len(found) == 1 and "link ../x.cur (CSS in <p style>)" in found[0], found
+
+
+def test_every_stylesheet_address_of_the_built_site_passes(built: Build, derived: Derived) -> None:
+    assert [line for page in sorted(built.site.rglob("*.html")) for line in addresses(derived, built.site, page)] == []

@@ -10,7 +10,11 @@ list's numbering (``counter-reset: list-item 33``, ``@counter-style``) show numb
 ``content`` shows the strings of the custom property it names.
 
 The theme's own stylesheets are recognised by their bytes: those of the installed Material package. Its
-annotations are numbered by ``counter(annotation)``; nothing else may number.
+annotations are numbered by ``counter(annotation)``; nothing else may number. Material's CSS generates only
+arrows and key symbols, ``attr(data-linenos)`` and ``attr(data-md-annotation-id)`` (set by its JavaScript,
+on no built page) and that counter; the notebook pages' inline JupyterLab CSS generates icon-font characters,
+"No results", "Browse" and "X". The addresses stylesheets load (url(), @import) are read here too, against
+each stylesheet's own address: all of them are data:image/ ones on today's site.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import tinycss2
 from tinycss2.ast import Node
 
 from .context import Context
-from .links import site_address
+from .links import SITE_HOST, leaves_site, page_address, site_address
 from .text import check_text
 from .visible import Element
 
@@ -37,7 +41,8 @@ NUMBERING = ("counter-reset", "counter-set", "counter-increment")
 LIST_STYLES = ("list-style", "list-style-type")
 SHOWN_BY = ("attr", "counter", "counters", "var", "symbols")  # functions whose arguments are shown, not loaded
 QUOTES = ("open-quote", "close-quote")
-HOST = "https://site.invalid"  # links.py says why the address is fictitious
+LOADING = frozenset({"url", "src", "image-set", "-webkit-image-set"})  # functions whose strings are addresses
+HOST = f"https://{SITE_HOST}"  # links.py says why the address is fictitious
 STYLE = Element("style", {})  # where generated text sits, for check_text: in no element of the page
 
 
@@ -59,6 +64,7 @@ class Generated:
 class Parsed:
     generated: tuple[Generated, ...]
     imports: tuple[str, ...]  # the addresses its @import rules load
+    addresses: tuple[str, ...]  # every address it loads: url(), image-set(), @import
 
 
 _parsed: dict[str, Parsed] = {}
@@ -75,7 +81,8 @@ def parsed(css: str) -> Parsed:
         if len(_parsed) >= GENERATED_KEPT:
             _parsed.pop(next(iter(_parsed)))
         nodes = tinycss2.parse_blocks_contents(css, skip_comments=True, skip_whitespace=True)
-        _parsed[key] = Parsed(tuple(_read(nodes)), tuple(imports(nodes)))
+        generated, loaded = _read(nodes)
+        _parsed[key] = Parsed(tuple(generated), tuple(imports(nodes)), tuple(loaded))
     return _parsed[key]
 
 
@@ -84,18 +91,36 @@ def generated_text(css: str) -> tuple[Generated, ...]:
     return parsed(css).generated
 
 
-def _read(nodes: list[Node]) -> list[Generated]:
+def _read(nodes: list[Node]) -> tuple[list[Generated], list[str]]:
+    """What the rules show, and every address they load (url(), image-set(), @import), at any depth."""
     found: list[Generated] = []
+    loaded: list[str] = []
     stack = list(reversed(nodes))
     while stack:
         node = stack.pop()
         if node.type == "at-rule" and node.lower_at_keyword == "counter-style":
             found.append(Generated("numbering", tinycss2.serialize(node.prelude).strip(), "@counter-style"))
+        if node.type == "at-rule":
+            loaded.extend(_loaded(node.prelude, node.lower_at_keyword == "import"))
         if node.type in ("qualified-rule", "at-rule") and node.content is not None:
             stack.extend(reversed(tinycss2.parse_blocks_contents(node.content, skip_comments=True,
                                                                  skip_whitespace=True)))
         elif node.type == "declaration":
             found.extend(_declaration(node.lower_name, node.value))
+            loaded.extend(_loaded(node.value))
+    return found, loaded
+
+
+def _loaded(value: list[Node], strings_load: bool = False) -> list[str]:
+    """The addresses in a value: url tokens, and strings inside url(), image-set() (or anywhere, in @import)."""
+    found, stack = [], [(node, strings_load) for node in value]
+    while stack:
+        node, loads = stack.pop()
+        if node.type == "url" or (node.type == "string" and loads):
+            found.append(node.value)
+        inner = node.type == "function" and node.lower_name in LOADING
+        stack.extend((child, loads or inner) for child in getattr(node, "arguments", None) or
+                     getattr(node, "content", None) or [])
     return found
 
 
@@ -227,3 +252,18 @@ def check_generated_text(root: Element, ctx: Context, page_path: Path, site: Pat
     for element in root.walk():
         for attribute in shown_attributes & element.attrs.keys():
             check_text(element.attrs[attribute], element, ctx, f"attribute {attribute} (shown by CSS attr())")
+
+
+def check_stylesheet_addresses(root: Element, ctx: Context, page_path: Path, site: Path) -> None:
+    """Every address a stylesheet of a whole built page loads (fonts, images, imports) stays on the site or is
+    an image written into it (data:image/): resolved against the stylesheet's own address, as browsers do."""
+    folder = site_address(ctx.mkdocs_yml)[0]
+    page = page_address(page_path.relative_to(site).as_posix(), ctx.mkdocs_yml)
+    linked = linked_stylesheets(root, page_path, site, folder)
+    bases = {href: f"{HOST}{folder}{path.relative_to(site.resolve()).as_posix()}" for href, path in linked if path}
+    for name, css in _sheets(root, linked):
+        for address in parsed(css).addresses:
+            reason = leaves_site(address, bases.get(name, page), ctx.mkdocs_yml, image=True)
+            if reason is not None:
+                ctx.fail(f"link {address[:80]} (CSS in {name[:60]})",
+                         "an address on the site, or an image written into the stylesheet", reason)
