@@ -34,7 +34,9 @@ class Context:
     mkdocs_yml: Path
     mismatches: list[Mismatch]
     page: str = ""
-    url: str = ""  # the page's address on the site (verify/site_pages.py), which its links resolve against
+    url: str = ""  # the page's address on the site (verify/site_pages.py), which its figures resolve against
+    site: Path | None = None  # the built site, whose stylesheets the page loads
+    file: Path | None = None  # the page's file in it
     figure_numbers: set[str] = field(default_factory=set)  # as the page's captions number them
 
     def fail(self, place: str, expected: str, found: str) -> None:

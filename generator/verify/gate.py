@@ -153,7 +153,8 @@ def check_pages(docs: Path, site: Path, config: Config, expected: Expected, figu
     error_page = _readable(site / site_pages.NOT_FOUND_PAGE, mismatches)
     if error_page is not None:
         name = site_pages.NOT_FOUND_PAGE
-        read_page(name, error_page, contexts(name, LANGUAGES[0], f"{site_pages.SITE_ORIGIN}/"))
+        read_page(name, error_page, contexts(name, LANGUAGES[0], f"{site_pages.SITE_ORIGIN}/", site,
+                                             site / site_pages.NOT_FOUND_PAGE))
     for language in LANGUAGES:
         check_search_index(site, language, {page: by_language.get(language) for page, by_language in readings.items()},
                            mismatches)
@@ -187,9 +188,9 @@ class PageContexts:
     config: Config
     mismatches: list[Mismatch]
 
-    def __call__(self, page: str, language: str, url: str) -> Context:
+    def __call__(self, page: str, language: str, url: str, site: Path, file: Path) -> Context:
         return Context(self.expected, language, translations(language), self.figure_names, self.config.mkdocs_yml,
-                       self.mismatches, page, url)
+                       self.mismatches, page, url, site, file)
 
 
 def check_page_pair(docs: Path, site: Path, page: str, config: Config, expected: Expected) -> list[Mismatch]:
@@ -217,7 +218,7 @@ def check_page_in_every_language(docs: Path, site: Path, page: str, contexts: Pa
         text = _readable(path, mismatches, name)
         if text is None:
             continue
-        context = contexts(name, language, site_pages.page_url(page, language))
+        context = contexts(name, language, site_pages.page_url(page, language), site, path)
         readings[language] = read_page(name, text, context, accounted(language) if accounted else None)
         for source, copy in dict.fromkeys(readings[language].image_files):
             check_image_file(name, docs, source, mismatches, site / copy)

@@ -4,31 +4,31 @@ and every digit; then each page compared with its translation."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from ..core import sources
 from ..core.config import FIGURE_FOLDER, LANGUAGES
 from . import quotations, site_pages
+from .attributes import framed_page, visible_attributes
 from .context import Context, PageReading, squash
+from .css_text import check_generated_text, check_stylesheet_addresses
 from .glossary import check_glossary
 from .interpretation import check_interpretation
+from .links import check_addresses, page_address
 from .mismatch import Mismatch
-from .numbers import ALLOWED_NUMBERS, NUMBER_CATEGORIES, canonical, value_matches
+from .numbers import canonical, value_matches
 from .report_voice import check_report_voice
 from .scope import check_scopes
 from .search_index import searchable
 from .summary_table import check_summary_table
-from .visible import HEADINGS, INVISIBLE_TAGS, VISIBLE_ATTRIBUTES, Element, parse_html
+from .text import FIGURE_MENTION, check_text
+from .visible import HEADINGS, INVISIBLE_TAGS, Element, parse_html
 
 SECTION_NUMBER = re.compile(r"^\s*[0-9]+\.\s")
 FIGURE_LINK = re.compile(r"^(?P<word>Figura|Figure)s? (?P<number>[0-9]+[ab]?)\b")
 
-# "Figura 1", "Figuras 2a y 2b": a figure number, allowed only where that figure is on the page
-FIGURE_MENTION = re.compile(r"\b(?:Figura|Figure)s? (?P<first>[0-9]+[ab]?)(?: (?:y|and) (?P<second>[0-9]+[ab]?))?\b")
 CITATION = re.compile(r"^\[([0-9]+)\]$")
 PERMALINKS = {"headerlink", "anchor-link"}  # the classes of a heading's permanent link: toc's, nbconvert's
 # What the weights change: the forward pass's values and maps, the predictions, and their figures.
@@ -189,26 +189,16 @@ def check_images(root: Element, ctx: Context, reading: PageReading, skip: set[in
                      f"the one in {language}")
 
 
-def check_links(root: Element, ctx: Context) -> None:
-    """External links go to named sources only; a link that names a figure leads to that figure."""
-    allowed = {s.url for s in sources.all_sources() if s.url} | {theme_home()}
+def check_links(root: Element, ctx: Context, page_url: str) -> None:
+    """Every address leads to the site, a named source or the theme's credit (verify/links.py: resolved against
+    page_url first); a link that names a figure leads to that figure."""
+    check_addresses(root, ctx, page_url)
     for link in (e for e in root.walk() if e.tag == "a"):
         target = link.attrs.get("href", "")
-        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) and target not in allowed:
-            ctx.fail(f"link {target}", "a link to a named source (data/sources.json)", "another address")
         named = FIGURE_LINK.match(squash(link.text()))
         if named and target != f"#{named['word'].lower()}-{named['number']}":
             ctx.fail(f"link {squash(link.text())!r}", f"a link to #{named['word'].lower()}-{named['number']}",
                      repr(target))
-
-
-@cache
-def theme_home() -> str:
-    """The theme's documentation page, as its package names it: the footer's credit (mkdocs.yml's copyright)."""
-    from importlib.metadata import metadata
-
-    urls = dict(entry.split(", ", 1) for entry in metadata("mkdocs-material").get_all("Project-URL") or [])
-    return urls.get("Documentation", "")
 
 
 def check_sections(root: Element, ctx: Context) -> None:
@@ -228,7 +218,8 @@ def check_untagged_quotations(root: Element, ctx: Context) -> None:
 
 
 def visible_text(root: Element, skip: set[int]) -> list[tuple[str, Element]]:
-    """Every piece of text a reader sees outside the elements already accounted for, with its element.
+    """Every piece of text a reader sees outside the elements already accounted for, with its element: text
+    nodes, the attributes verify/attributes.py names, and a frame's srcdoc read as a page of its own.
 
     ``skip`` holds the ids of elements accounted for with all they hold, and the ids of the ``attrs`` of
     elements whose attributes alone are (a navigation label that repeats a heading).
@@ -243,14 +234,15 @@ def visible_text(root: Element, skip: set[int]) -> list[tuple[str, Element]]:
         if id(item) in skip or item.tag in INVISIBLE_TAGS:
             continue
         if id(item.attrs) not in skip:
-            pieces.extend((item.attrs[name], item) for name in VISIBLE_ATTRIBUTES if item.attrs.get(name))
+            pieces.extend((shown, item) for shown in visible_attributes(item))
+        framed = framed_page(item)
+        stack.extend([] if framed is None else [framed])
         stack.extend((child, item) if isinstance(child, str) else child for child in reversed(item.children))
     return pieces
 
 
 def check_digits(root: Element, ctx: Context, skip: set[int]) -> None:
     """Every digit left after the verified elements must be on the allowed list; module names must be labels."""
-    module_name = _module_pattern(ctx.expected.module_names)
     sources_count = len(sources.all_sources())
     for text, element in visible_text(root, skip):
         if element.tag == "a" and CITATION.match(text.strip()):
@@ -259,28 +251,7 @@ def check_digits(root: Element, ctx: Context, skip: set[int]) -> None:
             continue
         if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and text is element.children[0]:
             text = SECTION_NUMBER.sub(lambda m: " " * len(m.group(0)), text)
-        image_name = element.attrs.get("src", "") if element.tag == "img" else ""
-        for match in module_name.finditer(text):
-            if match.group(0) not in image_name:
-                ctx.fail("text", "module names only as checked labels", repr(match.group(0)))
-        text = module_name.sub(" ", text)
-        for match in FIGURE_MENTION.finditer(text):
-            for number in filter(None, (match["first"], match["second"])):
-                if not any(shown == number or shown.rstrip("ab") == number for shown in ctx.figure_numbers):
-                    ctx.fail("figure number", f"one of the figures on this page ({', '.join(sorted(ctx.figure_numbers))})",
-                             repr(match.group(0)))
-        text = FIGURE_MENTION.sub(" ", text)
-        for pattern, _reason in ALLOWED_NUMBERS:
-            text = re.sub(pattern, " ", text)
-        for token in text.split():
-            if any(unicodedata.category(ch) in NUMBER_CATEGORIES for ch in token):
-                ctx.fail("text", "every number to come from the model or a named source (a tagged value)",
-                         f"untagged number {token!r}")
-
-
-def _module_pattern(names: set[str]) -> re.Pattern[str]:
-    ordered = sorted(names, key=len, reverse=True)
-    return re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in ordered) + r")(?![\w])")
+        check_text(text, element, ctx)
 
 
 def check_quotation_marks(root: Element, ctx: Context, checked: set[int]) -> None:
@@ -321,7 +292,11 @@ def read_page(page: str, html: str, ctx: Context, accounted: Callable[[Element],
     if accounted is not None:
         skip |= accounted(article)
     check_images(root, ctx, reading, skip)
-    check_links(root, ctx)
+    if ctx.site is not None and ctx.file is not None:
+        path = ctx.file.relative_to(ctx.site).as_posix()
+        check_links(root, ctx, page_address(path, ctx.mkdocs_yml))
+        check_generated_text(root, ctx, ctx.file, ctx.site)
+        check_stylesheet_addresses(root, ctx, ctx.file, ctx.site)
     check_sections(article, ctx)
     check_untagged_quotations(root, ctx)
     everything = squash(" ".join(piece for piece, _ in visible_text(article, set())))
