@@ -10,7 +10,8 @@ from generator.core.translations import translations
 from generator.verify.glossary import GLOSSARY_FILE, refused, variants_in
 
 from .conftest import Build
-from .test_check import edit, inputs, mismatches, only  # noqa: F401 - the check's fixtures, shared
+from .site_edits import edit
+from .test_check import inputs, mismatches, only  # noqa: F401 - the check's fixtures, shared
 
 
 @pytest.mark.parametrize("language", ["es", "en"])
@@ -28,19 +29,20 @@ def test_no_term_is_itself_refused() -> None:
 
 
 @pytest.mark.parametrize(("page", "old", "new", "variant"), [
-    ("family.es.md", "conjunto de pesos", "entrada de pesos", "entrada de pesos"),
-    ("maps.es.md", "la desviación estándar de ImageNet", "el desvío de ImageNet", "desvío"),
-    ("index.es.md", "la ReLU aplicada", "ReLU aplicado", "ReLU aplicado"),
-    ("explorer.es.md", "propagación hacia delante", "pasada hacia adelante", "pasada hacia adelante"),
-    ("maps.es.md", "Los mapas que la red calcula", "Los mapas que la RNC calcula", "RNC"),
-    ("maps.en.md", "normalised", "normalized", "normalized"),
-    ("maps.en.md", "centre-cropped", "center-cropped", "center-cropped"),
-    ("explorer.en.md", "colour scale", "color scale", "color"),
+    ("family.es", "conjunto de pesos", "entrada de pesos", "entrada de pesos"),
+    ("maps.es", "la desviación estándar de ImageNet", "el desvío de ImageNet", "desvío"),
+    ("index.es", "la ReLU aplicada", "ReLU aplicado", "ReLU aplicado"),
+    ("explorer.es", "propagación hacia delante", "pasada hacia adelante", "pasada hacia adelante"),
+    ("maps.es", "Los mapas que la red calcula", "Los mapas que la RNC calcula", "RNC"),
+    ("maps.en", "normalised", "normalized", "normalized"),
+    ("maps.en", "centre-cropped", "center-cropped", "center-cropped"),
+    ("explorer.en", "colour scale", "color scale", "color"),
 ])
 def test_a_calque_or_the_other_spelling_on_a_page_fails(editable_build: Build, mismatches, page: str, old: str,
                                                         new: str, variant: str) -> None:
-    edit(editable_build.docs / page, old, new)
-    only(mismatches(editable_build, page.split(".")[0]), page, "glossary", repr(variant))
+    name, language = page.split(".")
+    edit(editable_build.page(name, language), old, new)
+    only(mismatches(editable_build, name), f"({page})", "glossary", repr(variant))
 
 
 def test_quotations_keep_their_own_words(editable_build: Build, mismatches) -> None:

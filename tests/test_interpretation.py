@@ -12,22 +12,26 @@ from pathlib import Path
 
 import pytest
 
+from generator.core.config import LANGUAGES
 from generator.core.translations import translations
 from generator.pipeline import site
 from generator.core.errors import MismatchError
+from generator.verify import site_pages
 from generator.verify.context import Context
 from generator.verify.interpretation import ALLOWED, MARKERS, candidates, check_interpretation
-from generator.verify.visible import render_markdown
+from generator.verify.visible import parse_html
 
 from .conftest import ROOT, Build, edited_package
-from .test_check import edit, inputs, mismatches, only  # noqa: F401 - the check's fixtures, shared
+from .site_edits import edit, markdown_html
+from .test_check import inputs, mismatches, only  # noqa: F401 - the check's fixtures, shared
 
 
 def lint(markdown: str, language: str) -> list[str]:
+    """The lint's findings on a Markdown snippet, as the site's build renders it."""
     found: list = []
     ctx = Context(expected=None, language=language, strings=translations(language), figure_names=set(),  # type: ignore[arg-type]
                   mkdocs_yml=ROOT / "mkdocs.yml", mismatches=found, page="page")
-    check_interpretation(render_markdown(markdown, ROOT / "mkdocs.yml"), ctx)
+    check_interpretation(parse_html(markdown_html(markdown)), ctx)
     return [str(m) for m in found]
 
 
@@ -72,12 +76,17 @@ def test_the_allowlist_is_short_and_each_entry_says_why_in_both_languages() -> N
 
 
 def test_the_built_pages_hold_no_unsettled_candidate_and_every_allowance_is_used(built: Build) -> None:
-    """Every candidate left on the pages is on the allowlist, and every allowlist entry allows a sentence there."""
+    """Every candidate left on the pages is on the allowlist, and every allowlist entry allows a sentence there.
+
+    The pages are every one the check reads: each report page and the notebook's, in both languages, and the
+    theme's error page (in the default language only).
+    """
+    names = sorted({page.name.split(".")[0] for page in built.docs.glob("*.md")} | {"notebook"})
+    read = [(built.page(name, language), language) for name in names for language in LANGUAGES]
     used: set[tuple[str, str]] = set()
-    for page in sorted(built.docs.glob("*.md")):
-        language = page.name.split(".")[1]
-        _, body = page.read_text(encoding="utf-8").split("\n---\n", 1)
-        root = render_markdown(body, ROOT / "mkdocs.yml")
+    for path, language in [*read, (built.site / site_pages.NOT_FOUND_PAGE, LANGUAGES[0])]:
+        root = parse_html(path.read_text(encoding="utf-8")).find("article")
+        assert root is not None, path
         for sentence, _words in candidates(root, language, translations(language)["scope_block"]):
             starts = [s for entry in ALLOWED for s in entry.starts.get(language, ()) if sentence.startswith(s)]
             assert starts, sentence
@@ -87,21 +96,22 @@ def test_the_built_pages_hold_no_unsettled_candidate_and_every_allowance_is_used
 
 
 @pytest.mark.parametrize(("page", "old", "new", "needle"), [
-    ("family.en.md", "[An experiment run here](experiment.md) trains plain and residual networks on a small data set.",
-     "The same effect, trained here on a small data set, has a page of its own.", "The same effect"),
-    ("family.es.md", "[Un experimento hecho aquí](experiment.md) entrena redes planas y residuales",
+    ("family.en", '<a href="../experiment/">An experiment run here</a> trains plain and residual networks on a small '
+     "data set.", "The same effect, trained here on a small data set, has a page of its own.", "The same effect"),
+    ("family.es", '<a href="../experiment/">Un experimento hecho aquí</a> entrena redes planas y residuales',
      "El mismo efecto, entrenado aquí, tiene su propia página. Las redes", "El mismo efecto"),
-    ("index.en.md", "The paper tells two problems apart.",
+    ("index.en", "The paper tells two problems apart.",
      "The shortcut makes it possible to train extremely deep networks without degradation.", "without degradation"),
-    ("family.en.md", "): multiply-accumulates, as counted here.",
-     "). What differs is the models: torchvision puts the stride in the middle convolution.", "What differs"),
-    ("maps.en.md", "The maps the network computes from the image, stage by stage.",
+    ("family.en", "</q>): multiply-accumulates, as counted here.",
+     "</q>). What differs is the models: torchvision puts the stride in the middle convolution.", "What differs"),
+    ("maps.en", "The maps the network computes from the image, stage by stage.",
      "What the network sees of the image, stage by stage.", "What the network sees"),
 ])
 def test_the_issues_samples_planted_back_fail_the_check(editable_build: Build, mismatches, page: str, old: str,
                                                         new: str, needle: str) -> None:
-    edit(editable_build.docs / page, old, new)
-    only(mismatches(editable_build, page.split(".")[0]), page, "fixed sentence that interprets", needle)
+    name, language = page.split(".")
+    edit(editable_build.page(name, language), old, new)
+    only(mismatches(editable_build, name), f"({page})", "fixed sentence that interprets", needle)
 
 
 @pytest.mark.build
@@ -118,37 +128,38 @@ def test_a_comparative_sentence_planted_in_a_template_stops_the_build(editable_b
         site.build(editable_build.config, site.Progress(quiet=True))
     assert caught.value.exit_code == 5
     lines = [line for line in caught.value.listing if "fixed sentence that interprets" in line]
-    assert len(lines) == 1 and lines[0].strip().startswith(f"{page}.{language}.md") and sentence[:30] in lines[0]
+    shown = f"{editable_build.page(page, language).relative_to(editable_build.site)} ({page}.{language})"
+    assert len(lines) == 1 and lines[0].strip().startswith(shown) and sentence[:30] in lines[0]
 
 
 def test_a_report_passage_with_a_sentence_the_report_never_wrote_fails(editable_build: Build, mismatches) -> None:
-    edit(editable_build.docs / "index.es.md", "nos cautivó su funcionamiento como para dedicarle un informe detallado.",
+    edit(editable_build.page("index", "es"), "nos cautivó su funcionamiento como para dedicarle un informe detallado.",
          "nos cautivó su funcionamiento como para dedicarle un informe detallado. Los atajos eliminan la degradación.")
-    only(mismatches(editable_build, "index"), "index.es.md", "report passage 'why'", "Los atajos eliminan")
+    only(mismatches(editable_build, "index"), "(index.es)", "report passage 'why'", "Los atajos eliminan")
 
 
 def test_a_report_passage_without_its_label_fails(editable_build: Build, mismatches) -> None:
-    edit(editable_build.docs / "index.en.md", '<p class="report-voice-label">', '<p class="other">')
-    only(mismatches(editable_build, "index"), "index.en.md", "report passage", "no such label")
+    edit(editable_build.page("index", "en"), '<p class="report-voice-label">', '<p class="other">')
+    only(mismatches(editable_build, "index"), "(index.en)", "report passage", "no such label")
 
 
 def test_a_report_passage_missing_in_one_language_fails(editable_build: Build, mismatches) -> None:
-    edit(editable_build.docs / "index.en.md", 'class="report-voice" data-report="conclusion"', 'class="other"')
-    only(mismatches(editable_build, "index"), "index.en.md", "passages in the report's voice")
+    edit(editable_build.page("index", "en"), 'class="report-voice" data-report="conclusion"', 'class="other"')
+    only(mismatches(editable_build, "index"), "index.en", "passages in the report's voice")
 
 
 def test_a_sentence_added_to_the_english_report_passage_fails(editable_build: Build, mismatches) -> None:
     """The English passage cannot be held to report.md's words, but it keeps the Spanish passage's sentences."""
-    edit(editable_build.docs / "index.en.md", "devote a detailed report to it.",
+    edit(editable_build.page("index", "en"), "devote a detailed report to it.",
          "devote a detailed report to it. Shortcuts always make deeper networks better.")
-    only(mismatches(editable_build, "index"), "index.en.md", "passages in the report's voice", "why, 1 sentence(s)")
+    only(mismatches(editable_build, "index"), "index.en", "passages in the report's voice", "why, 1 sentence(s)")
 
 
 def test_a_translation_away_from_its_quotation_or_with_other_words_fails(editable_build: Build, mismatches) -> None:
-    page = editable_build.docs / "index.es.md"
+    page = editable_build.page("index", "es")
     edit(page, "sin embargo, este problema se ha resuelto en gran medida",
          "sin embargo, este problema se resolvió del todo")
-    only(mismatches(editable_build, "index"), "index.es.md", "translation of he2016.vanishing", "sources.json holds")
+    only(mismatches(editable_build, "index"), "(index.es)", "translation of he2016.vanishing", "sources.json holds")
 
 
 def test_the_translations_live_beside_the_words_they_translate() -> None:

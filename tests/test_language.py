@@ -11,16 +11,21 @@ import re
 import pytest
 
 from generator.report.pages import PAGES
-from generator.verify.page import split_front_matter
-from generator.verify.visible import Element, render_markdown
+from generator.verify.visible import Element, parse_html
 
-from .conftest import ROOT, Build
+from .conftest import Build
 
 
-def reader_text(build: Build, page: str) -> str:
-    """Visible text of a page, quotations left out."""
-    _title, body = split_front_matter((build.docs / page).read_text(encoding="utf-8"))
-    root = render_markdown(body, ROOT / "mkdocs.yml")
+def article(build: Build, page: str, language: str) -> Element:
+    """The page's content as the built site shows it (the theme's navigation and footer around it left out)."""
+    root = parse_html(build.page(page, language).read_text(encoding="utf-8")).find("article")
+    assert root is not None, (page, language)
+    return root
+
+
+def reader_text(build: Build, page: str, language: str) -> str:
+    """Visible text of a page's content, quotations left out."""
+    root = article(build, page, language)
 
     def visit(element: Element) -> str:
         if "data-quote" in element.attrs:
@@ -32,12 +37,12 @@ def reader_text(build: Build, page: str) -> str:
 
 @pytest.fixture(scope="module")
 def spanish(built: Build) -> str:
-    return " ".join(reader_text(built, f"{page}.es.md") for page in PAGES)
+    return " ".join(reader_text(built, page, "es") for page in PAGES)
 
 
 @pytest.fixture(scope="module")
 def english(built: Build) -> str:
-    return " ".join(reader_text(built, f"{page}.en.md") for page in PAGES)
+    return " ".join(reader_text(built, page, "en") for page in PAGES)
 
 
 def test_spanish_says_feature_map_one_way_introducing_the_english_term_once(spanish: str) -> None:
@@ -59,8 +64,7 @@ def test_spanish_keeps_one_impersonal_register(spanish: str) -> None:
 
 def test_tables_say_yes_and_no_in_the_pages_language(built: Build) -> None:
     for language, words in (("es", ("Sí", "No")), ("en", ("Yes", "No"))):
-        root = render_markdown((built.docs / f"index.{language}.md").read_text(encoding="utf-8"), ROOT / "mkdocs.yml")
-        cells = [" ".join(cell.text().split()) for cell in root.walk() if cell.tag == "td"]
+        cells = [" ".join(cell.text().split()) for cell in article(built, "index", language).walk() if cell.tag == "td"]
         assert words[0] in cells
         assert not {"True", "False"} & set(cells), language
 
@@ -68,7 +72,7 @@ def test_tables_say_yes_and_no_in_the_pages_language(built: Build) -> None:
 def test_the_report_states_its_corrections_and_keeps_its_illustrations(built: Build, spanish: str, english: str) -> None:
     # The block as the report drew it (quoted from the report), and exactly what it leaves out.
     for language in ("es", "en"):
-        assert 'data-quote="report.block_diagram"' in (built.docs / f"index.{language}.md").read_text(encoding="utf-8")
+        assert 'data-quote="report.block_diagram"' in built.page("index", language).read_text(encoding="utf-8")
     assert "omite la BatchNorm que sigue a cada convolución y la ReLU que se aplica después de la suma" in spanish
     assert "leaves out the BatchNorm that follows each convolution and the ReLU applied after the sum" in english
     # The report's softmax example stays, as the report's.
@@ -82,7 +86,7 @@ def test_the_report_states_its_corrections_and_keeps_its_illustrations(built: Bu
 def test_the_figures_are_named_as_their_captions_name_them(built: Build) -> None:
     """The report's second figure is two panels, 2a and 2b: the report never calls it figure 2 (other pages number
     their own figures)."""
-    spanish, english = reader_text(built, "index.es.md"), reader_text(built, "index.en.md")
+    spanish, english = reader_text(built, "index", "es"), reader_text(built, "index", "en")
     assert "Figuras 2a y 2b" in spanish and "Figures 2a and 2b" in english
     assert not re.search(r"Figura 2(?![ab])", spanish) and not re.search(r"Figure 2(?![ab])", english)
 

@@ -28,10 +28,11 @@ from generator.report.figure_names import figure_files
 from generator.report.provenance import describe_provenance, installed_software
 from generator.verify import gate as check
 from generator.verify.recipe import recipe_values
-from generator.verify.visible import Element, parse_html, render_markdown
+from generator.verify.visible import Element, parse_html
 
 from .conftest import ROOT, Build, Derived
-from .test_check import edit, span
+from .site_edits import edit, markdown_html
+from .test_check import span
 
 SHA = "ab" * 32
 
@@ -50,9 +51,17 @@ def facts_with(built: Build, *, kind: str = "random", seed: int = 0, file_name: 
 
 
 def page_root(facts, language: str = "en") -> Element:
+    """The page a run with these facts would show: its template rendered, then its Markdown as the site renders it."""
     env = pages.environment(language, facts, figure_files(facts, language))
     text = env.get_template("reproducibility.md.j2").render()
-    return render_markdown(text.split("\n---\n", 1)[1], ROOT / "mkdocs.yml")
+    return parse_html(markdown_html(text.split("\n---\n", 1)[1]))
+
+
+def built_root(built: Build, language: str) -> Element:
+    """The shared build's reproducibility page as the built site shows it: its content, the theme's frame left out."""
+    root = parse_html(built.page("reproducibility", language).read_text(encoding="utf-8")).find("article")
+    assert root is not None, language
+    return root
 
 
 def printed(root: Element, key: str) -> str:
@@ -67,7 +76,7 @@ def printed(root: Element, key: str) -> str:
 
 def test_the_shared_builds_page_prints_random_weights_with_their_seed(built: Build) -> None:
     for language in LANGUAGES:
-        root = page_root(built.facts, language)
+        root = built_root(built, language)
         assert printed(root, "provenance.recipe.build") == "python -m generator build --weights random --seed 0"
         assert printed(root, "provenance.recipe.check") == "python -m generator check --weights random --seed 0"
 
@@ -148,12 +157,12 @@ def test_the_software_is_python_and_every_named_package_with_its_installed_versi
 def test_a_page_printing_another_command_for_this_run_fails_the_check(editable_build: Build, derived: Derived,
                                                                      old: str, new: str) -> None:
     for language in LANGUAGES:
-        edit(editable_build.docs / f"reproducibility.{language}.md", span("provenance.recipe.build", "plain") + old,
+        edit(editable_build.page("reproducibility", language), span("provenance.recipe.build", "plain") + old,
              span("provenance.recipe.build", "plain") + new)
-    found = [str(m) for m in check.check_page_pair(editable_build.docs, "reproducibility", editable_build.config,
-                                                   derived.expected)]
+    found = [str(m) for m in check.check_page_pair(editable_build.docs, editable_build.site, "reproducibility",
+                                                   editable_build.config, derived.expected)]
     for language in LANGUAGES:
-        assert any(f"reproducibility.{language}.md" in line and "provenance.recipe.build" in line and new in line
+        assert any(f"(reproducibility.{language})" in line and "provenance.recipe.build" in line and new in line
                    for line in found), found
 
 
@@ -171,7 +180,7 @@ def test_notebooks_executed_against_a_recipe_without_execution_fail_the_check(ed
                                                                              derived: Derived) -> None:
     config = replace(editable_build.config, execute_notebook=False)
     given = check.CheckInputs(expected=derived.expected, reference=derived.reference, reproduction=derived.reproduction)
-    found = [str(m) for m in check.check_docs(editable_build.docs, config, given)]
+    found = [str(m) for m in check.check_docs(editable_build.docs, editable_build.site, config, given)]
     for language in LANGUAGES:
         assert any(line.startswith(f"notebook.{language}.ipynb: outputs: expected no outputs") for line in found), found
 
@@ -179,7 +188,7 @@ def test_notebooks_executed_against_a_recipe_without_execution_fail_the_check(ed
 def test_the_reproducibility_tables_have_headers_in_the_pages_language(built: Build) -> None:
     """Issue 29: no empty header row; each table's headers come from the translations."""
     for language in LANGUAGES:
-        root = page_root(built.facts, language)
+        root = built_root(built, language)
         tables = [e for e in root.walk() if e.tag == "table"]
         assert len(tables) == 3
         strings = pages.translations(language)

@@ -15,7 +15,8 @@ from generator.report.derive import choose_claims
 from generator.verify import expected
 
 from .conftest import Build, Derived
-from .test_check import edit, inputs, mismatches, only  # noqa: F401 - the check's fixtures, shared
+from .site_edits import edit
+from .test_check import inputs, mismatches, only  # noqa: F401 - the check's fixtures, shared
 
 
 def fact_span(key: str, value: str, style: str = "auto") -> str:
@@ -24,74 +25,76 @@ def fact_span(key: str, value: str, style: str = "auto") -> str:
 
 def test_the_blocks_minimum_beside_one_channel_fails(editable_build: Build, mismatches) -> None:
     """The sample: beside Figure 2a (one channel) the page gave the whole block's minimum as if it were the channel's."""
-    edit(editable_build.docs / "index.en.md", 'data-fact="residual.0.channel_residual_min"',
+    edit(editable_build.page("index", "en"), 'data-fact="residual.0.channel_residual_min"',
          'data-fact="residual.0.residual_min"')
-    only(mismatches(editable_build, "index"), "index.en.md", "fact residual.0.residual_min", "no such words")
+    only(mismatches(editable_build, "index"), "(index.en)", "fact residual.0.residual_min", "no such words")
 
 
 def test_a_channels_value_without_its_channel_fails(editable_build: Build, mismatches) -> None:
-    edit(editable_build.docs / "index.es.md", 'La [Figura 2a](#figura-2a) muestra el canal', 'La [Figura 2a](#figura-2a) muestra un canal')
-    page = editable_build.docs / "index.es.md"
+    page = editable_build.page("index", "es")
+    edit(page, 'La <a href="#figura-2a">Figura 2a</a> muestra el canal', 'La <a href="#figura-2a">Figura 2a</a> muestra un canal')
     text = page.read_text(encoding="utf-8")
     channel = text.index('data-fact="residual.0.channel"')
     start = text.rindex("<span", 0, channel)
     end = text.index("</span>", channel) + len("</span>")
     page.write_text(text[:start] + "x" + text[end:], encoding="utf-8")
-    only(mismatches(editable_build, "index"), "index.es.md", "residual.0.channel_residual_min", "that channel's number")
+    only(mismatches(editable_build, "index"), "(index.es)", "residual.0.channel_residual_min", "that channel's number")
 
 
 def test_a_block_value_in_a_row_with_a_channel_column_fails(built: Build, editable_build: Build, mismatches) -> None:
     """The sample: the comparison table had a channel column beside values of the whole block."""
-    page = editable_build.docs / "index.en.md"
-    edit(page, "| Block | Shortcut |", "| Block | Channel | Shortcut |")
-    edit(page, "| :- | :- | -: | :-: | -: |", "| :- | -: | :- | -: | :-: | -: |")
+    page = editable_build.page("index", "en")
+    block = '<th style="text-align: left;">Block</th>\n'
+    edit(page, block, f'{block}<th style="text-align: right;">Channel</th>\n')
     text = page.read_text(encoding="utf-8")
-    row = text.index('data-fact="residual.0.name"', text.index("| Block | Channel |"))
-    cell_end = text.index(" | ", row)
-    page.write_text(text[:cell_end] + " | " + fact_span("residual.0.channel", str(built.facts.residual[0].channel))
-                    + text[cell_end:], encoding="utf-8")
-    only(mismatches(editable_build, "index"), "index.en.md", "table row with residual.0.", "beside a channel")
+    row = text.index('data-fact="residual.0.name"', text.index(">Channel</th>"))
+    cell_end = text.index("</td>", row) + len("</td>")
+    channel = fact_span("residual.0.channel", str(built.facts.residual[0].channel))
+    page.write_text(f'{text[:cell_end]}\n<td style="text-align: right;">{channel}</td>{text[cell_end:]}',
+                    encoding="utf-8")
+    only(mismatches(editable_build, "index"), "(index.en)", "table row with residual.0.", "beside a channel")
 
 
 def test_a_block_value_beside_a_one_channel_figure_must_say_it_is_the_blocks(editable_build: Build, mismatches) -> None:
-    edit(editable_build.docs / "index.en.md", "It is also checked in code with `torch.allclose()`, over all of the block's channels:",
-         "It is also checked in code with `torch.allclose()`:")
-    only(mismatches(editable_build, "index"), "index.en.md", "fact residual.0.allclose", "no such words")
+    edit(editable_build.page("index", "en"),
+         "It is also checked in code with <code>torch.allclose()</code>, over all of the block's channels:",
+         "It is also checked in code with <code>torch.allclose()</code>:")
+    only(mismatches(editable_build, "index"), "(index.en)", "fact residual.0.allclose", "no such words")
 
 
 @pytest.mark.parametrize(("page", "old", "new"), [
-    ("index.en.md", "the output of ", "ResNet's Add applied to "),  # the sample: Figure 3's caption named an Add layer
-    ("index.es.md", "- **Softmax**, que", "- **Softmax**: la capa final; que"),
-    ("maps.en.md", "The maps the network computes", "After the Flatten layer, the maps the network computes"),
+    ("index.en", "the output of ", "ResNet's Add applied to "),  # the sample: Figure 3's caption named an Add layer
+    ("index.es", "<li><strong>Softmax</strong>, que", "<li><strong>Softmax</strong>: la capa final; que"),
+    ("maps.en", "The maps the network computes", "After the Flatten layer, the maps the network computes"),
 ])
 def test_a_layer_resnet18_does_not_have_is_said_not_to_be_one(editable_build: Build, mismatches, page: str, old: str,
                                                               new: str) -> None:
-    path = editable_build.docs / page
-    text = path.read_text(encoding="utf-8")
-    if page == "index.es.md":
-        text = text.replace("no es un módulo de la resnet18 de torchvision", "es una capa más", 1)
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    only(mismatches(editable_build, page.split(".")[0]), page, "layer '")
+    name, language = page.split(".")
+    path = editable_build.page(name, language)
+    if page == "index.es":
+        edit(path, "no es un módulo de la resnet18 de torchvision", "es una capa más")
+    edit(path, old, new)
+    only(mismatches(editable_build, name), f"({page})", "layer '")
 
 
 @pytest.mark.parametrize("page", ["family", "experiment"])
 def test_the_weights_notice_on_a_page_the_weights_do_not_change_fails(editable_build: Build, mismatches,
                                                                         page: str) -> None:
     """The sample: the family and experiment pages carried the random-weights banner."""
-    index = (editable_build.docs / "index.en.md").read_text(encoding="utf-8")
-    banner = index[index.index('!!! warning "'):index.index("</span>", index.index('data-claim="weights_banner"')) + 7]
-    path = editable_build.docs / f"{page}.en.md"
+    index = editable_build.page("index", "en").read_text(encoding="utf-8")
+    start = index.index('<div class="admonition warning">')
+    banner = index[start:index.index("</div>", index.index('data-claim="weights_banner"', start)) + len("</div>")]
+    path = editable_build.page(page, "en")
     text = path.read_text(encoding="utf-8")
-    heading_end = text.index("\n", text.index("\n# ") + 1)
-    path.write_text(text[:heading_end] + "\n\n" + banner + "\n" + text[heading_end:], encoding="utf-8")
-    only(mismatches(editable_build, page), f"{page}.en.md", "weights banner", "does not depend on them")
+    heading_end = text.index("</h1>") + len("</h1>")
+    path.write_text(f"{text[:heading_end]}\n{banner}{text[heading_end:]}", encoding="utf-8")
+    only(mismatches(editable_build, page), f"({page}.en)", "weights banner", "does not depend on them")
 
 
 @pytest.mark.parametrize("page", ["maps", "explorer", "reproducibility"])
 def test_the_weights_notice_missing_from_a_page_they_change_fails(editable_build: Build, mismatches, page: str) -> None:
-    path = editable_build.docs / f"{page}.es.md"
-    edit(path, 'data-claim="weights_banner"', 'data-claim="gone"')
-    only(mismatches(editable_build, page), f"{page}.es.md", "weights banner", "not verified trained ones")
+    edit(editable_build.page(page, "es"), 'data-claim="weights_banner"', 'data-claim="gone"')
+    only(mismatches(editable_build, page), f"({page}.es)", "weights banner", "not verified trained ones")
 
 
 @pytest.mark.parametrize("kind", ["imagenet", "file", "random"])
@@ -120,9 +123,9 @@ def test_the_sentence_beside_figure_2a_is_chosen_by_that_channel_not_the_block(
 
 
 def test_the_residual_sentence_worded_for_other_weights_fails(editable_build: Build, mismatches) -> None:
-    page = editable_build.docs / "index.en.md"
+    page = editable_build.page("index", "en")
     edit(page, 'data-claim="residual_details" data-variant="random"', 'data-claim="residual_details" data-variant="imagenet"')
-    only(mismatches(editable_build, "index"), "index.en.md", "claim residual_details")
+    only(mismatches(editable_build, "index"), "(index.en)", "claim residual_details")
 
 
 def test_smallest_is_chosen_by_the_parameter_counts(built: Build, derived: Derived) -> None:

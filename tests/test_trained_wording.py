@@ -21,6 +21,7 @@ from generator.report import pages
 from generator.verify.gate import check_docs
 
 from .conftest import Build, make_config, run_build
+from .site_edits import edit
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def test_verified_weights_are_called_trained_and_carry_no_notice(imagenet_build:
 
 @pytest.mark.build
 def test_the_trained_wording_passes_the_check(imagenet_build: Build) -> None:
-    assert check_docs(imagenet_build.docs, imagenet_build.config) == []
+    assert check_docs(imagenet_build.docs, imagenet_build.site, imagenet_build.config) == []
 
 
 @pytest.mark.build
@@ -70,11 +71,11 @@ def test_the_random_wording_in_a_trained_build_is_caught(imagenet_build: Build, 
     import shutil
     from dataclasses import replace
 
-    docs = tmp_path / "docs"
+    docs, site = tmp_path / "docs", tmp_path / "site"
     shutil.copytree(imagenet_build.docs, docs)
-    page = docs / "maps.en.md"
-    trained = pages.translations("en")["claim.maps_filters.imagenet"]
-    page.write_text(page.read_text(encoding="utf-8").replace(trained, pages.translations("en")["claim.maps_filters.random"]),
-                    encoding="utf-8")
-    found = [str(m) for m in check_docs(docs, replace(imagenet_build.config, docs=docs))]
+    shutil.copytree(imagenet_build.site, site)
+    copy = replace(imagenet_build, config=replace(imagenet_build.config, docs=docs, out=site))
+    strings = pages.translations("en")
+    edit(copy.page("maps", "en"), strings["claim.maps_filters.imagenet"], strings["claim.maps_filters.random"])
+    found = [str(m) for m in check_docs(docs, site, copy.config)]
     assert any("claim maps_filters" in line and "random wording" in line for line in found), found
