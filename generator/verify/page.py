@@ -14,6 +14,7 @@ from .context import Context, PageReading, squash
 from .glossary import check_glossary
 from .interpretation import check_interpretation
 from .mismatch import Mismatch
+from .number_words import check_number_words
 from .numbers import ALLOWED_NUMBERS, NUMBER_CATEGORIES, canonical, value_matches
 from .report_voice import check_report_voice
 from .scope import check_scopes
@@ -258,7 +259,8 @@ def visible_text(root: Element, skip: set[int]) -> list[tuple[str, Element]]:
 
 
 def check_digits(root: Element, ctx: Context, skip: set[int]) -> None:
-    """Every digit left after the verified elements must be on the allowed list; module names must be labels."""
+    """Every digit, and every number in words, left after the verified elements must be on an allowed list;
+    module names must be labels."""
     module_name = _module_pattern(ctx.expected.module_names)
     sources_count = len(sources.all_sources())
     for text, element in visible_text(root, skip):
@@ -281,6 +283,7 @@ def check_digits(root: Element, ctx: Context, skip: set[int]) -> None:
         text = FIGURE_MENTION.sub(" ", text)
         for pattern, _reason in ALLOWED_NUMBERS:
             text = re.sub(pattern, " ", text)
+        check_number_words(text, ctx)
         for token in text.split():
             if any(unicodedata.category(ch) in NUMBER_CATEGORIES for ch in token):
                 ctx.fail("text", "every number to come from the model or a named source (a tagged value)",
