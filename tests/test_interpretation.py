@@ -100,7 +100,7 @@ def test_the_built_pages_hold_no_unsettled_candidate_and_every_allowance_is_used
      "data set.", "The same effect, trained here on a small data set, has a page of its own.", "The same effect"),
     ("family.es", '<a href="../experiment/">Un experimento hecho aquí</a> entrena redes planas y residuales',
      "El mismo efecto, entrenado aquí, tiene su propia página. Las redes", "El mismo efecto"),
-    ("index.en", "The paper tells two problems apart.",
+    ("index.en", "The paper tells vanishing gradients and degradation apart.",
      "The shortcut makes it possible to train extremely deep networks without degradation.", "without degradation"),
     ("family.en", "</q>): multiply-accumulates, as counted here.",
      "</q>). What differs is the models: torchvision puts the stride in the middle convolution.", "What differs"),

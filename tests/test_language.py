@@ -94,4 +94,4 @@ def test_the_figures_are_named_as_their_captions_name_them(built: Build) -> None
 def test_the_summary_table_format_is_explained_before_it(spanish: str) -> None:
     note = spanish.index("La tabla conserva el formato de torchsummary")
     assert note < spanish.index("Layer (type)")
-    assert "la coma separa los miles (9,408 parámetros en la primera fila)" in spanish
+    assert "la coma separa los miles (9,408 parámetros en la fila de arriba)" in spanish

@@ -242,7 +242,8 @@ def visible_text(root: Element, skip: set[int]) -> list[tuple[str, Element]]:
 
 
 def check_digits(root: Element, ctx: Context, skip: set[int]) -> None:
-    """Every digit left after the verified elements must be on the allowed list; module names must be labels."""
+    """Every digit, and every number in words, left after the verified elements must be on an allowed list;
+    module names must be labels (verify/text.py)."""
     sources_count = len(sources.all_sources())
     for text, element in visible_text(root, skip):
         if element.tag == "a" and CITATION.match(text.strip()):

@@ -12,6 +12,7 @@ import unicodedata
 from functools import cache
 
 from .context import Context
+from .number_words import check_number_words
 from .numbers import ALLOWED_NUMBERS, NUMBER_CATEGORIES
 from .visible import Element
 
@@ -20,7 +21,8 @@ FIGURE_MENTION = re.compile(r"\b(?:Figura|Figure)s? (?P<first>[0-9]+[ab]?)(?: (?
 
 
 def check_text(text: str, element: Element, ctx: Context, place: str = "text") -> None:
-    """Fail on each untagged number and each module name written as plain text in text, found in element."""
+    """Fail on each untagged number, in digits or in words (verify/number_words.py), and each module name
+    written as plain text in text, found in element."""
     module_name = _module_pattern(frozenset(ctx.expected.module_names))
     image_name = element.attrs.get("src", "") if element.tag == "img" else ""
     for match in module_name.finditer(text):
@@ -35,6 +37,7 @@ def check_text(text: str, element: Element, ctx: Context, place: str = "text") -
     text = FIGURE_MENTION.sub(" ", text)
     for pattern, _reason in ALLOWED_NUMBERS:
         text = re.sub(pattern, " ", text)
+    check_number_words(text, ctx)
     for token in text.split():
         if any(unicodedata.category(ch) in NUMBER_CATEGORIES for ch in token):
             ctx.fail(place, "every number to come from the model or a named source (a tagged value)",
