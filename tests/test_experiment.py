@@ -38,7 +38,8 @@ from generator.verify.experiment import derive_experiment
 from generator.verify.gate import CheckInputs, check_docs
 
 from .conftest import Build, RecordingProgress
-from .test_check import edit, only, span
+from .site_edits import edit
+from .test_check import only, span
 
 
 def stored() -> experiment_results.Results:
@@ -190,7 +191,7 @@ def test_the_experiment_command_leaves_the_callers_torch_settings_as_they_were()
 def test_a_stale_results_file_fails_the_check_in_one_line(built: Build, tmp_path: Path, monkeypatch, capsys) -> None:
     changed_results(tmp_path, monkeypatch, lambda data: data.update(code_sha256="0" * 64))
     with pytest.raises(MismatchError, match="is stale: the experiment's code changed"):
-        check_docs(built.docs, built.config, CheckInputs(reproduce=False))
+        check_docs(built.docs, built.site, built.config, CheckInputs(reproduce=False))
     code = cli.main(["check", "--docs", str(built.docs), "--out", str(built.site), "--weights", "random",
                      "--mkdocs-yml", str(built.config.mkdocs_yml), "--offline"])
     error = capsys.readouterr().err
@@ -278,10 +279,10 @@ def test_a_curve_edited_in_the_results_file_is_caught(built: Build, tmp_path: Pa
             run["train_mistakes"][-1] = 0
 
     changed_results(tmp_path, monkeypatch, perfect_plain)
-    found = [str(m) for m in check_docs(built.docs, built.config, CheckInputs(reproduce=False))]
+    found = [str(m) for m in check_docs(built.docs, built.site, built.config, CheckInputs(reproduce=False))]
     for language in ("es", "en"):
-        only(found, f"experiment.{language}.md", f"fact experiment.nets.{index}.final_train_error.mean", "0.0")
-        only(found, f"experiment.{language}.md", "claim experiment_degradation", "not_degraded")
+        only(found, f"experiment.{language}", f"fact experiment.nets.{index}.final_train_error.mean", "0.0")
+        only(found, f"experiment.{language}", "claim experiment_degradation", "not_degraded")
     for seed in range(len(SETUP.seeds)):
         only(found, "facts.json", f"experiment.nets.{index}.runs.{seed}.train_error.{stored().setup.epochs - 1}")
 
@@ -290,10 +291,10 @@ def test_a_curve_edited_in_the_results_file_is_caught(built: Build, tmp_path: Pa
 
 
 def test_the_unchanged_experiment_page_passes_and_shows_every_net(built: Build, derived) -> None:
-    found = [str(m) for m in check_docs(built.docs, built.config, CheckInputs(
+    found = [str(m) for m in check_docs(built.docs, built.site, built.config, CheckInputs(
         reproduce=False, expected=derived.expected, reference=derived.reference))]
     assert found == []
-    page = (built.docs / "experiment.en.md").read_text(encoding="utf-8")
+    page = built.page("experiment", "en").read_text(encoding="utf-8")
     for i, net in enumerate(stored().nets):
         assert span(f"experiment.nets.{i}.name", "plain") + net.name + "<" in page
     assert span("experiment.seed_count") + str(len(SETUP.seeds)) + "<" in page
@@ -304,15 +305,15 @@ def test_the_unchanged_experiment_page_passes_and_shows_every_net(built: Build, 
 def test_an_experiment_number_changed_on_one_page_is_caught(editable_build: Build, derived) -> None:
     index = net_index("resnet-56")
     key = f"experiment.nets.{index}.final_train_error.mean"
-    page = editable_build.docs / "experiment.es.md"
+    page = editable_build.page("experiment", "es")
     text = page.read_text(encoding="utf-8")
     start = text.index(span(key, "percent")) + len(span(key, "percent"))
     edit(page, span(key, "percent") + text[start:text.index("<", start)] + "<", span(key, "percent") + "99,9\u202f%<")
-    found = [str(m) for m in check_docs(editable_build.docs, editable_build.config, CheckInputs(
+    found = [str(m) for m in check_docs(editable_build.docs, editable_build.site, editable_build.config, CheckInputs(
         reproduce=False, expected=derived.expected, reference=derived.reference))]
-    only(found, "experiment.es.md", f"fact {key}", "99,9")
-    only(found, "experiment.en.md", "numbers compared with experiment.es.md")
-    assert not any(line.startswith("experiment.en.md") and f"fact {key}" in line for line in found)
+    only(found, "experiment.es", f"fact {key}", "99,9")
+    only(found, "experiment.en", "numbers compared with experiment.es")
+    assert not any("experiment.en" in line and f"fact {key}" in line for line in found)
 
 
 # ---------------------------------------------------------------- the results file, derived again by the check

@@ -165,9 +165,9 @@ def test_the_check_holds_the_page_to_the_results_it_reads(built: Build, derived:
     path.write_text(flipped.to_json(), encoding="utf-8")
     monkeypatch.setattr(experiment_results, "RESULTS_FILE", path)
     values = {**derived.expected.values, **check_experiment.derive_experiment()}
-    found = [str(m) for m in check_page_pair(built.docs, "experiment", built.config,
+    found = [str(m) for m in check_page_pair(built.docs, built.site, "experiment", built.config,
                                              dataclasses.replace(derived.expected, values=values))]
     for language in ("es", "en"):
         for name in sorted(changed):
-            only(found, f"experiment.{language}.md", f"claim {name}", before[name])
+            only(found, f"experiment.{language}", f"claim {name}", before[name])
     assert json.loads(path.read_text(encoding="utf-8"))["code_sha256"] == stored().code_sha256

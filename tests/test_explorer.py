@@ -190,7 +190,8 @@ def test_an_extra_file_fails(editable_build: Build, gate) -> None:
 
 def test_the_whole_check_reads_the_data(editable_build: Build) -> None:
     (editable_build.docs / DATA_FOLDER / "filters-conv1-0.bin").unlink()
-    found = [str(m) for m in check_docs(editable_build.docs, editable_build.config, CheckInputs(reproduce=False))]
+    found = [str(m) for m in check_docs(editable_build.docs, editable_build.site, editable_build.config,
+                                        CheckInputs(reproduce=False))]
     one_line_naming(found, "filters-conv1-0.bin", "missing")
 
 

@@ -60,8 +60,8 @@ def test_a_page_that_keeps_a_wording_its_tensors_no_longer_support_fails(built: 
     values = shares_in(derived.expected.values, CASES[other])
     values.update({f"claims.{name}": variant for name, variant in expected._claims(
         values, values["provenance.weights.kind"], values["prediction_ties"]).items()})
-    found = [str(m) for m in check_page_pair(built.docs, "explorer", built.config,
+    found = [str(m) for m in check_page_pair(built.docs, built.site, "explorer", built.config,
                                              dataclasses.replace(derived.expected, values=values))]
     for language in ("es", "en"):
-        only(found, f"explorer.{language}.md", "claim residual_size", f"the wording for {shown}")
-        only(found, f"explorer.{language}.md", "fact residual.0.correction_share")
+        only(found, f"explorer.{language}", "claim residual_size", f"the wording for {shown}")
+        only(found, f"explorer.{language}", "fact residual.0.correction_share")

@@ -24,7 +24,8 @@ from generator.verify import family as expected_family
 from generator.verify.gate import CheckInputs, check_docs, check_page_pair
 
 from .conftest import Build, Derived
-from .test_check import edit, only, span
+from .site_edits import edit, insert_before_heading, markdown_html
+from .test_check import only, span
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +37,9 @@ def values(derived: Derived) -> expected.Expected:
 def mismatches(derived: Derived):
     def run(build: Build, page: str | None = None, wanted: expected.Expected | None = None) -> list[str]:
         if page is not None:
-            return [str(m) for m in check_page_pair(build.docs, page, build.config, wanted or derived.expected)]
-        return [str(m) for m in check_docs(build.docs, build.config, CheckInputs(
+            return [str(m) for m in check_page_pair(build.docs, build.site, page, build.config,
+                                                    wanted or derived.expected)]
+        return [str(m) for m in check_docs(build.docs, build.site, build.config, CheckInputs(
             reproduce=False, expected=wanted or derived.expected, reference=derived.reference))]
 
     return run
@@ -138,39 +140,41 @@ def test_the_unchanged_family_page_passes(built: Build, mismatches) -> None:
 
 def test_a_parameter_count_changed_on_one_page_is_caught(editable_build: Build, mismatches) -> None:
     key = "family.models.2.params"
-    edit(editable_build.docs / "family.en.md", span(key) + "25,557,032<", span(key) + "25,557,033<")
+    edit(editable_build.page("family", "en"), span(key) + "25,557,032<", span(key) + "25,557,033<")
     found = mismatches(editable_build, "family")
-    only(found, "family.en.md", f"fact {key}", "25557032", "25,557,033")
-    only(found, "family.en.md", "numbers compared with family.es.md")
+    only(found, "family.en", f"fact {key}", "25557032", "25,557,033")
+    only(found, "family.en", "numbers compared with family.es")
 
 
 def test_a_cited_number_changed_in_one_language_only_is_caught(editable_build: Build, mismatches) -> None:
     key = "cited.resnet34_top1_error"
-    edit(editable_build.docs / "family.es.md", span(key, "percent2") + "25,03\u202f%<", span(key, "percent2") + "25,30\u202f%<")
+    edit(editable_build.page("family", "es"), span(key, "percent2") + "25,03\u202f%<",
+         span(key, "percent2") + "25,30\u202f%<")
     found = mismatches(editable_build, "family")
-    only(found, "family.es.md", f"fact {key}", "0.2503", "25,30")
-    assert not any(line.startswith("family.en.md") and f"fact {key}" in line for line in found)
+    only(found, "family.es", f"fact {key}", "0.2503", "25,30")
+    assert not any("family.en" in line and f"fact {key}" in line for line in found)
 
 
 def test_a_blocks_per_stage_cell_changed_is_caught(editable_build: Build, mismatches) -> None:
     key = "family.models.3.blocks.2"
-    edit(editable_build.docs / "family.es.md", span(key) + "23<", span(key) + "22<")
-    only(mismatches(editable_build, "family"), "family.es.md", f"fact {key}", "23", "'22'")
+    edit(editable_build.page("family", "es"), span(key) + "23<", span(key) + "22<")
+    only(mismatches(editable_build, "family"), "family.es", f"fact {key}", "23", "'22'")
 
 
 def test_a_row_shown_under_another_models_name_is_caught(editable_build: Build, mismatches) -> None:
     """The name and its tag changed together: the row's numbers now sit beside another model's name."""
-    page = editable_build.docs / "family.en.md"
+    page = editable_build.page("family", "en")
     text = page.read_text(encoding="utf-8")
-    row = next(line for line in text.splitlines() if span("family.models.2.blocks.0") in line)
+    cell = text.index(span("family.models.2.blocks.0"))
+    row = text[text.rindex("<tr>", 0, cell):text.index("</tr>", cell)]
     page.write_text(text.replace(row, row.replace(span("family.models.2.name", "plain") + "resnet50<",
                                                   span("family.models.3.name", "plain") + "resnet101<")), encoding="utf-8")
-    only(mismatches(editable_build, "family"), "family.en.md", "fact family.models.2.params", "'resnet50'", "without it")
+    only(mismatches(editable_build, "family"), "family.en", "fact family.models.2.params", "'resnet50'", "without it")
 
 
 def test_a_model_name_typed_without_its_tag_is_caught(editable_build: Build, mismatches) -> None:
-    edit(editable_build.docs / "family.en.md", "## Sources", "The resnet50 is larger.\n\n## Sources")
-    only(mismatches(editable_build, "family"), "family.en.md", "untagged number 'resnet50'")
+    insert_before_heading(editable_build.page("family", "en"), "sources", "The resnet50 is larger.")
+    only(mismatches(editable_build, "family"), "family.en", "untagged number 'resnet50'")
 
 
 def test_a_cited_number_changed_in_the_data_file_is_caught(built: Build, tmp_path: Path, monkeypatch) -> None:
@@ -181,11 +185,11 @@ def test_a_cited_number_changed_in_the_data_file_is_caught(built: Build, tmp_pat
     monkeypatch.setattr(sources, "SOURCES_FILE", changed)
     sources._data.cache_clear()
     try:
-        found = [str(m) for m in check_docs(built.docs, built.config, CheckInputs(reproduce=False))]
+        found = [str(m) for m in check_docs(built.docs, built.site, built.config, CheckInputs(reproduce=False))]
     finally:
         sources._data.cache_clear()
-    only(found, "family.es.md", "fact cited.plain34_top1_error", "0.2864", "28,54")
-    only(found, "family.en.md", "fact cited.plain34_top1_error", "0.2864", "28.54")
+    only(found, "family.es", "fact cited.plain34_top1_error", "0.2864", "28,54")
+    only(found, "family.en", "fact cited.plain34_top1_error", "0.2864", "28.54")
     only(found, "facts.json: cited.plain34_top1_error")
 
 
@@ -205,18 +209,18 @@ def test_each_blocks_formulas_add_up_to_torchvisions_parameters(built: Build) ->
 
 def test_a_formula_factor_changed_on_one_page_is_caught(editable_build: Build, mismatches) -> None:
     key = "family.examples.1.layers.0.formula.0.1"
-    edit(editable_build.docs / "family.es.md", span(key) + "256<", span(key) + "255<")
+    edit(editable_build.page("family", "es"), span(key) + "256<", span(key) + "255<")
     found = mismatches(editable_build, "family")
-    only(found, "family.es.md", f"fact {key}", "256", "'255'")
-    only(found, "family.en.md", "numbers compared with family.es.md")  # the languages compared, reported on the second
+    only(found, "family.es", f"fact {key}", "256", "'255'")
+    only(found, "family.en", "numbers compared with family.es")  # the languages compared, reported on the second
 
 
 def test_the_block_comparison_worded_for_other_values_is_caught(built: Build, values: expected.Expected,
                                                                mismatches) -> None:
     other = dataclasses.replace(values, values={**values.values, "claims.bottleneck_params": "not_fewer"})
     found = mismatches(built, wanted=other)
-    only(found, "family.es.md", "claim bottleneck_params", "not_fewer", "fewer")
-    only(found, "family.en.md", "claim bottleneck_params")
+    only(found, "family.es", "claim bottleneck_params", "not_fewer", "fewer")
+    only(found, "family.en", "claim bottleneck_params")
 
 
 # ---------------------------------------------------------------- kept between builds
@@ -236,11 +240,20 @@ def test_a_build_keeps_the_family_for_later_builds_and_never_the_checks_values(b
 # ---------------------------------------------------------------- each model's torchsummary table
 
 
+TABLE_HEAD = "|Layer (type)|Output Shape|Calculation|Parameters|\n| :- | :- | :- | -: |\n"
+
+
 def table_line(row: SummaryRow, **changed: str) -> str:
-    """A row of a summary table as the page writes it, with some cells replaced."""
+    """A row of a summary table as the built page shows it (its ``<tr>``), with some cells replaced."""
     cells = {"name": f"{row.layer_type}-{row.index}", "shape": pages.shape(row.output_shape),
              "formula": pages.formula(row.formula), "params": pages.torchsummary_count(row.params)}
-    return "|" + "|".join({**cells, **changed}.values()) + "|"
+    html = markdown_html(TABLE_HEAD + "|" + "|".join({**cells, **changed}.values()) + "|")
+    return html[html.index("<tr>", html.index("<tbody>")):html.index("\n</tbody>")]
+
+
+def total_line(line: str, shown: str) -> str:
+    """The first two cells of a summary table's total line as the built page shows them."""
+    return f'<td style="text-align: left;">{line}</td>\n<td style="text-align: left;">{shown}</td>'
 
 
 def summary_of(build: Build, name: str) -> FamilySummary:
@@ -252,8 +265,8 @@ def row_of(build: Build, name: str, module: str) -> SummaryRow:
 
 
 def edit_table(build: Build, language: str, name: str, old: str, new: str) -> None:
-    """Replace a line of one model's table only: the page shows the same row text in other models' tables."""
-    page = build.docs / f"family.{language}.md"
+    """Replace a row of one model's table only: the page shows the same row text in other models' tables."""
+    page = build.page("family", language)
     text = page.read_text(encoding="utf-8")
     i = [summary.name for summary in build.facts.family.summaries].index(name)
     start = text.index(span(f"family.summaries.{i}.name", "plain"))
@@ -294,7 +307,7 @@ def test_resnet18s_table_on_the_family_page_is_the_reports(built: Build) -> None
 def test_a_parameter_count_in_resnet50s_table_is_caught(editable_build: Build, mismatches) -> None:
     row = row_of(editable_build, "resnet50", "layer2.0.conv1")
     edit_table(editable_build, "en", "resnet50", table_line(row), table_line(row, params=f"{row.params + 1:,}"))
-    only(mismatches(editable_build, "family"), "family.en.md", f"resnet50 summary row Conv2d-{row.index}, parameters",
+    only(mismatches(editable_build, "family"), "family.en", f"resnet50 summary row Conv2d-{row.index}, parameters",
          f"{row.params:,}", f"{row.params + 1:,}")
 
 
@@ -302,14 +315,14 @@ def test_a_formula_in_resnet101s_table_is_caught(editable_build: Build, mismatch
     row = row_of(editable_build, "resnet101", "layer3.7.conv3")
     wrong = pages.formula(((row.formula[0][0], row.formula[0][1], 3, 3),))
     edit_table(editable_build, "es", "resnet101", table_line(row), table_line(row, formula=wrong))
-    only(mismatches(editable_build, "family"), "family.es.md", f"resnet101 summary row Conv2d-{row.index}, formula",
+    only(mismatches(editable_build, "family"), "family.es", f"resnet101 summary row Conv2d-{row.index}, formula",
          "1024 * 256 * 1 * 1", "1024 * 256 * 3 * 3")
 
 
 def test_an_output_shape_in_resnet34s_table_is_caught(editable_build: Build, mismatches) -> None:
     row = row_of(editable_build, "resnet34", "layer3.2.bn2")
     edit_table(editable_build, "en", "resnet34", table_line(row), table_line(row, shape="[-1, 256, 14, 15]"))
-    only(mismatches(editable_build, "family"), "family.en.md", f"resnet34 summary row BatchNorm2d-{row.index}, output shape",
+    only(mismatches(editable_build, "family"), "family.en", f"resnet34 summary row BatchNorm2d-{row.index}, output shape",
          "[-1, 256, 14, 14]", "[-1, 256, 14, 15]")
 
 
@@ -318,39 +331,40 @@ def test_a_dropped_row_in_resnet152s_table_is_named_once(editable_build: Build, 
     edit_table(editable_build, "en", "resnet152", table_line(row) + "\n", "")
     found = mismatches(editable_build, "family")
     rows = len(summary_of(editable_build, "resnet152").rows)
-    only(found, "family.en.md", "resnet152 summary table", f"{rows} rows", f"{rows - 1} rows")
-    only(found, "family.en.md", f"resnet152 summary row ReLU-{row.index}: expected the row, found none")
+    only(found, "family.en", "resnet152 summary table", f"{rows} rows", f"{rows - 1} rows")
+    only(found, "family.en", f"resnet152 summary row ReLU-{row.index}: expected the row, found none")
     assert len(found) == 3, found  # and the table's size compared with the other language's: nothing shifted
 
 
 def test_an_added_row_in_resnet152s_table_is_named(editable_build: Build, mismatches) -> None:
     row = row_of(editable_build, "resnet152", "layer4.2.conv2")
     edit_table(editable_build, "es", "resnet152", table_line(row), table_line(row) + "\n" + table_line(row))
-    only(mismatches(editable_build, "family"), "family.es.md", f"resnet152 summary row Conv2d-{row.index}", "2")
+    only(mismatches(editable_build, "family"), "family.es", f"resnet152 summary row Conv2d-{row.index}", "2")
 
 
 def test_a_renamed_row_in_resnet50s_table_is_caught(editable_build: Build, mismatches) -> None:
     row = row_of(editable_build, "resnet50", "layer4.0.downsample.0")
     edit_table(editable_build, "en", "resnet50", table_line(row), table_line(row, name=f"Linear-{row.index}"))
-    only(mismatches(editable_build, "family"), "family.en.md", f"resnet50 summary row Conv2d-{row.index}", f"Linear-{row.index}")
+    only(mismatches(editable_build, "family"), "family.en", f"resnet50 summary row Conv2d-{row.index}",
+         f"Linear-{row.index}")
 
 
 @pytest.mark.parametrize("line", ["Total params", "Trainable params", "Params size (MB)"])
 def test_a_changed_total_is_caught(editable_build: Build, mismatches, line: str) -> None:
-    page = editable_build.docs / "family.en.md"
+    page = editable_build.page("family", "en")
     totals = summary_of(editable_build, "resnet101").totals
     shown = {"Total params": f"{totals.params:,}", "Trainable params": f"{totals.trainable:,}",
              "Params size (MB)": f"{totals.params_size_mb:0.2f}"}[line]
-    edit_table(editable_build, "en", "resnet101", f"|{line}|{shown}|", f"|{line}|{shown[:-1]}9|")
-    assert page.read_text(encoding="utf-8").count(f"|{line}|{shown[:-1]}9|") == 1
-    only(mismatches(editable_build, "family"), "family.en.md", f"resnet101 summary {line}", shown, f"{shown[:-1]}9")
+    edit_table(editable_build, "en", "resnet101", total_line(line, shown), total_line(line, f"{shown[:-1]}9"))
+    assert page.read_text(encoding="utf-8").count(total_line(line, f"{shown[:-1]}9")) == 1
+    only(mismatches(editable_build, "family"), "family.en", f"resnet101 summary {line}", shown, f"{shown[:-1]}9")
 
 
 def test_a_missing_table_or_one_under_another_models_title_is_caught(editable_build: Build, mismatches) -> None:
-    page = editable_build.docs / "family.es.md"
+    page = editable_build.page("family", "es")
     text = page.read_text(encoding="utf-8")
     page.write_text(text.replace(span("family.summaries.3.name", "plain") + "resnet101<",
                                  span("family.summaries.2.name", "plain") + "resnet50<"), encoding="utf-8")
     found = mismatches(editable_build, "family")
-    only(found, "family.es.md", "resnet101 summary table", "none")
-    only(found, "family.es.md", "summary table", "another table for family.summaries.2")
+    only(found, "family.es", "resnet101 summary table", "none")
+    only(found, "family.es", "summary table", "another table for family.summaries.2")

@@ -24,7 +24,8 @@ from generator.verify import family as expected_family
 from generator.verify.gate import check_page_pair
 
 from .conftest import Build, Derived
-from .test_check import edit, only, span
+from .site_edits import edit
+from .test_check import only, span
 
 ROWS = ("macs", "macs_paper_stride", "macs_without_projections", "macs_paper_stride_without_projections")
 
@@ -97,37 +98,39 @@ def test_a_changed_paper_number_changes_both_choices_and_the_old_page_fails(
     assert paper_flops(tuple(readings)) == values["claims.paper_flops"] == claim
 
     wanted = dataclasses.replace(derived.expected, values=values)
-    found = [str(m) for m in check_page_pair(built.docs, "family", built.config, wanted)]
+    found = [str(m) for m in check_page_pair(built.docs, built.site, "family", built.config, wanted)]
     key = f"family.models.{index}.paper_flops_reading"
-    only(found, "family.en.md", f"fact {key}", repr(reading))
-    only(found, "family.es.md", f"fact {key}", repr(reading))
+    only(found, "family.en", f"fact {key}", repr(reading))
+    only(found, "family.es", f"fact {key}", repr(reading))
     if claim != built.facts.claims["paper_flops"]:
-        only(found, "family.en.md", "claim paper_flops", claim)
-        only(found, "family.es.md", "claim paper_flops", claim)
+        only(found, "family.en", "claim paper_flops", claim)
+        only(found, "family.es", "claim paper_flops", claim)
 
 
-@pytest.mark.parametrize(("page", "key", "old", "new"), [
-    ("family.en.md", "family.models.2.macs_paper_stride", "3.9<", "3.8<"),
-    ("family.es.md", "family.models.1.macs_without_projections", "3,6<", "3,7<"),
-    ("family.en.md", "family.models.3.macs_paper_stride_without_projections", "7.2<", "7.6<"),
+@pytest.mark.parametrize(("language", "key", "old", "new"), [
+    ("en", "family.models.2.macs_paper_stride", "3.9<", "3.8<"),
+    ("es", "family.models.1.macs_without_projections", "3,6<", "3,7<"),
+    ("en", "family.models.3.macs_paper_stride_without_projections", "7.2<", "7.6<"),
 ])
-def test_a_wrong_counterfactual_count_is_caught(editable_build: Build, derived: Derived, page: str, key: str, old: str,
-                                                new: str) -> None:
-    edit(editable_build.docs / page, span(key, "gmacs1") + old, span(key, "gmacs1") + new)
-    found = [str(m) for m in check_page_pair(editable_build.docs, "family", editable_build.config, derived.expected)]
-    only(found, page, f"fact {key}", repr(new[:-1]))
+def test_a_wrong_counterfactual_count_is_caught(editable_build: Build, derived: Derived, language: str, key: str,
+                                                old: str, new: str) -> None:
+    edit(editable_build.page("family", language), span(key, "gmacs1") + old, span(key, "gmacs1") + new)
+    found = [str(m) for m in check_page_pair(editable_build.docs, editable_build.site, "family", editable_build.config,
+                                             derived.expected)]
+    only(found, f"family.{language}", f"fact {key}", repr(new[:-1]))
 
 
-@pytest.mark.parametrize(("page", "old", "new"), [
-    ("family.en.md", "none of the four<", "the count with the paper&\\#x27;s stride<"),
-    ("family.es.md", "ninguno de los cuatro<", "el cálculo con el paso del artículo<"),
+@pytest.mark.parametrize(("language", "old", "new"), [
+    ("en", "none of the four<", "the count with the paper&#x27;s stride<"),
+    ("es", "ninguno de los cuatro<", "el cálculo con el paso del artículo<"),
 ])
-def test_a_reading_in_other_words_is_caught(editable_build: Build, derived: Derived, page: str, old: str,
+def test_a_reading_in_other_words_is_caught(editable_build: Build, derived: Derived, language: str, old: str,
                                             new: str) -> None:
     key = "family.models.2.paper_flops_reading"
-    edit(editable_build.docs / page, span(key, "paper_flops") + old, span(key, "paper_flops") + new)
-    found = [str(m) for m in check_page_pair(editable_build.docs, "family", editable_build.config, derived.expected)]
-    only(found, page, f"fact {key}", "'unexplained'")
+    edit(editable_build.page("family", language), span(key, "paper_flops") + old, span(key, "paper_flops") + new)
+    found = [str(m) for m in check_page_pair(editable_build.docs, editable_build.site, "family", editable_build.config,
+                                             derived.expected)]
+    only(found, f"family.{language}", f"fact {key}", "'unexplained'")
 
 
 def test_the_checks_counts_come_from_its_own_forward_pass() -> None:

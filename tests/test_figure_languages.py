@@ -6,10 +6,12 @@ import re
 
 from generator.core.config import LANGUAGES
 from generator.report.figure_names import WORDED_ROLES, figure_files
+from generator.verify import site_pages
 from generator.verify.gate import check_page_pair
 
 from .conftest import Build, Derived
-from .test_check import edit, only
+from .site_edits import edit
+from .test_check import only
 
 ALWAYS_WORDED = {"degradation", "family-accuracy", "experiment", "top5", "residual-layer2.0"}  # layer2.0 projects
 
@@ -24,22 +26,46 @@ def test_every_figure_with_words_exists_in_each_language_and_differs_between_the
         assert len({figure_files(built.facts, language)[role] for language in LANGUAGES}) == 1, role
 
 
+def served_language(build: Build, page: str, language: str, src: str) -> str | None:
+    """The language of the figure a page's ``src`` leads to; None for a figure drawn once for every language.
+
+    The i18n plugin serves a language's version of a figure under one name in that language's folder, the
+    default language's at the site's root (verify/site_pages.py).
+    """
+    shown = site_pages.figure_source(site_pages.page_url(page, language), src)
+    assert shown is not None, src
+    _, path, folder_language = shown
+    stem = path.removeprefix("img/").removesuffix(".png")
+    if folder_language is None and (build.docs / "img" / f"{stem}.{LANGUAGES[0]}.png").exists():
+        return LANGUAGES[0]
+    return folder_language
+
+
 def test_each_page_links_the_figures_of_its_language(built: Build) -> None:
+    """Read in the built pages, the figures a reader is shown."""
+    worded = 0
     for language in LANGUAGES:
-        others = [other for other in LANGUAGES if other != language]
-        for page in built.docs.glob(f"*.{language}.md"):
-            linked = re.findall(r"\(img/([^)]+)\)", page.read_text(encoding="utf-8"))
-            assert not [name for name in linked if any(name.endswith(f".{other}.png") for other in others)], page
+        for name in sorted({path.name.split(".")[0] for path in built.docs.glob("*.md")}):
+            page = built.page(name, language)
+            sources = re.findall(r'<img [^>]*src="([^"]*img/[^"]+)"', page.read_text(encoding="utf-8"))
+            shown = {served_language(built, name, language, src) for src in sources}
+            assert shown <= {None, language}, (page, shown)
+            worded += language in shown
+    assert worded > len(LANGUAGES), worded  # worded figures are found in each language, so the test can fail
 
 
 def test_a_spanish_page_showing_the_english_figure_fails(editable_build: Build, derived: Derived) -> None:
-    page = editable_build.docs / "experiment.es.md"
-    spanish = figure_files(editable_build.facts, "es")["experiment"]
-    edit(page, f"img/{spanish}", f"img/{figure_files(editable_build.facts, 'en')['experiment']}")
-    found = [str(m) for m in check_page_pair(editable_build.docs, "experiment", editable_build.config,
-                                             derived.expected)]
-    only(found, "experiment.es.md", "image img/degradation-experiment.en.png", "in this page's language (es)")
-    assert not any(line.startswith("experiment.en.md") for line in found), found
+    """The i18n plugin serves each language's figure under one name in that language's folder: the Spanish page
+    made to show the English folder's figure."""
+    page = editable_build.page("experiment", "es")
+    english = figure_files(editable_build.facts, "en")["experiment"]
+    assert english == "degradation-experiment.en.png"
+    served = english.replace(".en.png", ".png")
+    edit(page, f'src="../img/{served}"', f'src="../en/img/{served}"')
+    found = [str(m) for m in check_page_pair(editable_build.docs, editable_build.site, "experiment",
+                                             editable_build.config, derived.expected)]
+    only(found, "experiment.es", f"image ../en/img/{served}", "in this page's language (es)", "the one in en")
+    assert not any("experiment.en" in line for line in found), found
 
 
 def test_the_notebooks_picture_is_described_in_the_pages_language(built: Build) -> None:
