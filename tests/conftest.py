@@ -35,6 +35,10 @@ from generator.verify.expected import derive_expected_and_reference
 from generator.verify.explorer_reference import Reference
 from generator.verify.values import Expected
 
+# matplotlib's font manager runs fc-list the first time a process imports it: done here, at collection, so that
+# the first test in a worker to draw a figure is not taken for one that starts a process (tests/tiers.py)
+import matplotlib.font_manager  # noqa: E402,F401
+
 ROOT = Path(__file__).resolve().parent.parent
 # The browser fixtures, for every module that drives Chromium; the tiers' guard, for every test.
 pytest_plugins = ["tests.browser_support", "tests.tiers"]

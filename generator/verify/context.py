@@ -33,11 +33,12 @@ class Context:
     figure_names: set[str]
     mkdocs_yml: Path
     mismatches: list[Mismatch]
-    page: str = ""
+    page: str = ""  # the page as messages name it: its file in the site and its docs page
     url: str = ""  # the page's address on the site (verify/site_pages.py), which its figures resolve against
     site: Path | None = None  # the built site, whose stylesheets the page loads
     file: Path | None = None  # the page's file in it
     figure_numbers: set[str] = field(default_factory=set)  # as the page's captions number them
+    page_key: str = ""  # which page this is: "index", "maps"... ("" for the 404 page)
 
     def fail(self, place: str, expected: str, found: str) -> None:
         self.mismatches.append(Mismatch(self.page, place, expected, found))

@@ -188,9 +188,9 @@ class PageContexts:
     config: Config
     mismatches: list[Mismatch]
 
-    def __call__(self, page: str, language: str, url: str, site: Path, file: Path) -> Context:
+    def __call__(self, name: str, language: str, url: str, site: Path, file: Path, page: str = "") -> Context:
         return Context(self.expected, language, translations(language), self.figure_names, self.config.mkdocs_yml,
-                       self.mismatches, page, url, site, file)
+                       self.mismatches, name, url, site, file, page_key=page)
 
 
 def check_page_pair(docs: Path, site: Path, page: str, config: Config, expected: Expected) -> list[Mismatch]:
@@ -218,7 +218,7 @@ def check_page_in_every_language(docs: Path, site: Path, page: str, contexts: Pa
         text = _readable(path, mismatches, name)
         if text is None:
             continue
-        context = contexts(name, language, site_pages.page_url(page, language), site, path)
+        context = contexts(name, language, site_pages.page_url(page, language), site, path, page)
         readings[language] = read_page(name, text, context, accounted(language) if accounted else None)
         for source, copy in dict.fromkeys(readings[language].image_files):
             check_image_file(name, docs, source, mismatches, site / copy)

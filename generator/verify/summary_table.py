@@ -22,7 +22,7 @@ def check_summary_table(root: Element, ctx: Context) -> set[int]:
     tables = [t for t in root.walk() if t.tag == "table" and _header_cells(t)[:1] == [SUMMARY_HEADER]]
     owners = [_summary_owner(table) for table in tables]
     family = _family_summaries(ctx.expected.values)
-    required = [""] if ctx.page.startswith("index.") else family if ctx.page.startswith("family.") else []
+    required = {"index": [""], "family": family}.get(ctx.page_key, [])
     for owner in required:
         if owner not in owners:
             ctx.fail(f"{_summary_name(owner, ctx)} summary table".lstrip(), f"a table headed '{SUMMARY_HEADER}'",
