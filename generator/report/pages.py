@@ -37,6 +37,7 @@ NUMBER_STYLES: dict[str, tuple[str, str, str]] = {"en": (",", ".", ""), "es": ("
 # style -> decimals: a fraction as a percentage; a count in units of 10^9 (gmacs1: as the paper rounds)
 PERCENT_DECIMALS: dict[str, int] = {"percent0": 0, "percent": 1, "percent2": 2}
 GIGA_DECIMALS: dict[str, int] = {"gmacs1": 1, "gmacs": 3}
+SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")  # a scientific value's exponent
 
 
 def format_number(value: Any, style: str = "auto", language: str = "en") -> str:
@@ -48,8 +49,11 @@ def format_number(value: Any, style: str = "auto", language: str = "en") -> str:
         return torchsummary_count(value)
     if style in PERCENT_DECIMALS:
         text, suffix = f"{value * 100:.{PERCENT_DECIMALS[style]}f}", f"{percent_gap}%"
-    elif style == "sci":
-        text, suffix = f"{value:.2e}", ""
+    elif style == "sci":  # in the language's own notation (translations: number.scientific), never 1e-05
+        mantissa, exponent = f"{value:.2e}".split("e")
+        text = translations(language)["number.scientific"].format(
+            mantissa=mantissa, exponent=str(int(exponent)).translate(SUPERSCRIPTS))
+        suffix = ""
     elif style == "fixed3":  # as a source gives it, to the thousandth
         text, suffix = f"{value:.3f}", ""
     elif style in GIGA_DECIMALS:

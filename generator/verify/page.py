@@ -18,6 +18,7 @@ from .numbers import ALLOWED_NUMBERS, NUMBER_CATEGORIES, canonical, value_matche
 from .report_voice import check_report_voice
 from .scope import check_scopes
 from .summary_table import check_summary_table
+from .tables import check_tables
 from .visible import INVISIBLE_TAGS, VISIBLE_ATTRIBUTES, Element, render_markdown
 
 SECTION_NUMBER = re.compile(r"^\s*[0-9]+\.\s")
@@ -321,6 +322,7 @@ def read_page(page: str, text: str, ctx: Context) -> PageReading:
     skip |= check_summary_table(root, ctx)
     skip |= {id(e) for e in root.walk() if e.has_class("quote-translation")}  # held to data/sources.json's words
     check_images(root, ctx, reading)
+    check_tables(root, ctx)
     check_links(root, ctx)
     check_sections(root, ctx)
     check_untagged_quotations(root, ctx)
