@@ -10,7 +10,9 @@ from typing import Any
 
 from ..core import sources
 from ..core.config import FIGURE_FOLDER, LANGUAGES
+from .attachment import check_attachment
 from .context import Context, PageReading, squash
+from .figure_subjects import check_figure_subjects
 from .glossary import check_glossary
 from .interpretation import check_interpretation
 from .mismatch import Mismatch
@@ -323,6 +325,8 @@ def read_page(page: str, text: str, ctx: Context) -> PageReading:
     skip |= {id(e) for e in root.walk() if e.has_class("quote-translation")}  # held to data/sources.json's words
     check_images(root, ctx, reading)
     check_tables(root, ctx)
+    check_figure_subjects(root, ctx)
+    check_attachment(root, ctx)
     check_links(root, ctx)
     check_sections(root, ctx)
     check_untagged_quotations(root, ctx)
