@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from generator.core.translations import translations
+from generator.report.pages import format_number
 from generator.verify.numbers import canonical, parse_number, value_matches
 
 
@@ -55,3 +56,18 @@ def test_the_precision_of_a_scientific_value_is_its_mantissas() -> None:
 def test_no_exponent_is_read_without_a_scientific_notation(text: str) -> None:
     with pytest.raises(ValueError):
         parse_number(text, "en")
+
+
+@pytest.mark.parametrize(("value", "language", "text"), [
+    (1.2344e-7, "en", "0.0000001234"),
+    (-2.5e-5, "es", "-0,00002500"),
+    (1234.56, "en", "1,235"),
+    (1234.56, "es", "1235"),
+    (123456.7, "es", "123\u202f457"),
+    (999.96, "en", "1,000"),
+    (0.5, "es", "0,5"),
+])
+def test_the_writer_never_gives_a_measured_value_an_exponent(value: float, language: str, text: str) -> None:
+    """What the writer prints in the automatic style is what the check reads: no exponent, grouped as counts."""
+    assert format_number(value, "auto", language) == text
+    assert value_matches(text, value, "auto", language, translations(language))

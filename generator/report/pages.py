@@ -11,6 +11,7 @@ digit a reader can see is an error in the check.
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -62,8 +63,22 @@ def format_number(value: Any, style: str = "auto", language: str = "en") -> str:
         grouped = language == "en" or abs(value) >= 10_000
         text, suffix = (f"{value:,}" if grouped else str(value)), ""
     else:
-        text, suffix = (f"{value:.4g}" if value else "0"), ""
+        text, suffix = _four_digits(value, language), ""
     return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands) + suffix
+
+
+def _four_digits(value: float, language: str) -> str:
+    """A measured value to four significant digits, in Python's marks, never with an exponent (the check
+    refuses one outside the scientific style): whole and grouped as counts are from a thousand up, with
+    its zeros written out below 10⁻⁴."""
+    if not value:
+        return "0"
+    if abs(float(f"{value:.4g}")) >= 1000:
+        whole = round(value)
+        return f"{whole:,}" if language == "en" or abs(whole) >= 10_000 else str(whole)
+    if abs(value) < 1e-4:
+        return f"{value:.{3 - math.floor(math.log10(abs(value)))}f}"
+    return f"{value:.4g}"
 
 
 def torchsummary_count(value: int) -> str:
