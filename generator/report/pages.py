@@ -12,6 +12,7 @@ is an error in the check.
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ NUMBER_STYLES: dict[str, tuple[str, str, str]] = {"en": (",", ".", ""), "es": ("
 # style -> decimals: a fraction as a percentage; a count in units of 10^9 (gmacs1: as the paper rounds)
 PERCENT_DECIMALS: dict[str, int] = {"percent0": 0, "percent": 1, "percent2": 2}
 GIGA_DECIMALS: dict[str, int] = {"gmacs1": 1, "gmacs": 3}
+SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")  # a scientific value's exponent
 
 
 def format_number(value: Any, style: str = "auto", language: str = "en") -> str:
@@ -49,8 +51,11 @@ def format_number(value: Any, style: str = "auto", language: str = "en") -> str:
         return torchsummary_count(value)
     if style in PERCENT_DECIMALS:
         text, suffix = f"{value * 100:.{PERCENT_DECIMALS[style]}f}", f"{percent_gap}%"
-    elif style == "sci":
-        text, suffix = f"{value:.2e}", ""
+    elif style == "sci":  # in the language's own notation (translations: number.scientific), never 1e-05
+        mantissa, exponent = f"{value:.2e}".split("e")
+        text = translations(language)["number.scientific"].format(
+            mantissa=mantissa, exponent=str(int(exponent)).translate(SUPERSCRIPTS))
+        suffix = ""
     elif style == "fixed3":  # as a source gives it, to the thousandth
         text, suffix = f"{value:.3f}", ""
     elif style in GIGA_DECIMALS:
@@ -59,8 +64,22 @@ def format_number(value: Any, style: str = "auto", language: str = "en") -> str:
         grouped = language == "en" or abs(value) >= 10_000
         text, suffix = (f"{value:,}" if grouped else str(value)), ""
     else:
-        text, suffix = (f"{value:.4g}" if value else "0"), ""
+        text, suffix = _four_digits(value, language), ""
     return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands) + suffix
+
+
+def _four_digits(value: float, language: str) -> str:
+    """A measured value to four significant digits, in Python's marks, never with an exponent (the check
+    refuses one outside the scientific style): whole and grouped as counts are from a thousand up, with
+    its zeros written out below 10⁻⁴."""
+    if not value:
+        return "0"
+    if abs(float(f"{value:.4g}")) >= 1000:
+        whole = round(value)
+        return f"{whole:,}" if language == "en" or abs(whole) >= 10_000 else str(whole)
+    if abs(value) < 1e-4:
+        return f"{value:.{3 - math.floor(math.log10(abs(value)))}f}"
+    return f"{value:.4g}"
 
 
 def torchsummary_count(value: int) -> str:

@@ -4,9 +4,11 @@ the digits that are not the model's (names and the like), each with its reason."
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from ..core.imagenet import IMAGENET_FILENAME
+from ..core.translations import translations
 
 # Digits on the pages that are not the model's or a source's, each with its reason. Only ASCII digits
 # can match: a digit of any other script is never accounted for.
@@ -32,36 +34,78 @@ ALLOWED_NUMBERS: tuple[tuple[str, str], ...] = (
 NUMBER_CATEGORIES = {"Nd", "Nl", "No"}
 
 
+SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+SCIENTIFIC_STYLES = frozenset({"sci"})  # the styles whose values carry an exponent (report/pages.py writes them)
+
+
 def number_grammar(language: str) -> re.Pattern[str]:
-    """A number as the generator writes it in that language: ASCII digits, one grouping style, nothing else."""
+    """A number as the generator writes it in that language: ASCII digits, one grouping style, no exponent."""
     group, decimal = ("\u202f", ",") if language == "es" else (",", r"\.")
     return re.compile(
         rf"^(?P<sign>-?)(?P<int>[0-9]{{1,3}}(?:{group}[0-9]{{3}})+|[0-9]+)(?:{decimal}(?P<frac>[0-9]+))?"
-        rf"(?:e(?P<exp>[+-][0-9]+))?(?P<percent>\u202f?%)?$"
+        rf"(?P<percent>\u202f?%)?$"
     )
 
 
-def parse_number(text: str, language: str) -> tuple[float, float]:
-    """The value a reader takes from ``text`` and half a unit of its last digit; ValueError if malformed."""
+@cache
+def scientific_grammar(notation: str, language: str) -> re.Pattern[str]:
+    """A scientific value in the language's own notation (translations: number.scientific, such as
+    "{mantissa}·10{exponent}"): a mantissa in the language's decimals, a superscript exponent."""
+    decimal = "," if language == "es" else r"\."
+    parts = {"mantissa": rf"(?P<sign>-?)(?P<int>[0-9])(?:{decimal}(?P<frac>[0-9]+))?",
+             "exponent": f"(?P<exp>⁻?[{SUPERSCRIPT_DIGITS}]+)"}
+    pieces = re.split(r"\{(mantissa|exponent)\}", notation)
+    return re.compile("^" + "".join(parts[piece] if index % 2 else re.escape(piece)
+                                    for index, piece in enumerate(pieces)) + "$")
+
+
+def parse_number(text: str, language: str, notation: str | None = None) -> tuple[float, float]:
+    """The value a reader takes from ``text`` and half a unit of its last digit; ValueError if malformed.
+
+    With a scientific ``notation`` (a scientific style's), the text must be written in it; without one,
+    an exponent in any form (1e+2, 1E2) is refused: a count or a percentage is written out in full.
+    """
+    if notation is not None:
+        return _parse_scientific(text, language, notation)
     match = number_grammar(language).match(text)
     if match is None:
         raise ValueError(text)
     integer = match["int"].replace(",", "").replace("\u202f", "")
     grouped = integer != match["int"]
-    if language == "es" and (grouped != (len(integer) >= 5)) and not match["frac"] and not match["exp"]:
+    if language == "es" and (grouped != (len(integer) >= 5)) and not match["frac"]:
         raise ValueError(text)  # RAE: group five digits and more, never four
-    if language == "en" and not grouped and len(integer) > 3 and not match["exp"]:
+    if language == "en" and not grouped and len(integer) > 3:
         raise ValueError(text)
     percent = match["percent"] or ""
     if percent and percent != ("\u202f%" if language == "es" else "%"):
         raise ValueError(text)
     fraction = match["frac"] or ""
-    exponent = int(match["exp"] or 0)
-    value = float(f"{match['sign']}{integer}.{fraction or '0'}e{exponent}")
-    half_unit = 0.5 * 10.0 ** (exponent - len(fraction))
+    value = float(f"{match['sign']}{integer}.{fraction or '0'}")
+    half_unit = 0.5 * 10.0 ** -len(fraction)
     if percent:
         return value / 100, half_unit / 100
     return value, half_unit
+
+
+def _parse_scientific(text: str, language: str, notation: str) -> tuple[float, float]:
+    match = scientific_grammar(notation, language).match(text)
+    if match is None:
+        raise ValueError(text)
+    exponent = int(match["exp"].replace("⁻", "-").translate(str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")))
+    fraction = match["frac"] or ""
+    value = float(f"{match['sign']}{match['int']}.{fraction or '0'}e{exponent}")
+    return value, 0.5 * 10.0 ** (exponent - len(fraction))
+
+
+def notation_of(style: str, strings: dict[str, str]) -> str | None:
+    """The scientific notation a value of this style is written in, in the language of ``strings`` (its
+    translations); None: a style whose values carry no exponent."""
+    return strings["number.scientific"] if style in SCIENTIFIC_STYLES else None
+
+
+@cache
+def _strings(language: str) -> dict[str, str]:
+    return translations(language)
 
 
 def value_matches(found: str, expected: Any, style: str, language: str, strings: dict[str, str]) -> bool:
@@ -77,7 +121,7 @@ def value_matches(found: str, expected: Any, style: str, language: str, strings:
     if style == "torchsummary":
         return found == f"{expected:,}"
     try:
-        number, half_unit = parse_number(found, language)
+        number, half_unit = parse_number(found, language, notation_of(style, strings))
     except ValueError:
         return False
     if style.startswith("percent") != found.endswith("%"):
@@ -94,7 +138,7 @@ def canonical(found: str, expected: Any, style: str, language: str) -> str:
     if isinstance(expected, bool) or not isinstance(expected, (int, float)) or style in ("plain", "torchsummary"):
         return repr(expected)
     try:
-        number, _ = parse_number(found, language)
+        number, _ = parse_number(found, language, notation_of(style, _strings(language)))
     except ValueError:
         return found
     return repr(round(number * (1e9 if style.startswith("gmacs") else 1), 12))

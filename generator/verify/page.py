@@ -11,9 +11,11 @@ from typing import Any
 from ..core import sources
 from ..core.config import FIGURE_FOLDER, LANGUAGES
 from . import quotations, site_pages
+from .attachment import check_attachment
 from .attributes import framed_page, visible_attributes
 from .context import Context, PageReading, squash
 from .css_text import check_generated_text, check_stylesheet_addresses
+from .figure_subjects import check_figure_subjects
 from .glossary import check_glossary
 from .interpretation import check_interpretation
 from .links import check_addresses, page_address
@@ -23,6 +25,7 @@ from .report_voice import check_report_voice
 from .scope import check_scopes
 from .search_index import searchable
 from .summary_table import check_summary_table
+from .tables import check_tables
 from .text import FIGURE_MENTION, check_text
 from .visible import HEADINGS, INVISIBLE_TAGS, Element, parse_html
 
@@ -299,6 +302,9 @@ def read_page(page: str, html: str, ctx: Context, accounted: Callable[[Element],
         check_generated_text(root, ctx, ctx.file, ctx.site)
         check_stylesheet_addresses(root, ctx, ctx.file, ctx.site)
     check_sections(article, ctx)
+    check_tables(article, ctx)
+    check_figure_subjects(article, ctx)
+    check_attachment(article, ctx)
     check_untagged_quotations(root, ctx)
     everything = squash(" ".join(piece for piece, _ in visible_text(article, set())))
     reading.content = searchable(article)
