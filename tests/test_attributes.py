@@ -64,7 +64,7 @@ def test_integers_are_read_as_html_reads_them(value: str, number: int | None) ->
 
 
 def test_list_numbers_follow_values() -> None:
-    ordered = parse_html('<ol start="5"><li>a</li><li value="10">b</li><li>c</li></ol>').children[0]
+    ordered = parse_html('<ol start="5"><li>a</li><li value="10">b</li><li>c</li></ol>').find("ol")
     assert list_numbers(ordered) == [5, 10, 11]
 
 

@@ -312,7 +312,7 @@ def test_an_experiment_number_changed_on_one_page_is_caught(editable_build: Buil
     found = [str(m) for m in check_docs(editable_build.docs, editable_build.site, editable_build.config, CheckInputs(
         reproduce=False, expected=derived.expected, reference=derived.reference))]
     only(found, "experiment.es", f"fact {key}", "99,9")
-    only(found, "experiment.en", "numbers compared with experiment.es")
+    only(found, "experiment.en", "numbers compared with experiment/index.html (experiment.es)")
     assert not any("experiment.en" in line and f"fact {key}" in line for line in found)
 
 

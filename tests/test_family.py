@@ -143,7 +143,7 @@ def test_a_parameter_count_changed_on_one_page_is_caught(editable_build: Build, 
     edit(editable_build.page("family", "en"), span(key) + "25,557,032<", span(key) + "25,557,033<")
     found = mismatches(editable_build, "family")
     only(found, "family.en", f"fact {key}", "25557032", "25,557,033")
-    only(found, "family.en", "numbers compared with family.es")
+    only(found, "family.en", "numbers compared with family/index.html (family.es)")
 
 
 def test_a_cited_number_changed_in_one_language_only_is_caught(editable_build: Build, mismatches) -> None:
@@ -212,7 +212,7 @@ def test_a_formula_factor_changed_on_one_page_is_caught(editable_build: Build, m
     edit(editable_build.page("family", "es"), span(key) + "256<", span(key) + "255<")
     found = mismatches(editable_build, "family")
     only(found, "family.es", f"fact {key}", "256", "'255'")
-    only(found, "family.en", "numbers compared with family.es")  # the languages compared, reported on the second
+    only(found, "family.en", "numbers compared with family/index.html (family.es)")  # the languages compared, reported on the second
 
 
 def test_the_block_comparison_worded_for_other_values_is_caught(built: Build, values: expected.Expected,
