@@ -146,6 +146,7 @@ def build_everything(config: Config, stage: publish.Staging, site_build: SiteBui
     """Model, facts, figures, notebook run, pages, check, site; the check derives its own values, from no cache."""
     from ..report import notebook
     from ..verify import gate as check
+    from ..verify.css_text import parse_known_stylesheets
 
     with notebook.running(config) as run:
         if run is not None:
@@ -169,6 +170,7 @@ def build_everything(config: Config, stage: publish.Staging, site_build: SiteBui
         progress("check: re-deriving every number while MkDocs builds the site")
         expected, explorer_reference = derive_expected_and_reference(config)
         progress("site: mkdocs build --strict")
+        parse_known_stylesheets()  # the check's, while this process would only wait
         site_build.wait()
         progress("check: reading every page of the built site")
         check.verify(stage.docs, stage.site, config, check.CheckInputs(expected, explorer_reference, reproduce=False))
@@ -186,6 +188,7 @@ def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild,
     pages and MkDocs builds them.
     """
     from ..verify import gate as check
+    from ..verify.css_text import parse_known_stylesheets
 
     published = plan.published
     assert published is not None
@@ -193,6 +196,7 @@ def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild,
     generated = write_prose(config, stage, published, progress)
     site_build.start()
     progress("site: mkdocs build --strict, while the check re-derives every number")
+    parse_known_stylesheets()  # the check's, while this process would only wait
     site_build.wait()
     expected = derived()
     progress("check: reading every page of the built site")

@@ -42,6 +42,8 @@ LIST_STYLES = ("list-style", "list-style-type")
 SHOWN_BY = ("attr", "counter", "counters", "var", "symbols")  # functions whose arguments are shown, not loaded
 QUOTES = ("open-quote", "close-quote")
 LOADING = frozenset({"url", "src", "image-set", "-webkit-image-set"})  # functions whose strings are addresses
+# Where the packages keep the stylesheets every built page loads or inlines: the theme's, and the notebook pages'.
+KNOWN_STYLESHEETS = (("material", "templates/assets/stylesheets"), ("mkdocs_jupyter", "templates/mkdocs_html/assets"))
 HOST = f"https://{SITE_HOST}"  # links.py says why the address is fictitious
 STYLE = Element("style", {})  # where generated text sits, for check_text: in no element of the page
 
@@ -75,15 +77,29 @@ def digest(css: str) -> str:
 
 
 def parsed(css: str) -> Parsed:
-    """A stylesheet, or a style="" declaration list, read once per process: kept by its digest."""
-    key = digest(css)
+    """A stylesheet, or a style="" declaration list, read once per process: kept by the digest of its text
+    without the whitespace around it, which CSS ignores (the notebook pages inline a stylesheet with a line
+    break around it)."""
+    text = css.strip()
+    key = digest(text)
     if key not in _parsed:
         if len(_parsed) >= GENERATED_KEPT:
             _parsed.pop(next(iter(_parsed)))
-        nodes = tinycss2.parse_blocks_contents(css, skip_comments=True, skip_whitespace=True)
+        nodes = tinycss2.parse_blocks_contents(text, skip_comments=True, skip_whitespace=True)
         generated, loaded = _read(nodes)
         _parsed[key] = Parsed(tuple(generated), tuple(imports(nodes)), tuple(loaded))
     return _parsed[key]
+
+
+def parse_known_stylesheets() -> None:
+    """Parse, ahead of reading any page, the stylesheets a built site will most likely load: the theme's and
+    mkdocs-jupyter's, from the installed packages. A build runs this while MkDocs builds the site; a page's
+    stylesheet then finds its parse by its digest, and a stylesheet that differs in any byte is parsed anew,
+    so nothing here is trusted, only computed early."""
+    for package, folder in KNOWN_STYLESHEETS:
+        for item in (resources.files(package) / folder).iterdir():
+            if item.name.endswith(".css"):
+                parsed(item.read_text(encoding="utf-8"))
 
 
 def generated_text(css: str) -> tuple[Generated, ...]:
@@ -169,7 +185,7 @@ def _shown(value: list[Node], where: str) -> list[Generated]:
 def theme_digests() -> frozenset[str]:
     """The digests of the installed Material theme's own stylesheets (those it copies into every site)."""
     folder = resources.files("material") / "templates" / "assets" / "stylesheets"
-    return frozenset(digest(item.read_text(encoding="utf-8")) for item in folder.iterdir()
+    return frozenset(digest(item.read_text(encoding="utf-8").strip()) for item in folder.iterdir()
                      if item.name.endswith(".css"))
 
 
@@ -186,8 +202,24 @@ def linked_stylesheets(root: Element, page_path: Path, site: Path, folder: str =
         path = _inside(address, site, folder)
         found.append((href, path))
         if path is not None and depth < IMPORT_DEPTH:
-            queue.extend((target, address, depth + 1) for target in parsed(path.read_text(encoding="utf-8")).imports)
+            queue.extend((target, address, depth + 1) for target in parsed(file_text(path)).imports)
     return found
+
+
+_texts: dict[Path, str] = {}
+
+
+def file_text(path: Path) -> str:
+    """A stylesheet file's text, read once per reading of a site (forget_files starts each): every page of a
+    site loads the same few stylesheets."""
+    if path not in _texts:
+        _texts[path] = path.read_text(encoding="utf-8")
+    return _texts[path]
+
+
+def forget_files() -> None:
+    """A new reading of a site: no stylesheet text read before is used again (the parses, kept by digest, are)."""
+    _texts.clear()
 
 
 def _inside(address: str, site: Path, folder: str) -> Path | None:
@@ -219,7 +251,7 @@ def page_stylesheets(root: Element, page_path: Path, site: Path, folder: str = "
 
 
 def _sheets(root: Element, linked: list[tuple[str, Path | None]]) -> list[tuple[str, str]]:
-    sheets = [(href, path.read_text(encoding="utf-8")) for href, path in linked if path is not None]
+    sheets = [(href, file_text(path)) for href, path in linked if path is not None]
     for element in root.walk():
         if element.tag == "style":
             sheets.append(("<style>", "".join(child for child in element.children if isinstance(child, str))))
@@ -236,7 +268,7 @@ def check_generated_text(root: Element, ctx: Context, page_path: Path, site: Pat
     for href, path in linked:
         if path is None:
             ctx.fail(f"stylesheet {href[:80]!r}", "a stylesheet inside the site folder", "none there")
-    sheets = [(name, digest(css) in theme_digests(), css) for name, css in _sheets(root, linked)]
+    sheets = [(name, digest(css.strip()) in theme_digests(), css) for name, css in _sheets(root, linked)]
     found = [(name, theme, shown) for name, theme, css in sheets for shown in generated_text(css)]
     shown_vars = {shown.value for _, _, shown in found if shown.kind == "var"}
     shown_attributes = {shown.value.lower() for _, _, shown in found if shown.kind == "attr"}

@@ -55,6 +55,7 @@ from .artifacts import (
 )
 from . import site_pages
 from .context import Context, PageReading
+from .css_text import forget_files
 from .mismatch import UNREADABLE, Mismatch
 from .page import compare_languages, read_page
 from .search_index import check_search_index
@@ -142,6 +143,7 @@ def check_pages(docs: Path, site: Path, config: Config, expected: Expected, figu
                 mismatches: list[Mismatch], notebook_picture: Callable[[], str]) -> None:
     """Every page of the site in both languages (the notebook's and the error page included) and its search
     index; a page may show only figures in ``figure_names``."""
+    forget_files()
     contexts = PageContexts(expected, figure_names, config, mismatches)
     pages = sorted({p.name.split(".")[0] for p in docs.glob("*.md")})
     if "index" not in pages:
@@ -201,6 +203,7 @@ def check_page_pair(docs: Path, site: Path, page: str, config: Config, expected:
     """
     mismatches: list[Mismatch] = []
     figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
+    forget_files()
     contexts = PageContexts(expected, figure_names, config, mismatches)
     check_page_in_every_language(docs, site, page, contexts, mismatches)
     return mismatches

@@ -175,11 +175,13 @@ ALLOWED_NUMBER_WORDS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+ALLOWED_WORDS = {language: re.compile("|".join(f"(?:{pattern})" for pattern, _reason in uses), re.IGNORECASE)
+                 for language, uses in ALLOWED_NUMBER_WORDS.items()}
+
+
 def untagged_number_words(text: str, language: str) -> list[str]:
     """The numbers in words left in ``text`` once the allowed uses are taken out."""
-    for pattern, _reason in ALLOWED_NUMBER_WORDS[language]:
-        text = re.sub(pattern, " ", text, flags=re.IGNORECASE)
-    return number_words(text, language)
+    return number_words(ALLOWED_WORDS[language].sub(" ", text), language)
 
 
 def check_number_words(text: str, ctx: Context) -> None:
