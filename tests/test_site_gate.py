@@ -124,3 +124,38 @@ def test_a_site_name_with_numbers_stops_the_build(editable_build: Build, tmp_pat
         site.build(config, site.Progress(quiet=True))
     only(caught.value.listing, "(experiment.es)", "untagged number '34'")
     only(caught.value.listing, "(experiment.en)", "untagged number '21.8'")
+
+
+@pytest.mark.parametrize(
+    ("snippet", "needle"),
+    [
+        ("<p>As He et al. put it, “deeper plain nets always lose to residual ones”.</p>", "quotation marks"),
+        ("<p>Die Autoren: „tiefe Netze lernen immer besser“.</p>", "quotation marks"),
+        ("<p>They wrote ‘shortcuts fix every deep network’ in the paper.</p>", "quotation marks"),
+        ('<div class="admonition quote"><p>Residual learning solves depth.</p></div>',
+         "<div> (admonition quote): expected a quotation held in data/sources.json"),
+        ('<style>h2::after { content: "34 layers, 99.9% top-1" }</style>', "CSS"),
+        ('<p style="content: \'34 layers\'">x</p>', "CSS"),
+        ('<ol start="34"><li>a layer</li></ol>', "untagged number '34'"),
+        ('<p><input value="34 layers"></p>', "untagged number '34'"),
+        ('<iframe srcdoc="&lt;p&gt;ResNet18 has 34 layers&lt;/p&gt;"></iframe>', "untagged number '34'"),
+        ("<p>ResNet18 has thirty-four layers and twenty-two million parameters.</p>", "in words"),
+        ('<p><a href="//evil.example/resnet">More</a></p>', "link //evil.example/resnet"),
+    ],
+    ids=["he-et-al", "german-marks", "single-marks", "quote-admonition", "style-content", "style-attribute",
+         "ol-start", "input-value", "iframe-srcdoc", "number-words", "protocol-relative-link"],
+)
+def test_the_issues_samples_planted_in_a_built_page_fail(editable_build: Build, mismatches, snippet, needle) -> None:
+    """Issue 27's samples, each placed in the built English index page as a template or a hand would put it."""
+    page = editable_build.page("index", "en")
+    edit(page, '<h2 id="conclusion">', f'{snippet}\n<h2 id="conclusion">')
+    only(mismatches(editable_build, "index"), "(index.en)", needle)
+
+
+def test_a_stylesheet_in_the_static_folder_shows_its_text_on_every_page(editable_build: Build, mismatches) -> None:
+    sheet = editable_build.site / "assets" / "static" / "report.css"
+    sheet.write_text(sheet.read_text(encoding="utf-8") + '\nh1::before { content: "34 layers, 99.9% top-1"; }\n',
+                     encoding="utf-8")
+    found = mismatches(editable_build)
+    for page in ("(index.es)", "(maps.en)", "(family.es)", "404.html"):
+        only(found, page, "CSS", "34")
