@@ -173,7 +173,8 @@ def build_everything(config: Config, stage: publish.Staging, site_build: SiteBui
         parse_known_stylesheets()  # the check's, while this process would only wait
         site_build.wait()
         progress("check: reading every page of the built site")
-        check.verify(stage.docs, stage.site, config, check.CheckInputs(expected, explorer_reference, reproduce=False))
+        check.verify(stage.docs, stage.site, config,
+                     check.CheckInputs(expected, explorer_reference, reproduce=False, side_by_side=True))
         progress("publish: site and docs, one generation")
         generation = publish.publish(stage, config, generated, keys.to_dict())
     return facts, generation
@@ -200,7 +201,8 @@ def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild,
     site_build.wait()
     expected = derived()
     progress("check: reading every page of the built site")
-    check.verify(stage.docs, stage.site, config, check.CheckInputs(expected, reproduce=False, explorer_data=False))
+    check.verify(stage.docs, stage.site, config,
+                 check.CheckInputs(expected, reproduce=False, explorer_data=False, side_by_side=True))
     progress("publish: site and docs, one generation")
     generation = publish.publish(stage, config, generated, keys.to_dict())
     return published.facts, generation

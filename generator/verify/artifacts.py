@@ -96,12 +96,16 @@ def cell_outputs(expected: Expected) -> list[CellOutput]:
     ]
 
 
+ShownCells = Callable[[str, Element, list[Mismatch]], set[int]]
+
+
 def check_notebooks(docs: Path, config: Config, expected: Expected, mismatches: list[Mismatch],
-                    notebook_picture: Callable[[], str]) -> Callable[[str], Callable[[Element], set[int]]]:
+                    notebook_picture: Callable[[], str]) -> ShownCells:
     """Each language's notebook file against the generator's cells and these inputs' outputs.
 
-    Returns, for a language, what accounts for the notebook page's code cells: its page shows them as
-    nbconvert renders them, and they are read there only to see that they are these cells (shown_cells).
+    Returns what accounts for a language's notebook page's code cells (language, article, where its mismatches
+    go): the page shows them as nbconvert renders them, and they are read there only to see that they are
+    these cells (shown_cells).
     """
     from ..report import notebook
 
@@ -148,7 +152,7 @@ def check_notebooks(docs: Path, config: Config, expected: Expected, mismatches: 
             if [_source_text(i).replace("\n", "") for i in images] != want_images:
                 mismatches.append(Mismatch(name, f"code cell {number}, picture",
                                            "the feature map these inputs produce", f"{len(images)} other picture(s)"))
-    return lambda language: lambda article: shown_cells(article, checked.get(language, []), mismatches)
+    return lambda language, article, found: shown_cells(article, checked.get(language, []), found)
 
 
 def shown_cells(article: Element, code: list[dict[str, Any]], mismatches: list[Mismatch]) -> set[int]:

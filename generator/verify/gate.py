@@ -48,6 +48,7 @@ from .artifacts import (
     check_facts_file,
     check_image_file,
     check_notebook_copies,
+    ShownCells,
     check_notebooks,
     check_reproduction,
     notebook_picture,
@@ -55,11 +56,11 @@ from .artifacts import (
 )
 from . import site_pages
 from .context import Context, PageReading
+from .reading import PageResult, read_languages
 from .css_text import forget_files
 from .mismatch import UNREADABLE, Mismatch
 from .page import compare_languages, read_page
 from .search_index import check_search_index
-from .visible import Element
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,9 @@ class CheckInputs:
     its own (a build that reuses the published files skips it: their
     digests matched the manifest). A caller checking several folders against
     the same inputs passes the ``expected`` values and ``reproduction`` it
-    computed once.
+    computed once. ``side_by_side``: read the second language's pages in a
+    fork while this process reads the first's (the build and the check
+    command do; a test reading one page does not start processes).
     """
 
     expected: Expected | None = None
@@ -81,6 +84,7 @@ class CheckInputs:
     reproduction: Reproduction | None = None
     reproduce: bool = True
     explorer_data: bool = True
+    side_by_side: bool = False
 
 
 def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = CheckInputs()) -> list[Mismatch]:
@@ -104,7 +108,8 @@ def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = Chec
         mismatches = model_failures(expected)
         check_facts_file(docs, expected, mismatches)
         figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
-        check_pages(docs, site, config, expected, figure_names, mismatches, notebook_picture(expected, reproduced))
+        check_pages(docs, site, config, expected, figure_names, mismatches, notebook_picture(expected, reproduced),
+                    given.side_by_side)
         if given.explorer_data and reference is not None:
             from .explorer import compare
 
@@ -140,23 +145,26 @@ def collector_paused() -> Iterator[None]:
 
 
 def check_pages(docs: Path, site: Path, config: Config, expected: Expected, figure_names: set[str],
-                mismatches: list[Mismatch], notebook_picture: Callable[[], str]) -> None:
+                mismatches: list[Mismatch], notebook_picture: Callable[[], str], side_by_side: bool = False) -> None:
     """Every page of the site in both languages (the notebook's and the error page included) and its search
-    index; a page may show only figures in ``figure_names``."""
+    index; a page may show only figures in ``figure_names``. ``side_by_side``: the languages are read in two
+    processes at once (verify/reading.py)."""
     forget_files()
-    contexts = PageContexts(expected, figure_names, config, mismatches)
+    contexts = PageContexts(expected, figure_names, config)
     pages = sorted({p.name.split(".")[0] for p in docs.glob("*.md")})
     if "index" not in pages:
         mismatches.append(Mismatch(str(docs), "pages", "index.<language>.md", "none: run `python -m generator build`"))
-    readings = {page: check_page_in_every_language(docs, site, page, contexts, mismatches) for page in pages}
     shown_cells = check_notebooks(docs, config, expected, mismatches, notebook_picture)
     check_notebook_copies(docs, site, mismatches)
-    readings["notebook"] = check_page_in_every_language(docs, site, "notebook", contexts, mismatches, shown_cells)
+    pages.append("notebook")
+    found = read_languages(lambda page, language: read_one(docs, site, page, language, contexts, shown_cells),
+                           pages, side_by_side)
+    readings = {page: compare_pair(found[page], mismatches) for page in pages}
     error_page = _readable(site / site_pages.NOT_FOUND_PAGE, mismatches)
     if error_page is not None:
         name = site_pages.NOT_FOUND_PAGE
         read_page(name, error_page, contexts(name, LANGUAGES[0], f"{site_pages.SITE_ORIGIN}/", site,
-                                             site / site_pages.NOT_FOUND_PAGE))
+                                             site / site_pages.NOT_FOUND_PAGE, mismatches))
     for language in LANGUAGES:
         check_search_index(site, language, {page: by_language.get(language) for page, by_language in readings.items()},
                            mismatches)
@@ -183,16 +191,17 @@ def check_unread_files(site: Path, read: set[Path], mismatches: list[Mismatch]) 
 
 @dataclass(frozen=True)
 class PageContexts:
-    """What every page is checked against; called with a page's name, language and address, a Context."""
+    """What every page is checked against; called with a page's name, language, address, files and the list its
+    mismatches go to, a Context."""
 
     expected: Expected
     figure_names: set[str]
     config: Config
-    mismatches: list[Mismatch]
 
-    def __call__(self, name: str, language: str, url: str, site: Path, file: Path, page: str = "") -> Context:
+    def __call__(self, name: str, language: str, url: str, site: Path, file: Path, mismatches: list[Mismatch],
+                 page: str = "") -> Context:
         return Context(self.expected, language, translations(language), self.figure_names, self.config.mkdocs_yml,
-                       self.mismatches, name, url, site, file, page_key=page)
+                       mismatches, name, url, site, file, page_key=page)
 
 
 def check_page_pair(docs: Path, site: Path, page: str, config: Config, expected: Expected) -> list[Mismatch]:
@@ -204,29 +213,38 @@ def check_page_pair(docs: Path, site: Path, page: str, config: Config, expected:
     mismatches: list[Mismatch] = []
     figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
     forget_files()
-    contexts = PageContexts(expected, figure_names, config, mismatches)
-    check_page_in_every_language(docs, site, page, contexts, mismatches)
+    contexts = PageContexts(expected, figure_names, config)
+    compare_pair({language: read_one(docs, site, page, language, contexts) for language in LANGUAGES}, mismatches)
     return mismatches
 
 
-def check_page_in_every_language(docs: Path, site: Path, page: str, contexts: PageContexts,
-                                 mismatches: list[Mismatch],
-                                 accounted: Callable[[str], Callable[[Element], set[int]]] | None = None,
-                                 ) -> dict[str, PageReading]:
-    """The page's built HTML in each language, then the languages compared; returns each language's reading."""
-    readings, names = {}, {}
+def read_one(docs: Path, site: Path, page: str, language: str, contexts: PageContexts,
+             shown_cells: ShownCells | None = None) -> PageResult:
+    """One page in one language, with the mismatches its reading found (its figures' files included)."""
+    mismatches: list[Mismatch] = []
+    path = site_pages.page_file(site, page, language)
+    name = f"{path.relative_to(site)} ({page}.{language})"
+    text = _readable(path, mismatches, name)
+    if text is None:
+        return PageResult(name, None, mismatches)
+    context = contexts(name, language, site_pages.page_url(page, language), site, path, mismatches, page)
+    accounted = (lambda article: shown_cells(language, article, mismatches)) if shown_cells and page == "notebook" \
+        else None
+    reading = read_page(name, text, context, accounted)
+    for source, copy in dict.fromkeys(reading.image_files):
+        check_image_file(name, docs, source, mismatches, site / copy)
+    return PageResult(name, reading, mismatches)
+
+
+def compare_pair(results: dict[str, PageResult], mismatches: list[Mismatch]) -> dict[str, PageReading]:
+    """A page's languages, in order, into ``mismatches``, then compared; returns each language's reading."""
+    readings = {}
     for language in LANGUAGES:
-        path = site_pages.page_file(site, page, language)
-        name = names[language] = f"{path.relative_to(site)} ({page}.{language})"
-        text = _readable(path, mismatches, name)
-        if text is None:
-            continue
-        context = contexts(name, language, site_pages.page_url(page, language), site, path, page)
-        readings[language] = read_page(name, text, context, accounted(language) if accounted else None)
-        for source, copy in dict.fromkeys(readings[language].image_files):
-            check_image_file(name, docs, source, mismatches, site / copy)
+        mismatches.extend(results[language].mismatches)
+        if results[language].reading is not None:
+            readings[language] = results[language].reading
     if len(readings) == len(LANGUAGES):
-        compare_languages(names, readings, mismatches)
+        compare_languages({language: results[language].name for language in LANGUAGES}, readings, mismatches)
     return readings
 
 
