@@ -75,8 +75,8 @@ class CheckInputs:
     digests matched the manifest). A caller checking several folders against
     the same inputs passes the ``expected`` values and ``reproduction`` it
     computed once. ``side_by_side``: read the second language's pages in a
-    fork while this process reads the first's (the build and the check
-    command do; a test reading one page does not start processes).
+    fork while this process reads the first's (a build does, once both cores
+    are free; a test reading one page starts no process).
     """
 
     expected: Expected | None = None

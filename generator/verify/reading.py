@@ -1,7 +1,8 @@
 """The pages of both languages read one after the other, or side by side on the machine's two cores.
 
-A build reads the site once MkDocs has built it, when both cores are free;
-the check command, once its experiment re-run has mostly done. Each
+A build reads the site once MkDocs has built it, when both cores are free
+(the check command does not: its experiment re-run holds the other core,
+and a fork beside it made the command slower, 6.9 s against 5.9). Each
 language's pages are independent of the other's until they are compared,
 so the second language is read in a forked process (runtime/forked.py)
 while this one reads the first: each page's reading and the mismatches it

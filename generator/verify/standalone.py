@@ -32,8 +32,7 @@ def check_command(config: Config, out: Path | None) -> str:
     rerun = start_rerun(lambda _: None)  # its child trains on the other core while the gate runs on this one
     with docs_held(config.docs):
         site = publish.check_pairing(config.docs, out)
-        # a docs folder that names no site: the default one
-        gate.verify(config.docs, site or config.out, config, gate.CheckInputs(side_by_side=True))
+        gate.verify(config.docs, site or config.out, config)  # a docs folder that names no site: the default one
         publish.check_published_files(config.docs, site)
     return finish_rerun(rerun)
 
