@@ -140,10 +140,13 @@ def test_a_site_name_with_numbers_stops_the_build(editable_build: Build, tmp_pat
         ('<p><input value="34 layers"></p>', "untagged number '34'"),
         ('<iframe srcdoc="&lt;p&gt;ResNet18 has 34 layers&lt;/p&gt;"></iframe>', "untagged number '34'"),
         ("<p>ResNet18 has thirty-four layers and twenty-two million parameters.</p>", "in words"),
+        ('<p><input value="“deeper nets always win”"></p>', "quotation marks"),
+        ('<iframe srcdoc="&lt;p&gt;He et al.: “deeper nets always win”&lt;/p&gt;"></iframe>', "quotation marks"),
         ('<p><a href="//evil.example/resnet">More</a></p>', "link //evil.example/resnet"),
     ],
     ids=["he-et-al", "german-marks", "single-marks", "quote-admonition", "style-content", "style-attribute",
-         "ol-start", "input-value", "iframe-srcdoc", "number-words", "protocol-relative-link"],
+         "ol-start", "input-value", "iframe-srcdoc", "number-words", "quotation-in-a-value", "quotation-in-a-frame",
+         "protocol-relative-link"],
 )
 def test_the_issues_samples_planted_in_a_built_page_fail(editable_build: Build, mismatches, snippet, needle) -> None:
     """Issue 27's samples, each placed in the built English index page as a template or a hand would put it."""

@@ -18,7 +18,8 @@ from ..core import sources
 from .context import Context, squash
 from .numbers import NUMBER_CATEGORIES
 from .report_voice import SOURCE_LANGUAGE
-from .visible import INVISIBLE_TAGS, VISIBLE_ATTRIBUTES, Element
+from .attributes import framed_page, visible_attributes
+from .visible import INVISIBLE_TAGS, Element
 
 QUOTE_STYLED = ("quote", "cite")  # the admonition types Material draws as a quotation (`!!! quote`, `??? cite`)
 MARKS = re.compile("[“”„‚‘’«»‹›\"']")
@@ -199,9 +200,11 @@ def text_runs(root: Element, checked: set[int]) -> list[_Run]:
             continue
         code = kind == CODE or node.tag in CODE_TAGS or any(node.has_class(name) for name in CODE_CLASSES)
         inner = CODE if code else PLAIN
-        for attribute in VISIBLE_ATTRIBUTES:
-            if node.attrs.get(attribute):
-                runs.append(_Run([node.attrs[attribute]], [(0, inner)], len(node.attrs[attribute])))
+        if id(node.attrs) not in checked:  # a navigation label that repeats a heading is the heading's
+            runs.extend(_Run([shown], [(0, inner)], len(shown)) for shown in visible_attributes(node))
+        framed = framed_page(node)  # an <iframe srcdoc>: a page of its own, read like this one
+        if framed is not None:
+            stack.append((framed, inner))
         if node.tag == "br":
             current.add("\n", inner)
         block = node.tag not in INLINE_TAGS
