@@ -162,3 +162,20 @@ def test_a_stylesheet_in_the_static_folder_shows_its_text_on_every_page(editable
     found = mismatches(editable_build)
     for page in ("(index.es)", "(maps.en)", "(family.es)", "404.html"):
         only(found, page, "CSS", "34")
+
+
+@pytest.mark.parametrize(
+    "picture",
+    [
+        "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'%3E%3Ctext%3E34 layers%3C/text%3E%3C/svg%3E",
+        "data:image/svg+xml;base64,PHN2ZyB4bWxucz0naHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmcnPjx0ZXh0PjM0IGxheWVyczwvdGV4dD48L3N2Zz4=",
+    ],
+    ids=["percent-encoded", "base64"],
+)
+def test_a_picture_written_into_a_stylesheet_that_draws_words_is_caught(editable_build: Build, mismatches,
+                                                                        picture: str) -> None:
+    """An SVG in a data: address draws its text where no text node holds it: the check reads it there."""
+    sheet = editable_build.site / "assets" / "static" / "report.css"
+    sheet.write_text(sheet.read_text(encoding="utf-8") + f'\nh1::before {{ content: url("{picture}"); }}\n',
+                     encoding="utf-8")
+    only(mismatches(editable_build, "index"), "(index.en)", "draws text", "34 layers")

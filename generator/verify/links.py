@@ -21,11 +21,12 @@ on the site under both.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote_to_bytes, urljoin, urlsplit, urlunsplit
 
 from ..core import sources
 from . import site_config
@@ -114,7 +115,8 @@ def leaves_site(link: str, base: str, mkdocs_yml: Path, image: bool = False) -> 
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in link):
         return "an address with control characters"
     if image and link.lower().startswith("data:image/"):
-        return None
+        drawn = drawn_text(link)
+        return f"an image written into it that draws text: {drawn[:40]!r}" if drawn else None
     if urlunsplit(urlsplit(link)._replace(fragment="")) in allowed_elsewhere():
         return None
     for scheme in SCHEMES:
@@ -126,6 +128,26 @@ def leaves_site(link: str, base: str, mkdocs_yml: Path, image: bool = False) -> 
         if not _dot_segments(target.path).startswith(folder):
             return f"outside the site's folder: {_dot_segments(target.path)[:60]}"
     return None
+
+
+# The SVG elements whose text a picture draws or shows (stray characters between other elements draw nothing).
+SVG_TEXT = frozenset({"text", "tspan", "textpath", "title", "desc", "foreignobject"})
+
+
+def drawn_text(link: str) -> str:
+    """The text an SVG written into an address (data:image/svg+xml) draws, "" for none or another image: a
+    picture that carries words is text a reader sees, and no check reads it there."""
+    head, _, data = link.partition(",")
+    if not head.lower().startswith("data:image/svg"):
+        return ""
+    if head.lower().endswith(";base64"):
+        raw = base64.b64decode("".join(data.split()) + "===", validate=False)
+    else:
+        raw = unquote_to_bytes(data)
+    picture = parse_html(raw.decode("utf-8", "replace"))
+    drawn = [element.text() for element in picture.walk() if element.tag.lower() in SVG_TEXT
+             and not any(outer.tag.lower() in SVG_TEXT for outer in element.ancestors())]
+    return " ".join(" ".join(drawn).split())
 
 
 def refresh_target(content: str) -> str | None:
