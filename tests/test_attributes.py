@@ -12,14 +12,13 @@ from generator.verify.text import check_text
 from generator.verify.visible import VISIBLE_ATTRIBUTES, parse_html
 
 from .conftest import ROOT, Build, Derived
+from .site_pages import context, failures
 
 
 def digits(derived: Derived, html: str) -> list[str]:
-    found: list = []
-    ctx = Context(expected=derived.expected, language="en", strings={}, figure_names=set(),
-                  mkdocs_yml=ROOT / "mkdocs.yml", mismatches=found, page="page")
+    ctx = context(derived.expected, "en")
     check_digits(parse_html(html), ctx, set())
-    return [str(m) for m in found]
+    return failures(ctx)
 
 
 @pytest.mark.parametrize("html", [

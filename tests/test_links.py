@@ -7,24 +7,22 @@ from __future__ import annotations
 import pytest
 
 from generator.core import sources
-from generator.verify.context import Context
 from generator.verify.links import page_address, theme_credit
 from generator.verify.site_pages import page_path
 from generator.verify.page import check_links
 from generator.verify.visible import parse_html
 
 from .conftest import ROOT, Build
+from .site_pages import context
 
 MKDOCS_YML = ROOT / "mkdocs.yml"
 PAGE = "en/maps/index.html"
 
 
 def failures(html: str, page: str = PAGE) -> list[str]:
-    found: list = []
-    ctx = Context(expected=None, language="en", strings={}, figure_names=set(),  # type: ignore[arg-type]
-                  mkdocs_yml=MKDOCS_YML, mismatches=found, page=page)
+    ctx = context(None, "en", page)
     check_links(parse_html(html), ctx, page_address(page, MKDOCS_YML))
-    return [str(m) for m in found]
+    return [str(m) for m in ctx.mismatches]
 
 
 @pytest.mark.parametrize("html", [
