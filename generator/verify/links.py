@@ -22,8 +22,9 @@ on the site under both.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote_to_bytes, urljoin, urlsplit, urlunsplit
@@ -106,13 +107,21 @@ def _dot_segments(path: str) -> str:
     return "/".join(kept)
 
 
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+
+
+@lru_cache(maxsize=1 << 14)
 def leaves_site(link: str, base: str, mkdocs_yml: Path, image: bool = False) -> str | None:
-    """Why a link leaves the site from a page at base (None if it does not), under both schemes."""
+    """Why a link leaves the site from a page at base (None if it does not), under both schemes.
+
+    Remembered: every page loads the same stylesheets, whose addresses (Material's icons drawn in SVG among
+    them) would otherwise be resolved and their pictures parsed again on each page.
+    """
     link = cleaned(link)
     folder, published = site_address(mkdocs_yml)
     if published and link.lower().startswith(published.rstrip("/").lower() + "/"):
         link = f"//{SITE_HOST}{folder}{link[len(published.rstrip('/')) + 1:]}"
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in link):
+    if CONTROL_CHARACTER.search(link):
         return "an address with control characters"
     if image and link.lower().startswith("data:image/"):
         drawn = drawn_text(link)

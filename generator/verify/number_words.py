@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .context import Context
 
@@ -97,6 +98,7 @@ def _word_pattern(language: str) -> re.Pattern[str]:
 PATTERNS = {language: _word_pattern(language) for language in ("en", "es")}
 
 
+@lru_cache(maxsize=1 << 16)
 def is_number_word(word: str, language: str) -> bool:
     """Whether this one word (hyphenated compounds are one word) states a number in that language."""
     return PATTERNS[language].fullmatch(_plain(word)) is not None
