@@ -180,7 +180,8 @@ def test_a_failing_notebook_cell_fails_the_build_and_keeps_the_site(editable_bui
 
     before = tree_digest(editable_build.site)
     real = notebook.code_cells
-    monkeypatch.setattr(notebook, "code_cells", lambda config: [*real(config)[:-1], "raise ValueError('cell broke')"])
+    monkeypatch.setattr(notebook, "code_cells",
+                        lambda config, language: [*real(config, language)[:-1], "raise ValueError('cell broke')"])
     with pytest.raises(SiteBuildError, match="notebook cell failed: ValueError: cell broke"):
         site.build(replace(editable_build.config, reuse_published=False), site.Progress(quiet=True))
     assert tree_digest(editable_build.site) == before
