@@ -153,3 +153,10 @@ def test_the_notebook_pages_stylesheets_write_no_words(built: Build, language: s
     written = [shown.value for _, css in sheets for shown in generated_text(css) if shown.kind == "text"]
     assert written and not [text for text in written if LETTERS.search(text)], written
 
+
+
+def test_an_english_word_put_back_in_the_notebook_pages_stylesheet_is_caught(editable_build: Build,
+                                                                              mismatches) -> None:
+    edit(editable_build.page("notebook", "es"), 'content:""', 'content:"Browse"')
+    only(mismatches(editable_build), "(notebook.es)", "CSS content in <style>", "no words written by a stylesheet",
+         "'Browse'")
