@@ -98,12 +98,15 @@ def test_the_site_has_both_languages_and_every_image_it_references(built: Build)
 def test_the_notebook_was_executed_without_errors(built: Build) -> None:
     import nbformat
 
+    from generator.core.translations import notebook_words
+
     for language in LANGUAGES:
         notebook = nbformat.read(built.docs / f"notebook.{language}.ipynb", as_version=4)
         outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
         assert outputs and not [o for o in outputs if o.output_type == "error"]
         text = "".join(o.get("text", "") for o in outputs)
-        assert "layer1.0 True" in text and "F(x) has negative values: True" in text
+        words = notebook_words(language)
+        assert f"{words['allclose']}: {words['yes']}" in text and f"{words['negative']}: {words['yes']}" in text
 
 
 @pytest.mark.build
@@ -180,7 +183,8 @@ def test_a_failing_notebook_cell_fails_the_build_and_keeps_the_site(editable_bui
 
     before = tree_digest(editable_build.site)
     real = notebook.code_cells
-    monkeypatch.setattr(notebook, "code_cells", lambda config: [*real(config)[:-1], "raise ValueError('cell broke')"])
+    monkeypatch.setattr(notebook, "code_cells",
+                        lambda config, language: [*real(config, language)[:-1], "raise ValueError('cell broke')"])
     with pytest.raises(SiteBuildError, match="notebook cell failed: ValueError: cell broke"):
         site.build(replace(editable_build.config, reuse_published=False), site.Progress(quiet=True))
     assert tree_digest(editable_build.site) == before

@@ -462,7 +462,8 @@ def test_replaced_notebook_outputs_or_code_are_caught(editable_build: Build, mis
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
     if change == "printed-text":
         stream = next(o for o in code[2]["outputs"] if o["output_type"] == "stream")
-        stream["text"] = ["layer1.0 False\n", "max |difference|: 0.5\n", "F(x) has negative values: True\n"]
+        stream["text"] = ["block: layer1.0\n", "ReLU(F(x) + x) matches the output (torch.allclose): no\n",
+                          "maximum absolute difference: 0.5\n", "F(x) has negative values: yes\n"]
     elif change == "picture":
         image = next(o for o in code[1]["outputs"] if "image/png" in o.get("data", {}))
         image["data"]["image/png"] = base64.b64encode((editable_build.docs / "img" / "input.png").read_bytes()).decode()

@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from generator.core.names import printable_name
+from generator.core.translations import notebook_words
 from generator.verify.gate import check_docs
 from generator.verify.visible import parse_html
 
@@ -82,7 +83,8 @@ def test_the_notebook_names_the_files_by_name_and_runs(hostile) -> None:
     first = "".join(next(c for c in notebook["cells"] if c["cell_type"] == "code")["source"])
     assert repr(image_name) in first and repr(weights_name) in first
     outputs = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
-    assert "weights: file\n" in "".join("".join(o.get("text", "")) for o in outputs)
+    words = notebook_words("en")
+    assert f"{words['weights']}: {words['source.file']}\n" in "".join("".join(o.get("text", "")) for o in outputs)
     assert not [o for o in outputs if o["output_type"] == "error"]
 
 

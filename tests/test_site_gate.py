@@ -76,11 +76,11 @@ def test_a_search_index_entry_that_is_not_on_its_page_is_caught(editable_build: 
 
 def test_the_notebook_page_showing_other_code_or_output_is_caught(editable_build: Build, mismatches) -> None:
     page = editable_build.page("notebook", "en")
-    edit(page, "max |difference|: 0.0", "max |difference|: 0.5")
+    edit(page, "F(x) has negative values: yes", "F(x) has negative values: no")
     edit(page, "<pre>", "<pre>print(34)\n")
     found = mismatches(editable_build)
-    only(found, "notebook page", "code cell 3 (jp-Cell-outputWrapper)", "the notebook's cell")
-    only(found, "notebook page", "code cell 1 (highlight-ipynb)")
+    only(found, "notebook page (en)", "code cell 3 (jp-Cell-outputWrapper)", "the cell of notebook.en.ipynb")
+    only(found, "notebook page (en)", "code cell 1 (highlight-ipynb)")
     only(found, "(notebook.en)", "untagged number")
 
 

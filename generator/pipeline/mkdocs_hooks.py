@@ -26,7 +26,9 @@
   build from that language's ``extra.permalink_title``.
 - mkdocs-jupyter hard-codes an English copy button ("Copy to Clipboard",
   "Copied!") into the notebook pages: we give it Material's own words for the
-  page's language, and keep it out of the search index.
+  page's language, and keep it out of the search index. The JupyterLab
+  stylesheet it inlines writes English words ("No results", "Browse", "X")
+  into widgets a static page never has: those ``content`` strings are emptied.
 - Material's 404 page says "404 - Not found" in English whatever the language,
   and every language build writes it to the site root, the last one winning.
   We render it in the language's ``extra.not_found`` and keep only the default
@@ -61,6 +63,11 @@ SEARCH_INDEX = Path("search") / "search_index.json"
 NOTEBOOK_COPY_BUTTON = re.compile(r"<clipboard-copy\b.*?</clipboard-copy>", re.DOTALL)
 COPY_LABEL = re.compile(r'(<clipboard-copy\b[^>]*?\baria-label=")[^"]*(")')
 COPIED_NOTICE = re.compile(r'(<span\b[^>]*\bclass="notice"[^>]*>)[^<]*(</span>)')
+
+
+# A <style> element of a notebook page, and in it a `content` string with a letter (JupyterLab's widgets' words)
+STYLE_ELEMENT = re.compile(r"(<style\b[^>]*>)(.*?)(</style>)", re.DOTALL)
+WORD_CONTENT = re.compile(r'\bcontent:\s*"[^"\\]*[^\W\d_][^"\\]*"')
 
 
 NBCONVERT_ALT = "No description has been provided for this image"
@@ -110,6 +117,8 @@ def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Fil
         html_text = html_text.replace(f'alt="{NBCONVERT_ALT}"', f'alt="{html.escape(alt)}"')
     if "<clipboard-copy" not in html_text:
         return html_text
+    html_text = STYLE_ELEMENT.sub(lambda style: style[1] + WORD_CONTENT.sub('content:""', style[2]) + style[3],
+                                  html_text)
     language = config.theme["language"]
     copy = html.escape(material_text(config, language, "clipboard.copy"))
     copied = html.escape(material_text(config, language, "clipboard.copied"))

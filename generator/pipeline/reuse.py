@@ -49,7 +49,7 @@ class Published:
     facts: facts.Facts
     figures: dict[str, bytes]  # file name under img/ -> PNG
     data_files: dict[str, bytes]  # the explorer's data, by path under docs/ (DATA_FOLDER/...)
-    notebook_outputs: nbformat.NotebookNode | None  # the executed code cells, as notebook.Run gives them
+    notebook_outputs: dict[str, nbformat.NotebookNode] | None  # each language's executed code cells, as notebook.Run gives them
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,9 @@ def site_intact(config: Config, manifest: Manifest) -> bool:
     return site_difference(config.out, manifest.site_files) is None
 
 
-def notebook_outputs(docs_files: dict[str, bytes]) -> nbformat.NotebookNode | None:
-    """The executed code cells of the published notebook (the same in every language)."""
+def notebook_outputs(docs_files: dict[str, bytes]) -> dict[str, nbformat.NotebookNode]:
+    """Each language's executed code cells, from its published notebook (they print in its language)."""
     from ..report.notebook import executed_code_cells
 
-    return executed_code_cells(docs_files[f"notebook.{LANGUAGES[0]}.ipynb"].decode("utf-8"))
+    return {language: executed_code_cells(docs_files[f"notebook.{language}.ipynb"].decode("utf-8"))
+            for language in LANGUAGES}

@@ -79,11 +79,11 @@ def compute(config: Config, docs: Path, progress: Callable[[str], None],
     return facts, [f"{DATA_FOLDER}/{name}" for name in data_files]
 
 
-def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], NotebookNode | None],
+def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], dict[str, NotebookNode] | None],
                progress: Callable[[str], None], data_files: list[str]) -> list[str]:
     """Pages, facts.json and notebooks under docs; returns every generated path, figures and ``data_files`` included.
 
-    ``outputs`` gives the executed code cells for the notebooks (None: not executed).
+    ``outputs`` gives each language's executed code cells for its notebook (None: not executed).
     """
     from ..report import notebook, pages
 
@@ -93,7 +93,7 @@ def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], N
     for language in LANGUAGES:
         progress(f"notebook: writing notebook.{language}.ipynb")
         written[f"notebook.{language}.ipynb"] = notebook.render_notebook(
-            config, language, facts.provenance.weights.kind, executed).encode("utf-8")
+            config, language, facts.provenance.weights.kind, executed[language] if executed else None).encode("utf-8")
     for relative, data in written.items():
         atomic.write_bytes(docs / relative, data)
     return sorted([*written, *(f"{FIGURE_FOLDER}/{name}" for name in every_figure_file(facts)), *data_files])
@@ -159,7 +159,7 @@ def build_everything(config: Config, stage: publish.Staging, site_build: SiteBui
         facts, data_files = compute(config, stage.docs, progress, run.weights_resolved if run else lambda: None)
         atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC, TREE_FILE_LIMIT)
 
-        def outputs() -> NotebookNode | None:
+        def outputs() -> dict[str, NotebookNode] | None:
             if run is None:
                 return None
             progress("notebook: waiting for the code cells' outputs")

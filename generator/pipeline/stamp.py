@@ -8,7 +8,8 @@ change needs:
 
 - ``compute``: everything that decides the facts, figures, notebook outputs
   and the check's values (inputs, options, generator code and data, package
-  versions). When it changes, everything is computed again.
+  versions, the translations the notebook prints with). When it changes,
+  everything is computed again.
 - ``prose``: templates and translations, the words around the facts. When
   only they change, the stored facts and figures are reused.
 - ``site``: mkdocs.yml and the static assets, which only MkDocs reads.
@@ -26,6 +27,7 @@ from ..core import imagenet
 from ..core.config import LANGUAGES, PACKAGE, Config, is_sample_image
 from ..core.digests import PROSE_FOLDERS, code_digest, file_digest, json_digest, tree_digest
 from ..core.errors import ImageError, UsageError, WeightsError
+from ..core.translations import notebook_output_strings
 from ..core.limits import MAX_IMAGE_FILE_BYTES, MKDOCS_YML_LIMIT, WEIGHTS_FILE_BOUND
 
 
@@ -48,6 +50,7 @@ def input_keys(config: Config, static: Path) -> InputKeys:
         "image": _named_file(config.image, MAX_IMAGE_FILE_BYTES, ImageError),
         "weights": _weights_identity(config),
         "code": code_digest(PACKAGE),
+        "notebook_outputs": {language: notebook_output_strings(language) for language in LANGUAGES},
         "packages": installed_distributions(),
         "python": platform.python_version(),
     }

@@ -6,10 +6,12 @@ their file name only (never a local path): the kernel runs in a scratch
 folder where those names lead to the files this build used, and a reader
 who downloads the notebook puts their own files beside it.
 
-The code cells are the same in every language (only the prose differs), so
-they run once and every language's notebook gets those outputs. The run
-starts with the build, in the background (see ``Run``): the kernel's start
-and its imports, most of its cost, overlap the build's own work.
+Each language's notebook prints in its language: its code cells differ from
+another language's only in the words they print (translations:
+notebook_out.*), and each language's cells run, in one kernel, so that every
+output a notebook shows is its own code's. The run starts with the build, in
+the background (see ``Run``): the kernel's start and its imports, most of its
+cost, overlap the build's own work.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from typing import TYPE_CHECKING
 import nbformat
 
 from ..core import python_child
-from ..core.config import Config, sample_image
+from ..core.config import LANGUAGES, Config, sample_image
 from ..core.errors import SiteBuildError
 from ..core.names import printable_name
+from ..core.translations import notebook_words
 from ..runtime import interrupts
 
 if TYPE_CHECKING:  # nbclient (and jupyter_client) only when the notebook runs: a build that reuses outputs skips it
@@ -40,15 +43,22 @@ if TYPE_CHECKING:  # nbclient (and jupyter_client) only when the notebook runs: 
 
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 NAMED_CHOICES = ("auto", "imagenet", "random")
+WEIGHTS_SOURCES = ("imagenet-cache", "imagenet-download", "file", "random")  # inputs/weights.py: WeightsInfo.source
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 TIMEOUT_S = 300  # for the kernel's start (imports included) and for each cell
 
 
-def code_cells(config: Config) -> list[str]:
-    """The default image is named through the API; any other input by its file name alone."""
+def code_cells(config: Config, language: str) -> list[str]:
+    """The default image is named through the API; any other input by its file name alone.
+
+    What the cells print is in ``language`` (translations: notebook_out.*), written into the code as
+    literals so that a reader sees the words the outputs show; numbers go through the pages' formatter.
+    """
+    words = notebook_words(language)
     default_image = config.image == sample_image()
     image = "sample_image()" if default_image else repr(Path(config.image).name)
     weights = config.weights if config.weights in NAMED_CHOICES else Path(config.weights).name
+    sources = "".join(f"    {source!r}: {words[f'source.{source}']!r},\n" for source in WEIGHTS_SOURCES)
     return [
         ("from generator.core.config import sample_image\n" if default_image else "")
         + "from generator.inputs.image import load_image\n"
@@ -58,19 +68,24 @@ def code_cells(config: Config) -> list[str]:
         f"    {weights!r}, seed={config.seed}, allow_download=False, log=lambda message: None\n)\n"
         f"model = build_model(state_dict, seed={config.seed})\n"
         f"image, image_info = load_image({image})\n"
-        "capture = run(model, preprocess(image))\n"
-        "print('weights:', weights_info.source)",
+        "capture = run(model, preprocess(image))\n\n"
+        f"sources = {{\n{sources}}}\n"
+        f"print({words['weights'] + ':'!r}, sources[weights_info.source])",
         "from IPython.display import Image\n"
         "from generator.report.figures import channel_png\n\n"
         "feature_map = capture.stages['layer1']\n"
-        "print(tuple(feature_map.shape))\n"
+        f"print({words['shape'] + ':'!r}, tuple(feature_map.shape))\n"
         "Image(channel_png(feature_map, channel=0))",
-        "import torch\n\n"
+        "import torch\n"
+        "from generator.report.pages import format_number\n\n"
         "block = capture.blocks[0]\n"
         "manual = torch.relu(block.residual + block.shortcut)\n"
-        "print(block.name, torch.allclose(manual, block.output))\n"
-        "print('max |difference|:', float((manual - block.output).abs().max()))\n"
-        "print('F(x) has negative values:', bool((block.residual < 0).any()))",
+        "difference = float((manual - block.output).abs().max())\n"
+        f"yes_no = {{True: {words['yes']!r}, False: {words['no']!r}}}\n"
+        f"print({words['block'] + ':'!r}, block.name)\n"
+        f"print({words['allclose'] + ':'!r}, yes_no[torch.allclose(manual, block.output)])\n"
+        f"print({words['max_difference'] + ':'!r}, format_number(difference, 'sci', {language!r}))\n"
+        f"print({words['negative'] + ':'!r}, yes_no[bool((block.residual < 0).any())])",
     ]
 
 
@@ -84,7 +99,7 @@ def build_notebook(config: Config, language: str, weights_kind: str) -> nbformat
         intro.append(strings[f"notebook_weights_{weights_kind}"])
     intro.append(strings["notebook_howto"])
     cells = [nbformat.v4.new_markdown_cell(text) for text in intro]
-    for i, source in enumerate(code_cells(config), start=1):
+    for i, source in enumerate(code_cells(config, language), start=1):
         cells.append(nbformat.v4.new_markdown_cell(strings[f"notebook_step_{i}"]))
         cells.append(nbformat.v4.new_code_cell(source))
     notebook = nbformat.v4.new_notebook(cells=cells)
@@ -173,26 +188,49 @@ def kernel_startup(cells: list[str]) -> list[str]:
     ]
 
 
-class Run:
-    """The code cells, executed once in a kernel started at once, by nbclient on a thread of its own.
+def _code_notebook(sources: list[str]) -> nbformat.NotebookNode:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    return notebook
 
-    The cells wait for ``weights_resolved()``: weights the build downloads
-    land in the cache the first cell reads. Stop signals arrive in the main
-    thread, which stops the run through ``stop()``: the thread's event loop
-    cancels the execution and shuts the kernel down.
+
+async def _forget_names(client: NotebookClient) -> None:
+    """Empty the kernel's namespace and restart its count, as a fresh kernel's, so that a language's cells
+    cannot lean on the names another language's cells left, and its outputs are numbered from 1 like its
+    cells (the loaded modules stay: importing them again costs nothing)."""
+    from jupyter_core.utils import ensure_async
+
+    assert client.kc is not None
+    message = await ensure_async(client.kc.execute("get_ipython().reset(new_session=True)", silent=True,
+                                                   store_history=False))
+    reply = await client.async_wait_for_reply(message)
+    if reply is None or reply["content"].get("status") != "ok":
+        raise SiteBuildError("the notebook's kernel could not forget one language's names before the next's cells")
+
+
+class Run:
+    """Each language's code cells, executed in one kernel started at once, by nbclient on a thread of its own.
+
+    The languages' cells differ only in the words they print, and each language's notebook shows the
+    outputs of its own cells: they run one language after the other, the kernel's names forgotten in
+    between (its imports, most of the cost, stay loaded), and each language's count starts at 1. The cells
+    wait for ``weights_resolved()``: weights the build downloads land in the cache the first cell reads.
+    Stop signals arrive in the main thread, which stops the run through ``stop()``: the thread's event
+    loop cancels the execution and shuts the kernel down.
     """
 
     def __init__(self, config: Config, timeout_s: int = TIMEOUT_S) -> None:
-        cells = code_cells(config)
+        cells = {language: code_cells(config, language) for language in LANGUAGES}
         self._config = config
-        self._notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
-        self._notebook.metadata["kernelspec"] = dict(KERNELSPEC)
-        startup = [f"--IPKernelApp.exec_lines={line}" for line in kernel_startup(cells)]
+        self._notebooks = {language: _code_notebook(sources) for language, sources in cells.items()}
+        every_cell = [source for sources in cells.values() for source in sources]
+        startup = [f"--IPKernelApp.exec_lines={line}" for line in kernel_startup(every_cell)]
         from nbclient import NotebookClient
 
         self._client = NotebookClient(
-            self._notebook, timeout=timeout_s, startup_timeout=timeout_s, kernel_name=KERNELSPEC["name"],
-            record_timing=False, extra_arguments=["--IPKernelApp.log_level=ERROR", *startup],
+            self._notebooks[LANGUAGES[0]], timeout=timeout_s, startup_timeout=timeout_s,
+            kernel_name=KERNELSPEC["name"], record_timing=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR", *startup],
         )
         self._loop = _OwnSignalsLoop()
         self._weights = asyncio.Event()
@@ -221,7 +259,12 @@ class Run:
         await client.async_start_new_kernel(cwd=cwd, env=env)
         await client.async_start_new_kernel_client()
         await self._weights.wait()
-        await client.async_execute()  # on the kernel started above, which it shuts down when done
+        for language in LANGUAGES:
+            if language != LANGUAGES[0]:
+                await _forget_names(client)
+            client.nb = self._notebooks[language]
+            # on the kernel started above; the last language's run shuts it down
+            await client.async_execute(cleanup_kc=language == LANGUAGES[-1])
 
     def _call_soon(self, callback: Callable[[], object]) -> None:
         with self._lock:
@@ -237,8 +280,8 @@ class Run:
         """The build has its weights: the cells may run."""
         self._call_soon(self._weights.set)
 
-    def result(self) -> nbformat.NotebookNode:
-        """The executed code cells; raises what stopped them, a failing cell in one line."""
+    def result(self) -> dict[str, nbformat.NotebookNode]:
+        """Each language's executed code cells; raises what stopped them, a failing cell in one line."""
         self.weights_resolved()
         self._thread.join()
         from nbclient.exceptions import CellExecutionError
@@ -250,7 +293,7 @@ class Run:
             ) from self._error
         if self._error is not None:
             raise self._error
-        return self._notebook
+        return dict(self._notebooks)
 
     def stop(self) -> None:
         """Cancel the run if it still goes, and wait until its kernel is shut down."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +13,14 @@ from typing import Any
 from ..core.config import FIGURE_FOLDER, LANGUAGES, Config
 from ..core.json_input import PUBLISHED_JSON_MAX_DEPTH, loads_bounded, loads_facts
 from ..publish.journal import published_bytes
+from ..core.translations import notebook_words, translations
 from .mismatch import UNREADABLE, Mismatch
+from .numbers import value_matches
 from .values import Expected, flatten
 from .visible import Element
 
 FLOAT_RTOL = 1e-6
+NOTEBOOK_NUMBER_STYLE = "sci"  # how the notebook's third cell writes the maximum difference (format_number's style)
 
 
 def check_facts_file(docs: Path, expected: Expected, mismatches: list[Mismatch]) -> None:
@@ -77,22 +79,53 @@ def check_reproduction(docs: Path, reproduction: Reproduction, mismatches: list[
 
 
 @dataclass(frozen=True)
+class PrintedLine:
+    """One line a code cell must print: these words, or these words and then ``number`` as a reader reads it."""
+
+    text: str
+    number: float | None = None
+
+    def matches(self, found: str, language: str, strings: dict[str, str]) -> bool:
+        if self.number is None:
+            return found == self.text
+        return found.startswith(self.text) and value_matches(found[len(self.text):], self.number, NOTEBOOK_NUMBER_STYLE,
+                                                             language, strings)
+
+    def __str__(self) -> str:
+        return self.text if self.number is None else f"{self.text}<{self.number!r} in the {NOTEBOOK_NUMBER_STYLE} style>"
+
+
+@dataclass(frozen=True)
 class CellOutput:
     """What one code cell of the notebook must show when it ran: its printout, and the picture or none."""
 
-    printed: str
+    printed: tuple[PrintedLine, ...]
     shows_picture: bool
 
+    def same_printout(self, found: str, language: str, strings: dict[str, str]) -> bool:
+        lines = found.splitlines()
+        return len(lines) == len(self.printed) and all(
+            wanted.matches(line, language, strings) for wanted, line in zip(self.printed, lines))
 
-def cell_outputs(expected: Expected) -> list[CellOutput]:
-    """The notebook's code cells in order: weights and prediction, layer1's shape and picture, the residual add."""
-    values = expected.values
+    def __str__(self) -> str:
+        return "".join(f"{line}\n" for line in self.printed)
+
+
+def cell_outputs(expected: Expected, language: str) -> list[CellOutput]:
+    """The notebook's code cells in order, as they print in ``language`` (translations: notebook_out.*): weights,
+    layer1's shape and picture, the residual add."""
+    values, words = expected.values, notebook_words(language)
+
+    def said(label: str, value: object) -> PrintedLine:
+        shown = words["yes" if value else "no"] if isinstance(value, bool) else value
+        return PrintedLine(f"{words[label]}: {shown}")
+
     return [
-        CellOutput(f"weights: {expected.weights_source}\n", shows_picture=False),
-        CellOutput(f"{expected.layer1_shape}\n", shows_picture=True),
-        CellOutput(f"{values['residual.0.name']} {values['residual.0.allclose']}\n"
-                   f"max |difference|: {values['residual.0.max_abs_diff']!r}\n"
-                   f"F(x) has negative values: {values['residual.0.residual_min'] < 0}\n", shows_picture=False),
+        CellOutput((said("weights", words[f"source.{expected.weights_source}"]),), shows_picture=False),
+        CellOutput((said("shape", expected.layer1_shape),), shows_picture=True),
+        CellOutput((said("block", values["residual.0.name"]), said("allclose", values["residual.0.allclose"]),
+                    PrintedLine(f"{words['max_difference']}: ", values["residual.0.max_abs_diff"]),
+                    said("negative", bool(values["residual.0.residual_min"] < 0))), shows_picture=False),
     ]
 
 
@@ -110,9 +143,9 @@ def check_notebooks(docs: Path, config: Config, expected: Expected, mismatches: 
     from ..report import notebook
 
     values = expected.values
-    wanted_outputs = cell_outputs(expected)
     checked: dict[str, list[dict[str, Any]]] = {}
     for language in LANGUAGES:
+        wanted_outputs, strings = cell_outputs(expected, language), translations(language)
         name = f"notebook.{language}.ipynb"
         path = docs / name
         data = published_bytes(path)
@@ -141,8 +174,8 @@ def check_notebooks(docs: Path, config: Config, expected: Expected, mismatches: 
             if not executed:
                 continue
             streams = "".join(_source_text(o.get("text", "")) for o in outputs if o.get("output_type") == "stream")
-            if not _same_printout(streams, wanted_output.printed):
-                mismatches.append(Mismatch(name, f"code cell {number}, output", repr(wanted_output.printed),
+            if not wanted_output.same_printout(streams, language, strings):
+                mismatches.append(Mismatch(name, f"code cell {number}, output", repr(str(wanted_output)),
                                            repr(streams)))
             images = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
             others = [o for o in outputs if o.get("output_type") not in ("stream", "execute_result", "display_data")]
@@ -152,10 +185,10 @@ def check_notebooks(docs: Path, config: Config, expected: Expected, mismatches: 
             if [_source_text(i).replace("\n", "") for i in images] != want_images:
                 mismatches.append(Mismatch(name, f"code cell {number}, picture",
                                            "the feature map these inputs produce", f"{len(images)} other picture(s)"))
-    return lambda language, article, found: shown_cells(article, checked.get(language, []), found)
+    return lambda language, article, found: shown_cells(article, checked.get(language, []), found, language)
 
 
-def shown_cells(article: Element, code: list[dict[str, Any]], mismatches: list[Mismatch]) -> set[int]:
+def shown_cells(article: Element, code: list[dict[str, Any]], mismatches: list[Mismatch], language: str) -> set[int]:
     """The notebook page's code, its copy for the clipboard, and its outputs, each as the checked cell holds it.
 
     Compared without whitespace (nbconvert and the highlighter break lines their own way); a cell shown
@@ -172,7 +205,8 @@ def shown_cells(article: Element, code: list[dict[str, Any]], mismatches: list[M
             if kind == "jp-Cell-outputWrapper" and not text and shown is None:
                 continue
             if shown is None or "".join(shown.text().split()) != "".join(text.split()):
-                mismatches.append(Mismatch("notebook page", f"code cell {number} ({kind})", "the notebook's cell",
+                mismatches.append(Mismatch(f"notebook page ({language})", f"code cell {number} ({kind})",
+                                           f"the cell of notebook.{language}.ipynb",
                                            "other text" if shown is not None else "missing"))
             elif kind != "jp-Cell-outputWrapper" or _same_pictures(shown, cell):
                 done.add(id(shown))
@@ -200,21 +234,6 @@ def _source(cell: dict[str, Any]) -> str:
 
 def _source_text(value: str | list[str]) -> str:
     return "".join(value) if isinstance(value, list) else value
-
-
-def _same_printout(found: str, wanted: str) -> bool:
-    """Printed lines, floats compared within rounding: the kernel and the check may differ in the last bit."""
-    found_lines, wanted_lines = found.splitlines(), wanted.splitlines()
-    if len(found_lines) != len(wanted_lines):
-        return False
-    number = re.compile(r"-?[0-9]+\.[0-9]+(?:e[+-][0-9]+)?")
-    for a, b in zip(found_lines, wanted_lines):
-        if number.sub("#", a) != number.sub("#", b):
-            return False
-        for x, y in zip(number.findall(a), number.findall(b)):
-            if not math.isclose(float(x), float(y), rel_tol=1e-5, abs_tol=1e-7):
-                return False
-    return True
 
 
 def notebook_picture(expected: Expected, reproduced: Callable[[], Reproduction] | None) -> Callable[[], str]:

@@ -12,14 +12,16 @@ list's numbering (``counter-reset: list-item 33``, ``@counter-style``) show numb
 The theme's own stylesheets are recognised by their bytes: those of the installed Material package. Its
 annotations are numbered by ``counter(annotation)``; nothing else may number. Material's CSS generates only
 arrows and key symbols, ``attr(data-linenos)`` and ``attr(data-md-annotation-id)`` (set by its JavaScript,
-on no built page) and that counter; the notebook pages' inline JupyterLab CSS generates icon-font characters,
-"No results", "Browse" and "X". The addresses stylesheets load (url(), @import) are read here too, against
+on no built page) and that counter; the notebook pages' inline JupyterLab CSS generates icon-font characters
+(the build empties its widgets' English words, "No results", "Browse": pipeline/mkdocs_hooks.py). No
+stylesheet may write a letter: a word there is in one language on every page, and no translation holds it. The addresses stylesheets load (url(), @import) are read here too, against
 each stylesheet's own address: all of them are data:image/ ones on today's site.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -38,6 +40,7 @@ GENERATED_KEPT = 512  # distinct stylesheets and style="" values kept parsed in 
 STYLESHEET_LIMIT = 16 * 1024**2  # Material's main stylesheet is 0.13 MB, the notebook's inline one 0.6 MB
 IMPORT_DEPTH = 8
 NUMBERING = ("counter-reset", "counter-set", "counter-increment")
+LETTER = re.compile(r"[^\W\d_]")  # of any script: a stylesheet writes symbols only
 LIST_STYLES = ("list-style", "list-style-type")
 SHOWN_BY = ("attr", "counter", "counters", "var", "symbols")  # functions whose arguments are shown, not loaded
 QUOTES = ("open-quote", "close-quote")
@@ -275,6 +278,9 @@ def check_generated_text(root: Element, ctx: Context, page_path: Path, site: Pat
     for name, theme, shown in found:
         place = f"CSS {shown.where} in {name[:60]}"
         if shown.kind == "text" or (shown.kind == "custom" and shown.where in shown_vars):
+            if LETTER.search(shown.value):
+                ctx.fail(place, "no words written by a stylesheet (the same on every language's page)",
+                         repr(shown.value[:80]))
             check_text(shown.value, STYLE, ctx, place)
         elif shown.kind == "quote":
             ctx.fail(place, "no quotation marks made by a stylesheet (quotations are quote() elements)", shown.value)
