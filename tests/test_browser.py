@@ -30,6 +30,8 @@ from markdown.extensions.toc import TocExtension
 from mkdocs.utils.yaml import get_yaml_loader
 from playwright.sync_api import BrowserContext, expect
 
+from generator.verify.page_language import other_language
+
 from .browser_support import (
     ARTIFACTS,
     LANGUAGES,
@@ -367,6 +369,35 @@ def test_theme_speaks_the_pages_language(tab: Tab, visits, language: str, page: 
     assert texts
     foreign = foreign_texts(texts, language)
     assert not foreign, f"UI strings of another language on a {language} page: {foreign}"
+
+
+# What a reader sees of a page, line by line as the browser lays it out (innerText), without code and without
+# what is marked as another language (verify/page_language.py says which elements may be).
+STATEMENTS_JS = """language => {
+    const hidden = document.createElement('style');
+    hidden.textContent = `script, style, code, kbd, samp, .clipboard-copy-txt, pre:not(.jp-Cell-outputWrapper pre),
+        [lang]:not([lang|="${language}"]) { display: none !important; }`;
+    document.head.append(hidden);
+    const lines = document.body.innerText.split('\\n');
+    const shown = [...document.querySelectorAll('[title], [aria-label], [placeholder], [alt]')]
+        .filter(element => element.checkVisibility() || element.tagName === 'IMG')
+        .filter(element => !element.closest(`[lang]:not([lang|="${language}"])`))
+        .flatMap(element => ['title', 'aria-label', 'placeholder', 'alt'].map(name => element.getAttribute(name)));
+    hidden.remove();
+    return [...lines, ...shown].filter(Boolean).map(text => text.replace(/\\s+/g, ' ').trim()).filter(Boolean);
+}"""
+
+
+@pytest.mark.parametrize(("language", "page"), page_params())
+def test_every_statement_a_reader_sees_is_in_the_pages_language(tab: Tab, language: str, page: str) -> None:
+    """The issue's rule, in the browser: every line of the laid-out page and every label, in the page's
+    language; another language only inside an element marked with ``lang`` (which the check allows on a
+    verified quotation, a source's reference and the theme's name only)."""
+    tab.open(language, page)
+    lines: list[str] = tab.page.evaluate(STATEMENTS_JS, language)
+    assert len(lines) > 20, lines
+    foreign = [line for line in lines if other_language(line, language) is not None]
+    assert not foreign, f"statements in another language on the {language} page {page or 'index'}: {foreign}"
 
 
 def test_each_language_has_its_own_search_index(built: Build) -> None:

@@ -26,6 +26,7 @@ GLOSS_MARKS: dict[str, tuple[str, str]] = {"es": ("«", "»"), "en": ("“", "�
 @dataclass(frozen=True)
 class Source:
     key: str
+    language: str  # the language of the work cited: its title keeps it, marked on pages in the other language
     citation: str
     short: str
     url: str | None
@@ -40,6 +41,7 @@ class Quote:
     page: int | None = None
     heading: str | None = None
     translations: dict[str, str] | None = None  # language -> this project's translation, for pages in it
+    language: str | None = None  # the words' language where it is not the source's (the report quoting the paper)
 
 
 @dataclass(frozen=True)
@@ -104,3 +106,8 @@ def all_glosses() -> tuple[Gloss, ...]:
 @cache
 def report_text() -> str:
     return REPORT_FILE.read_text(encoding="utf-8")
+
+
+def quote_language(entry: Quote) -> str:
+    """The language a quotation's words are in: its own where given, else its source's."""
+    return entry.language or next(s.language for s in all_sources() if s.key == entry.source)

@@ -173,7 +173,7 @@ class TemplateHelpers:
         entry = sources.quote(key)
         return Markup(
             f'<blockquote class="quote" data-quote="{key}">\n'
-            f"<p>“{html.escape(entry.text)}”</p>\n"
+            f"<p{self.language_mark(sources.quote_language(entry))}>“{html.escape(entry.text)}”</p>\n"
             f'<p class="attribution">{html.escape(self.attribution(entry))} {self.source_ref(entry.source)}</p>\n'
             "</blockquote>"
         )
@@ -181,12 +181,17 @@ class TemplateHelpers:
     def inline_quote(self, key: str) -> Markup:
         """A quotation inside a sentence, followed by this project's translation where the page needs one."""
         entry = sources.quote(key)
-        quoted = f'<q class="quote" data-quote="{key}">{html.escape(entry.text)}</q>'
+        marked = self.language_mark(sources.quote_language(entry))
+        quoted = f'<q class="quote" data-quote="{key}"{marked}>{html.escape(entry.text)}</q>'
         translation = self.quote_translation(key)
         if translation:
             quoted += (f' (<span class="quote-translation" data-translates="{key}">'
                        f'{html.escape(self.t("translation_label"))} {translation}</span>)')
         return Markup(quoted)
+
+    def language_mark(self, language: str) -> str:
+        """` lang="en"` where a source's own words (a quotation, a title) stand on a page in another language."""
+        return "" if language == self.language else f' lang="{language}"'
 
     def quote_translation(self, key: str) -> str:
         """This project's translation of a quotation into the page's language, or "" where none is needed."""
@@ -210,7 +215,8 @@ class TemplateHelpers:
         for number, source in enumerate(sources.all_sources(), start=1):
             citation = html.escape(source.citation)
             linked = f"[{citation}]({source.url})" if source.url else citation
-            lines.append(f'{number}. <span class="source" data-source="{source.key}">{linked}</span>')
+            lines.append(f'{number}. <span class="source" data-source="{source.key}"{self.language_mark(source.language)}>'
+                         f'{linked}</span>')
         return Markup("\n".join(lines))
 
     def figure(self, role: str) -> str:

@@ -19,6 +19,7 @@ from .figure_subjects import check_figure_subjects
 from .glossary import check_glossary
 from .interpretation import check_interpretation
 from .links import check_addresses, page_address
+from .page_language import check_page_language
 from .mismatch import Mismatch
 from .numbers import canonical, value_matches
 from .report_voice import check_report_voice
@@ -317,6 +318,7 @@ def read_page(page: str, html: str, ctx: Context, accounted: Callable[[Element],
     reading.report_passages = check_report_voice(article, ctx)
     check_digits(root, ctx, skip)
     check_quotation_marks(root, ctx, skip)
+    check_page_language(root, ctx)
     return reading
 
 
