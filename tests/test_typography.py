@@ -172,3 +172,17 @@ def test_a_count_in_vague_words_fails(editable_build: Build, mismatches, page: s
     name, language = page.split(".")
     insert_before_heading(editable_build.page(name, language), heading, words)
     only(mismatches(editable_build, name), f"({page})", found)
+
+
+@pytest.mark.process
+def test_the_check_command_exits_5_with_one_line_naming_page_and_text(editable_build: Build) -> None:
+    """As `python -m generator check` runs it: the issue's 1,024x14x14 on the English family page."""
+    from .test_cli import cli
+
+    edit(editable_build.page("family", "en"), SHAPE_CELL, SHAPE_CELL.replace("×", "x"))
+    result = cli("check", "--weights", "random", "--offline", "--docs", str(editable_build.docs),
+                 "--out", str(editable_build.site), "--mkdocs-yml", str(ROOT / "mkdocs.yml"))
+    assert result.returncode == 5, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "typography" in line]
+    assert lines and all(line.startswith("  en/family/index.html (family.en): typography: ") for line in lines), lines
+    assert any("found '4x' in '1024x14" in line for line in lines), lines
