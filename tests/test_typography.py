@@ -111,7 +111,7 @@ def test_a_number_in_another_convention_fails(html: str, language: str, conventi
     (f"<td>{fact(MINUS + '4,31')}</td>", "es"),
     (f"<td>{fact('1.00 × 10⁻⁵', 'sci')}, {fact('0', 'sci')}</td>", "en"),
     (f"<td>{fact('1,00·10⁻⁵', 'sci')}</td>", "es"),
-    ("<p>ResNet-18, top-5, plain-56, x86-64, CIFAR-10, 2026-12-07, layer1.0</p>", "en"),
+    ("<p>ResNet-18, top-5, plain-56, x86-64, CIFAR-10, 2026-12-07, layer1.0, on 2 x86-64 machines</p>", "en"),
     ("<p>1, 2 y 3</p><p>de 224×224 a 112×112; 3 canales</p>", "es"),
     ("<pre><code>[-1, 64, 112, 112] 1e-05 3x3</code></pre>", "en"),  # code keeps its own format
     ('<blockquote data-quote="k"><p>the second 3x3 convolution</p></blockquote>', "en"),  # a source's words

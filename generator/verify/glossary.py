@@ -36,8 +36,17 @@ def variants_in(text: str, language: str) -> list[tuple[str, str]]:
 def check_glossary(root: Element, ctx: Context) -> None:
     """The page's own sentences, claims included, and the attributes a reader meets (a figure's alternative
     text, a tooltip), outside quotations, the report's voice and code."""
-    shown = [text for element in root.walk() if not any(exempt(e, True) for e in (element, *element.ancestors()))
-             for text in visible_attributes(element)]
-    for sentence in [*fixed_sentences(root, keep_claims=True), *shown]:
+    for sentence in [*fixed_sentences(root, keep_claims=True), *_attributes(root)]:
         for found, term in variants_in(sentence, ctx.language):
             ctx.fail("glossary", f"{term!r}, the glossary's term", f"{found!r} in {squash(sentence)[:80]!r}")
+
+
+def _attributes(root: Element) -> list[str]:
+    """The visible attributes of every element outside quotations, the report's voice and code."""
+    shown, stack = [], [root]
+    while stack:
+        element = stack.pop()
+        if not exempt(element, keep_claims=True):
+            shown.extend(visible_attributes(element))
+            stack.extend(child for child in element.children if isinstance(child, Element))
+    return shown

@@ -32,7 +32,7 @@ ZERO_MANTISSA = re.compile(r"^\u2212?0(?:[.,]0*)?\D")
 RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![\w.,)\]/\u2212-])-(?=[0-9])"), "the minus sign U+2212 before a negative number, "
                                                       "not the hyphen-minus"),
-    (re.compile(r"[0-9]\s*[xX]\s*(?=[0-9])"), "the multiplication sign between the sides of a shape (224×224), "
+    (re.compile(r"[0-9](?:[xX]| [xX] )(?=[0-9])"), "the multiplication sign between the sides of a shape (224×224), "
                                              "not the letter x"),
     (re.compile(r"[0-9](?:\s+×\s*|\s*×\s+)(?=[0-9])"), "no space around the multiplication sign of a shape "
                                                         "(224×224)"),
@@ -41,6 +41,9 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![\w.,])[0-9]+(?:[.,][0-9]+)?[eE][+\-\u2212]?[0-9]+(?!\w)"),
      "the language's scientific notation (1.00 × 10⁻⁵, 1,00·10⁻⁵), never e-notation"),
 )
+# Any of the rules or a scientific value: one pass lets most text through.
+SUSPECT = re.compile("|".join([pattern.pattern for pattern, _ in RULES] + [p.pattern for p in SCIENTIFIC.values()]))
+DIGIT = re.compile("[0-9]")
 EXEMPT_TAGS = frozenset({"code", "pre", *INVISIBLE_TAGS})
 EXEMPT_ATTRIBUTES = ("data-quote", "data-source")  # a source's words and its reference, as the source wrote them
 # Elements inside a line of text: their words join their neighbours' (two tagged sides and the × between them
@@ -82,7 +85,7 @@ def _runs(block: Element, skip: set[int]) -> list[str]:
         else:
             current.append(_inline_text(child, skip))
     runs.append("".join(current))
-    return [run for run in runs if any(ch.isdigit() for ch in run)]
+    return [run for run in runs if DIGIT.search(run)]
 
 
 def _inline_text(element: Element, skip: set[int]) -> str:
@@ -93,7 +96,7 @@ def _inline_text(element: Element, skip: set[int]) -> str:
 
 
 def _check_piece(text: str, ctx: Context, place: str) -> None:
-    if not any(ch.isdigit() for ch in text):
+    if not SUSPECT.search(text):
         return
     for match in SCIENTIFIC[ctx.language].finditer(text):
         if ZERO_MANTISSA.match(match[0]):
