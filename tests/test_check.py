@@ -8,6 +8,7 @@ reproduced figures depend only on the inputs, so they are computed once.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import re
@@ -130,7 +131,8 @@ def test_a_deleted_summary_row_or_total_line_is_caught(editable_build: Build, mi
 
 
 def test_a_wrong_number_in_prose_is_named(editable_build: Build, mismatches) -> None:
-    edit(editable_build.page("index", "es"), span("stem.0.size") + "112<", span("stem.0.size") + "110<")
+    edit(editable_build.page("index", "es"), span("stem.0.size", "dimension") + "112<",
+         span("stem.0.size", "dimension") + "110<")
     only(mismatches(editable_build, "index"), "(index.es)", "fact stem.0.size", "112", "'110'")
 
 
@@ -142,7 +144,7 @@ def test_a_wrong_number_in_prose_is_named(editable_build: Build, mismatches) -> 
         ("(index.en)", "totals.params", "11,689,512", "1,1689,512"),
         ("(index.en)", "totals.params", "11,689,512", "11_689_512"),
         ("(index.es)", "totals.params", "11\u202f689\u202f512", "11.689.512"),
-        ("(index.es)", "stem.0.size", "112", "112,0"),
+        ("(index.es)", "stem.1.stride", "2", "2,0"),
     ],
     ids=["full-width", "arabic-indic", "misplaced-separator", "underscores", "dots-in-spanish", "decimal-added"],
 )
@@ -257,15 +259,17 @@ def test_two_stage_headings_swapped_label_and_tag_together_are_caught(editable_b
 def test_conv1_shown_with_the_max_pools_size_is_caught(editable_build: Build, mismatches) -> None:
     page = editable_build.page("index", "en")
     for j, (old, new) in enumerate([("64", "64"), ("112", "56"), ("112", "56")]):
-        edit(page, span(f"modules.0.output_shape.{j}") + old + "<", span(f"modules.3.output_shape.{j}") + new + "<")
+        edit(page, span(f"modules.0.output_shape.{j}", "dimension") + old + "<",
+             span(f"modules.3.output_shape.{j}", "dimension") + new + "<")
     only(mismatches(editable_build, "index"), "(index.en)", "fact modules.3.output_shape.1", "'maxpool'", "without it")
 
 
 def test_a_prose_size_moved_to_the_wrong_module_is_caught(editable_build: Build, mismatches) -> None:
     page = editable_build.page("index", "es")
     text = page.read_text(encoding="utf-8")
-    line = next(line for line in text.splitlines() if "convolución" in line and span("stem.0.size") in line)
-    page.write_text(text.replace(line, line.replace(span("stem.0.size") + "112<", span("stem.1.size") + "56<")),
+    size = functools.partial(span, style="dimension")
+    line = next(line for line in text.splitlines() if "convolución" in line and size("stem.0.size") in line)
+    page.write_text(text.replace(line, line.replace(size("stem.0.size") + "112<", size("stem.1.size") + "56<")),
                     encoding="utf-8")
     only(mismatches(editable_build, "index"), "(index.es)", "fact stem.1.size", "'maxpool'", "without it")
 

@@ -9,6 +9,7 @@ another host and every console error fails the test.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from generator.core.config import DATA_FOLDER
+from generator.core.translations import translations
+from generator.verify.numbers import parse_number
 
 from .browser_support import (
     ARTIFACTS,
@@ -62,7 +65,15 @@ def data(built: Build) -> Data:
 
 
 def number(text: str, language: str) -> float:
-    return float(text.strip().replace(",", ".") if language == "es" else text.strip())
+    """A readout as the explorer writes it: the language's decimal mark and scientific notation, the minus sign
+    U+2212 (a hyphen-minus or e-notation is refused: float() would take both)."""
+    notation = translations(language)["number.scientific"]
+    try:
+        return parse_number(text.strip(), language, notation)[0]
+    except ValueError:
+        mantissa = text.strip().replace(",", ".") if language == "es" else text.strip()
+        assert re.fullmatch(r"\u2212?[0-9]+(?:\.[0-9]+)?", mantissa), text
+        return float(mantissa.replace("\u2212", "-"))
 
 
 def shown_equals(shown: float, wanted: float) -> bool:
@@ -118,6 +129,7 @@ def test_a_stage_channels_pixel_is_the_value_in_the_data(tab: Tab, data: Data, l
 def test_the_residual_identity_holds_at_pixels_of_several_blocks(tab: Tab, data: Data, language: str) -> None:
     page = open_explorer(tab, language)
     within = {"es": "se cumple", "en": "holds"}[language]
+    signs: list[str] = []  # F(x)'s readouts are negative at some of these pixels: written with the minus sign
     for name, channel in (("layer1.0", 5), ("layer2.0", 77), ("layer3.1", 200), ("layer4.0", 511)):
         choose(page, "block", "block", name, channel)
         group = data.block(name)
@@ -126,13 +138,16 @@ def test_the_residual_identity_holds_at_pixels_of_several_blocks(tab: Tab, data:
             point(page, "[data-view=block] canvas >> nth=2", row, col, size)
             page.wait_for_function(f"document.querySelector('[data-view=block]').dataset.row === '{row}' && "
                                    f"document.querySelector('[data-view=block]').dataset.col === '{col}'")
-            shown = {role: number(page.inner_text(f"[data-view=block] output[data-role={role}]"), language)
+            texts = {role: page.inner_text(f"[data-view=block] output[data-role={role}]")
                      for role in ("shortcut", "residual", "relu", "output", "difference", "bound")}
+            signs.append(texts["residual"][:1])
+            shown = {role: number(text, language) for role, text in texts.items()}
             assert abs(max(0.0, shown["shortcut"] + shown["residual"]) - shown["output"]) <= shown["bound"] * 1.001
             assert within in page.inner_text("[data-view=block] output[data-role=verdict]")
             for role, key in enumerate(("shortcut", "residual", "output")):
                 wanted = data.channel(group, role, channel)[row, col]
                 assert shown_equals(shown[key], wanted), (name, channel, row, col, key, shown[key], wanted)
+    assert "\u2212" in signs, signs
     screenshot(page, f"explorer-blocks-{language}.png")
     assert not tab.errors, "\n".join(tab.errors)
 

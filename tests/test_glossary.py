@@ -10,7 +10,7 @@ from generator.core.translations import translations
 from generator.verify.glossary import GLOSSARY_FILE, refused, variants_in
 
 from .conftest import Build
-from .site_edits import edit
+from .site_edits import edit, insert_before_heading
 from .test_check import inputs, mismatches, only  # noqa: F401 - the check's fixtures, shared
 
 
@@ -34,6 +34,10 @@ def test_no_term_is_itself_refused() -> None:
     ("index.es", "la ReLU aplicada", "ReLU aplicado", "ReLU aplicado"),
     ("explorer.es", "propagación hacia delante", "pasada hacia adelante", "pasada hacia adelante"),
     ("maps.es", "Los mapas que la red calcula", "Los mapas que la RNC calcula", "RNC"),
+    ("maps.es", "Los mapas que la red calcula", "Los mapas que la CNN calcula", "CNN"),  # the other acronym
+    ("experiment.es", "error en las imágenes reservadas", "error reservado", "error reservado"),  # a figure's alt
+    ("experiment.es", "las discontinuas el error en las imágenes reservadas", "las discontinuas el error reservado",
+     "error reservado"),  # its caption
     ("maps.en", "normalised", "normalized", "normalized"),
     ("maps.en", "centre-cropped", "center-cropped", "center-cropped"),
     ("explorer.en", "colour scale", "color scale", "color"),
@@ -42,6 +46,18 @@ def test_a_calque_or_the_other_spelling_on_a_page_fails(editable_build: Build, m
                                                         new: str, variant: str) -> None:
     name, language = page.split(".")
     edit(editable_build.page(name, language), old, new)
+    only(mismatches(editable_build, name), f"({page})", "glossary", repr(variant))
+
+
+@pytest.mark.parametrize(("page", "heading", "words", "variant"), [
+    ("reproducibility.es", "pesos", "Pedido (`--weights`): aleatorio.", "Pedido"),
+    ("family.en", "sources", "What differs is the models.", "What differs is the models"),
+])
+def test_a_listed_calque_added_to_a_page_fails(editable_build: Build, mismatches, page: str, heading: str,
+                                               words: str, variant: str) -> None:
+    """Issue 29's other samples, each a sentence of its own: the request calque and the English agreement."""
+    name, language = page.split(".")
+    insert_before_heading(editable_build.page(name, language), heading, words)
     only(mismatches(editable_build, name), f"({page})", "glossary", repr(variant))
 
 

@@ -40,32 +40,43 @@ NUMBER_STYLES: dict[str, tuple[str, str, str]] = {"en": (",", ".", ""), "es": ("
 PERCENT_DECIMALS: dict[str, int] = {"percent0": 0, "percent": 1, "percent2": 2}
 GIGA_DECIMALS: dict[str, int] = {"gmacs1": 1, "gmacs": 3}
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")  # a scientific value's exponent
+MINUS = "\u2212"  # the minus sign: a negative number on a page never shows the hyphen-minus
+NONZERO_DIGIT = re.compile("[1-9]")
+SHAPE_SIGN = "×"  # between the sides of a shape: 64×112×112, never 64x112x112
 
 
 def format_number(value: Any, style: str = "auto", language: str = "en") -> str:
-    """The single place prose numbers become text, in the reader's language."""
+    """The single place prose numbers become text, in the reader's language and in one typography for both
+    (README, "Two languages"): the minus sign U+2212, never the hyphen-minus; an exact zero as 0 in every
+    style; a shape's side (style "dimension") never grouped, so that 1024×14×14 reads as one shape."""
     thousands, decimal, percent_gap = NUMBER_STYLES[language]
     if isinstance(value, bool) or style == "plain" or not isinstance(value, (int, float)):
         return str(value)
     if style == "torchsummary":
         return torchsummary_count(value)
-    if style in PERCENT_DECIMALS:
-        text, suffix = f"{value * 100:.{PERCENT_DECIMALS[style]}f}", f"{percent_gap}%"
+    suffix = f"{percent_gap}%" if style in PERCENT_DECIMALS else ""
+    if style == "dimension":
+        text = str(value)
+    elif value == 0:  # 0, never 0.00 × 10⁰ nor 0.0%: nothing was rounded to give it
+        text = "0"
+    elif style in PERCENT_DECIMALS:
+        text = f"{value * 100:.{PERCENT_DECIMALS[style]}f}"
     elif style == "sci":  # in the language's own notation (translations: number.scientific), never 1e-05
         mantissa, exponent = f"{value:.2e}".split("e")
         text = translations(language)["number.scientific"].format(
             mantissa=mantissa, exponent=str(int(exponent)).translate(SUPERSCRIPTS))
-        suffix = ""
     elif style == "fixed3":  # as a source gives it, to the thousandth
-        text, suffix = f"{value:.3f}", ""
+        text = f"{value:.3f}"
     elif style in GIGA_DECIMALS:
-        text, suffix = f"{value / 1e9:.{GIGA_DECIMALS[style]}f}", ""
+        text = f"{value / 1e9:.{GIGA_DECIMALS[style]}f}"
     elif isinstance(value, int):
-        grouped = language == "en" or abs(value) >= 10_000
-        text, suffix = (f"{value:,}" if grouped else str(value)), ""
+        text = f"{value:,}" if language == "en" or abs(value) >= 10_000 else str(value)
     else:
-        text, suffix = _four_digits(value, language), ""
-    return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands) + suffix
+        text = _four_digits(value, language)
+    if not NONZERO_DIGIT.search(text):
+        text = text.lstrip("-")  # rounded to nothing: no sign for a zero the reader sees
+    grouped = text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
+    return grouped.replace("-", MINUS) + suffix
 
 
 def _four_digits(value: float, language: str) -> str:
@@ -138,6 +149,15 @@ class TemplateHelpers:
             text = format_number(value, style, self.language)
         span = f'<span class="{css}" data-fact="{path}" data-style="{style}">{user_text(text)}</span>'
         return Markup(f"<code>{span}</code>" if code else span)
+
+    def dimensions(self, *paths: str) -> Markup:
+        """A shape or size, its sides joined by the multiplication sign with no space and none grouped: 224×224,
+        1024×14×14 (a thousands separator inside would read as two numbers, an x as a letter)."""
+        return Markup(SHAPE_SIGN.join(self.fact(path, "dimension") for path in paths))
+
+    def dimensions_of(self, path: str) -> Markup:
+        """A shape held as one list in the facts (``modules.3.output_shape``), side by side."""
+        return self.dimensions(*(f"{path}.{k}" for k in range(len(lookup(self.facts, path)))))
 
     def commands(self, *paths: str) -> Markup:
         """Shell commands held in facts, one a line, as a code block whose lines the check reads back as values.
@@ -240,7 +260,8 @@ def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.
         inline_quote=helpers.inline_quote, quote_translation=helpers.quote_translation, claim=helpers.claim,
         gloss=helpers.gloss,
         source_ref=helpers.source_ref, sources_list=helpers.sources_list, t=helpers.t, figure=helpers.figure,
-        commands=helpers.commands, language=language,
+        commands=helpers.commands, dimensions=helpers.dimensions, dimensions_of=helpers.dimensions_of,
+        language=language,
     )
     env.filters.update(
         torchsummary_count=torchsummary_count, torchsummary_megabytes=torchsummary_megabytes, shape=shape,

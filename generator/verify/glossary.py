@@ -12,8 +12,9 @@ import re
 from functools import cache
 
 from ..core.config import PACKAGE
+from .attributes import visible_attributes
 from .context import Context, squash
-from .interpretation import fixed_sentences
+from .interpretation import exempt, fixed_sentences
 from .visible import Element
 
 GLOSSARY_FILE = PACKAGE / "translations" / "glossary.json"
@@ -41,6 +42,19 @@ def variants_in(text: str, language: str) -> list[tuple[str, str]]:
 
 
 def check_glossary(root: Element, ctx: Context) -> None:
-    for sentence in fixed_sentences(root, keep_claims=True):
+    """The page's own sentences, claims included, and the attributes a reader meets (a figure's alternative
+    text, a tooltip), outside quotations, the report's voice and code."""
+    for sentence in [*fixed_sentences(root, keep_claims=True), *_attributes(root)]:
         for found, term in variants_in(sentence, ctx.language):
             ctx.fail("glossary", f"{term!r}, the glossary's term", f"{found!r} in {squash(sentence)[:80]!r}")
+
+
+def _attributes(root: Element) -> list[str]:
+    """The visible attributes of every element outside quotations, the report's voice and code."""
+    shown, stack = [], [root]
+    while stack:
+        element = stack.pop()
+        if not exempt(element, keep_claims=True):
+            shown.extend(visible_attributes(element))
+            stack.extend(child for child in element.children if isinstance(child, Element))
+    return shown

@@ -36,13 +36,16 @@ NUMBER_CATEGORIES = {"Nd", "Nl", "No"}
 
 SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 SCIENTIFIC_STYLES = frozenset({"sci"})  # the styles whose values carry an exponent (report/pages.py writes them)
+MINUS = "\u2212"  # a negative number's sign on the pages: the hyphen-minus is refused (README, "Two languages")
+EXACT_ZERO = re.compile("^0(?:\u202f?%)?$")  # an exact zero: 0, in every style (0 %, 0%), never 0,00·10⁰
 
 
 def number_grammar(language: str) -> re.Pattern[str]:
-    """A number as the generator writes it in that language: ASCII digits, one grouping style, no exponent."""
+    """A number as the generator writes it in that language: the minus sign, ASCII digits, one grouping style,
+    no exponent."""
     group, decimal = ("\u202f", ",") if language == "es" else (",", r"\.")
     return re.compile(
-        rf"^(?P<sign>-?)(?P<int>[0-9]{{1,3}}(?:{group}[0-9]{{3}})+|[0-9]+)(?:{decimal}(?P<frac>[0-9]+))?"
+        rf"^(?P<sign>{MINUS}?)(?P<int>[0-9]{{1,3}}(?:{group}[0-9]{{3}})+|[0-9]+)(?:{decimal}(?P<frac>[0-9]+))?"
         rf"(?P<percent>\u202f?%)?$"
     )
 
@@ -52,7 +55,7 @@ def scientific_grammar(notation: str, language: str) -> re.Pattern[str]:
     """A scientific value in the language's own notation (translations: number.scientific, such as
     "{mantissa}·10{exponent}"): a mantissa in the language's decimals, a superscript exponent."""
     decimal = "," if language == "es" else r"\."
-    parts = {"mantissa": rf"(?P<sign>-?)(?P<int>[0-9])(?:{decimal}(?P<frac>[0-9]+))?",
+    parts = {"mantissa": rf"(?P<sign>{MINUS}?)(?P<int>[0-9])(?:{decimal}(?P<frac>[0-9]+))?",
              "exponent": f"(?P<exp>⁻?[{SUPERSCRIPT_DIGITS}]+)"}
     pieces = re.split(r"\{(mantissa|exponent)\}", notation)
     return re.compile("^" + "".join(parts[piece] if index % 2 else re.escape(piece)
@@ -63,8 +66,11 @@ def parse_number(text: str, language: str, notation: str | None = None) -> tuple
     """The value a reader takes from ``text`` and half a unit of its last digit; ValueError if malformed.
 
     With a scientific ``notation`` (a scientific style's), the text must be written in it; without one,
-    an exponent in any form (1e+2, 1E2) is refused: a count or a percentage is written out in full.
+    an exponent in any form (1e+2, 1E2) is refused: a count or a percentage is written out in full. An exact
+    zero is 0 in every style, a scientific one included.
     """
+    if notation is not None and text == "0":
+        return 0.0, 0.0
     if notation is not None:
         return _parse_scientific(text, language, notation)
     match = number_grammar(language).match(text)
@@ -80,7 +86,7 @@ def parse_number(text: str, language: str, notation: str | None = None) -> tuple
     if percent and percent != ("\u202f%" if language == "es" else "%"):
         raise ValueError(text)
     fraction = match["frac"] or ""
-    value = float(f"{match['sign']}{integer}.{fraction or '0'}")
+    value = float(f"{'-' if match['sign'] else ''}{integer}.{fraction or '0'}")
     half_unit = 0.5 * 10.0 ** -len(fraction)
     if percent:
         return value / 100, half_unit / 100
@@ -93,7 +99,7 @@ def _parse_scientific(text: str, language: str, notation: str) -> tuple[float, f
         raise ValueError(text)
     exponent = int(match["exp"].replace("⁻", "-").translate(str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")))
     fraction = match["frac"] or ""
-    value = float(f"{match['sign']}{match['int']}.{fraction or '0'}e{exponent}")
+    value = float(f"{'-' if match['sign'] else ''}{match['int']}.{fraction or '0'}e{exponent}")
     return value, 0.5 * 10.0 ** (exponent - len(fraction))
 
 
@@ -120,6 +126,10 @@ def value_matches(found: str, expected: Any, style: str, language: str, strings:
         return found == str(expected)
     if style == "torchsummary":
         return found == f"{expected:,}"
+    if style == "dimension":  # a side of a shape: never grouped (1024×14×14)
+        return isinstance(expected, int) and found == str(expected).replace("-", MINUS)
+    if expected == 0 and not EXACT_ZERO.match(found):
+        return False  # an exact zero is written 0: 0,00·10⁰ or 0.0% would say something was rounded
     try:
         number, half_unit = parse_number(found, language, notation_of(style, strings))
     except ValueError:
@@ -135,7 +145,7 @@ def value_matches(found: str, expected: Any, style: str, language: str, strings:
 
 def canonical(found: str, expected: Any, style: str, language: str) -> str:
     """The value as a reader takes it, the same in every language, to compare the two pages' numbers."""
-    if isinstance(expected, bool) or not isinstance(expected, (int, float)) or style in ("plain", "torchsummary"):
+    if isinstance(expected, bool) or not isinstance(expected, (int, float)) or style in ("plain", "torchsummary", "dimension"):
         return repr(expected)
     try:
         number, _ = parse_number(found, language, notation_of(style, _strings(language)))

@@ -28,6 +28,7 @@ from .search_index import searchable
 from .summary_table import check_summary_table
 from .tables import check_tables
 from .text import FIGURE_MENTION, check_text
+from .typography import check_typography
 from .visible import HEADINGS, INVISIBLE_TAGS, Element, parse_html
 
 SECTION_NUMBER = re.compile(r"^\s*[0-9]+\.\s")
@@ -291,11 +292,13 @@ def read_page(page: str, html: str, ctx: Context, accounted: Callable[[Element],
     skip = check_facts(root, ctx, reading)
     skip |= check_quotes(root, ctx)
     skip |= check_sources(root, ctx)
-    skip |= check_summary_table(article, ctx)
+    own_format = check_summary_table(article, ctx)  # torchsummary's format, said so on the page
+    skip |= own_format
     skip |= {id(e) for e in root.walk() if e.has_class("quote-translation")}  # held to data/sources.json's words
     skip |= table_of_contents(root, reading.sections, ctx)
     if accounted is not None:
-        skip |= accounted(article)
+        own_format |= accounted(article)
+        skip |= own_format
     check_images(root, ctx, reading, skip)
     if ctx.site is not None and ctx.file is not None:
         path = ctx.file.relative_to(ctx.site).as_posix()
@@ -317,6 +320,7 @@ def read_page(page: str, html: str, ctx: Context, accounted: Callable[[Element],
     check_weights_notice(article, ctx, reading)
     reading.report_passages = check_report_voice(article, ctx)
     check_digits(root, ctx, skip)
+    check_typography(root, ctx, own_format)
     check_quotation_marks(root, ctx, skip)
     check_page_language(root, ctx)
     return reading

@@ -75,10 +75,21 @@
     element.querySelector("[data-role=high]").textContent = format(scale[1]);
   }
 
-  // Six significant digits (more than float16 holds), with the decimal mark of the page's language.
-  var DECIMAL = document.documentElement.lang === "es" ? "," : ".";
+  // Six significant digits (more than float16 holds), in the typography of the page's language, as the pages
+  // write their numbers (README, "Two languages"): its decimal mark, the minus sign U+2212, an exact zero as 0,
+  // and a number too small or large to write out in its scientific notation (1.5 × 10⁻⁷, 1,5·10⁻⁷), never in
+  // JavaScript's e-notation (1.5e-7, which the Spanish decimal mark would make 1,5e-7).
+  var SPANISH = document.documentElement.lang === "es";
+  var DECIMAL = SPANISH ? "," : ".", TIMES_TEN = SPANISH ? "·10" : " × 10", MINUS = "\u2212";
+  var SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹";
   function format(value) {
-    return Number(value.toPrecision(6)).toString().replace(".", DECIMAL);
+    if (value === 0) return "0";
+    var parts = Number(value.toPrecision(6)).toString().split("e");
+    var mantissa = parts[0].replace(".", DECIMAL).replace("-", MINUS);
+    if (parts.length === 1) return mantissa;
+    return mantissa + TIMES_TEN + parts[1].replace("+", "").replace("-", "⁻").replace(/[0-9]/g, function (digit) {
+      return SUPERSCRIPTS[Number(digit)];
+    });
   }
 
   // A pixel cursor moved by pointer, touch or arrow keys over any of the given canvases, and outlined on each.
