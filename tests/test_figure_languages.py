@@ -35,8 +35,8 @@ def served_language(build: Build, page: str, language: str, src: str) -> str | N
     shown = site_pages.figure_source(site_pages.page_url(page, language), src)
     assert shown is not None, src
     _, path, folder_language = shown
-    stem = path.removeprefix("img/").removesuffix(".png")
-    if folder_language is None and (build.docs / "img" / f"{stem}.{LANGUAGES[0]}.png").exists():
+    stem, _, suffix = path.removeprefix("img/").rpartition(".")
+    if folder_language is None and (build.docs / "img" / f"{stem}.{LANGUAGES[0]}.{suffix}").exists():
         return LANGUAGES[0]
     return folder_language
 
@@ -59,8 +59,8 @@ def test_a_spanish_page_showing_the_english_figure_fails(editable_build: Build, 
     made to show the English folder's figure."""
     page = editable_build.page("experiment", "es")
     english = figure_files(editable_build.facts, "en")["experiment"]
-    assert english == "degradation-experiment.en.png"
-    served = english.replace(".en.png", ".png")
+    assert english == "degradation-experiment.en.svg"
+    served = english.replace(".en.svg", ".svg")
     edit(page, f'src="../img/{served}"', f'src="../en/img/{served}"')
     found = [str(m) for m in check_page_pair(editable_build.docs, editable_build.site, "experiment",
                                              editable_build.config, derived.expected)]

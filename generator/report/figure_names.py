@@ -2,8 +2,9 @@
 
 Apart from report/figures.py (which draws them with matplotlib and torch), so
 that pages can be written from facts alone. A figure with words or decimal
-numbers in it is drawn once per language (``experiment.es.png``); one of
-pictures and code names only (the scheme, the feature maps) is drawn once.
+numbers in it is drawn once per language, as SVG with its text kept as text
+(``degradation-experiment.es.svg``); one of pictures and code names only (the
+scheme, the feature maps) is drawn once, as PNG.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def figure_roles(facts: Facts) -> list[str]:
 
 def file_name(role: str, language: str) -> str:
     base = BASE_NAMES.get(role, role)
-    return f"{base}.{language}.png" if role in WORDED_ROLES else f"{base}.png"
+    return f"{base}.{language}.svg" if role in WORDED_ROLES else f"{base}.png"
 
 
 def figure_files(facts: Facts, language: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Turn captured tensors into deterministic PNGs, in the reader's language where they hold words.
+"""Turn captured tensors into deterministic figures: SVG in the reader's language where they hold words.
 
 A figure whose text is module names, shapes and formulas only (the scheme,
 the feature maps) serves both languages; one with words or decimal numbers
@@ -12,41 +12,32 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axis import Axis
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.ticker import ScalarFormatter
 
-matplotlib.use("Agg")
+from ..core import atomic, memo
+from ..core.config import LANGUAGES
+from ..core.digests import package_version
+from ..core.imagenet import IMAGENET_WEIGHTS
+from ..core.translations import translations
+from ..experiment.results import Experiment
+from ..model.resnet import BlockCapture, RunCapture
+from ..runtime import forked
+from .facts import ATOL, Facts
+from .figure_files import png_bytes, svg_bytes
+from .figure_names import RESIDUAL_FIGURE_BLOCKS, WORDED_ROLES, figure_roles, file_name
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.axis import Axis  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
-from matplotlib.ticker import ScalarFormatter  # noqa: E402
-
-from ..core import atomic, memo  # noqa: E402
-from ..core.config import LANGUAGES  # noqa: E402
-from ..core.digests import package_version  # noqa: E402
-from ..core.imagenet import IMAGENET_WEIGHTS  # noqa: E402
-from ..core.translations import translations  # noqa: E402
-from ..experiment.results import Experiment  # noqa: E402
-from ..model.resnet import BlockCapture, RunCapture  # noqa: E402
-from ..runtime import forked  # noqa: E402
-from .facts import ATOL, Facts  # noqa: E402
-from .figure_names import RESIDUAL_FIGURE_BLOCKS, WORDED_ROLES, figure_roles, file_name  # noqa: E402
-
-DPI = 100
-PNG_METADATA = {"Software": None}
 COMPARISON_BLOCK = "layer1.0"
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "viridis"
-
-plt.rcParams.update({"font.size": 12})
 
 
 class DecimalComma(ScalarFormatter):
@@ -79,14 +70,6 @@ class Words:
 
 def words_in(language: str) -> Words:
     return Words(language, translations(language))
-
-
-def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG, without the metadata that would make two runs differ."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata=PNG_METADATA)
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def channel_png(feature_map: torch.Tensor, channel: int) -> bytes:
@@ -221,7 +204,7 @@ def draw_residual(block: BlockCapture, channel: int, words: Words) -> bytes:
         ax.set_yticks([])
     words.localise(fig.colorbar(image, ax=axes, shrink=0.85).ax.yaxis)
     fig.suptitle(f"{block.name} · c = {channel}")
-    return png_bytes(fig)
+    return svg_bytes(fig)
 
 
 def draw_comparison(block: BlockCapture, channel: int, atol: float, words: Words) -> bytes:
@@ -242,7 +225,7 @@ def draw_comparison(block: BlockCapture, channel: int, atol: float, words: Words
         ax.set_xticks([])
         ax.set_yticks([])
         words.localise(fig.colorbar(image, ax=ax, shrink=0.8).ax.yaxis)
-    return png_bytes(fig)
+    return svg_bytes(fig)
 
 
 def draw_input(capture: RunCapture) -> bytes:
@@ -282,7 +265,7 @@ def draw_top5(facts: Facts, words: Words) -> bytes:
     ax.set_xlim(0, 1)
     ax.set_xlabel(words("softmax"))
     words.localise(ax.xaxis)
-    return png_bytes(fig)
+    return svg_bytes(fig)
 
 
 def ticks_inside(ax: plt.Axes) -> None:
@@ -310,7 +293,7 @@ def draw_degradation(cited: dict[str, int | float], words: Words) -> bytes:
     ax.set_ylabel(words("top1_error"))
     ticks_inside(ax)
     words.localise(ax.yaxis)
-    return png_bytes(fig)
+    return svg_bytes(fig)
 
 
 def draw_family_accuracy(facts: Facts, words: Words) -> bytes:
@@ -333,7 +316,7 @@ def draw_family_accuracy(facts: Facts, words: Words) -> bytes:
         words.localise(ax.xaxis, ax.yaxis)
     axes[0].set_ylabel(words("acc1"))
     axes[0].legend(loc="lower right")
-    return png_bytes(fig)
+    return svg_bytes(fig)
 
 
 def draw_experiment(experiment: Experiment, words: Words) -> bytes:
@@ -358,7 +341,7 @@ def draw_experiment(experiment: Experiment, words: Words) -> bytes:
         ticks_inside(ax)
         words.localise(ax.xaxis, ax.yaxis)
     axes[0].set_ylabel(words("error"))
-    return png_bytes(fig)
+    return svg_bytes(fig)
 
 
 def remembered_figure(name: str, inputs: object, draw: Callable[[], bytes]) -> bytes:

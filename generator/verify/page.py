@@ -178,10 +178,10 @@ def check_images(root: Element, ctx: Context, reading: PageReading, skip: set[in
         shown = site_pages.figure_source(ctx.url, source)
         site_file, path, language = shown if shown is not None else (source, source, None)
         folder, _, name = path.partition("/")
-        stem = name.removesuffix(".png")
-        if language is None and name not in ctx.figure_names and f"{stem}.{LANGUAGES[0]}.png" in ctx.figure_names:
+        stem, dot, suffix = name.rpartition(".")
+        if language is None and name not in ctx.figure_names and f"{stem}.{LANGUAGES[0]}.{suffix}" in ctx.figure_names:
             language = LANGUAGES[0]  # the default language's version, served from the root's folder
-        file = f"{stem}.{language}.png" if language is not None else name
+        file = f"{stem}.{language}{dot}{suffix}" if language is not None else name
         reading.images.append(f"{folder}/{name}")
         if shown is not None:
             reading.image_files.append((f"{folder}/{file}", site_file))
