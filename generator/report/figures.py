@@ -37,6 +37,9 @@ from .figure_names import RESIDUAL_FIGURE_BLOCKS, WORDED_ROLES, figure_roles, fi
 
 COMPARISON_BLOCK = "layer1.0"
 DIVERGING = "RdBu_r"
+# Every figure with words is at most this wide (inches), with no text under 12 points: a phone's column
+# (about 340 CSS px) shows it at no less than 10 px text (tests/test_figure_size_browser.py).
+COLUMN_WIDTH = 5.2
 SEQUENTIAL = "viridis"
 
 
@@ -195,14 +198,15 @@ def draw_residual(block: BlockCapture, channel: int, words: Words) -> bytes:
     ]
     arrays = [channel_map(tensor, channel) for _, tensor in panels]
     limit = max(float(np.abs(a).max()) for a in arrays) or 1.0
-    fig, axes = plt.subplots(1, 4, figsize=(11, 3.4), layout="constrained")
+    fig, grid = plt.subplots(2, 2, figsize=(COLUMN_WIDTH, 5.6), layout="constrained")
+    axes = grid.ravel()
     image = None
     for ax, (label, _), array in zip(axes, panels, arrays):
         image = ax.imshow(array, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
         ax.set_title(label)
         ax.set_xticks([])
         ax.set_yticks([])
-    words.localise(fig.colorbar(image, ax=axes, shrink=0.85).ax.yaxis)
+    words.localise(fig.colorbar(image, ax=grid, shrink=0.85).ax.yaxis)
     fig.suptitle(f"{block.name} · c = {channel}")
     return svg_bytes(fig)
 
@@ -218,8 +222,9 @@ def draw_comparison(block: BlockCapture, channel: int, atol: float, words: Words
         (f"{block.name}(x)", model_output, SEQUENTIAL, shared),
         ("|a − b|", difference, "magma", (0.0, max(float(difference.max()), atol))),
     ]
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4), layout="constrained")
-    for ax, (label, array, cmap, (low, high)) in zip(axes, panels):
+    fig, grid = plt.subplots(2, 2, figsize=(COLUMN_WIDTH, 4.8), layout="constrained")
+    grid[1, 1].set_axis_off()
+    for ax, (label, array, cmap, (low, high)) in zip(grid.ravel(), panels):
         image = ax.imshow(array, cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
         ax.set_title(label)
         ax.set_xticks([])
@@ -258,7 +263,7 @@ def draw_features(feature_map: torch.Tensor, channels: tuple[int, ...]) -> bytes
 
 def draw_top5(facts: Facts, words: Words) -> bytes:
     predictions = facts.predictions
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(predictions)), layout="constrained")
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 0.8 + 0.45 * len(predictions)), layout="constrained")
     ax.barh(range(len(predictions)), [p.probability for p in predictions], color="#36a")
     ax.set_yticks(range(len(predictions)), [p.name for p in predictions])
     ax.invert_yaxis()
@@ -286,7 +291,7 @@ def draw_degradation(cited: dict[str, int | float], words: Words) -> bytes:
     """The paper's top-1 errors: deeper is worse without shortcuts, better with them."""
     names = [name for name, _ in DEGRADATION_BARS]
     errors = [cited[key] * 100 for _, key in DEGRADATION_BARS]
-    fig, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.4), layout="constrained")
     bars = ax.bar(names, errors, color=["#999", "#666", "#6b8fd6", "#2a55b0"])
     ax.bar_label(bars, labels=[words.number(error, 2) for error in errors], padding=2)
     ax.set_ylim(min(errors) - 2, max(errors) + 1)
@@ -299,7 +304,7 @@ def draw_degradation(cited: dict[str, int | float], words: Words) -> bytes:
 def draw_family_accuracy(facts: Facts, words: Words) -> bytes:
     """acc@1 of every published weights entry against the model's multiply-accumulates and parameters."""
     models = {model.name: model for model in facts.family.models}
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained", sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=(COLUMN_WIDTH, 7), layout="constrained", sharey=True)
     markers = {"IMAGENET1K_V1": "o", "IMAGENET1K_V2": "s"}
     scales = ((words("gmacs"), lambda m: m.macs / 1e9), (words("parameters_millions"), lambda m: m.params / 1e6))
     for ax, (label, x_of) in zip(axes, scales):
@@ -308,23 +313,23 @@ def draw_family_accuracy(facts: Facts, words: Words) -> bytes:
             xs = [x_of(models[entry.model]) for entry in entries]
             ax.plot(xs, [entry.top1 for entry in entries], marker=marker, linestyle="-", label=version)
             for x, entry in zip(xs, entries):
-                ax.annotate(entry.model, (x, entry.top1), textcoords="offset points", xytext=(4, -12), fontsize=9)
+                ax.annotate(entry.model, (x, entry.top1), textcoords="offset points", xytext=(4, -14))
         ax.set_xlabel(label)
         ax.margins(x=0.15, y=0.1)
         ax.grid(alpha=0.3)
         ticks_inside(ax)
         words.localise(ax.xaxis, ax.yaxis)
-    axes[0].set_ylabel(words("acc1"))
+        ax.set_ylabel(words("acc1"))
     axes[0].legend(loc="lower right")
     return svg_bytes(fig)
 
 
 def draw_experiment(experiment: Experiment, words: Words) -> bytes:
-    """The paper's first figure, trained here: plain nets left, residual right; training solid, held-out dashed.
+    """The paper's first figure, trained here: plain nets above, residual below; training solid, held-out dashed.
 
     Every seed's curve is drawn as a thin line, so the spread between seeds shows as it is.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained", sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=(COLUMN_WIDTH, 8), layout="constrained", sharey=True)
     depths = sorted({net.depth for net in experiment.nets})
     colours = dict(zip(depths, ("#e8a33d", "#c0392b", "#6b8fd6", "#2a55b0")))
     for ax, kind in zip(axes, ("plain", "residual")):
@@ -340,7 +345,7 @@ def draw_experiment(experiment: Experiment, words: Words) -> bytes:
         ax.legend(loc="center right")
         ticks_inside(ax)
         words.localise(ax.xaxis, ax.yaxis)
-    axes[0].set_ylabel(words("error"))
+        ax.set_ylabel(words("error"))
     return svg_bytes(fig)
 
 
