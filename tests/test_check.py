@@ -159,7 +159,7 @@ def test_a_number_written_any_other_way_is_refused(editable_build: Build, mismat
         ("A code span `42` here.", "42"),
         ("A code span `layer9.0` here.", "layer9.0"),
         ('A [link](#sources){ title="42 layers" } here.', "42"),
-        ("![An image of 42 layers](img/scheme.png)", "42"),
+        ("![An image of 42 layers](img/scheme.svg)", "42"),
         ('<abbr title="about 42">x</abbr> here.', "42"),
         ("Full-width digits ４２ here.", "４２"),
         ("Arabic-Indic digits ٤٢ here.", "٤٢"),

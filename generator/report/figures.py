@@ -16,30 +16,31 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import numpy as np
-import torch
-from matplotlib.axis import Axis
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from matplotlib.ticker import ScalarFormatter
+import matplotlib
 
-from ..core import atomic, memo
-from ..core.config import LANGUAGES
-from ..core.digests import package_version
-from ..core.imagenet import IMAGENET_WEIGHTS
-from ..core.translations import translations
-from ..experiment.results import Experiment
-from ..model.resnet import BlockCapture, RunCapture
-from ..runtime import forked
-from .facts import ATOL, Facts
-from .figure_files import png_bytes, svg_bytes
-from .figure_names import RESIDUAL_FIGURE_BLOCKS, WORDED_ROLES, figure_roles, file_name
+matplotlib.use("Agg")  # before pyplot: no display, and no REPL hook to install
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.axis import Axis  # noqa: E402
+from matplotlib.ticker import ScalarFormatter  # noqa: E402
+
+from ..core import atomic, memo  # noqa: E402
+from ..core.config import LANGUAGES  # noqa: E402
+from ..core.digests import package_version  # noqa: E402
+from ..core.imagenet import IMAGENET_WEIGHTS  # noqa: E402
+from ..core.translations import translations  # noqa: E402
+from ..experiment.results import Experiment  # noqa: E402
+from ..model.resnet import BlockCapture, RunCapture  # noqa: E402
+from ..runtime import forked  # noqa: E402
+from .facts import ATOL, Facts  # noqa: E402
+from .figure_files import COLUMN_WIDTH, png_bytes, svg_bytes  # noqa: E402
+from .figure_names import RESIDUAL_FIGURE_BLOCKS, WORDED_ROLES, figure_roles, file_name  # noqa: E402
+from .scheme import draw_scheme  # noqa: E402
 
 COMPARISON_BLOCK = "layer1.0"
 DIVERGING = "RdBu_r"
-# Every figure with words is at most this wide (inches), with no text under 12 points: a phone's column
-# (about 340 CSS px) shows it at no less than 10 px text (tests/test_figure_size_browser.py).
-COLUMN_WIDTH = 5.2
 SEQUENTIAL = "viridis"
 
 
@@ -112,78 +113,15 @@ def channel_map(feature_map: torch.Tensor, channel: int) -> np.ndarray:
     return feature_map[0, channel].numpy()
 
 
-def scheme_columns(facts: Facts, capture: RunCapture) -> list[tuple[str, np.ndarray, str]]:
-    """The scheme's picture columns, input to layer4: each one's label, its map and its output shape."""
-    arch = facts.architecture
-    conv, pool = facts.stem
+def scheme_pictures(facts: Facts, capture: RunCapture) -> dict[str, np.ndarray]:
+    """The scheme's pictures (report/scheme.py): the input, and of conv1's ReLU and each stage the channel the
+    galleries show first, scaled on its own."""
     channels = {gallery.name: gallery.channels for gallery in facts.galleries}
-    columns = [
-        ("RGB", denormalised(capture.input), f"{arch.input_channels}×{arch.input_size}×{arch.input_size}"),
-        (
-            f"conv1 {conv.kernel}×{conv.kernel}, {conv.channels}, /{conv.stride}\n+ BN + ReLU",
-            unit_scaled(channel_map(capture.stem, channels["relu"][0])),
-            f"{conv.channels}×{conv.size}×{conv.size}",
-        ),
-    ]
-    for i, stage in enumerate(facts.stages):
-        stride = f", /{stage.stride}" if stage.stride > 1 else ""
-        maxpool = f"maxpool /{pool.stride} → " if i == 0 else ""
-        columns.append(
-            (
-                f"{maxpool}{stage.name}\n{stage.blocks}× [{arch.block_kernel}×{arch.block_kernel}, {stage.channels}]{stride}",
-                unit_scaled(channel_map(capture.stages[stage.name], channels[stage.name][0])),
-                f"{stage.channels}×{stage.size}×{stage.size}",
-            )
-        )
-    return columns
-
-
-def draw_scheme(facts: Facts, capture: RunCapture) -> bytes:
-    columns = scheme_columns(facts, capture)
-    avgpool, fc = facts.modules[-2], facts.modules[-1]
-    fig = plt.figure(figsize=(13, 3.6))
-    slots = len(columns) + 2
-    width = 1.0 / slots
-    for i, (label, picture, shape) in enumerate(columns):
-        ax = fig.add_axes((i * width + 0.012, 0.14, width - 0.024, 0.58))
-        ax.imshow(picture, cmap=None if picture.ndim == 3 else SEQUENTIAL, interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(label, fontsize=10)
-        ax.text(0.5, -0.06, shape, transform=ax.transAxes, ha="center", va="top", fontsize=10.5, family="monospace")
-        if i >= 2:
-            blocks = facts.stages[i - 2].blocks
-            for block in range(blocks):
-                left = i * width + 0.02 + block * (width - 0.04) / blocks
-                right = left + (width - 0.04) / blocks
-                fig.patches.append(
-                    FancyArrowPatch(
-                        (left, 0.88), (right, 0.88), transform=fig.transFigure, connectionstyle="arc3,rad=-0.4",
-                        arrowstyle="-|>", mutation_scale=9, color="tab:red", lw=1.2,
-                    )
-                )
-    head = [
-        (avgpool.name, "×".join(str(size) for size in avgpool.output_shape)),
-        (f"{fc.name} {fc.output_shape[0]}", f"{fc.output_shape[0]}"),
-    ]
-    for j, (label, shape) in enumerate(head):
-        x = (len(columns) + j) * width
-        fig.patches.append(
-            FancyBboxPatch(
-                (x + 0.015, 0.28), width - 0.03, 0.30, boxstyle="round,pad=0.005",
-                transform=fig.transFigure, facecolor="#e8eef7", edgecolor="#36a",
-            )
-        )
-        fig.text(x + width / 2, 0.43, label, ha="center", va="center", fontsize=10.5)
-        fig.text(x + width / 2, 0.115, shape, ha="center", va="top", fontsize=10.5, family="monospace")
-    for i in range(slots - 1):
-        fig.patches.append(
-            FancyArrowPatch(
-                ((i + 1) * width - 0.012, 0.43), ((i + 1) * width + 0.012, 0.43), transform=fig.transFigure,
-                arrowstyle="-|>", mutation_scale=10, color="#333",
-            )
-        )
-    return png_bytes(fig)
+    pictures = {"input": denormalised(capture.input),
+                "conv1": unit_scaled(channel_map(capture.stem, channels["relu"][0]))}
+    pictures.update({stage.name: unit_scaled(channel_map(capture.stages[stage.name], channels[stage.name][0]))
+                     for stage in facts.stages})
+    return pictures
 
 
 def draw_residual(block: BlockCapture, channel: int, words: Words) -> bytes:
@@ -368,7 +306,7 @@ def drawers(facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor,
     channels = {check.name: check.channel for check in facts.residual}
     feature_maps = {"relu": capture.stem, **capture.stages}
     draw: dict[str, Callable[[Words], bytes]] = {
-        "scheme": lambda w: draw_scheme(facts, capture),
+        "scheme": lambda w: svg_bytes(draw_scheme(facts, scheme_pictures(facts, capture))),
         "comparison": lambda w: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], ATOL, w),
         "input": lambda w: draw_input(capture),
         "filters": lambda w: draw_filters(conv1_weight),

@@ -7,7 +7,7 @@ between them:
 
 - a ``figure.*`` translation of the figure's language (generator/translations/), word for word;
 - a name the pages may show: a module, a model, a net of the experiment, a class, a weights entry, a
-  name on the digit rule's list (verify/numbers.py), or a symbol of the residual formula (FORMULA);
+  name on the digit rule's list (verify/numbers.py), or a symbol (SYMBOLS: x, F, ReLU, RGB...);
 - a number in the figure's language's format (a tick label, a value), or matplotlib's exponent of an
   axis's scale (``1e−8``) with such a number before it; a figure of every language may hold only numbers
   written alike in all of them.
@@ -39,10 +39,15 @@ DRAWING = frozenset({"svg", "metadata", "defs", "style", "g", "path", "use", "cl
                      "rect", "line", "polyline", "polygon", "circle", "ellipse", "pattern", "linearGradient",
                      "radialGradient", "stop", "mask", "title", "desc"})
 INLINE_PICTURE = "data:image/png;base64,"
-# The residual formula as the figures write it around its names: x, F(x), ReLU, BN, conv, c (the channel)
-# and |a − b| (the difference between a and b).
-FORMULA = frozenset({"x", "F", "ReLU", "BN", "conv", "c", "a", "b"})
-SEPARATORS = re.compile(r"[\s()\[\]+=·×|/:→−-]+")  # between pieces: spacing, brackets, formula signs
+# Words of the figures that are symbols, not prose, each with its reason.
+SYMBOLS: dict[str, str] = {
+    "x": "a block's input, as the pages' formulas write it", "F": "the residual function F(x)",
+    "ReLU": "the activation's name", "BN": "BatchNorm, as the pages abbreviate it", "conv": "a convolution",
+    "c": "the channel shown (c = 3)", "a": "the first of two maps compared (|a − b|)", "b": "the second",
+    "RGB": "the input's colour channels (the scheme)",
+}
+# Between pieces: spacing, brackets, formula signs, and a comma before a space (a list, never a decimal comma)
+SEPARATORS = re.compile(r"(?:[\s()\[\]+=·×|/:→−-]|,(?=\s))+")
 EXPONENT_SIGN = re.compile(r"(?<=[0-9])e[−-]?(?=[0-9])")  # matplotlib's offset of a scale: "1e−8"
 SCALE_EXPONENT = re.compile(r"^(?P<mantissa>.+)e[0-9]+$")  # the same with its sign taken off
 
@@ -133,7 +138,7 @@ def unaccounted(text: str, language: str | None, words: FigureWords) -> str:
 
 
 def _allowed_piece(piece: str, languages: tuple[str, ...]) -> bool:
-    if piece in FORMULA:
+    if piece in SYMBOLS:
         return True
     exponent = SCALE_EXPONENT.match(piece)
     number = exponent["mantissa"] if exponent else piece
