@@ -41,4 +41,4 @@ def site_articles(site: Path) -> list[tuple[str, str, Element]]:
 
 
 def figures_in(site: Path) -> frozenset[str]:
-    return frozenset(path.name for path in (site / FIGURE_FOLDER).glob("*.png"))
+    return frozenset(path.name for pattern in ("*.png", "*.svg") for path in (site / FIGURE_FOLDER).glob(pattern))

@@ -293,7 +293,7 @@ def test_family_page_shows_every_model_and_both_figures(tab: Tab, built: Build, 
     tab.open(language, "family/")
     images = tab.load_images()
     sources = sorted(urlsplit(image["src"]).path.rsplit("/", 1)[-1] for image in images if image["width"])
-    assert sources == ["degradation.png", "family-accuracy.png"]  # i18n publishes each language's own under one name
+    assert sources == ["degradation.svg", "family-accuracy.svg"]  # i18n publishes each language's own under one name
     first_cells = tab.page.locator("article table").first.locator("tbody tr td:first-child").all_inner_texts()
     assert [cell.strip() for cell in first_cells] == [model.name for model in built.facts.family.models]
     tab.open(language, "")

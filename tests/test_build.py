@@ -82,7 +82,7 @@ def test_random_weights_are_flagged_on_every_page_they_change_and_predictions_hi
         assert flagged == (page.name.split(".")[0] not in ("family", "experiment")), page.name
     for html in [built.site / "index.html", built.site / "en" / "maps" / "index.html"]:
         assert "admonition warning" in html.read_text(encoding="utf-8")
-    assert not (built.docs / "img" / "top5.png").exists()
+    assert not (built.docs / "img" / "top5.en.svg").exists()
 
 
 def test_the_site_has_both_languages_and_every_image_it_references(built: Build) -> None:

@@ -161,7 +161,7 @@ def test_a_number_written_any_other_way_is_refused(editable_build: Build, mismat
         ("A code span `42` here.", "42"),
         ("A code span `layer9.0` here.", "layer9.0"),
         ('A [link](#sources){ title="42 layers" } here.', "42"),
-        ("![An image of 42 layers](img/scheme.png)", "42"),
+        ("![An image of 42 layers](img/scheme.svg)", "42"),
         ('<abbr title="about 42">x</abbr> here.', "42"),
         ("Full-width digits ４２ here.", "４２"),
         ("Arabic-Indic digits ٤٢ here.", "٤٢"),
@@ -355,7 +355,7 @@ def test_a_figure_reference_to_the_wrong_figure_and_section_numbers_out_of_order
 
 def test_a_figure_missing_from_one_language_is_caught(editable_build: Build, mismatches) -> None:
     page = editable_build.page("index", "en")
-    page.write_text(re.sub(r'<img [^>]*src="img/comparison\.png" />', "", page.read_text(encoding="utf-8")),
+    page.write_text(re.sub(r'<img [^>]*src="img/comparison\.svg" />', "", page.read_text(encoding="utf-8")),
                     encoding="utf-8")
     only(mismatches(editable_build, "index"), "(index.en)", "figures compared with index.html (index.es)")
 
@@ -365,14 +365,14 @@ def test_a_figure_missing_from_one_language_is_caught(editable_build: Build, mis
     [("delete", "missing"), ("empty", "empty"), ("garbage", "unreadable"), ("swap", "another picture")],
 )
 def test_a_broken_or_swapped_figure_is_caught(editable_build: Build, mismatches, damage: str, word: str) -> None:
-    figure = editable_build.docs / "img" / "comparison.en.png"
+    figure = editable_build.docs / "img" / "comparison.en.svg"
     if damage == "delete":
         figure.unlink()
     elif damage == "swap":
         figure.write_bytes((editable_build.docs / "img" / "input.png").read_bytes())
     else:
         figure.write_bytes(b"" if damage == "empty" else b"\x89PNG\r\n\x1a\n not really")
-    only(mismatches(editable_build), "comparison.en.png", word)
+    only(mismatches(editable_build), "comparison.en.svg", word)
 
 
 def _fifo(path: Path) -> None:
@@ -397,7 +397,7 @@ UNREAD = "unreadable: not a regular file of at most"
         ("docs/facts.json", _fifo, ("facts.json: file", UNREAD)),
         ("docs/notebook.en.ipynb", _fifo, ("notebook.en.ipynb: page", UNREAD)),
         (f"docs/{DATA_FOLDER}/index.json", _fifo, (f"{DATA_FOLDER}/index.json: file", UNREAD)),
-        ("docs/img/comparison.en.png", _huge, ("comparison.en.png", UNREAD)),
+        ("docs/img/comparison.en.svg", _huge, ("comparison.en.svg", UNREAD)),
         (f"docs/{DATA_FOLDER}/filters-conv1-0.bin", _huge, (f"{DATA_FOLDER}/filters-conv1-0.bin", UNREAD)),
         ("site/en/maps/index.html", _not_utf8, ("en/maps/index.html (maps.en): page", "UTF-8")),
         ("site/en/index.html", _fifo, ("en/index.html (index.en): page", UNREAD)),
@@ -610,9 +610,9 @@ def test_every_text_in_every_figure_is_inside_its_picture(built: Build, monkeypa
     facts, capture, conv1_weight = compute_facts(built.config, lambda _: None)
     outside: list[str] = []
     seen: list[str] = []
-    real_png = figures.png_bytes
+    real = {"png": figures.png_bytes, "svg": figures.svg_bytes}
 
-    def measure(fig):
+    def measure(fig, encode):
         fig.canvas.draw()
         box = fig.bbox
         for text in fig.findobj(lambda artist: hasattr(artist, "get_text") and hasattr(artist, "get_window_extent")):
@@ -621,13 +621,14 @@ def test_every_text_in_every_figure_is_inside_its_picture(built: Build, monkeypa
                 extent = text.get_window_extent()
                 if extent.x0 < box.x0 - 0.5 or extent.x1 > box.x1 + 0.5 or extent.y0 < box.y0 - 0.5 or extent.y1 > box.y1 + 0.5:
                     outside.append(text.get_text())
-        return real_png(fig)
+        return real[encode](fig)
 
     @contextmanager
     def in_this_process(work, what):
         yield work  # every figure drawn here, where measure() can see it
 
-    monkeypatch.setattr(figures, "png_bytes", measure)
+    monkeypatch.setattr(figures, "png_bytes", lambda fig: measure(fig, "png"))
+    monkeypatch.setattr(figures, "svg_bytes", lambda fig: measure(fig, "svg"))
     monkeypatch.setattr(forked, "started", in_this_process)
     figures.figure_bytes(facts, capture, conv1_weight)
     assert any("shortcut(x)" in text for text in seen) and any("layer4" in text for text in seen)

@@ -35,8 +35,8 @@ def served_language(build: Build, page: str, language: str, src: str) -> str | N
     shown = site_pages.figure_source(site_pages.page_url(page, language), src)
     assert shown is not None, src
     _, path, folder_language = shown
-    stem = path.removeprefix("img/").removesuffix(".png")
-    if folder_language is None and (build.docs / "img" / f"{stem}.{LANGUAGES[0]}.png").exists():
+    stem, _, suffix = path.removeprefix("img/").rpartition(".")
+    if folder_language is None and (build.docs / "img" / f"{stem}.{LANGUAGES[0]}.{suffix}").exists():
         return LANGUAGES[0]
     return folder_language
 
@@ -59,8 +59,8 @@ def test_a_spanish_page_showing_the_english_figure_fails(editable_build: Build, 
     made to show the English folder's figure."""
     page = editable_build.page("experiment", "es")
     english = figure_files(editable_build.facts, "en")["experiment"]
-    assert english == "degradation-experiment.en.png"
-    served = english.replace(".en.png", ".png")
+    assert english == "degradation-experiment.en.svg"
+    served = english.replace(".en.svg", ".svg")
     edit(page, f'src="../img/{served}"', f'src="../en/img/{served}"')
     found = [str(m) for m in check_page_pair(editable_build.docs, editable_build.site, "experiment",
                                              editable_build.config, derived.expected)]
@@ -78,3 +78,18 @@ def test_the_notebooks_picture_is_described_in_the_pages_language(built: Build) 
     assert all("feature map" in alt for alt in alts["en"]), alts
     assert not [path for path in built.site.rglob("*.html") if "No description has been provided" in path.read_text(
         encoding="utf-8")]
+
+
+def test_a_spanish_figure_linking_to_the_english_file_fails(editable_build: Build, derived: Derived) -> None:
+    """Each figure is a link to its file, which a reader opens at full size: that file is the page's language's
+    too, and a link into the figures' folder leads to a figure this run draws."""
+    page = editable_build.page("experiment", "es")
+    served = figure_files(editable_build.facts, "es")["experiment"].replace(".es.svg", ".svg")
+    edit(page, f'<a href="../img/{served}">', f'<a href="../en/img/{served}">')
+    found = [str(m) for m in check_page_pair(editable_build.docs, editable_build.site, "experiment",
+                                             editable_build.config, derived.expected)]
+    only(found, "experiment.es", f"link ../en/img/{served}", "in this page's language (es)", "the one in en")
+    edit(page, f'<a href="../en/img/{served}">', '<a href="../img/notes.svg">')
+    found = [str(m) for m in check_page_pair(editable_build.docs, editable_build.site, "experiment",
+                                             editable_build.config, derived.expected)]
+    only(found, "experiment.es", "link ../img/notes.svg", "a figure this run draws", "another file")

@@ -54,10 +54,10 @@ def test_a_caption_naming_a_second_stage_beside_its_own_fails(derived: Derived) 
 
 def test_alt_text_naming_another_block_fails(derived: Derived) -> None:
     html = ('<h2>Residual addition</h2><figure><img alt="Four maps of the same channel in block layer2.1" '
-            'src="img/residual-layer1.0.en.png"/><figcaption>Figure 2a - Residual addition in '
+            'src="img/residual-layer1.0.en.svg"/><figcaption>Figure 2a - Residual addition in '
             '<code><span class="fact" data-fact="residual.0.name">layer1.0</span></code>.</figcaption></figure>')
     assert run(html, derived) == [
-        "page: figure img/residual-layer1.0.en.png, alt text: expected the block layer1.0 named, and no other, "
+        "page: figure img/residual-layer1.0.en.svg, alt text: expected the block layer1.0 named, and no other, "
         "found layer2.1 in 'Four maps of the same channel in block layer2.1'",
     ]
     assert run(html.replace("layer2.1", "layer1.0"), derived) == []

@@ -73,9 +73,9 @@ def test_a_prose_rebuild_derives_the_values_first_and_builds_the_site_while_it_w
 def test_a_wrong_guess_stops_the_early_derivation_and_computes_everything(
         editable_build: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     edit_a_template(tmp_path, monkeypatch)
-    (editable_build.docs / "img" / "scheme.png").write_bytes(b"edited")  # the manifest cannot tell: the plan can
+    (editable_build.docs / "img" / "scheme.svg").write_bytes(b"edited")  # the manifest cannot tell: the plan can
     outcome, events = recorded_build(editable_build.config, monkeypatch)
     assert outcome.work == reuse.EVERYTHING
     # its values were never awaited: the full build derives its own
     assert events == ["derivation started", "plan", "site built", "pages read"]
-    assert (editable_build.docs / "img" / "scheme.png").read_bytes().startswith(b"\x89PNG")
+    assert (editable_build.docs / "img" / "scheme.svg").read_bytes().startswith(b"<?xml")

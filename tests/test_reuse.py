@@ -157,7 +157,7 @@ def test_a_site_with_files_it_was_not_published_with_is_not_replaced(editable_bu
     assert tree(editable_build.site) == out
 
 
-@pytest.mark.parametrize("file", ["facts.json", "img/scheme.png", "notebook.en.ipynb", "index.es.md"])
+@pytest.mark.parametrize("file", ["facts.json", "img/scheme.svg", "notebook.en.ipynb", "index.es.md"])
 def test_a_published_docs_file_that_was_edited_is_never_reused(editable_build: Build, file: str) -> None:
     path = editable_build.docs / file
     original = path.read_bytes()

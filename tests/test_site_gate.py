@@ -85,9 +85,9 @@ def test_the_notebook_page_showing_other_code_or_output_is_caught(editable_build
 
 
 def test_a_figure_the_site_serves_other_than_the_checked_one_is_caught(editable_build: Build, mismatches) -> None:
-    (editable_build.site / "en" / "img" / "comparison.png").write_bytes(
-        (editable_build.site / "img" / "comparison.png").read_bytes())
-    only(mismatches(editable_build, "index"), "(index.en)", "figure img/comparison.en.png", "another file")
+    (editable_build.site / "en" / "img" / "comparison.svg").write_bytes(
+        (editable_build.site / "img" / "comparison.svg").read_bytes())
+    only(mismatches(editable_build, "index"), "(index.en)", "figure img/comparison.en.svg", "another file")
 
 
 def test_a_downloadable_notebook_other_than_the_checked_one_is_caught(editable_build: Build, mismatches) -> None:

@@ -2,8 +2,10 @@
 
 Apart from report/figures.py (which draws them with matplotlib and torch), so
 that pages can be written from facts alone. A figure with words or decimal
-numbers in it is drawn once per language (``experiment.es.png``); one of
-pictures and code names only (the scheme, the feature maps) is drawn once.
+numbers in it is drawn once per language, as SVG with its text kept as text
+(``degradation-experiment.es.svg``); one of pictures and code names only is
+drawn once: the scheme as SVG (its text is names and shapes), the feature
+maps and filters as PNG.
 """
 
 from __future__ import annotations
@@ -36,9 +38,15 @@ def figure_roles(facts: Facts) -> list[str]:
     return roles + (["top5"] if facts.predictions else [])
 
 
+# The roles drawn once for every language as SVG: a diagram whose text is names, shapes and formula words.
+DIAGRAM_ROLES = frozenset({"scheme"})
+
+
 def file_name(role: str, language: str) -> str:
     base = BASE_NAMES.get(role, role)
-    return f"{base}.{language}.png" if role in WORDED_ROLES else f"{base}.png"
+    if role in WORDED_ROLES:
+        return f"{base}.{language}.svg"
+    return f"{base}.svg" if role in DIAGRAM_ROLES else f"{base}.png"
 
 
 def figure_files(facts: Facts, language: str) -> dict[str, str]:

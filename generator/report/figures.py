@@ -1,4 +1,4 @@
-"""Turn captured tensors into deterministic PNGs, in the reader's language where they hold words.
+"""Turn captured tensors into deterministic figures: SVG in the reader's language where they hold words.
 
 A figure whose text is module names, shapes and formulas only (the scheme,
 the feature maps) serves both languages; one with words or decimal numbers
@@ -12,21 +12,18 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+matplotlib.use("Agg")  # before pyplot: no display, and no REPL hook to install
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.axis import Axis  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 from matplotlib.ticker import ScalarFormatter  # noqa: E402
 
 from ..core import atomic, memo  # noqa: E402
@@ -38,15 +35,13 @@ from ..experiment.results import Experiment  # noqa: E402
 from ..model.resnet import BlockCapture, RunCapture  # noqa: E402
 from ..runtime import forked  # noqa: E402
 from .facts import ATOL, Facts  # noqa: E402
+from .figure_files import COLUMN_WIDTH, png_bytes, svg_bytes  # noqa: E402
 from .figure_names import RESIDUAL_FIGURE_BLOCKS, WORDED_ROLES, figure_roles, file_name  # noqa: E402
+from .scheme import draw_scheme  # noqa: E402
 
-DPI = 100
-PNG_METADATA = {"Software": None}
 COMPARISON_BLOCK = "layer1.0"
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "viridis"
-
-plt.rcParams.update({"font.size": 12})
 
 
 class DecimalComma(ScalarFormatter):
@@ -79,14 +74,6 @@ class Words:
 
 def words_in(language: str) -> Words:
     return Words(language, translations(language))
-
-
-def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG, without the metadata that would make two runs differ."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata=PNG_METADATA)
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def channel_png(feature_map: torch.Tensor, channel: int) -> bytes:
@@ -126,78 +113,15 @@ def channel_map(feature_map: torch.Tensor, channel: int) -> np.ndarray:
     return feature_map[0, channel].numpy()
 
 
-def scheme_columns(facts: Facts, capture: RunCapture) -> list[tuple[str, np.ndarray, str]]:
-    """The scheme's picture columns, input to layer4: each one's label, its map and its output shape."""
-    arch = facts.architecture
-    conv, pool = facts.stem
+def scheme_pictures(facts: Facts, capture: RunCapture) -> dict[str, np.ndarray]:
+    """The scheme's pictures (report/scheme.py): the input, and of conv1's ReLU and each stage the channel the
+    galleries show first, scaled on its own."""
     channels = {gallery.name: gallery.channels for gallery in facts.galleries}
-    columns = [
-        ("RGB", denormalised(capture.input), f"{arch.input_channels}×{arch.input_size}×{arch.input_size}"),
-        (
-            f"conv1 {conv.kernel}×{conv.kernel}, {conv.channels}, /{conv.stride}\n+ BN + ReLU",
-            unit_scaled(channel_map(capture.stem, channels["relu"][0])),
-            f"{conv.channels}×{conv.size}×{conv.size}",
-        ),
-    ]
-    for i, stage in enumerate(facts.stages):
-        stride = f", /{stage.stride}" if stage.stride > 1 else ""
-        maxpool = f"maxpool /{pool.stride} → " if i == 0 else ""
-        columns.append(
-            (
-                f"{maxpool}{stage.name}\n{stage.blocks}× [{arch.block_kernel}×{arch.block_kernel}, {stage.channels}]{stride}",
-                unit_scaled(channel_map(capture.stages[stage.name], channels[stage.name][0])),
-                f"{stage.channels}×{stage.size}×{stage.size}",
-            )
-        )
-    return columns
-
-
-def draw_scheme(facts: Facts, capture: RunCapture) -> bytes:
-    columns = scheme_columns(facts, capture)
-    avgpool, fc = facts.modules[-2], facts.modules[-1]
-    fig = plt.figure(figsize=(13, 3.6))
-    slots = len(columns) + 2
-    width = 1.0 / slots
-    for i, (label, picture, shape) in enumerate(columns):
-        ax = fig.add_axes((i * width + 0.012, 0.14, width - 0.024, 0.58))
-        ax.imshow(picture, cmap=None if picture.ndim == 3 else SEQUENTIAL, interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(label, fontsize=10)
-        ax.text(0.5, -0.06, shape, transform=ax.transAxes, ha="center", va="top", fontsize=10.5, family="monospace")
-        if i >= 2:
-            blocks = facts.stages[i - 2].blocks
-            for block in range(blocks):
-                left = i * width + 0.02 + block * (width - 0.04) / blocks
-                right = left + (width - 0.04) / blocks
-                fig.patches.append(
-                    FancyArrowPatch(
-                        (left, 0.88), (right, 0.88), transform=fig.transFigure, connectionstyle="arc3,rad=-0.4",
-                        arrowstyle="-|>", mutation_scale=9, color="tab:red", lw=1.2,
-                    )
-                )
-    head = [
-        (avgpool.name, "×".join(str(size) for size in avgpool.output_shape)),
-        (f"{fc.name} {fc.output_shape[0]}", f"{fc.output_shape[0]}"),
-    ]
-    for j, (label, shape) in enumerate(head):
-        x = (len(columns) + j) * width
-        fig.patches.append(
-            FancyBboxPatch(
-                (x + 0.015, 0.28), width - 0.03, 0.30, boxstyle="round,pad=0.005",
-                transform=fig.transFigure, facecolor="#e8eef7", edgecolor="#36a",
-            )
-        )
-        fig.text(x + width / 2, 0.43, label, ha="center", va="center", fontsize=10.5)
-        fig.text(x + width / 2, 0.115, shape, ha="center", va="top", fontsize=10.5, family="monospace")
-    for i in range(slots - 1):
-        fig.patches.append(
-            FancyArrowPatch(
-                ((i + 1) * width - 0.012, 0.43), ((i + 1) * width + 0.012, 0.43), transform=fig.transFigure,
-                arrowstyle="-|>", mutation_scale=10, color="#333",
-            )
-        )
-    return png_bytes(fig)
+    pictures = {"input": denormalised(capture.input),
+                "conv1": unit_scaled(channel_map(capture.stem, channels["relu"][0]))}
+    pictures.update({stage.name: unit_scaled(channel_map(capture.stages[stage.name], channels[stage.name][0]))
+                     for stage in facts.stages})
+    return pictures
 
 
 def draw_residual(block: BlockCapture, channel: int, words: Words) -> bytes:
@@ -212,16 +136,17 @@ def draw_residual(block: BlockCapture, channel: int, words: Words) -> bytes:
     ]
     arrays = [channel_map(tensor, channel) for _, tensor in panels]
     limit = max(float(np.abs(a).max()) for a in arrays) or 1.0
-    fig, axes = plt.subplots(1, 4, figsize=(11, 3.4), layout="constrained")
+    fig, grid = plt.subplots(2, 2, figsize=(COLUMN_WIDTH, 5.6), layout="constrained")
+    axes = grid.ravel()
     image = None
     for ax, (label, _), array in zip(axes, panels, arrays):
         image = ax.imshow(array, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
         ax.set_title(label)
         ax.set_xticks([])
         ax.set_yticks([])
-    words.localise(fig.colorbar(image, ax=axes, shrink=0.85).ax.yaxis)
+    words.localise(fig.colorbar(image, ax=grid, shrink=0.85).ax.yaxis)
     fig.suptitle(f"{block.name} · c = {channel}")
-    return png_bytes(fig)
+    return svg_bytes(fig)
 
 
 def draw_comparison(block: BlockCapture, channel: int, atol: float, words: Words) -> bytes:
@@ -235,14 +160,15 @@ def draw_comparison(block: BlockCapture, channel: int, atol: float, words: Words
         (f"{block.name}(x)", model_output, SEQUENTIAL, shared),
         ("|a − b|", difference, "magma", (0.0, max(float(difference.max()), atol))),
     ]
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4), layout="constrained")
-    for ax, (label, array, cmap, (low, high)) in zip(axes, panels):
+    fig, grid = plt.subplots(2, 2, figsize=(COLUMN_WIDTH, 4.8), layout="constrained")
+    grid[1, 1].set_axis_off()
+    for ax, (label, array, cmap, (low, high)) in zip(grid.ravel(), panels):
         image = ax.imshow(array, cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
         ax.set_title(label)
         ax.set_xticks([])
         ax.set_yticks([])
         words.localise(fig.colorbar(image, ax=ax, shrink=0.8).ax.yaxis)
-    return png_bytes(fig)
+    return svg_bytes(fig)
 
 
 def draw_input(capture: RunCapture) -> bytes:
@@ -275,14 +201,14 @@ def draw_features(feature_map: torch.Tensor, channels: tuple[int, ...]) -> bytes
 
 def draw_top5(facts: Facts, words: Words) -> bytes:
     predictions = facts.predictions
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(predictions)), layout="constrained")
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 0.8 + 0.45 * len(predictions)), layout="constrained")
     ax.barh(range(len(predictions)), [p.probability for p in predictions], color="#36a")
     ax.set_yticks(range(len(predictions)), [p.name for p in predictions])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel(words("softmax"))
     words.localise(ax.xaxis)
-    return png_bytes(fig)
+    return svg_bytes(fig)
 
 
 def ticks_inside(ax: plt.Axes) -> None:
@@ -303,20 +229,20 @@ def draw_degradation(cited: dict[str, int | float], words: Words) -> bytes:
     """The paper's top-1 errors: deeper is worse without shortcuts, better with them."""
     names = [name for name, _ in DEGRADATION_BARS]
     errors = [cited[key] * 100 for _, key in DEGRADATION_BARS]
-    fig, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.4), layout="constrained")
     bars = ax.bar(names, errors, color=["#999", "#666", "#6b8fd6", "#2a55b0"])
     ax.bar_label(bars, labels=[words.number(error, 2) for error in errors], padding=2)
     ax.set_ylim(min(errors) - 2, max(errors) + 1)
     ax.set_ylabel(words("top1_error"))
     ticks_inside(ax)
     words.localise(ax.yaxis)
-    return png_bytes(fig)
+    return svg_bytes(fig)
 
 
 def draw_family_accuracy(facts: Facts, words: Words) -> bytes:
     """acc@1 of every published weights entry against the model's multiply-accumulates and parameters."""
     models = {model.name: model for model in facts.family.models}
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained", sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=(COLUMN_WIDTH, 7), layout="constrained", sharey=True)
     markers = {"IMAGENET1K_V1": "o", "IMAGENET1K_V2": "s"}
     scales = ((words("gmacs"), lambda m: m.macs / 1e9), (words("parameters_millions"), lambda m: m.params / 1e6))
     for ax, (label, x_of) in zip(axes, scales):
@@ -325,23 +251,23 @@ def draw_family_accuracy(facts: Facts, words: Words) -> bytes:
             xs = [x_of(models[entry.model]) for entry in entries]
             ax.plot(xs, [entry.top1 for entry in entries], marker=marker, linestyle="-", label=version)
             for x, entry in zip(xs, entries):
-                ax.annotate(entry.model, (x, entry.top1), textcoords="offset points", xytext=(4, -12), fontsize=9)
+                ax.annotate(entry.model, (x, entry.top1), textcoords="offset points", xytext=(4, -14))
         ax.set_xlabel(label)
         ax.margins(x=0.15, y=0.1)
         ax.grid(alpha=0.3)
         ticks_inside(ax)
         words.localise(ax.xaxis, ax.yaxis)
-    axes[0].set_ylabel(words("acc1"))
+        ax.set_ylabel(words("acc1"))
     axes[0].legend(loc="lower right")
-    return png_bytes(fig)
+    return svg_bytes(fig)
 
 
 def draw_experiment(experiment: Experiment, words: Words) -> bytes:
-    """The paper's first figure, trained here: plain nets left, residual right; training solid, held-out dashed.
+    """The paper's first figure, trained here: plain nets above, residual below; training solid, held-out dashed.
 
     Every seed's curve is drawn as a thin line, so the spread between seeds shows as it is.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained", sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=(COLUMN_WIDTH, 8), layout="constrained", sharey=True)
     depths = sorted({net.depth for net in experiment.nets})
     colours = dict(zip(depths, ("#e8a33d", "#c0392b", "#6b8fd6", "#2a55b0")))
     for ax, kind in zip(axes, ("plain", "residual")):
@@ -357,8 +283,8 @@ def draw_experiment(experiment: Experiment, words: Words) -> bytes:
         ax.legend(loc="center right")
         ticks_inside(ax)
         words.localise(ax.xaxis, ax.yaxis)
-    axes[0].set_ylabel(words("error"))
-    return png_bytes(fig)
+        ax.set_ylabel(words("error"))
+    return svg_bytes(fig)
 
 
 def remembered_figure(name: str, inputs: object, draw: Callable[[], bytes]) -> bytes:
@@ -380,7 +306,7 @@ def drawers(facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor,
     channels = {check.name: check.channel for check in facts.residual}
     feature_maps = {"relu": capture.stem, **capture.stages}
     draw: dict[str, Callable[[Words], bytes]] = {
-        "scheme": lambda w: draw_scheme(facts, capture),
+        "scheme": lambda w: svg_bytes(draw_scheme(facts, scheme_pictures(facts, capture))),
         "comparison": lambda w: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], ATOL, w),
         "input": lambda w: draw_input(capture),
         "filters": lambda w: draw_filters(conv1_weight),

@@ -14,6 +14,7 @@ from ..core.config import FIGURE_FOLDER, LANGUAGES, Config
 from ..core.json_input import PUBLISHED_JSON_MAX_DEPTH, loads_bounded, loads_facts
 from ..publish.journal import published_bytes
 from ..core.translations import notebook_words, translations
+from .figure_text import FigureWords, check_svg_figure, figure_language
 from .mismatch import UNREADABLE, Mismatch
 from .numbers import value_matches
 from .values import Expected, flatten
@@ -60,9 +61,14 @@ class Reproduction:
     picture: str
 
 
+def figure_files(docs: Path) -> set[str]:
+    """The names of the figures in the docs folder: pictures (PNG) and figures with words (SVG)."""
+    return {path.name for pattern in ("*.png", "*.svg") for path in (docs / FIGURE_FOLDER).glob(pattern)}
+
+
 def check_reproduction(docs: Path, reproduction: Reproduction, mismatches: list[Mismatch]) -> None:
     """Figures and facts.json byte for byte against what these inputs produce, and no figure besides them."""
-    for name in sorted({p.name for p in (docs / FIGURE_FOLDER).glob("*.png")} - set(reproduction.figures)):
+    for name in sorted(figure_files(docs) - set(reproduction.figures)):
         mismatches.append(Mismatch(f"{FIGURE_FOLDER}/{name}", "figure", "only the figures this run draws",
                                    "a figure it does not draw"))
     for name, data in reproduction.figures.items():
@@ -255,29 +261,39 @@ def page_text(path: Path) -> str | None:
         return None
 
 
-def check_image_file(page: str, docs: Path, source: str, mismatches: list[Mismatch], copy: Path) -> None:
-    """The figure under docs is a PNG, and the site serves that very file at ``copy``."""
+def check_image_file(page: str, docs: Path, source: str, mismatches: list[Mismatch], site: Path, copy: str,
+                     words: FigureWords) -> None:
+    """The figure under docs is a PNG, or an SVG, and the site serves that very file at ``copy``; what the
+    served SVG says is its language's words (verify/figure_text.py), read in the file a reader gets."""
     from PIL import Image, UnidentifiedImageError
 
-    path = docs / source
+    path, served = docs / source, site / copy
+    kind = "SVG" if source.lower().endswith(".svg") else "PNG"
     if not path.exists():
-        mismatches.append(Mismatch(page, f"figure {source}", "a non-empty PNG file", "missing"))
+        mismatches.append(Mismatch(page, f"figure {source}", f"a non-empty {kind} file", "missing"))
         return
     data = published_bytes(path)
     if not data:
-        mismatches.append(Mismatch(page, f"figure {source}", "a non-empty PNG file", "empty" if data == b"" else UNREADABLE))
+        mismatches.append(Mismatch(page, f"figure {source}", f"a non-empty {kind} file",
+                                   "empty" if data == b"" else UNREADABLE))
         return
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            if image.format != "PNG":
-                raise UnidentifiedImageError(image.format)
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        mismatches.append(Mismatch(page, f"figure {source}", "a valid PNG", f"unreadable ({error})"))
-        return
-    if published_bytes(copy) != data:
-        mismatches.append(Mismatch(page, f"figure {source}", f"the same file served at {copy.name} in the site",
-                                   "another file" if copy.exists() else "none there"))
+    shown = published_bytes(served)
+    if kind == "SVG":
+        for version, place in ((data, source), (shown, f"{source}, served as {copy}")):
+            if version and (version is data or version != data):  # the served file, read again only if it differs
+                check_svg_figure(page, f"figure {place}", version, figure_language(source), words, mismatches)
+    else:
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+                if image.format != "PNG":
+                    raise UnidentifiedImageError(image.format)
+        except (UnidentifiedImageError, OSError, SyntaxError) as error:
+            mismatches.append(Mismatch(page, f"figure {source}", "a valid PNG", f"unreadable ({error})"))
+            return
+    if shown != data:
+        mismatches.append(Mismatch(page, f"figure {source}", f"the same file served at {served.name} in the site",
+                                   "another file" if served.exists() else "none there"))
 
 
 def check_notebook_copies(docs: Path, site: Path, mismatches: list[Mismatch]) -> None:

@@ -1,7 +1,7 @@
 """A figure belongs to the heading, caption and alt text that name its subject.
 
 A content rule: pass it the page's content (the article). A figure's subject comes from its file name
-(``img/features-layer3.png`` shows layer3, ``img/residual-layer1.0.es.png`` the block layer1.0), by a
+(``img/features-layer3.png`` shows layer3, ``img/residual-layer1.0.es.svg`` the block layer1.0), by a
 mapping of the check's own, not the writer's. Its alt text and its caption must name the subject and no
 other item of the same kind (stage, block, module); so must the nearest heading before it where the
 figure's kind has a section per subject (a gallery of maps), and elsewhere that heading may name no other.
@@ -20,8 +20,8 @@ from .visible import Element
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # file name -> subject, and whether each subject has a section (a heading) of its own
 SUBJECT_FIGURES: tuple[tuple[re.Pattern[str], bool], ...] = (
-    (re.compile(r"features-(?P<subject>[\w.]+?)(?:\.[a-z]{2})?\.png"), True),
-    (re.compile(r"residual-(?P<subject>[\w.]+?)(?:\.[a-z]{2})?\.png"), False),
+    (re.compile(r"features-(?P<subject>[\w.]+?)(?:\.[a-z]{2})?\.(?:png|svg)"), True),
+    (re.compile(r"residual-(?P<subject>[\w.]+?)(?:\.[a-z]{2})?\.(?:png|svg)"), False),
 )
 
 

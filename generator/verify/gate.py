@@ -29,6 +29,7 @@ inputs give.
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
+from ..core.config import DATA_FOLDER, LANGUAGES, Config
 from ..core.errors import MismatchError
 from .values import Expected
 
@@ -47,6 +48,7 @@ from .artifacts import (
     Reproduction,
     check_facts_file,
     check_image_file,
+    figure_files,
     check_notebook_copies,
     ShownCells,
     check_notebooks,
@@ -56,6 +58,7 @@ from .artifacts import (
 )
 from . import site_pages
 from .context import Context, PageReading
+from .figure_text import FigureWords, run_words
 from .reading import PageResult, read_languages
 from .css_text import forget_files
 from .mismatch import UNREADABLE, Mismatch
@@ -107,7 +110,7 @@ def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = Chec
             expected = expected or derived
         mismatches = model_failures(expected)
         check_facts_file(docs, expected, mismatches)
-        figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
+        figure_names = figure_files(docs)
         check_pages(docs, site, config, expected, figure_names, mismatches, notebook_picture(expected, reproduced),
                     given.side_by_side)
         if given.explorer_data and reference is not None:
@@ -169,14 +172,17 @@ def check_pages(docs: Path, site: Path, config: Config, expected: Expected, figu
         check_search_index(site, language, {page: by_language.get(language) for page, by_language in readings.items()},
                            mismatches)
     read = {site_pages.page_file(site, page, language) for page in readings for language in LANGUAGES}
-    check_unread_files(site, read | {site / site_pages.NOT_FOUND_PAGE}, mismatches)
+    figures = {site / copy for by_language in readings.values() for reading in by_language.values()
+               for _, copy in reading.image_files if copy.lower().endswith(".svg")}  # their text read with the page
+    check_unread_files(site, read | figures | {site / site_pages.NOT_FOUND_PAGE}, mismatches)
 
 
 def check_unread_files(site: Path, read: set[Path], mismatches: list[Mismatch]) -> None:
     """No page in the site that the check did not read, and no file beside the static assets it reads.
 
     A page written into the site or dropped into docs/assets/static would be served to readers unread, and
-    so would a text file (an SVG, a plain-text note) there; the static folder holds stylesheets, which the
+    so would a text file (an SVG, a plain-text note) there; an SVG figure is read when a page shows it
+    (verify/figure_text.py), and one no page shows is refused like any other unread page; the static folder holds stylesheets, which the
     check reads, and scripts, which it trusts (README says which).
     """
     for path in sorted(site.rglob("*")):
@@ -198,6 +204,11 @@ class PageContexts:
     figure_names: set[str]
     config: Config
 
+    @functools.cached_property
+    def figure_words(self) -> FigureWords:
+        """What the run's SVG figures may say, worked out once for every page that shows one."""
+        return run_words(self.expected)
+
     def __call__(self, name: str, language: str, url: str, site: Path, file: Path, mismatches: list[Mismatch],
                  page: str = "") -> Context:
         return Context(self.expected, language, translations(language), self.figure_names, self.config.mkdocs_yml,
@@ -211,7 +222,7 @@ def check_page_pair(docs: Path, site: Path, page: str, config: Config, expected:
     notebooks, the explorer's data, the search index) are the whole check's to compare.
     """
     mismatches: list[Mismatch] = []
-    figure_names = {p.name for p in (docs / FIGURE_FOLDER).glob("*.png")}
+    figure_names = figure_files(docs)
     forget_files()
     contexts = PageContexts(expected, figure_names, config)
     compare_pair({language: read_one(docs, site, page, language, contexts) for language in LANGUAGES}, mismatches)
@@ -232,7 +243,7 @@ def read_one(docs: Path, site: Path, page: str, language: str, contexts: PageCon
         else None
     reading = read_page(name, text, context, accounted)
     for source, copy in dict.fromkeys(reading.image_files):
-        check_image_file(name, docs, source, mismatches, site / copy)
+        check_image_file(name, docs, source, mismatches, site, copy, contexts.figure_words)
     return PageResult(name, reading, mismatches)
 
 

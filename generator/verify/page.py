@@ -170,27 +170,32 @@ def check_weights_notice(root: Element, ctx: Context, reading: PageReading) -> N
 
 
 def check_images(root: Element, ctx: Context, reading: PageReading, skip: set[int]) -> None:
-    """Only figures this run drew, and of those with words, only the ones in the page's language.
+    """Only figures this run drew, and of those with words, only the ones in the page's language; a link to a
+    figure's file (which opens it at full size) is held to the same rule, and its file is not read again.
 
     A figure's address is resolved against the page's as a browser resolves it; the i18n plugin serves a
     language's version of a figure from that language's folder (verify/site_pages.py).
     """
-    for image in (e for e in root.walk() if e.tag == "img" and not {id(e), *map(id, e.ancestors())} & skip):
-        source = image.attrs.get("src", "")
+    for element in (e for e in root.walk() if e.tag in ("img", "a") and not {id(e), *map(id, e.ancestors())} & skip):
+        source = element.attrs.get("src" if element.tag == "img" else "href", "")
         shown = site_pages.figure_source(ctx.url, source)
+        if element.tag == "a" and (shown is None or not shown[1].startswith(f"{FIGURE_FOLDER}/")):
+            continue  # a link elsewhere: verify/links.py reads it
         site_file, path, language = shown if shown is not None else (source, source, None)
         folder, _, name = path.partition("/")
-        stem = name.removesuffix(".png")
-        if language is None and name not in ctx.figure_names and f"{stem}.{LANGUAGES[0]}.png" in ctx.figure_names:
+        stem, dot, suffix = name.rpartition(".")
+        if language is None and name not in ctx.figure_names and f"{stem}.{LANGUAGES[0]}.{suffix}" in ctx.figure_names:
             language = LANGUAGES[0]  # the default language's version, served from the root's folder
-        file = f"{stem}.{language}.png" if language is not None else name
-        reading.images.append(f"{folder}/{name}")
-        if shown is not None:
-            reading.image_files.append((f"{folder}/{file}", site_file))
+        file = f"{stem}.{language}{dot}{suffix}" if language is not None else name
+        if element.tag == "img":
+            reading.images.append(f"{folder}/{name}")
+            if shown is not None:
+                reading.image_files.append((f"{folder}/{file}", site_file))
+        kind = "image" if element.tag == "img" else "link"
         if shown is None or folder != FIGURE_FOLDER or file not in ctx.figure_names:
-            ctx.fail(f"image {source[:80]}", "a figure this run draws", "another file")
+            ctx.fail(f"{kind} {source[:80]}", "a figure this run draws", "another file")
         elif language is not None and language != ctx.language:
-            ctx.fail(f"image {source}", f"the figure drawn in this page's language ({ctx.language})",
+            ctx.fail(f"{kind} {source}", f"the figure drawn in this page's language ({ctx.language})",
                      f"the one in {language}")
 
 
