@@ -17,6 +17,7 @@ from .context import Context, PageReading, squash
 from .css_text import check_generated_text, check_stylesheet_addresses
 from .figure_subjects import check_figure_subjects
 from .glossary import check_glossary
+from .head import check_head
 from .interpretation import check_interpretation
 from .links import check_addresses, page_address
 from .mismatch import Mismatch
@@ -299,6 +300,7 @@ def read_page(page: str, html: str, ctx: Context, accounted: Callable[[Element],
     if ctx.site is not None and ctx.file is not None:
         path = ctx.file.relative_to(ctx.site).as_posix()
         check_links(root, ctx, page_address(path, ctx.mkdocs_yml))
+        check_head(root, ctx)
         check_generated_text(root, ctx, ctx.file, ctx.site)
         check_stylesheet_addresses(root, ctx, ctx.file, ctx.site)
     check_sections(article, ctx)
