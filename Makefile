@@ -16,7 +16,7 @@ serve: $(VENV)/.installed
 	$(PY) -m generator serve $(ARGS)
 
 ## Run every test, the browser tests included, one pytest worker per core: what CI runs.
-test: $(VENV)/.installed-dev browser
+test: $(VENV)/.installed-dev browser node_modules/.installed
 	$(PY) -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 ## Run the tests that start no build, process, kernel re-run or browser of their own: after every change.
@@ -30,6 +30,13 @@ $(VENV)/.installed: requirements.txt
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# axe-core for the accessibility test (tests/test_accessibility.py), at the version package-lock.json pins.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Debian's Chromium: test tools cannot download their own browser here. CHROMIUM=/path uses another one.

@@ -358,7 +358,8 @@ def test_foreign_ui_strings_include_the_known_offenders() -> None:
     assert not foreign_texts(shared, "es") and not foreign_texts(shared, "en")
 
 
-@pytest.mark.parametrize(("language", "page"), [*page_params(), pytest.param("es", "404.html", id="es-404")])
+@pytest.mark.parametrize(("language", "page"), [*page_params(), pytest.param("es", "404.html", id="es-404"),
+                                               pytest.param("en", "404.html", id="en-404")])
 def test_theme_speaks_the_pages_language(tab: Tab, visits, language: str, page: str) -> None:
     """No UI string of another language: chrome, tooltips, labels, the notebook's copy buttons, search messages."""
     if page == "404.html":  # the 404 page links its scripts from the site_url, unset in tests: no search there

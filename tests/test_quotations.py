@@ -37,6 +37,8 @@ def failures(html: str, language: str = "en") -> list[str]:
     found: list = []
     ctx = context(language, found)
     root = parse_html(html)
+    # as the page check reads a page: its own reference list first (a fragment without one: the paper is [1])
+    ctx.source_numbers = page.listed_sources(root) or {"he2016": 1}
     checked = page.check_quotes(root, ctx) | {id(e) for e in root.walk() if {"data-fact", "data-source"} & set(e.attrs)}
     page.check_untagged_quotations(root, ctx)
     page.check_quotation_marks(root, ctx, checked)

@@ -191,6 +191,17 @@ def test_a_path_that_is_not_in_the_site_gets_the_sites_404_page(preview: Preview
     assert b"secret" not in body
 
 
+@pytest.mark.parametrize("path", ["/en/missing/", "/en/missing", "/en/deeper/still/missing.html"])
+def test_an_address_in_a_language_folder_gets_that_languages_404_page(preview: PreviewServer, path: str) -> None:
+    """The nearest 404.html up the folders, as Cloudflare Pages serves it: an English reader lost below /en/
+    is told so in English; without one there, the root's."""
+    status, _, body = get(preview, path)
+    assert status == 404 and b"no est\xc3\xa1" in body
+    write(preview.root / "en" / "404.html", '<html lang="en"><body><p>not here</p></body></html>')
+    status, _, body = get(preview, path)
+    assert status == 404 and b"not here" in body and STATE_PATH.encode() in body
+
+
 @pytest.mark.parametrize("path", ["/%00", "/en%00/", "/assets/style.css%00.html", "/%00/../index.html"])
 def test_a_nul_byte_in_the_address_is_a_bad_request_not_a_traceback(
         preview: PreviewServer, path: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -69,11 +69,6 @@ def all_sources() -> tuple[Source, ...]:
     return tuple(Source(key=key, **entry) for key, entry in _data()["sources"].items())
 
 
-def source_number(key: str) -> int:
-    """The number a source has in the reference list ([1], [2], ...)."""
-    return [source.key for source in all_sources()].index(key) + 1
-
-
 def cited_numbers() -> dict[str, int | float]:
     return {key: entry["value"] for key, entry in _data()["numbers"].items()}
 

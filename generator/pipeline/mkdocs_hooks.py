@@ -9,10 +9,14 @@
   project site served below a path, and wrong page. We link every page to its
   own translation, relative to the site root, as Material's ``url`` filter expects.
   The 404 page, which has no translation, links to each language's home.
-- Material looks for ``sitemap.xml`` beside each ``<link rel="alternate">``,
-  which the i18n plugin points at the page's translation: without a sitemap
-  there, every page logs two 404s. A copy of the sitemap beside every page
-  answers those requests.
+- A sitemap and ``hreflang`` alternates are only true with absolute addresses,
+  and the site knows its address only when ``site_url`` is set (the publishing
+  workflow sets it to GitHub Pages' address): without it the sitemap listed
+  ``Noneexperiment/``. So the sitemap is written only with a ``site_url``, and it
+  alone carries the alternates (Google reads ``hreflang`` there as in a page's
+  head). No page's head names them: Material fetches ``sitemap.xml`` beside every
+  ``<link rel="alternate">`` of the head, which asked for a copy of the sitemap in
+  every page folder. The language switcher keeps its links.
 - Material loads ``search/search_index.json`` below its base URL, and the i18n
   plugin merges every language into the one index at the site root (its issue
   #271: it cannot be told otherwise), so a Spanish query listed English pages.
@@ -31,9 +35,15 @@
   into widgets a static page never has: those ``content`` strings are emptied.
 - Material's 404 page says "404 - Not found" in English whatever the language,
   and every language build writes it to the site root, the last one winning.
-  We render it in the language's ``extra.not_found`` and keep only the default
-  language's: a host serves one ``404.html``, at the root, whose language the
-  root is in.
+  We render it in the language's ``extra.not_found``: the default language's at
+  the root, every other one's in its language's folder (``en/404.html``), where
+  a host that looks for the nearest ``404.html`` (Cloudflare Pages, the
+  preview server) serves it; GitHub Pages serves the root's.
+- Material's search dialog has no accessible name (axe's ``aria-dialog-name``):
+  it gets Material's own word for search in the page's language.
+- The site's description (``<meta name="description">``) is the translation
+  key ``site_description`` of the language being built, read from
+  generator/translations/, so each language has its own.
 """
 
 from __future__ import annotations
@@ -41,7 +51,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +67,12 @@ NOT_FOUND = "404.html"
 NOT_FOUND_IN_LANGUAGE = (
     '{% extends "404.html" %}{% block content %}<h1>{{ config.extra.not_found | e }}</h1>{% endblock %}'
 )
+SITEMAP = "sitemap.xml"
 SEARCH_INDEX = Path("search") / "search_index.json"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"  # generator/translations/<language>.json
+# The head's language alternates, as Material writes them from `extra.alternate` (the switcher's are <a> links).
+HEAD_ALTERNATE = re.compile(r'\s*<link rel="alternate" href="[^"]*" hreflang="[^"]*">')
+SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog"'
 # mkdocs-jupyter's copy button, its label, and the notice it shows once copied.
 NOTEBOOK_COPY_BUTTON = re.compile(r"<clipboard-copy\b.*?</clipboard-copy>", re.DOTALL)
 COPY_LABEL = re.compile(r'(<clipboard-copy\b[^>]*?\baria-label=")[^"]*(")')
@@ -94,11 +108,26 @@ def translations_of(
             for alternate in alternates]
 
 
+def site_description(language: str) -> str:
+    """The language's description of the site, from the generator's translations (one file per language)."""
+    strings = json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8"))
+    return str(strings["site_description"])
+
+
+def finished(output: str, config: MkDocsConfig) -> str:
+    """A page or the 404 page as published: no alternates in the head, a name for the search dialog."""
+    label = html.escape(material_text(config, config.theme["language"], "search"))
+    output = output.replace(SEARCH_DIALOG, f'{SEARCH_DIALOG} aria-label="{label}"', 1)
+    head, end, body = output.partition("</head>")
+    return HEAD_ALTERNATE.sub("", head) + end + body
+
+
 @event_priority(-200)
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     title = config.extra.get("permalink_title")
     if title:
         config.mdx_configs.setdefault("toc", {})["permalink_title"] = title
+    config.site_description = site_description(config.theme["language"])
     return config
 
 
@@ -161,11 +190,29 @@ def on_template_context(context: dict[str, Any], template_name: str, config: MkD
 
 
 @event_priority(-200)
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    return finished(output, config)
+
+
+@event_priority(-200)
 def on_post_template(output: str, template_name: str, config: MkDocsConfig) -> str:
+    """The 404 page finished, in its language's folder; no sitemap without the site's address.
+
+    MkDocs writes no file for an empty template: a language's 404 page that is not the default's is written
+    here instead, into its folder.
+    """
+    if template_name == SITEMAP and not config.site_url:
+        return ""
     i18n = config.plugins.get("i18n")
-    if template_name == NOT_FOUND and i18n is not None and i18n.current_language != i18n.default_language:
-        return ""  # MkDocs writes no file for an empty template: the default language's 404 stays
-    return output
+    if template_name != NOT_FOUND:
+        return output
+    output = finished(output, config)
+    if i18n is None or i18n.current_language == i18n.default_language:
+        return output
+    target = Path(config.site_dir) / folder_of(i18n, i18n.current_language) / NOT_FOUND
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(output, encoding="utf-8")
+    return ""
 
 
 def split_search_index(site: Path, i18n: BasePlugin, config: MkDocsConfig) -> None:
@@ -190,11 +237,6 @@ def split_search_index(site: Path, i18n: BasePlugin, config: MkDocsConfig) -> No
 @event_priority(-200)
 def on_post_build(config: MkDocsConfig) -> None:
     site = Path(config.site_dir)
-    sitemap = site / "sitemap.xml"
-    if sitemap.is_file():
-        for page in site.rglob("index.html"):
-            if page.parent != site and not (page.parent / "sitemap.xml").exists():
-                shutil.copyfile(sitemap, page.parent / "sitemap.xml")
     i18n = config.plugins.get("i18n")
     # The i18n plugin merges every language's entries into the root index after it has built the last one.
     if i18n is not None and not i18n.building and (site / SEARCH_INDEX).is_file():

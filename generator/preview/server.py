@@ -245,7 +245,20 @@ class PreviewServer(ThreadingHTTPServer):
                 return 200, file
         except (OSError, ValueError):
             pass
-        return 404, self.root / NOT_FOUND_PAGE
+        return 404, self.not_found_page(path)
+
+    def not_found_page(self, path: str) -> Path:
+        """The 404 page nearest the address, as Cloudflare Pages looks for it: a language's own (en/404.html) for
+        an address in its folder, else the root's."""
+        folders = posixpath.normpath("/" + path).strip("/").split("/")[:-1]
+        for depth in range(len(folders), 0, -1):
+            candidate = self.root.joinpath(*folders[:depth], NOT_FOUND_PAGE)
+            try:
+                if os.path.realpath(candidate).startswith(os.path.realpath(self.root) + os.sep) and candidate.is_file():
+                    return candidate
+            except (OSError, ValueError):
+                continue
+        return self.root / NOT_FOUND_PAGE
 
     def start(self) -> None:
         self.thread.start()

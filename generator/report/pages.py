@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -120,15 +120,37 @@ def user_text(value: str) -> Markup:
     return Markup(MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=True)))
 
 
+@dataclass
+class Citations:
+    """The sources one page cites, numbered in the order it first cites them, for its reference list.
+
+    A cited number, a quotation, a gloss of the original report's words and a reference link all cite their
+    source; the list, at the page's end, names those and no other. A citation after the list is an error:
+    the list would lack it.
+    """
+
+    numbers: dict[str, int] = field(default_factory=dict)
+    listed: bool = False
+
+    def number(self, key: str) -> int:
+        if self.listed and key not in self.numbers:
+            raise ValueError(f"source {key!r} cited after the page's reference list")
+        return self.numbers.setdefault(key, len(self.numbers) + 1)
+
+
 @dataclass(frozen=True)
 class TemplateHelpers:
-    """What a template may call to write a value, a quotation or a claim: each tags what it writes for the check."""
+    """What a template may call to write a value, a quotation or a claim: each tags what it writes for the check.
+
+    One page's helpers: ``citations`` gathers the sources that page cites.
+    """
 
     language: str
     facts: Facts
     figures: dict[str, str]
     strings: dict[str, str]
     env: jinja2.Environment
+    citations: Citations = field(default_factory=Citations)
 
     def t(self, key: str) -> str:
         if key not in self.strings:
@@ -176,11 +198,13 @@ class TemplateHelpers:
 
     def cite(self, key: str, style: str = "auto") -> Markup:
         """A number from a named source (data/sources.json), shown as cited."""
+        self.citations.number(sources.cited_source(key))
         return self.fact(f"cited.{key}", style, css="fact cited")
 
     def source_ref(self, key: str) -> Markup:
-        number = sources.source_number(key)
-        return Markup(f'<a class="source-ref" href="#{self.t("sources_anchor")}">[{number}]</a>')
+        """A reference link: the source's number in this page's list, and the source it stands for."""
+        number = self.citations.number(key)
+        return Markup(f'<a class="source-ref" data-cites="{key}" href="#{self.t("sources_anchor")}">[{number}]</a>')
 
     def attribution(self, entry: sources.Quote) -> str:
         source = next(s for s in sources.all_sources() if s.key == entry.source)
@@ -201,6 +225,7 @@ class TemplateHelpers:
     def inline_quote(self, key: str) -> Markup:
         """A quotation inside a sentence, followed by this project's translation where the page needs one."""
         entry = sources.quote(key)
+        self.citations.number(entry.source)
         marked = self.language_mark(sources.quote_language(entry))
         quoted = f'<q class="quote" data-quote="{key}"{marked}>{html.escape(entry.text)}</q>'
         translation = self.quote_translation(key)
@@ -221,7 +246,10 @@ class TemplateHelpers:
         """A short term in the language's quotation marks (a name, a word of the original report), tagged so the
         check holds its words to data/glosses.json: marks are for quotations, and this is the one other use."""
         opening, closing = sources.GLOSS_MARKS[self.language]
-        words = html.escape(sources.gloss(key).words[self.language])
+        entry = sources.gloss(key)
+        if entry.source is not None:  # the original report's words: the report is cited
+            self.citations.number(entry.source)
+        words = html.escape(entry.words[self.language])
         return Markup(f'<span class="gloss" data-gloss="{key}">{opening}{words}{closing}</span>')
 
     def claim(self, name: str) -> Markup:
@@ -231,8 +259,12 @@ class TemplateHelpers:
         return Markup(f'<span class="claim" data-claim="{name}" data-variant="{variant}">{text}</span>')
 
     def sources_list(self) -> Markup:
+        """The page's reference list: the sources it cited, in the order of their numbers."""
+        self.citations.listed = True
+        by_key = {source.key: source for source in sources.all_sources()}
         lines = []
-        for number, source in enumerate(sources.all_sources(), start=1):
+        for key, number in self.citations.numbers.items():
+            source = by_key[key]
             citation = html.escape(source.citation)
             linked = f"[{citation}]({source.url})" if source.url else citation
             lines.append(f'{number}. <span class="source" data-source="{source.key}"{self.language_mark(source.language)}>'
@@ -274,7 +306,7 @@ def render_pages(facts: Facts) -> dict[str, str]:
     """File name (index.es.md, ...) -> Markdown for every page in every language, each showing its own figures."""
     pages = {}
     for language in LANGUAGES:
-        env = environment(language, facts, figure_files(facts, language))
-        for page in PAGES:
-            pages[f"{page}.{language}.md"] = env.get_template(f"{page}.md.j2").render()
+        figures = figure_files(facts, language)
+        for page in PAGES:  # an environment per page: each gathers the sources it cites
+            pages[f"{page}.{language}.md"] = environment(language, facts, figures).get_template(f"{page}.md.j2").render()
     return pages

@@ -39,6 +39,7 @@ class Context:
     file: Path | None = None  # the page's file in it
     figure_numbers: set[str] = field(default_factory=set)  # as the page's captions number them
     page_key: str = ""  # which page this is: "index", "maps"... ("" for the 404 page)
+    source_numbers: dict[str, int] = field(default_factory=dict)  # source -> its number in the page's own list
 
     def fail(self, place: str, expected: str, found: str) -> None:
         self.mismatches.append(Mismatch(self.page, place, expected, found))

@@ -56,13 +56,14 @@ from .artifacts import (
     notebook_picture,
     page_text,
 )
-from . import site_pages
+from . import head, site_pages
 from .context import Context, PageReading
 from .figure_text import FigureWords, run_words
 from .reading import PageResult, read_languages
 from .css_text import forget_files
 from .mismatch import UNREADABLE, Mismatch
 from .page import compare_languages, read_page
+from .head import check_sitemaps
 from .search_index import check_search_index
 
 
@@ -163,18 +164,27 @@ def check_pages(docs: Path, site: Path, config: Config, expected: Expected, figu
     found = read_languages(lambda page, language: read_one(docs, site, page, language, contexts, shown_cells),
                            pages, side_by_side)
     readings = {page: compare_pair(found[page], mismatches) for page in pages}
-    error_page = _readable(site / site_pages.NOT_FOUND_PAGE, mismatches)
-    if error_page is not None:
-        name = site_pages.NOT_FOUND_PAGE
-        read_page(name, error_page, contexts(name, LANGUAGES[0], f"{site_pages.SITE_ORIGIN}/", site,
-                                             site / site_pages.NOT_FOUND_PAGE, mismatches))
+    error_pages = {site_pages.not_found_file(site, language) for language in LANGUAGES}
     for language in LANGUAGES:
+        check_error_page(site, language, contexts, mismatches)
         check_search_index(site, language, {page: by_language.get(language) for page, by_language in readings.items()},
                            mismatches)
+    check_sitemaps(site, config.mkdocs_yml, mismatches)
     read = {site_pages.page_file(site, page, language) for page in readings for language in LANGUAGES}
     figures = {site / copy for by_language in readings.values() for reading in by_language.values()
                for _, copy in reading.image_files if copy.lower().endswith(".svg")}  # their text read with the page
-    check_unread_files(site, read | figures | {site / site_pages.NOT_FOUND_PAGE}, mismatches)
+    check_unread_files(site, read | figures | error_pages, mismatches)
+
+
+def check_error_page(site: Path, language: str, contexts: PageContexts, mismatches: list[Mismatch]) -> None:
+    """A language's 404 page, read like every page and held to that language's words for it (verify/head.py)."""
+    file = site_pages.not_found_file(site, language)
+    name = file.relative_to(site).as_posix()
+    text = _readable(file, mismatches, name)
+    if text is not None:
+        context = contexts(name, language, f"{site_pages.SITE_ORIGIN}/", site, file, mismatches)
+        read_page(name, text, context)
+        head.check_error_page(text, context)
 
 
 def check_unread_files(site: Path, read: set[Path], mismatches: list[Mismatch]) -> None:

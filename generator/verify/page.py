@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from ..core import sources
 from ..core.config import FIGURE_FOLDER, LANGUAGES
 from . import quotations, site_pages
 from .attachment import check_attachment
@@ -17,11 +16,13 @@ from .context import Context, PageReading, squash
 from .css_text import check_generated_text, check_stylesheet_addresses
 from .figure_subjects import check_figure_subjects
 from .glossary import check_glossary
+from .head import check_head
 from .interpretation import check_interpretation
 from .links import check_addresses, page_address
 from .page_language import check_page_language
 from .mismatch import Mismatch
 from .numbers import canonical, value_matches
+from .references import check_sources, listed_sources
 from .report_voice import check_report_voice
 from .scope import check_scopes
 from .search_index import searchable
@@ -83,32 +84,6 @@ def check_facts(root: Element, ctx: Context, reading: PageReading) -> set[int]:
 def check_quotes(root: Element, ctx: Context) -> set[int]:
     """Verified quotations hold their source's exact words and nothing else (verify/quotations.py)."""
     return quotations.check_quotes(root, ctx)
-
-
-def check_sources(root: Element, ctx: Context) -> set[int]:
-    done: set[int] = set()
-    listed = [e for e in root.walk() if "data-source" in e.attrs]
-    for element in listed:
-        done.add(id(element))
-        key = element.attrs["data-source"]
-        entry = next((s for s in sources.all_sources() if s.key == key), None)
-        if entry is None:
-            ctx.fail(f"source {key}", "a source held in data/sources.json", "an unknown one")
-            continue
-        if squash(element.text()) != squash(entry.citation):
-            ctx.fail(f"source {key}", repr(entry.citation), repr(element.text()))
-        item = next((node for node in element.ancestors() if node.tag == "li"), None)
-        parent = item.parent if item is not None else None
-        if item is None or parent is None or parent.tag != "ol":
-            ctx.fail(f"source {key}", "an item of the numbered reference list", "elsewhere")
-            continue
-        number = [c for c in parent.children if isinstance(c, Element) and c.tag == "li"].index(item) + 1
-        number += int(parent.attrs.get("start", "1")) - 1
-        if number != sources.source_number(key):
-            ctx.fail(f"source {key}", f"number {sources.source_number(key)}", f"number {number}")
-    if listed and [e.attrs["data-source"] for e in listed] != [s.key for s in sources.all_sources()]:
-        ctx.fail("references", "every source, in order", ", ".join(e.attrs["data-source"] for e in listed))
-    return done
 
 
 def claim_texts(strings: dict[str, str]) -> dict[str, dict[str, list[str]]]:
@@ -254,11 +229,11 @@ def visible_text(root: Element, skip: set[int]) -> list[tuple[str, Element]]:
 def check_digits(root: Element, ctx: Context, skip: set[int]) -> None:
     """Every digit, and every number in words, left after the verified elements must be on an allowed list;
     module names must be labels (verify/text.py)."""
-    sources_count = len(sources.all_sources())
+    sources_count = len(ctx.source_numbers)
     for text, element in visible_text(root, skip):
         if element.tag == "a" and CITATION.match(text.strip()):
             if not 1 <= int(CITATION.match(text.strip())[1]) <= sources_count:
-                ctx.fail("citation", f"a number between 1 and {sources_count}", repr(text))
+                ctx.fail("citation", f"a number of the page's list (1 to {sources_count})", repr(text))
             continue
         if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and text is element.children[0]:
             text = SECTION_NUMBER.sub(lambda m: " " * len(m.group(0)), text)
@@ -294,6 +269,7 @@ def read_page(page: str, html: str, ctx: Context, accounted: Callable[[Element],
     ctx.figure_numbers = {match["first"] for match in captions if match}
     if len(ctx.figure_numbers) != len([match for match in captions if match]):
         ctx.fail("figure captions", "each figure number once", ", ".join(match["first"] for match in captions if match))
+    ctx.source_numbers = listed_sources(root)
     skip = check_facts(root, ctx, reading)
     skip |= check_quotes(root, ctx)
     skip |= check_sources(root, ctx)
@@ -308,6 +284,7 @@ def read_page(page: str, html: str, ctx: Context, accounted: Callable[[Element],
     if ctx.site is not None and ctx.file is not None:
         path = ctx.file.relative_to(ctx.site).as_posix()
         check_links(root, ctx, page_address(path, ctx.mkdocs_yml))
+        check_head(root, ctx)
         check_generated_text(root, ctx, ctx.file, ctx.site)
         check_stylesheet_addresses(root, ctx, ctx.file, ctx.site)
     check_sections(article, ctx)

@@ -90,7 +90,7 @@ def _check_block(element: Element, entry: sources.Quote, ctx: Context) -> None:
     words, attribution = parts
     assert isinstance(words, Element) and isinstance(attribution, Element)
     _check_words(words, f"“{squash(entry.text)}”", f"quotation {entry.key}", ctx)
-    wanted = attribution_text(entry, ctx.strings)
+    wanted = attribution_text(entry, ctx.strings, ctx.source_numbers.get(entry.source))
     links = _elements(attribution)
     if [(link.tag, link.attrs.get("class")) for link in links] != [("a", "source-ref")] or _elements(links[0]):
         ctx.fail(f"quotation {entry.key}, attribution", "the attribution and its reference link, nothing else",
@@ -99,9 +99,8 @@ def _check_block(element: Element, entry: sources.Quote, ctx: Context) -> None:
         ctx.fail(f"quotation {entry.key}, attribution", repr(wanted), repr(squash(attribution.text())))
 
 
-def attribution_text(entry: sources.Quote, strings: dict[str, str]) -> str:
-    """Who said the words and where, with the source's number in the reference list."""
-    number = sources.source_number(entry.source)
+def attribution_text(entry: sources.Quote, strings: dict[str, str], number: int | None) -> str:
+    """Who said the words and where, with the source's number in the page's reference list (None: unlisted)."""
     if entry.source == "report":
         text = strings["quote_from_report"].format(heading=entry.heading)
     else:

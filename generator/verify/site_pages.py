@@ -15,7 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from ..core.config import LANGUAGES
 
-NOT_FOUND_PAGE = "404.html"  # the theme's page for an unknown address, in the default language only
+NOT_FOUND_PAGE = "404.html"  # the theme's page for an unknown address: each language's in its folder
 SEARCH_INDEX = "search/search_index.json"
 STATIC = "assets/static"  # docs/assets/static as the site serves it
 STATIC_SUFFIXES = frozenset({".css", ".js"})
@@ -36,6 +36,12 @@ def page_path(page: str, language: str) -> str:
 
 def page_file(site: Path, page: str, language: str) -> Path:
     return site / page_path(page, language) / "index.html"
+
+
+def not_found_file(site: Path, language: str) -> Path:
+    """A language's 404 page: the default language's at the root (the one GitHub Pages serves), each other
+    language's in its folder (served by hosts that look for the nearest one)."""
+    return site / language_folder(language) / NOT_FOUND_PAGE
 
 
 def page_url(page: str, language: str) -> str:
