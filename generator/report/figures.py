@@ -4,8 +4,8 @@ A figure whose text is module names, shapes and formulas only (the scheme,
 the feature maps) serves both languages; one with words or decimal numbers
 (axis labels, legends, colour scales) is drawn once per language from the
 translations' ``figure.*`` strings, with the language's decimal sign.
-Captions and alt text live in the templates. Grids are pre-tiled into one
-image on one Axes, which is several times faster than one Axes per panel.
+Captions and alt text live in the templates. The galleries (tiled feature
+maps and filters) are drawn in report/galleries.py.
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ from ..model.resnet import BlockCapture, RunCapture  # noqa: E402
 from ..runtime import forked  # noqa: E402
 from .facts import ATOL, Facts  # noqa: E402
 from .figure_names import RESIDUAL_FIGURE_BLOCKS, WORDED_ROLES, figure_roles, file_name  # noqa: E402
+from .galleries import SEQUENTIAL, channel_map, draw_features, draw_filters, unit_scaled  # noqa: E402
 
 DPI = 100
 PNG_METADATA = {"Software": None}
 COMPARISON_BLOCK = "layer1.0"
 DIVERGING = "RdBu_r"
-SEQUENTIAL = "viridis"
 
 plt.rcParams.update({"font.size": 12})
 
@@ -103,27 +103,6 @@ def denormalised(batch: torch.Tensor) -> np.ndarray:
     mean = torch.tensor(transforms.mean).view(3, 1, 1)
     std = torch.tensor(transforms.std).view(3, 1, 1)
     return (batch[0] * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()
-
-
-def unit_scaled(array: np.ndarray) -> np.ndarray:
-    low, high = float(array.min()), float(array.max())
-    return (array - low) / (high - low) if high > low else np.zeros_like(array)
-
-
-def tile(panels: list[np.ndarray], columns: int, pad: int = 1) -> np.ndarray:
-    """Panels (H, W) or (H, W, 3) laid out on one canvas with a white gutter."""
-    rows = -(-len(panels) // columns)
-    height, width = panels[0].shape[:2]
-    shape = (rows * (height + pad) - pad, columns * (width + pad) - pad, *panels[0].shape[2:])
-    canvas = np.ones(shape, dtype=np.float32)
-    for i, panel in enumerate(panels):
-        r, c = divmod(i, columns)
-        canvas[r * (height + pad) : r * (height + pad) + height, c * (width + pad) : c * (width + pad) + width] = panel
-    return canvas
-
-
-def channel_map(feature_map: torch.Tensor, channel: int) -> np.ndarray:
-    return feature_map[0, channel].numpy()
 
 
 def scheme_columns(facts: Facts, capture: RunCapture) -> list[tuple[str, np.ndarray, str]]:
@@ -253,26 +232,6 @@ def draw_input(capture: RunCapture) -> bytes:
     return png_bytes(fig)
 
 
-def draw_filters(conv1_weight: torch.Tensor) -> bytes:
-    """Each first-layer filter as a tiny RGB picture, scaled on its own."""
-    panels = [unit_scaled(w.permute(1, 2, 0).numpy()) for w in conv1_weight]
-    columns = int(np.ceil(np.sqrt(len(panels))))
-    fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
-    ax.imshow(tile(panels, columns), interpolation="nearest")
-    ax.set_axis_off()
-    return png_bytes(fig)
-
-
-def draw_features(feature_map: torch.Tensor, channels: tuple[int, ...]) -> bytes:
-    """The most active channels of one stage, each scaled on its own."""
-    panels = [unit_scaled(channel_map(feature_map, c)) for c in channels]
-    columns = int(np.sqrt(len(panels)))
-    fig, ax = plt.subplots(figsize=(6, 6), layout="constrained")
-    ax.imshow(tile(panels, columns), cmap=SEQUENTIAL, interpolation="nearest")
-    ax.set_axis_off()
-    return png_bytes(fig)
-
-
 def draw_top5(facts: Facts, words: Words) -> bytes:
     predictions = facts.predictions
     fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(predictions)), layout="constrained")
@@ -383,7 +342,7 @@ def drawers(facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor,
         "scheme": lambda w: draw_scheme(facts, capture),
         "comparison": lambda w: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], ATOL, w),
         "input": lambda w: draw_input(capture),
-        "filters": lambda w: draw_filters(conv1_weight),
+        "filters": lambda w: png_bytes(draw_filters(conv1_weight)),
         "degradation": lambda w: draw_degradation(facts.cited, w),
         "family-accuracy": lambda w: draw_family_accuracy(facts, w),
         "experiment": lambda w: draw_experiment(facts.experiment, w),
@@ -391,7 +350,7 @@ def drawers(facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor,
     }
     draw.update({f"residual-{b}": (lambda w, b=b: draw_residual(blocks[b], channels[b], w))
                  for b in RESIDUAL_FIGURE_BLOCKS})
-    draw.update({f"features-{g.name}": (lambda w, g=g: draw_features(feature_maps[g.name], g.channels))
+    draw.update({f"features-{g.name}": (lambda w, g=g: png_bytes(draw_features(feature_maps[g.name], g.channels)))
                  for g in facts.galleries})
     return draw
 
