@@ -26,8 +26,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.axis import Axis  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
-from matplotlib.ticker import ScalarFormatter  # noqa: E402
+from matplotlib.ticker import MaxNLocator, ScalarFormatter  # noqa: E402
 
 from ..core import atomic, memo  # noqa: E402
 from ..core.config import LANGUAGES  # noqa: E402
@@ -298,25 +299,34 @@ def draw_family_accuracy(facts: Facts, words: Words) -> bytes:
 def draw_experiment(experiment: Experiment, words: Words) -> bytes:
     """The paper's first figure, trained here: plain nets left, residual right; training solid, held-out dashed.
 
-    Every seed's curve is drawn as a thin line, so the spread between seeds shows as it is.
+    Every seed's curve is drawn as a thin line, so the spread between seeds shows as it is. Each panel's
+    legend sits below it, outside the plot, so that it covers no curve whatever the runs gave.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained", sharey=True)
+    fig = plt.figure(figsize=(11, 4.8), layout="constrained")
+    panels = fig.subfigures(1, 2)
     depths = sorted({net.depth for net in experiment.nets})
     colours = dict(zip(depths, ("#e8a33d", "#c0392b", "#6b8fd6", "#2a55b0")))
-    for ax, kind in zip(axes, ("plain", "residual")):
-        for net in (net for net in experiment.nets if net.kind == kind):
-            for index, run in enumerate(net.runs):
+    for panel, kind in zip(panels, ("plain", "residual")):
+        ax = panel.subplots()
+        nets = [net for net in experiment.nets if net.kind == kind]
+        for net in nets:
+            for run in net.runs:
                 epochs = range(1, len(run.train_error) + 1)
-                for errors, style, role in ((run.train_error, "-", "train"), (run.heldout_error, "--", "heldout")):
+                for errors, style in ((run.train_error, "-"), (run.heldout_error, "--")):
                     ax.plot(epochs, [error * 100 for error in errors], color=colours[net.depth], linestyle=style,
-                            linewidth=0.9, alpha=0.8, label=f"{net.name} ({words(role)})" if index == 0 else None)
+                            linewidth=0.9, alpha=0.8)
         ax.set_xlabel(words("epoch"))
+        ax.set_ylabel(words("error"))
         ax.set_ylim(0, 100)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # an epoch is a whole number
         ax.grid(alpha=0.3)
-        ax.legend(loc="center right")
         ticks_inside(ax)
         words.localise(ax.xaxis, ax.yaxis)
-    axes[0].set_ylabel(words("error"))
+        # The nets by colour in one column, the line styles in the other: short enough for the panel's width.
+        handles = [Line2D([], [], color=colours[net.depth]) for net in nets]
+        handles += [Line2D([], [], color="#555", linestyle=style) for style in ("-", "--")]
+        panel.legend(handles, [net.name for net in nets] + [words("train"), words("heldout")],
+                     loc="outside lower center", ncols=2)
     return png_bytes(fig)
 
 
