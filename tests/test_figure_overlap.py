@@ -1,18 +1,22 @@
-"""Legends and labels never cover data: every figure with a legend, point labels or tile names, in both languages."""
+"""Legends and labels never cover data, and the galleries name their tiles on one colour scale, in both languages."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from functools import cache
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 from matplotlib.figure import Figure
+from PIL import Image
 
 from generator.core import sources
 from generator.core.config import LANGUAGES
 from generator.experiment import results
-from generator.report import figures  # torch and matplotlib: imported at collection, not inside a test
+from generator.report import figures, galleries  # torch and matplotlib: imported at collection, not in a test
 from generator.report.family import remembered_family
 
 from .figure_overlap import overlaps, plotted
@@ -70,3 +74,61 @@ def test_a_label_over_a_picture_is_found_and_one_over_a_gutter_is_not() -> None:
     ax.text(3, 10, "on a map", fontsize=6)
     found = overlaps(fig)
     assert len(found) == 1 and found[0].startswith("label 'on a map' covers"), found
+
+
+GALLERY_SHAPES = ((64, 112), (64, 56), (128, 28), (256, 14), (512, 7))  # ResNet18's stages: channels, size
+
+
+@cache
+def gallery_figures(language: str) -> list[tuple[Figure, list[int]]]:
+    """Every gallery ResNet18 draws, on made-up activations of the real sizes, with the channels it names."""
+    generator = torch.Generator().manual_seed(0)
+    drawn = []
+    for count, size in GALLERY_SHAPES:
+        channels = tuple(range(count - 16, count))
+        maps = torch.relu(torch.randn(1, count, size, size, generator=generator))
+        drawn.append((galleries.draw_features(maps, channels, figures.words_in(language)), list(channels)))
+    weights = torch.randn(64, 3, 7, 7, generator=generator) * 0.2
+    return [*drawn, (galleries.draw_filters(weights, figures.words_in(language)), list(range(64)))]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_gallery_tile_is_named_in_the_language_and_no_name_covers_a_map(language: str) -> None:
+    words = figures.words_in(language)
+    for fig, channels in gallery_figures(language):
+        assert overlaps(fig) == []
+        assert sum(len(points) for _, points in plotted(fig.axes[0])) > 0  # the maps' pixels were looked at
+        word = words("filter") if len(channels) == 64 else words("channel")
+        assert [text.get_text() for text in fig.axes[0].texts] == [f"{word} {c}" for c in channels]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_gallery_has_one_colour_bar_with_the_shared_scale_and_the_languages_decimals(language: str) -> None:
+    words = figures.words_in(language)
+    decimal, other = {"es": (",", "."), "en": (".", ",")}[language]
+    for fig, channels in gallery_figures(language):
+        tiles, bar = fig.axes
+        fig.canvas.draw()
+        ticks = [label.get_text() for label in bar.get_yticklabels() if label.get_text()]
+        assert ticks and not any(other in tick for tick in ticks), ticks
+        assert bar.get_ylabel() == words("filter_weight" if len(channels) == 64 else "activation")
+        shown = np.ma.getdata(tiles.images[0].get_array())
+        if shown.ndim == 2:  # the feature maps: one scale over every tile, from the lowest value shown to the highest
+            assert tiles.images[0].norm.vmin == np.nanmin(shown) and tiles.images[0].norm.vmax == np.nanmax(shown)
+            assert bar.get_ylim() == (np.nanmin(shown), np.nanmax(shown))
+        else:  # the filters: zero at mid-grey, the bar symmetric, decimals in the language's sign
+            assert bar.get_ylim()[0] == -bar.get_ylim()[1] and any(decimal in tick for tick in ticks), ticks
+
+
+def test_the_gutters_are_no_colour_of_the_scale() -> None:
+    """Between and above the tiles: no value (NaN, or transparent), drawn in the figure's white; viridis' top
+    colour, yellow, is a value."""
+    for fig, _ in gallery_figures("en"):
+        picture = fig.axes[0].images[0]
+        shown = np.ma.getdata(picture.get_array())
+        gaps = ~np.isfinite(shown) if shown.ndim == 2 else shown[..., 3] == 0
+        assert gaps.any() and (~gaps).any()
+        if shown.ndim == 2:
+            assert picture.cmap.get_bad().tolist() == [1.0, 1.0, 1.0, 1.0]
+        data = np.asarray(Image.open(io.BytesIO(figures.png_bytes(fig))).convert("RGB"))
+        assert (data == 255).all(axis=2).mean() > 0.05  # the gutters and bands are white

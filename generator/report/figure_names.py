@@ -3,7 +3,7 @@
 Apart from report/figures.py (which draws them with matplotlib and torch), so
 that pages can be written from facts alone. A figure with words or decimal
 numbers in it is drawn once per language (``experiment.es.png``); one of
-pictures and code names only (the scheme, the feature maps) is drawn once.
+pictures and code names only (the scheme, the input) is drawn once.
 """
 
 from __future__ import annotations
@@ -23,9 +23,16 @@ BASE_NAMES: dict[str, str] = {
     "top5": "top5",
     **{f"residual-{block}": f"residual-{block}" for block in RESIDUAL_FIGURE_BLOCKS},
 }
-# The roles whose figures hold words or decimal numbers: axis labels, legends, panel titles, colour scales.
-WORDED_ROLES = frozenset({"comparison", "degradation", "family-accuracy", "experiment", "top5",
+# The roles whose figures hold words or decimal numbers: axis labels, legends, panel titles, colour scales,
+# tile names; and the prefix of the galleries' roles (one per stage), whose tiles are named in words.
+WORDED_ROLES = frozenset({"comparison", "degradation", "family-accuracy", "experiment", "top5", "filters",
                           *(f"residual-{block}" for block in RESIDUAL_FIGURE_BLOCKS)})
+WORDED_PREFIXES = ("features-",)
+
+
+def worded(role: str) -> bool:
+    """Whether the figure of ``role`` holds words, and so is drawn once per language."""
+    return role in WORDED_ROLES or role.startswith(WORDED_PREFIXES)
 
 
 def figure_roles(facts: Facts) -> list[str]:
@@ -38,7 +45,7 @@ def figure_roles(facts: Facts) -> list[str]:
 
 def file_name(role: str, language: str) -> str:
     base = BASE_NAMES.get(role, role)
-    return f"{base}.{language}.png" if role in WORDED_ROLES else f"{base}.png"
+    return f"{base}.{language}.png" if worded(role) else f"{base}.png"
 
 
 def figure_files(facts: Facts, language: str) -> dict[str, str]:

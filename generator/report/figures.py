@@ -1,7 +1,7 @@
 """Turn captured tensors into deterministic PNGs, in the reader's language where they hold words.
 
 A figure whose text is module names, shapes and formulas only (the scheme,
-the feature maps) serves both languages; one with words or decimal numbers
+the input) serves both languages; one with words or decimal numbers
 (axis labels, legends, colour scales) is drawn once per language from the
 translations' ``figure.*`` strings, with the language's decimal sign.
 Captions and alt text live in the templates. The galleries (tiled feature
@@ -39,7 +39,7 @@ from ..experiment.results import Experiment  # noqa: E402
 from ..model.resnet import BlockCapture, RunCapture  # noqa: E402
 from ..runtime import forked  # noqa: E402
 from .facts import ATOL, Facts  # noqa: E402
-from .figure_names import RESIDUAL_FIGURE_BLOCKS, WORDED_ROLES, figure_roles, file_name  # noqa: E402
+from .figure_names import RESIDUAL_FIGURE_BLOCKS, figure_roles, file_name, worded  # noqa: E402
 from .galleries import SEQUENTIAL, channel_map, draw_features, draw_filters, unit_scaled  # noqa: E402
 
 DPI = 100
@@ -352,7 +352,7 @@ def drawers(facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor,
         "scheme": lambda w: draw_scheme(facts, capture),
         "comparison": lambda w: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], ATOL, w),
         "input": lambda w: draw_input(capture),
-        "filters": lambda w: png_bytes(draw_filters(conv1_weight)),
+        "filters": lambda w: png_bytes(draw_filters(conv1_weight, w)),
         "degradation": lambda w: draw_degradation(facts.cited, w),
         "family-accuracy": lambda w: draw_family_accuracy(facts, w),
         "experiment": lambda w: draw_experiment(facts.experiment, w),
@@ -360,7 +360,7 @@ def drawers(facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor,
     }
     draw.update({f"residual-{b}": (lambda w, b=b: draw_residual(blocks[b], channels[b], w))
                  for b in RESIDUAL_FIGURE_BLOCKS})
-    draw.update({f"features-{g.name}": (lambda w, g=g: png_bytes(draw_features(feature_maps[g.name], g.channels)))
+    draw.update({f"features-{g.name}": (lambda w, g=g: png_bytes(draw_features(feature_maps[g.name], g.channels, w)))
                  for g in facts.galleries})
     return draw
 
@@ -379,7 +379,7 @@ def figure_bytes(
                    "experiment": dataclasses.asdict(facts.experiment)}
     jobs: list[tuple[str, Callable[[], bytes]]] = []
     for role in figure_roles(facts):
-        for language in LANGUAGES if role in WORDED_ROLES else LANGUAGES[:1]:
+        for language in LANGUAGES if worded(role) else LANGUAGES[:1]:
             name = file_name(role, language)
             job = (lambda d=draw[role], lang=language: d(words_in(lang)))
             if remember and role in independent:

@@ -3,16 +3,54 @@
 Apart from report/figures.py, which encodes and names them: a gallery is
 drawn here as a matplotlib Figure, so that what a test inspects is what the
 build encodes. Grids are pre-tiled into one image on one Axes, which is
-several times faster than one Axes per panel.
+several times faster than one Axes per panel; each tile has a band above it
+for its name, and the bands and gutters hold no value (NaN, drawn in the
+figure's own white), so no colour of the scale separates the tiles.
+
+Every tile of a gallery is drawn on one colour scale shared by the gallery,
+shown by its colour bar: the galleries are there to compare channels (which
+is strong, where, how much), and a scale per tile would make a weak channel
+look as bright as a strong one. Tile names and the bar's label are words in
+the reader's language, so a gallery is drawn once per language.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from typing import Protocol
+
+import matplotlib
 import numpy as np
 import torch
+from matplotlib.axis import Axis
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 SEQUENTIAL = "viridis"
+GUTTER = "white"  # the figure's background: a colour no map of the galleries uses, and no value
+NAME_POINTS = 10  # the tiles' names
+NAME_BAND = 0.26  # inches above each tile for its name: a 10-point line and some air
+SIDE_GUTTER = 0.1  # inches between two tiles of a row
+FEATURE_TILE = 1.35  # inches per feature map
+FILTER_TILE = 0.8  # inches per filter: "filtro 63" at 10 points fits within it and its gutter
+COLOUR_BAR = 1.3  # inches beside the grid for the colour bar, its ticks and its label
+
+
+class Words(Protocol):
+    """What a gallery needs of report.figures.Words: a word by key, and numbers in the language's style."""
+
+    def __call__(self, key: str) -> str: ...
+
+    def localise(self, *axes: Axis) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Grid:
+    canvas: np.ndarray  # the tiles, NaN in the name bands and gutters
+    names_at: tuple[tuple[float, float], ...]  # the centre of each tile's name band, in image coordinates
+    size: tuple[float, float]  # the grid's width and height in inches, at the tile size asked for
 
 
 def channel_map(feature_map: torch.Tensor, channel: int) -> np.ndarray:
@@ -24,35 +62,60 @@ def unit_scaled(array: np.ndarray) -> np.ndarray:
     return (array - low) / (high - low) if high > low else np.zeros_like(array)
 
 
-def tile(panels: list[np.ndarray], columns: int, pad: int = 1) -> np.ndarray:
-    """Panels (H, W) or (H, W, 3) laid out on one canvas with a white gutter."""
+def tile(panels: list[np.ndarray], columns: int, inches: float) -> Grid:
+    """Panels (H, W) or (H, W, 3), ``inches`` wide each, on one canvas: a name band above each, gutters between."""
     rows = -(-len(panels) // columns)
     height, width = panels[0].shape[:2]
-    shape = (rows * (height + pad) - pad, columns * (width + pad) - pad, *panels[0].shape[2:])
-    canvas = np.ones(shape, dtype=np.float32)
+    band = math.ceil(NAME_BAND * height / inches)
+    side = math.ceil(SIDE_GUTTER * width / inches)
+    canvas = np.full((rows * (band + height), columns * (width + side) - side, *panels[0].shape[2:]), np.nan,
+                     dtype=np.float32)
+    names_at = []
     for i, panel in enumerate(panels):
         r, c = divmod(i, columns)
-        canvas[r * (height + pad) : r * (height + pad) + height, c * (width + pad) : c * (width + pad) + width] = panel
-    return canvas
+        top, left = r * (band + height) + band, c * (width + side)
+        canvas[top : top + height, left : left + width] = panel
+        names_at.append((left + (width - 1) / 2, top - 0.5 - band / 2))
+    per_pixel = inches / width
+    return Grid(canvas, tuple(names_at), (canvas.shape[1] * per_pixel, canvas.shape[0] * per_pixel))
 
 
-def draw_filters(conv1_weight: torch.Tensor) -> Figure:
-    """Each first-layer filter as a tiny RGB picture, scaled on its own."""
-    panels = [unit_scaled(w.permute(1, 2, 0).numpy()) for w in conv1_weight]
-    columns = int(np.ceil(np.sqrt(len(panels))))
-    fig = Figure(figsize=(5, 5), layout="constrained")
+def gallery(grid: Grid, names: list[str], scale: ScalarMappable, label: str, words: Words) -> Figure:
+    """The tiled grid, each tile named above it, with the shared colour bar: the figure both galleries are."""
+    fig = Figure(figsize=(grid.size[0] + COLOUR_BAR, grid.size[1] + 0.3), layout="constrained")
     ax = fig.subplots()
-    ax.imshow(tile(panels, columns), interpolation="nearest")
+    canvas = grid.canvas
+    if canvas.ndim == 3:  # RGB: the gutters transparent, over the figure's white
+        canvas = np.dstack([np.nan_to_num(canvas), np.isfinite(canvas[..., 0])])
+        ax.imshow(canvas, interpolation="nearest")
+    else:
+        ax.imshow(canvas, cmap=scale.get_cmap(), norm=scale.norm, interpolation="nearest")
+    for (x, y), name in zip(grid.names_at, names):
+        ax.text(x, y, name, ha="center", va="center", fontsize=NAME_POINTS)
     ax.set_axis_off()
+    bar = fig.colorbar(scale, ax=ax, shrink=0.6, label=label)
+    words.localise(bar.ax.yaxis)
     return fig
 
 
-def draw_features(feature_map: torch.Tensor, channels: tuple[int, ...]) -> Figure:
-    """The most active channels of one stage, each scaled on its own."""
-    panels = [unit_scaled(channel_map(feature_map, c)) for c in channels]
-    columns = int(np.sqrt(len(panels)))
-    fig = Figure(figsize=(6, 6), layout="constrained")
-    ax = fig.subplots()
-    ax.imshow(tile(panels, columns), cmap=SEQUENTIAL, interpolation="nearest")
-    ax.set_axis_off()
-    return fig
+def draw_filters(conv1_weight: torch.Tensor, words: Words) -> Figure:
+    """Each first-layer filter as a tiny RGB picture, every filter on one scale: 0 is mid-grey in R, G and B."""
+    weights = conv1_weight.permute(0, 2, 3, 1).numpy()
+    limit = float(np.abs(weights).max()) or 1.0
+    panels = list(0.5 + weights / (2 * limit))
+    grid = tile(panels, int(np.ceil(np.sqrt(len(panels)))), FILTER_TILE)
+    scale = ScalarMappable(Normalize(-limit, limit), cmap="gray")
+    names = [f"{words('filter')} {index}" for index in range(len(panels))]
+    return gallery(grid, names, scale, words("filter_weight"), words)
+
+
+def draw_features(feature_map: torch.Tensor, channels: tuple[int, ...], words: Words) -> Figure:
+    """The most active channels of one stage, on one colour scale from the lowest to the highest value shown."""
+    panels = [channel_map(feature_map, c) for c in channels]
+    low = min(float(panel.min()) for panel in panels)
+    high = max(float(panel.max()) for panel in panels)
+    colours = matplotlib.colormaps[SEQUENTIAL].with_extremes(bad=GUTTER)  # a copy: the registered map unchanged
+    scale = ScalarMappable(Normalize(low, high if high > low else low + 1.0), cmap=colours)
+    grid = tile(panels, int(np.sqrt(len(panels))), FEATURE_TILE)
+    names = [f"{words('channel')} {c}" for c in channels]
+    return gallery(grid, names, scale, words("activation"), words)
