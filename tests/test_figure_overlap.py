@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from types import SimpleNamespace
 
@@ -19,6 +20,7 @@ from generator.experiment import results
 from generator.report import figures, galleries  # torch and matplotlib: imported at collection, not in a test
 from generator.report.family import remembered_family
 
+from .conftest import Build
 from .figure_overlap import overlaps, plotted
 
 
@@ -132,3 +134,27 @@ def test_the_gutters_are_no_colour_of_the_scale() -> None:
             assert picture.cmap.get_bad().tolist() == [1.0, 1.0, 1.0, 1.0]
         data = np.asarray(Image.open(io.BytesIO(figures.png_bytes(fig))).convert("RGB"))
         assert (data == 255).all(axis=2).mean() > 0.05  # the gutters and bands are white
+
+
+@pytest.mark.build
+def test_no_figure_of_a_real_run_has_a_label_over_its_data(built: Build, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every figure the build draws, on the shared build's own run, read as it is handed to the encoder."""
+    from generator.report.compute import compute_facts
+    from generator.runtime import forked
+
+    facts, capture, conv1_weight = compute_facts(built.config, lambda _: None)
+    found: list[list[str]] = []
+
+    def inspect(fig: Figure) -> bytes:
+        found.append(overlaps(fig))
+        return b""
+
+    @contextmanager
+    def in_this_process(work: Callable[[], object], what: str) -> Iterator[Callable[[], object]]:
+        yield work  # every figure drawn here, where inspect() sees it
+
+    monkeypatch.setattr(figures, "png_bytes", inspect)
+    monkeypatch.setattr(forked, "started", in_this_process)
+    names = list(figures.figure_bytes(facts, capture, conv1_weight))
+    assert len(found) == len(names) > len(FIGURES) + len(GALLERY_SHAPES)
+    assert [overlap for overlap in found if overlap] == []
