@@ -19,7 +19,7 @@ ALWAYS_WORDED = {"degradation", "family-accuracy", "experiment", "top5", "residu
 
 def test_every_figure_with_words_exists_in_each_language_and_differs_between_them(built: Build) -> None:
     folder = built.docs / "img"
-    assert ALWAYS_WORDED <= set(figure_files(built.facts, "en"))
+    assert ALWAYS_WORDED - {"top5"} <= set(figure_files(built.facts, "en"))  # top5: only a run with predictions
     for role in filter(worded, figure_files(built.facts, "en")):
         drawn = {language: (folder / figure_files(built.facts, language)[role]).read_bytes() for language in LANGUAGES}
         if role in ALWAYS_WORDED:  # the others hold words or decimals only in some runs (a projection, a scale)
