@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 from generator.core import sources
@@ -90,8 +91,9 @@ def gallery_figures(language: str) -> list[tuple[Figure, list[int]]]:
         channels = tuple(range(count - 16, count))
         maps = torch.relu(torch.randn(1, count, size, size, generator=generator))
         drawn.append((galleries.draw_features(maps, channels, figures.words_in(language)), list(channels)))
-    weights = torch.randn(64, 3, 7, 7, generator=generator) * 0.2
-    return [*drawn, (galleries.draw_filters(weights, figures.words_in(language)), list(range(64)))]
+    weights = torch.randn(64, 3, 7, 7, generator=generator)
+    return [*drawn, *((galleries.draw_filters(weights * size, figures.words_in(language)), list(range(64)))
+                      for size in (0.2, 0.003))]  # ImageNet's size of weights, and one with long tick labels
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -102,6 +104,9 @@ def test_every_gallery_tile_is_named_in_the_language_and_no_name_covers_a_map(la
         assert sum(len(points) for _, points in plotted(fig.axes[0])) > 0  # the maps' pixels were looked at
         word = words("filter") if len(channels) == 64 else words("channel")
         assert [text.get_text() for text in fig.axes[0].texts] == [f"{word} {c}" for c in channels]
+        texts = [text for text in fig.findobj(Text) if text.get_visible() and text.get_text()]
+        assert [text.get_text() for text in texts if not fig.bbox.contains(*text.get_window_extent().min)
+                or not fig.bbox.contains(*text.get_window_extent().max)] == []  # the bar's ticks and label too
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -36,7 +36,7 @@ NAME_BAND = 0.26  # inches above each tile for its name: a 10-point line and som
 SIDE_GUTTER = 0.1  # inches between two tiles of a row
 FEATURE_TILE = 1.35  # inches per feature map
 FILTER_TILE = 0.8  # inches per filter: "filtro 63" at 10 points fits within it and its gutter
-COLOUR_BAR = 1.3  # inches beside the grid for the colour bar, its ticks and its label
+COLOUR_BAR = 1.6  # inches beside the grid for the colour bar, its ticks and its label
 MARGIN = 0.1  # inches around the grid
 
 
