@@ -30,7 +30,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 SEQUENTIAL = "viridis"
-GUTTER = "white"  # the figure's background: a colour no map of the galleries uses, and no value
+GUTTER = "white"  # the figure's background, outside viridis (a filter is white only at +max in R, G and B)
 NAME_POINTS = 10  # the tiles' names
 NAME_BAND = 0.26  # inches above each tile for its name: a 10-point line and some air
 SIDE_GUTTER = 0.1  # inches between two tiles of a row
@@ -50,6 +50,8 @@ class Words(Protocol):
 
 @dataclasses.dataclass(frozen=True)
 class Grid:
+    """Tiles laid out on one canvas, where to write their names, and the size it is drawn at."""
+
     canvas: np.ndarray  # the tiles, NaN in the name bands and gutters
     names_at: tuple[tuple[float, float], ...]  # the centre of each tile's name band, in image coordinates
     size: tuple[float, float]  # the grid's width and height in inches, at the tile size asked for
