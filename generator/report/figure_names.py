@@ -3,9 +3,9 @@
 Apart from report/figures.py (which draws them with matplotlib and torch), so
 that pages can be written from facts alone. A figure with words or decimal
 numbers in it is drawn once per language, as SVG with its text kept as text
-(``degradation-experiment.es.svg``); one of pictures and code names only is
-drawn once: the scheme as SVG (its text is names and shapes), the feature
-maps and filters as PNG.
+(``degradation-experiment.es.svg``; the galleries too, whose tiles are named);
+one of pictures and code names only is drawn once: the scheme as SVG (its
+text is names and shapes), the input as PNG.
 """
 
 from __future__ import annotations
@@ -25,9 +25,16 @@ BASE_NAMES: dict[str, str] = {
     "top5": "top5",
     **{f"residual-{block}": f"residual-{block}" for block in RESIDUAL_FIGURE_BLOCKS},
 }
-# The roles whose figures hold words or decimal numbers: axis labels, legends, panel titles, colour scales.
-WORDED_ROLES = frozenset({"comparison", "degradation", "family-accuracy", "experiment", "top5",
+# The roles whose figures hold words or decimal numbers: axis labels, legends, panel titles, colour scales,
+# tile names; and the prefix of the galleries' roles (one per stage), whose tiles are named in words.
+WORDED_ROLES = frozenset({"comparison", "degradation", "family-accuracy", "experiment", "top5", "filters",
                           *(f"residual-{block}" for block in RESIDUAL_FIGURE_BLOCKS)})
+WORDED_PREFIXES = ("features-",)
+
+
+def worded(role: str) -> bool:
+    """Whether the figure of ``role`` holds words, and so is drawn once per language."""
+    return role in WORDED_ROLES or role.startswith(WORDED_PREFIXES)
 
 
 def figure_roles(facts: Facts) -> list[str]:
@@ -44,7 +51,7 @@ DIAGRAM_ROLES = frozenset({"scheme"})
 
 def file_name(role: str, language: str) -> str:
     base = BASE_NAMES.get(role, role)
-    if role in WORDED_ROLES:
+    if worded(role):
         return f"{base}.{language}.svg"
     return f"{base}.svg" if role in DIAGRAM_ROLES else f"{base}.png"
 

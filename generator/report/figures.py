@@ -24,7 +24,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.axis import Axis  # noqa: E402
-from matplotlib.ticker import ScalarFormatter  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import MaxNLocator, ScalarFormatter  # noqa: E402
 
 from ..core import atomic, memo  # noqa: E402
 from ..core.config import LANGUAGES  # noqa: E402
@@ -36,12 +37,12 @@ from ..model.resnet import BlockCapture, RunCapture  # noqa: E402
 from ..runtime import forked  # noqa: E402
 from .facts import ATOL, Facts  # noqa: E402
 from .figure_files import COLUMN_WIDTH, png_bytes, svg_bytes  # noqa: E402
-from .figure_names import RESIDUAL_FIGURE_BLOCKS, WORDED_ROLES, figure_roles, file_name  # noqa: E402
+from .figure_names import RESIDUAL_FIGURE_BLOCKS, figure_roles, file_name, worded  # noqa: E402
+from .galleries import SEQUENTIAL, channel_map, draw_features, draw_filters, unit_scaled  # noqa: E402
 from .scheme import draw_scheme  # noqa: E402
 
 COMPARISON_BLOCK = "layer1.0"
 DIVERGING = "RdBu_r"
-SEQUENTIAL = "viridis"
 
 
 class DecimalComma(ScalarFormatter):
@@ -92,25 +93,10 @@ def denormalised(batch: torch.Tensor) -> np.ndarray:
     return (batch[0] * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()
 
 
-def unit_scaled(array: np.ndarray) -> np.ndarray:
-    low, high = float(array.min()), float(array.max())
-    return (array - low) / (high - low) if high > low else np.zeros_like(array)
 
 
-def tile(panels: list[np.ndarray], columns: int, pad: int = 1) -> np.ndarray:
-    """Panels (H, W) or (H, W, 3) laid out on one canvas with a white gutter."""
-    rows = -(-len(panels) // columns)
-    height, width = panels[0].shape[:2]
-    shape = (rows * (height + pad) - pad, columns * (width + pad) - pad, *panels[0].shape[2:])
-    canvas = np.ones(shape, dtype=np.float32)
-    for i, panel in enumerate(panels):
-        r, c = divmod(i, columns)
-        canvas[r * (height + pad) : r * (height + pad) + height, c * (width + pad) : c * (width + pad) + width] = panel
-    return canvas
 
 
-def channel_map(feature_map: torch.Tensor, channel: int) -> np.ndarray:
-    return feature_map[0, channel].numpy()
 
 
 def scheme_pictures(facts: Facts, capture: RunCapture) -> dict[str, np.ndarray]:
@@ -179,24 +165,8 @@ def draw_input(capture: RunCapture) -> bytes:
     return png_bytes(fig)
 
 
-def draw_filters(conv1_weight: torch.Tensor) -> bytes:
-    """Each first-layer filter as a tiny RGB picture, scaled on its own."""
-    panels = [unit_scaled(w.permute(1, 2, 0).numpy()) for w in conv1_weight]
-    columns = int(np.ceil(np.sqrt(len(panels))))
-    fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
-    ax.imshow(tile(panels, columns), interpolation="nearest")
-    ax.set_axis_off()
-    return png_bytes(fig)
 
 
-def draw_features(feature_map: torch.Tensor, channels: tuple[int, ...]) -> bytes:
-    """The most active channels of one stage, each scaled on its own."""
-    panels = [unit_scaled(channel_map(feature_map, c)) for c in channels]
-    columns = int(np.sqrt(len(panels)))
-    fig, ax = plt.subplots(figsize=(6, 6), layout="constrained")
-    ax.imshow(tile(panels, columns), cmap=SEQUENTIAL, interpolation="nearest")
-    ax.set_axis_off()
-    return png_bytes(fig)
 
 
 def draw_top5(facts: Facts, words: Words) -> bytes:
@@ -265,25 +235,34 @@ def draw_family_accuracy(facts: Facts, words: Words) -> bytes:
 def draw_experiment(experiment: Experiment, words: Words) -> bytes:
     """The paper's first figure, trained here: plain nets above, residual below; training solid, held-out dashed.
 
-    Every seed's curve is drawn as a thin line, so the spread between seeds shows as it is.
+    Every seed's curve is drawn as a thin line, so the spread between seeds shows as it is. Each panel's
+    legend sits below it, outside the plot, so that it covers no curve whatever the runs gave.
     """
-    fig, axes = plt.subplots(2, 1, figsize=(COLUMN_WIDTH, 8), layout="constrained", sharey=True)
+    fig = plt.figure(figsize=(COLUMN_WIDTH, 9.6), layout="constrained")
+    panels = fig.subfigures(2, 1)
     depths = sorted({net.depth for net in experiment.nets})
     colours = dict(zip(depths, ("#e8a33d", "#c0392b", "#6b8fd6", "#2a55b0")))
-    for ax, kind in zip(axes, ("plain", "residual")):
-        for net in (net for net in experiment.nets if net.kind == kind):
-            for index, run in enumerate(net.runs):
+    for panel, kind in zip(panels, ("plain", "residual")):
+        ax = panel.subplots()
+        nets = [net for net in experiment.nets if net.kind == kind]
+        for net in nets:
+            for run in net.runs:
                 epochs = range(1, len(run.train_error) + 1)
-                for errors, style, role in ((run.train_error, "-", "train"), (run.heldout_error, "--", "heldout")):
+                for errors, style in ((run.train_error, "-"), (run.heldout_error, "--")):
                     ax.plot(epochs, [error * 100 for error in errors], color=colours[net.depth], linestyle=style,
-                            linewidth=0.9, alpha=0.8, label=f"{net.name} ({words(role)})" if index == 0 else None)
+                            linewidth=0.9, alpha=0.8)
         ax.set_xlabel(words("epoch"))
+        ax.set_ylabel(words("error"))
         ax.set_ylim(0, 100)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # an epoch is a whole number
         ax.grid(alpha=0.3)
-        ax.legend(loc="center right")
         ticks_inside(ax)
         words.localise(ax.xaxis, ax.yaxis)
-        ax.set_ylabel(words("error"))
+        # The nets by colour in one column, the line styles in the other: short enough for the panel's width.
+        handles = [Line2D([], [], color=colours[net.depth]) for net in nets]
+        handles += [Line2D([], [], color="#555", linestyle=style) for style in ("-", "--")]
+        panel.legend(handles, [net.name for net in nets] + [words("train"), words("heldout")],
+                     loc="outside lower center", ncols=2)
     return svg_bytes(fig)
 
 
@@ -309,7 +288,7 @@ def drawers(facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor,
         "scheme": lambda w: svg_bytes(draw_scheme(facts, scheme_pictures(facts, capture))),
         "comparison": lambda w: draw_comparison(blocks[COMPARISON_BLOCK], channels[COMPARISON_BLOCK], ATOL, w),
         "input": lambda w: draw_input(capture),
-        "filters": lambda w: draw_filters(conv1_weight),
+        "filters": lambda w: svg_bytes(draw_filters(conv1_weight, w)),
         "degradation": lambda w: draw_degradation(facts.cited, w),
         "family-accuracy": lambda w: draw_family_accuracy(facts, w),
         "experiment": lambda w: draw_experiment(facts.experiment, w),
@@ -317,7 +296,7 @@ def drawers(facts: Facts, capture: RunCapture, conv1_weight: torch.Tensor,
     }
     draw.update({f"residual-{b}": (lambda w, b=b: draw_residual(blocks[b], channels[b], w))
                  for b in RESIDUAL_FIGURE_BLOCKS})
-    draw.update({f"features-{g.name}": (lambda w, g=g: draw_features(feature_maps[g.name], g.channels))
+    draw.update({f"features-{g.name}": (lambda w, g=g: svg_bytes(draw_features(feature_maps[g.name], g.channels, w)))
                  for g in facts.galleries})
     return draw
 
@@ -336,7 +315,7 @@ def figure_bytes(
                    "experiment": dataclasses.asdict(facts.experiment)}
     jobs: list[tuple[str, Callable[[], bytes]]] = []
     for role in figure_roles(facts):
-        for language in LANGUAGES if role in WORDED_ROLES else LANGUAGES[:1]:
+        for language in LANGUAGES if worded(role) else LANGUAGES[:1]:
             name = file_name(role, language)
             job = (lambda d=draw[role], lang=language: d(words_in(lang)))
             if remember and role in independent:

@@ -71,8 +71,8 @@ ALLOWED: tuple[Allowed, ...] = (
          "es": ("Los parámetros calculados aquí coinciden con los que publica torchvision",)},
     ),
     Allowed(
-        "a figure's construction (report/figures.py draws one channel on one colour scale, and the channels by this "
-        "ranking), which the check reproduces byte for byte",
+        "a figure's construction (report/figures.py draws one channel on one colour scale, report/galleries.py a "
+        "stage's channels on one scale, chosen by this ranking), which the check reproduces byte for byte",
         {"en": ("Figure 2a - Residual addition", "Most active channels of",
                 "For each stage, the", "Figure 1 - ResNet18 architecture with images"),
          "es": ("Figura 2a - Suma residual", "Canales más activos de", "Para cada etapa se muestran",
