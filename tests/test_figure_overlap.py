@@ -103,8 +103,8 @@ def test_every_gallery_tile_is_named_in_the_language_and_no_name_covers_a_map(la
     for fig, channels in gallery_figures(language):
         assert overlaps(fig) == []
         assert sum(len(points) for _, points in plotted(fig.axes[0])) > 0  # the maps' pixels were looked at
-        word = words("filter") if len(channels) == 64 else words("channel")
-        assert [text.get_text() for text in fig.axes[0].texts] == [f"{word} {c}" for c in channels]
+        wanted = [str(c) for c in channels] if len(channels) == 64 else [f"{words('channel')} {c}" for c in channels]
+        assert [text.get_text() for text in fig.axes[0].texts] == wanted  # a filter's number, a channel's name
         texts = [text for text in fig.findobj(Text) if text.get_visible() and text.get_text()]
         assert [text.get_text() for text in texts if not fig.bbox.contains(*text.get_window_extent().min)
                 or not fig.bbox.contains(*text.get_window_extent().max)] == []  # the bar's ticks and label too
@@ -117,15 +117,15 @@ def test_every_gallery_has_one_colour_bar_with_the_shared_scale_and_the_language
     for fig, channels in gallery_figures(language):
         tiles, bar = fig.axes
         fig.canvas.draw()
-        ticks = [label.get_text() for label in bar.get_yticklabels() if label.get_text()]
+        ticks = [label.get_text() for label in bar.get_xticklabels() if label.get_text()]
         assert ticks and not any(other in tick for tick in ticks), ticks
-        assert bar.get_ylabel() == words("filter_weight" if len(channels) == 64 else "activation")
+        assert bar.get_xlabel() == words("filter_weight" if len(channels) == 64 else "activation")
         shown = np.ma.getdata(tiles.images[0].get_array())
         if shown.ndim == 2:  # the feature maps: one scale over every tile, from the lowest value shown to the highest
             assert tiles.images[0].norm.vmin == np.nanmin(shown) and tiles.images[0].norm.vmax == np.nanmax(shown)
-            assert bar.get_ylim() == (np.nanmin(shown), np.nanmax(shown))
+            assert bar.get_xlim() == (np.nanmin(shown), np.nanmax(shown))
         else:  # the filters: zero at mid-grey, the bar symmetric, decimals in the language's sign
-            assert bar.get_ylim()[0] == -bar.get_ylim()[1] and any(decimal in tick for tick in ticks), ticks
+            assert bar.get_xlim()[0] == -bar.get_xlim()[1] and any(decimal in tick for tick in ticks), ticks
 
 
 def test_the_gutters_are_no_colour_of_the_scale() -> None:

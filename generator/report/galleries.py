@@ -28,16 +28,18 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .figure_files import COLUMN_WIDTH
 
 SEQUENTIAL = "viridis"
 GUTTER = "white"  # the figure's background, outside viridis (a filter is white only at +max in R, G and B)
-NAME_POINTS = 10  # the tiles' names
-NAME_BAND = 0.26  # inches above each tile for its name: a 10-point line and some air
+NAME_POINTS = 12  # the tiles' names: at the column's width, 10 CSS px or more on a phone (tests/test_figure_size_browser)
+NAME_BAND = 0.3  # inches above each tile for its name: a 12-point line and some air
 SIDE_GUTTER = 0.1  # inches between two tiles of a row
-FEATURE_TILE = 1.35  # inches per feature map
-FILTER_TILE = 0.8  # inches per filter: "filtro 63" at 10 points fits within it and its gutter
-COLOUR_BAR = 1.6  # inches beside the grid for the colour bar, its ticks and its label
+WIDTH = COLUMN_WIDTH  # the whole figure, so the column shows it at its size or less
 MARGIN = 0.1  # inches around the grid
+BAR_GAP, BAR_HEIGHT, BAR_TEXT = 0.15, 0.18, 0.7  # inches: the colour bar under the grid, then its ticks and label
 
 
 class Words(Protocol):
@@ -66,10 +68,12 @@ def unit_scaled(array: np.ndarray) -> np.ndarray:
     return (array - low) / (high - low) if high > low else np.zeros_like(array)
 
 
-def tile(panels: list[np.ndarray], columns: int, inches: float) -> Grid:
-    """Panels (H, W) or (H, W, 3), ``inches`` wide each, on one canvas: a name band above each, gutters between."""
+def tile(panels: list[np.ndarray], columns: int) -> Grid:
+    """Panels (H, W) or (H, W, 3) on one canvas as wide as the figure's grid: a name band above each tile,
+    gutters between."""
     rows = -(-len(panels) // columns)
     height, width = panels[0].shape[:2]
+    inches = (WIDTH - 2 * MARGIN - (columns - 1) * SIDE_GUTTER) / columns
     band = math.ceil(NAME_BAND * height / inches)
     side = math.ceil(SIDE_GUTTER * width / inches)
     canvas = np.full((rows * (band + height), columns * (width + side) - side, *panels[0].shape[2:]), np.nan,
@@ -85,16 +89,19 @@ def tile(panels: list[np.ndarray], columns: int, inches: float) -> Grid:
 
 
 def gallery(grid: Grid, names: list[str], scale: ScalarMappable, label: str, words: Words) -> Figure:
-    """The tiled grid, each tile named above it, with the shared colour bar: the figure both galleries are.
+    """The tiled grid, each tile named above it, with the shared colour bar under it: the figure both galleries
+    are, as wide as the page's column.
 
     Laid out by hand, in inches, rather than by a layout engine: the sizes are known, and an engine would
     measure every name's box and draw the figure twice, which made a gallery several times slower.
     """
     width, height = grid.size
-    fig = Figure(figsize=(MARGIN + width + COLOUR_BAR, height + 2 * MARGIN))
+    under = BAR_GAP + BAR_HEIGHT + BAR_TEXT
+    fig = Figure(figsize=(WIDTH, height + under + 2 * MARGIN))
     FigureCanvasAgg(fig)  # the encoder's canvas from the start
     inches = np.array([fig.get_figwidth(), fig.get_figheight()] * 2)
-    ax = fig.add_axes(tuple(np.array([MARGIN, MARGIN, width, height]) / inches))
+    left = (WIDTH - width) / 2
+    ax = fig.add_axes(tuple(np.array([left, MARGIN + under, width, height]) / inches))
     canvas = grid.canvas
     if canvas.ndim == 3:  # RGB: the gutters transparent, over the figure's white
         ax.imshow(np.dstack([np.nan_to_num(canvas), np.isfinite(canvas[..., 0])]), interpolation="nearest")
@@ -103,11 +110,11 @@ def gallery(grid: Grid, names: list[str], scale: ScalarMappable, label: str, wor
     for (x, y), name in zip(grid.names_at, names):
         ax.text(x, y, name, ha="center", va="center", fontsize=NAME_POINTS)
     ax.set_axis_off()
-    bar_height = 0.6 * height
-    bar = fig.add_axes(tuple(np.array([MARGIN + width + 0.25, MARGIN + (height - bar_height) / 2, 0.2, bar_height])
-                             / inches))
-    fig.colorbar(scale, cax=bar, label=label)
-    words.localise(bar.yaxis)
+    bar = fig.add_axes(tuple(np.array([left + width / 6, MARGIN + BAR_TEXT, width * 2 / 3, BAR_HEIGHT]) / inches))
+    low, high = scale.norm.vmin, scale.norm.vmax
+    ticks = [tick for tick in MaxNLocator(nbins=5).tick_values(low, high) if low <= tick <= high]  # only drawn ones
+    fig.colorbar(scale, cax=bar, orientation="horizontal", label=label, ticks=ticks)
+    words.localise(bar.xaxis)
     return fig
 
 
@@ -116,9 +123,9 @@ def draw_filters(conv1_weight: torch.Tensor, words: Words) -> Figure:
     weights = conv1_weight.permute(0, 2, 3, 1).numpy()
     limit = float(np.abs(weights).max()) or 1.0
     panels = list(0.5 + weights / (2 * limit))
-    grid = tile(panels, int(np.ceil(np.sqrt(len(panels)))), FILTER_TILE)
+    grid = tile(panels, int(np.ceil(np.sqrt(len(panels)))))
     scale = ScalarMappable(Normalize(-limit, limit), cmap="gray")
-    names = [f"{words('filter')} {index}" for index in range(len(panels))]
+    names = [str(index) for index in range(len(panels))]  # the caption says a filter's number is above it
     return gallery(grid, names, scale, words("filter_weight"), words)
 
 
@@ -129,6 +136,6 @@ def draw_features(feature_map: torch.Tensor, channels: tuple[int, ...], words: W
     high = max(float(panel.max()) for panel in panels)
     colours = matplotlib.colormaps[SEQUENTIAL].with_extremes(bad=GUTTER)  # a copy: the registered map unchanged
     scale = ScalarMappable(Normalize(low, high if high > low else low + 1.0), cmap=colours)
-    grid = tile(panels, int(np.sqrt(len(panels))), FEATURE_TILE)
+    grid = tile(panels, int(np.sqrt(len(panels))))
     names = [f"{words('channel')} {c}" for c in channels]
     return gallery(grid, names, scale, words("activation"), words)
