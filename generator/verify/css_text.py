@@ -46,7 +46,11 @@ SHOWN_BY = ("attr", "counter", "counters", "var", "symbols")  # functions whose 
 QUOTES = ("open-quote", "close-quote")
 LOADING = frozenset({"url", "src", "image-set", "-webkit-image-set"})  # functions whose strings are addresses
 # Where the packages keep the stylesheets every built page loads or inlines: the theme's, and the notebook pages'.
-KNOWN_STYLESHEETS = (("material", "templates/assets/stylesheets"), ("mkdocs_jupyter", "templates/mkdocs_html/assets"))
+# (package, folder, whether the build inlines it with its worded `content` strings emptied: the notebook pages'
+# JupyterLab stylesheet, which generator/pipeline/mkdocs_hooks.py empties with the same pattern as WORD_CONTENT)
+KNOWN_STYLESHEETS = (("material", "templates/assets/stylesheets", False),
+                     ("mkdocs_jupyter", "templates/mkdocs_html/assets", True))
+WORD_CONTENT = re.compile(r'\bcontent:\s*"[^"\\]*[^\W\d_][^"\\]*"')
 HOST = f"https://{SITE_HOST}"  # links.py says why the address is fictitious
 STYLE = Element("style", {})  # where generated text sits, for check_text: in no element of the page
 
@@ -96,13 +100,15 @@ def parsed(css: str) -> Parsed:
 
 def parse_known_stylesheets() -> None:
     """Parse, ahead of reading any page, the stylesheets a built site will most likely load: the theme's and
-    mkdocs-jupyter's, from the installed packages. A build runs this while MkDocs builds the site; a page's
+    mkdocs-jupyter's, from the installed packages, the latter as the build inlines it (its words emptied). A
+    build runs this while MkDocs builds the site; a page's
     stylesheet then finds its parse by its digest, and a stylesheet that differs in any byte is parsed anew,
     so nothing here is trusted, only computed early."""
-    for package, folder in KNOWN_STYLESHEETS:
+    for package, folder, emptied in KNOWN_STYLESHEETS:
         for item in (resources.files(package) / folder).iterdir():
             if item.name.endswith(".css"):
-                parsed(item.read_text(encoding="utf-8"))
+                text = item.read_text(encoding="utf-8")
+                parsed(WORD_CONTENT.sub('content:""', text) if emptied else text)
 
 
 def generated_text(css: str) -> tuple[Generated, ...]:
