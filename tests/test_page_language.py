@@ -36,6 +36,8 @@ from .test_check import inputs, mismatches, only  # noqa: F401
         ("Made with Material for MkDocs", "en", None),
         ("layer1.0.conv1 → layer1.0.bn1", "es", None),  # module names: no language
         ("La suma residual de layer1.0 es exacta.", "es", None),
+        ("18ff85ce7d6741e501ec9677a6d69b0cf1de4e3b22ed9ec6474c3ea2bdc0ffbf", "en", None),  # a digest: no words
+        ("b7f0d6fef5bbba99064aca77d020f1e451f3c73df80afe9be5d5b2b38070c1bf", "es", None),
     ],
 )
 def test_a_statement_is_told_to_be_in_the_other_language_by_its_words(text: str, language: str,

@@ -42,7 +42,7 @@ INTERFACE_WORDS = {
         contenido resultados volver arriba pesos aleatorios aleatorio verdadero falso diferencia valores
         negativos sí""".split()),
 }
-WORD = re.compile(r"[^\W\d_]+")
+WORD = re.compile(r"\b[^\W\d_]+\b")  # whole words: the letters inside "18ff85ce…" or "layer1" are none
 CODE = frozenset({"code", "pre", "kbd", "samp"})
 CODE_CLASSES = ("highlight-ipynb", "clipboard-copy-txt")  # a notebook cell's code, and its copy for the clipboard
 NOTEBOOK_OUTPUT = "jp-Cell-outputWrapper"  # what a notebook's code printed: shown in <pre>, read like prose
