@@ -20,8 +20,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "generator"
 LAYERS = ("core", "runtime", "publish", "inputs", "model", "experiment", "report", "verify", "pipeline", "preview", "")
 # What the check may run of the writer's side, lazily, to reproduce the build's bytes: the compute step
-# (the facts a notebook's kernel and the figures start from), the notebook's cells, and the figures' pixels.
-REPRODUCTION = frozenset({"generator.report.compute", "generator.report.notebook", "generator.report.figures"})
+# (the facts a notebook's kernel and the figures start from), the notebook's cells, the figures' pixels and the
+# notebook's picture.
+REPRODUCTION = frozenset({"generator.report.compute", "generator.report.notebook", "generator.report.figures",
+                          "generator.report.channel_picture"})
 MODULE_LINES = 500
 FUNCTION_LINES = 60
 

@@ -61,9 +61,10 @@ def reproduce(config: Config) -> tuple[str, dict[str, bytes], str]:
     The check runs this in a fork, so matplotlib is imported here: the check's own process never needs it.
     """
     from . import figures
+    from .channel_picture import channel_png
 
     facts, capture, conv1_weight = compute_facts(dataclasses.replace(config, allow_download=False), lambda _: None)
-    picture = base64.b64encode(figures.channel_png(capture.stages["layer1"], 0)).decode("ascii")  # report/notebook.py draws it
+    picture = base64.b64encode(channel_png(capture.stages["layer1"], 0)).decode("ascii")  # report/notebook.py draws it
     return facts.to_json(), figures.figure_bytes(facts, capture, conv1_weight), picture
 
 

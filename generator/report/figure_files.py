@@ -17,13 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-DPI = 100
-# Every figure with words is at most this wide (inches), with no text under 12 points: a phone's column
-# (about 340 CSS px) shows it at no less than 10 px text (tests/test_figure_size_browser.py).
-COLUMN_WIDTH = 5.2
-PNG_METADATA = {"Software": None}
-SVG_METADATA = {"Date": None, "Creator": None}  # no date; no version string, which an upgrade would change
-SVG_SETTINGS = {"svg.fonttype": "none", "svg.hashsalt": "resnet18-report", "svg.image_inline": True}
+from .figure_format import DPI, PNG_METADATA, SVG_METADATA, SVG_SETTINGS  # noqa: E402
 
 plt.rcParams.update({"font.size": 12, **SVG_SETTINGS})
 

@@ -36,7 +36,8 @@ from ..experiment.results import Experiment  # noqa: E402
 from ..model.resnet import BlockCapture, RunCapture  # noqa: E402
 from ..runtime import forked  # noqa: E402
 from .facts import ATOL, Facts  # noqa: E402
-from .figure_files import COLUMN_WIDTH, png_bytes, svg_bytes  # noqa: E402
+from .figure_files import png_bytes, svg_bytes  # noqa: E402
+from .figure_format import COLUMN_WIDTH  # noqa: E402
 from .figure_names import RESIDUAL_FIGURE_BLOCKS, figure_roles, file_name, worded  # noqa: E402
 from .galleries import SEQUENTIAL, channel_map, draw_features, draw_filters, unit_scaled  # noqa: E402
 from .scheme import draw_scheme  # noqa: E402
@@ -77,12 +78,6 @@ def words_in(language: str) -> Words:
     return Words(language, translations(language))
 
 
-def channel_png(feature_map: torch.Tensor, channel: int) -> bytes:
-    """One channel of a feature map as a picture: what the notebook shows, reproducible by the check."""
-    fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
-    ax.imshow(channel_map(feature_map.detach(), channel), cmap=SEQUENTIAL, interpolation="nearest")
-    ax.set_axis_off()
-    return png_bytes(fig)
 
 
 def denormalised(batch: torch.Tensor) -> np.ndarray:

@@ -30,9 +30,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .figure_files import COLUMN_WIDTH
+from .figure_format import COLUMN_WIDTH, SEQUENTIAL
 
-SEQUENTIAL = "viridis"
 GUTTER = "white"  # the figure's background, outside viridis (a filter is white only at +max in R, G and B)
 NAME_POINTS = 12  # the tiles' names: at the column's width, 10 CSS px or more on a phone (tests/test_figure_size_browser)
 NAME_BAND = 0.3  # inches above each tile for its name: a 12-point line and some air

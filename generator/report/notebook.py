@@ -72,7 +72,7 @@ def code_cells(config: Config, language: str) -> list[str]:
         f"sources = {{\n{sources}}}\n"
         f"print({words['weights'] + ':'!r}, sources[weights_info.source])",
         "from IPython.display import Image\n"
-        "from generator.report.figures import channel_png\n\n"
+        "from generator.report.channel_picture import channel_png\n\n"
         "feature_map = capture.stages['layer1']\n"
         f"print({words['shape'] + ':'!r}, tuple(feature_map.shape))\n"
         "Image(channel_png(feature_map, channel=0))",

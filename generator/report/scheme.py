@@ -21,7 +21,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Circle, FancyBboxPatch  # noqa: E402
 
 from .facts import Facts  # noqa: E402
-from .figure_files import COLUMN_WIDTH as WIDTH  # noqa: E402
+from .figure_format import COLUMN_WIDTH as WIDTH  # noqa: E402
 
 LINE = 0.26  # inches per line of a box's label
 GAP = 0.34  # between two boxes: room for the addition and the next shortcut's start

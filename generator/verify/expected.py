@@ -231,7 +231,7 @@ def _galleries(config: Config, run: ForwardPass) -> dict[str, Any]:
 
 
 def _channel_png(feature_map: torch.Tensor, channel: int) -> bytes:
-    from ..report.figures import channel_png  # matplotlib: only when the picture is drawn here
+    from ..report.channel_picture import channel_png  # matplotlib: only when the picture is drawn here
 
     return channel_png(feature_map, channel)
 
