@@ -110,3 +110,36 @@ def test_a_page_whose_root_names_the_other_language_is_caught(editable_build: Bu
 
 def test_every_page_of_the_built_site_is_in_its_language(built: Build, mismatches) -> None:
     assert [line for line in mismatches(built) if "language" in line] == []
+
+
+@pytest.mark.parametrize("entry", sources.all_quotes(), ids=lambda q: q.key)
+def test_each_quotation_has_a_translation_into_every_other_language(entry: sources.Quote) -> None:
+    """A page in another language than the quotation's shows it with a translation: this project's, or the
+    report's own pair (translated_by), which must be a quotation of the same source in the other language."""
+    own = sources.quote_language(entry)
+    for language in ("es", "en"):
+        if language == own:
+            continue
+        if entry.translated_by is not None:
+            pair = sources.quote(entry.translated_by)
+            assert pair.source == entry.source and sources.quote_language(pair) == language
+        else:
+            assert (entry.translations or {}).get(language), (entry.key, language)
+
+
+@pytest.mark.parametrize(
+    ("page", "old", "new", "needles"),
+    [
+        (("experiment", "es"), 'class="quote-translation" data-translates="he2016.figure1"', 'class="other"',
+         ("(experiment.es)", "quotation he2016.figure1", "shown with its translation into Spanish")),
+        (("index", "en"), 'class="quote-translation" data-translates="report.add_relu"', 'class="other"',
+         ("(index.en)", "quotation report.add_relu", "shown with its translation into English")),
+        (("index", "es"), 'data-quote="report.degradation_es"', 'data-quote="report.degradation_x"',
+         ("(index.es)", "quotation report.degradation_en", "shown with its translation into Spanish")),
+    ],
+    ids=["paper-on-spanish-page", "report-on-english-page", "report-pair-removed"],
+)
+def test_a_quotation_in_the_other_language_without_its_translation_is_caught(editable_build: Build, mismatches,
+                                                                              page, old, new, needles) -> None:
+    edit(editable_build.page(*page), old, new)
+    only(mismatches(editable_build, page[0]), *needles)

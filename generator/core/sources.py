@@ -42,6 +42,7 @@ class Quote:
     heading: str | None = None
     translations: dict[str, str] | None = None  # language -> this project's translation, for pages in it
     language: str | None = None  # the words' language where it is not the source's (the report quoting the paper)
+    translated_by: str | None = None  # the quotation of the same source that translates it (the report's pairs)
 
 
 @dataclass(frozen=True)

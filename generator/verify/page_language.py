@@ -17,7 +17,9 @@ their copies for the clipboard; what the code printed is.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
+from ..core import sources
 from .attributes import visible_attributes
 from .context import Context, squash
 from .links import theme_credit
@@ -102,9 +104,10 @@ def unit_lines(unit: Element, language: str, printed: bool) -> list[str]:
     return [line for line in (squash(text) for text in "".join(parts).split("\n")) if line]
 
 
-def statements(root: Element, language: str, ctx: Context) -> list[tuple[str, str]]:
+def statements(root: Element, language: str, ctx: Context, quoted: list[str]) -> list[tuple[str, str]]:
     """(text, where) for each line of each statement read in the page's language, and each label; a refusal
-    for each ``lang`` mark on anything but what may carry one."""
+    for each ``lang`` mark on anything but what may carry one; ``quoted`` gets the key of each quotation marked
+    as another language's."""
     found: list[tuple[str, str]] = []
     stack: list[tuple[Element, bool]] = [(root, False)]
     while stack:
@@ -117,6 +120,9 @@ def statements(root: Element, language: str, ctx: Context) -> list[tuple[str, st
             if not may_be_marked(element):
                 ctx.fail("language", f"{LANGUAGE_NAMES[language]}; another language marked only on a quotation, "
                          "a source or a name", f"<{element.tag} lang={marked!r}>: {squash(element.text())[:80]!r}")
+            quoting = element if "data-quote" in element.attrs else element.parent
+            if quoting is not None and "data-quote" in quoting.attrs:
+                quoted.append(quoting.attrs["data-quote"])
             continue
         if element is root or element.tag in UNITS:
             found.extend((line, element.tag) for line in unit_lines(element, language, printed))
@@ -130,8 +136,26 @@ def check_page_language(root: Element, ctx: Context) -> None:
     html = root.find("html")
     if html is not None and html.attrs.get("lang", "").split("-")[0].lower() != ctx.language:
         ctx.fail("language", f"<html lang={ctx.language!r}>", f"lang={html.attrs.get('lang', '')!r}")
-    for text, where in statements(root, ctx.language, ctx):
+    quoted: list[str] = []
+    for text, where in statements(root, ctx.language, ctx, quoted):
         other = other_language(text, ctx.language)
         if other is not None:
             ctx.fail("language", f"{LANGUAGE_NAMES[ctx.language]}, the page's language",
                      f"{LANGUAGE_NAMES[other]} in <{where}>: {text[:100]!r}")
+    check_translations_shown(root, ctx, quoted)
+
+
+def check_translations_shown(root: Element, ctx: Context, quoted: list[str]) -> None:
+    """A quotation in another language is shown with its translation, each time: this project's (a
+    quote-translation of its key) or, for the report's pairs, the report's own (the quotation that translates
+    it, on the page)."""
+    translations = Counter(e.attrs.get("data-translates") for e in root.walk() if e.has_class("quote-translation"))
+    quotations = {e.attrs["data-quote"] for e in root.walk() if "data-quote" in e.attrs}
+    for key, times in Counter(quoted).items():
+        try:
+            paired = sources.quote(key).translated_by
+        except KeyError:
+            continue  # an unknown quotation: verify/quotations.py names it
+        if translations[key] < times and paired not in quotations:
+            ctx.fail(f"quotation {key}", f"shown with its translation into {LANGUAGE_NAMES[ctx.language]}",
+                     "no translation on the page")
