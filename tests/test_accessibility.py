@@ -65,6 +65,9 @@ def violations(tab: Tab, language: str, page: str) -> list[str]:
     found = list(tab.page.evaluate(AXE_RUN))
     search(tab, "ResNet")
     tab.page.wait_for_selector(".md-search-result__item", state="attached")
+    # The theme fades its results in: axe run mid-transition measures half-drawn text (a contrast failure on
+    # whichever result is still fading), so it waits until no animation or transition runs.
+    tab.page.wait_for_function("document.getAnimations().every(animation => animation.playState !== 'running')")
     return found + [f"search open: {line}" for line in tab.page.evaluate(AXE_RUN)]
 
 

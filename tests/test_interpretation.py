@@ -166,5 +166,6 @@ def test_the_translations_live_beside_the_words_they_translate() -> None:
     from generator.core import sources
 
     translated = [quote for quote in sources.all_quotes() if quote.translations]
-    assert translated and all(set(quote.translations) <= {"es"} for quote in translated)
-    assert all(quote.source != "report" for quote in translated)
+    assert translated and all(set(quote.translations) <= {"es", "en"} - {sources.quote_language(quote)}
+                              for quote in translated)  # into the other language only, kept beside the words
+    assert {sources.quote_language(quote) for quote in translated} == {"es", "en"}  # the report's, too

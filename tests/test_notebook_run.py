@@ -59,7 +59,8 @@ def test_a_build_starts_one_kernel_and_each_notebook_carries_its_own_cells_outpu
 def test_the_kernel_imports_what_the_cells_import_and_binds_none_of_it(built: Build) -> None:
     cells = [cell for language in LANGUAGES for cell in notebook.code_cells(built.config, language)]
     modules = notebook.imported_modules(cells)
-    assert {"generator.model.resnet", "generator.inputs.weights", "generator.report.figures", "torch"} <= set(modules)
+    assert {"generator.model.resnet", "generator.inputs.weights", "generator.report.channel_picture", "torch"} \
+        <= set(modules)
     lifeline, *imports = notebook.kernel_startup(cells)
     assert "die_with_parent" in lifeline
     namespace: dict[str, Any] = {}
