@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 from markupsafe import Markup
 
 from ..core import sources
@@ -277,9 +278,32 @@ class TemplateHelpers:
         return f"{FIGURE_FOLDER}/{self.figures[role]}"
 
 
+class CompiledInThisProcess(jinja2.BytecodeCache):
+    """Each template compiled once per process, though every page has an environment of its own.
+
+    Compiling was most of the time the pages took (90 compilations of 15
+    templates: the shared macros once per page). Jinja checks the source's
+    checksum before it uses what is kept here, and nothing is kept on disk.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = CompiledInThisProcess()
+
+
 def environment(language: str, facts: Facts, figures: dict[str, str]) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([TEMPLATES / language, TEMPLATES / "shared"]),
+        bytecode_cache=COMPILED,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
