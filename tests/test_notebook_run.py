@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import nbclient
@@ -15,6 +16,7 @@ from generator.pipeline import site
 from generator.core.config import LANGUAGES
 from generator.core.errors import SiteBuildError
 from generator.report import notebook
+from generator.runtime import kernel_fork
 
 from .conftest import Build, make_config
 
@@ -105,8 +107,9 @@ class KernelFreeClient:
         self.shutdown_kernel = "graceful"
         KernelFreeClient.made.append(self)
 
-    def create_kernel_manager(self) -> None:
+    def create_kernel_manager(self) -> SimpleNamespace:
         self.calls.append("create")
+        return SimpleNamespace(seed=None)  # the run hands it the seed, which this stand-in never starts
 
     async def async_start_new_kernel(self, **kwargs: Any) -> None:
         self.calls.append("start")
@@ -132,11 +135,25 @@ class KernelFreeClient:
     def _cleanup_kernel(self) -> None:
         pass
 
+    async def _async_cleanup_kernel(self) -> None:
+        self.calls.append("cleanup")
+
+
+class ForkFreeSeed:
+    """Stands in for the kernel's fork: these tests are about the run's thread, not about a process."""
+
+    closed: list[ForkFreeSeed] = []
+
+    def close(self) -> None:
+        ForkFreeSeed.closed.append(self)
+
 
 @pytest.fixture
 def kernel_free(monkeypatch) -> list[KernelFreeClient]:
     monkeypatch.setattr(nbclient, "NotebookClient", KernelFreeClient)  # what Run imports when it starts
+    monkeypatch.setattr(kernel_fork, "KernelSeed", ForkFreeSeed)
     KernelFreeClient.made.clear()
+    ForkFreeSeed.closed.clear()
     return KernelFreeClient.made
 
 
@@ -158,7 +175,7 @@ def test_the_cells_wait_for_the_builds_weights(built: Build, kernel_free: list[K
     run = notebook.Run(built.config)
     kernel_free[-1].ready.wait()
     stop(run)
-    assert kernel_free[-1].calls == ["create", "start", "client"]
+    assert kernel_free[-1].calls == ["create", "start", "client", "cleanup"]  # its kernel shut down, no cell run
 
     run = notebook.Run(built.config)
     kernel_free[-1].ready.wait()
@@ -175,3 +192,4 @@ def test_a_run_stopped_at_once_ends_its_thread_without_running_the_cells(built: 
     stop(run)
     assert "execute" not in kernel_free[-1].calls
     assert not [thread for thread in threading.enumerate() if thread.name == "notebook-run"]
+    assert ForkFreeSeed.closed  # the fork it made for the kernel ends with it

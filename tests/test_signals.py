@@ -28,14 +28,14 @@ from .test_build import tree_digest
 
 
 def children(pid: int, needle: bytes) -> list[int]:
-    """Processes whose parent is pid and whose command line holds needle."""
+    """Processes whose parent is pid and whose command line or name (a forked kernel's) holds needle."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (proc / "cmdline").read_bytes()
+            command = (proc / "cmdline").read_bytes() + b"\0" + (proc / "comm").read_bytes()
         except (OSError, IndexError, ValueError):
             continue
         if parent == pid and needle in command:

@@ -10,13 +10,13 @@ A build first compares its inputs with those the published build recorded
 torch; when only prose or the site's settings changed, it writes new pages
 from the published facts, figures and notebook outputs, and checks them.
 
-Two helper processes run beside a full build. The notebook's kernel starts
-first and imports torch while the build imports it too; the MkDocs child
-starts once that is done (three imports at once on two cores slowed the
-build's own by a second or more) and imports MkDocs and its plugins while
-the model runs. A build that will most likely only rewrite pages starts the
-MkDocs child first thing instead: its imports were what a prose edit waited
-for. Once the staged docs are complete, MkDocs builds them while the check
+Two helper processes run beside a full build. The MkDocs child starts
+first and imports MkDocs and its plugins while the build imports torch; the
+notebook's kernel is then forked from the build (runtime/kernel_fork.py),
+so it never imports torch at all (a kernel of its own did, on the core the
+build's work needed: 1.5 s of a 10 s cold build). A build that will most
+likely only rewrite pages also starts the MkDocs child first thing: its
+imports were what a prose edit waited for. Once the staged docs are complete, MkDocs builds them while the check
 derives its values; the check then reads the built site, as a reader gets
 it, and both must pass before anything is published.
 """
@@ -148,14 +148,12 @@ def build_everything(config: Config, stage: publish.Staging, site_build: SiteBui
     from ..verify import gate as check
     from ..verify.css_text import parse_known_stylesheets
 
+    site_build.launch()  # MkDocs imports on the other core while this process imports torch
+    from ..verify.expected import derive_expected_and_reference  # torch and torchvision, which the kernel inherits
+
     with notebook.running(config) as run:
         if run is not None:
-            progress("notebook: executing its code cells once, in a kernel beside the build")
-        from ..verify.expected import (
-            derive_expected_and_reference,  # torch and torchvision: imported while the kernel imports them too
-        )
-
-        site_build.launch()
+            progress("notebook: executing its code cells once, in a kernel forked from the build")
         facts, data_files = compute(config, stage.docs, progress, run.weights_resolved if run else lambda: None)
         atomic.copy_tree(config.docs / STATIC, stage.docs / STATIC, TREE_FILE_LIMIT)
 

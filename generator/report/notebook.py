@@ -9,9 +9,10 @@ who downloads the notebook puts their own files beside it.
 Each language's notebook prints in its language: its code cells differ from
 another language's only in the words they print (translations:
 notebook_out.*), and each language's cells run, in one kernel, so that every
-output a notebook shows is its own code's. The run starts with the build, in
-the background (see ``Run``): the kernel's start and its imports, most of its
-cost, overlap the build's own work.
+output a notebook shows is its own code's. The run starts once the build has
+imported torch, in the background (see ``Run``), and its kernel is a fork of
+the build (runtime/kernel_fork.py): it inherits torch and torchvision rather
+than importing them again, which was most of its cost.
 """
 
 from __future__ import annotations
@@ -174,9 +175,10 @@ def kernel_startup(cells: list[str]) -> list[str]:
     """What the kernel runs as it starts, before any cell: its lifeline, torchvision's import made cheaper
     (core/lazy_dynamo.py), then the cells' imports.
 
-    The imports (torch above all) are most of a run's cost; made here, they
-    overlap the build's own. The names they bind are deleted again, so that
-    a cell that forgets an import fails here as it would for a reader.
+    A kernel forked from the build has torch and torchvision already; the
+    cells' other modules are imported here, before the weights are in. The
+    names they bind are deleted again, so that a cell that forgets an import
+    fails here as it would for a reader.
     """
     modules = imported_modules(cells)
     bound = dict.fromkeys(name.split(".")[0] for name in modules)
@@ -209,7 +211,7 @@ async def _forget_names(client: NotebookClient) -> None:
 
 
 class Run:
-    """Each language's code cells, executed in one kernel started at once, by nbclient on a thread of its own.
+    """Each language's code cells, executed in one kernel forked at once, by nbclient on a thread of its own.
 
     The languages' cells differ only in the words they print, and each language's notebook shows the
     outputs of its own cells: they run one language after the other, the kernel's names forgotten in
@@ -227,11 +229,14 @@ class Run:
         startup = [f"--IPKernelApp.exec_lines={line}" for line in kernel_startup(every_cell)]
         from nbclient import NotebookClient
 
+        from ..runtime.kernel_fork import ForkedKernelManager, KernelSeed
+
         self._client = NotebookClient(
             self._notebooks[LANGUAGES[0]], timeout=timeout_s, startup_timeout=timeout_s,
-            kernel_name=KERNELSPEC["name"], record_timing=False,
+            kernel_name=KERNELSPEC["name"], record_timing=False, kernel_manager_class=ForkedKernelManager,
             extra_arguments=["--IPKernelApp.log_level=ERROR", *startup],
         )
+        self._seed = KernelSeed()  # forked now, with what this process imported (runtime/kernel_fork.py)
         self._loop = _OwnSignalsLoop()
         self._weights = asyncio.Event()
         self._lock = threading.Lock()  # the loop is closed under it, so that no call is scheduled on a closed loop
@@ -256,6 +261,7 @@ class Run:
     async def _execute(self, cwd: str, env: dict[str, str]) -> None:
         client = self._client
         client.km = client.create_kernel_manager()
+        client.km.seed = self._seed  # the kernel manager starts the kernel in it
         await client.async_start_new_kernel(cwd=cwd, env=env)
         await client.async_start_new_kernel_client()
         await self._weights.wait()
@@ -299,6 +305,7 @@ class Run:
         """Cancel the run if it still goes, and wait until its kernel is shut down."""
         self._call_soon(self._cancel)
         self._thread.join()
+        self._seed.close()  # ends it if it never became the kernel
 
 
 @contextmanager
