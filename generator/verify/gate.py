@@ -158,11 +158,13 @@ def check_pages(docs: Path, site: Path, config: Config, expected: Expected, figu
     pages = sorted({p.name.split(".")[0] for p in docs.glob("*.md")})
     if "index" not in pages:
         mismatches.append(Mismatch(str(docs), "pages", "index.<language>.md", "none: run `python -m generator build`"))
+    # The pages first: the notebooks' check waits for the reproduction's picture, drawn in the check's fork.
+    found = read_languages(lambda page, language: read_one(docs, site, page, language, contexts), pages, side_by_side)
     shown_cells = check_notebooks(docs, config, expected, mismatches, notebook_picture)
     check_notebook_copies(docs, site, mismatches)
+    found.update(read_languages(lambda page, language: read_one(docs, site, page, language, contexts, shown_cells),
+                                ["notebook"], side_by_side))
     pages.append("notebook")
-    found = read_languages(lambda page, language: read_one(docs, site, page, language, contexts, shown_cells),
-                           pages, side_by_side)
     readings = {page: compare_pair(found[page], mismatches) for page in pages}
     error_pages = {site_pages.not_found_file(site, language) for language in LANGUAGES}
     for language in LANGUAGES:
