@@ -22,7 +22,8 @@ PROBE = (
     "import os, sys, torch\n"
     "print('forked:', 'generator.runtime.kernel_fork' in sys.modules)\n"  # only the build process imported it
     "print('own session:', os.getsid(0) == os.getpid())\n"
-    "print('threads:', torch.get_num_threads())"
+    "print('threads:', torch.get_num_threads())\n"
+    "print('stdin:', os.path.realpath('/proc/self/fd/0'))"
 )
 
 
@@ -38,7 +39,7 @@ def test_the_kernel_is_a_fork_in_a_session_of_its_own_with_one_torch_thread(tmp_
     finally:
         run.stop()
     for language in LANGUAGES:
-        assert printed(executed[language].cells) == "forked: True\nown session: True\nthreads: 1\n"
+        assert printed(executed[language].cells) == "forked: True\nown session: True\nthreads: 1\nstdin: /dev/null\n"
 
 
 def test_a_seed_that_never_became_a_kernel_ends_when_closed() -> None:

@@ -78,6 +78,8 @@ def _grow(reader: int, parent: int, threads: int) -> None:
         die_with_parent(parent)
         named(KERNEL_NAME)
         os.setsid()  # out of the build's process group: Ctrl-C reaches the build, which stops the kernel itself
+        with open(os.devnull, "rb") as nothing:  # never the build's terminal (jupyter_client's launcher: a pipe)
+            os.dup2(nothing.fileno(), 0)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a kernel's own: it interrupts a cell
         for signum in (signal.SIGTERM, signal.SIGHUP):
