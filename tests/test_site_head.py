@@ -6,6 +6,7 @@ The built site is read as it is; each rule is then broken in a private copy and 
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -138,12 +139,37 @@ def test_with_a_site_url_the_sitemap_names_only_addresses_below_it(tmp_path: Pat
         f'<urlset><url><loc>{PUBLISHED}</loc><xhtml:link rel="alternate" hreflang="en" href="{address}"/></url>'
         "</urlset>", encoding="utf-8")
     found: list[Mismatch] = []
-    head.check_sitemaps(site, published_yml(tmp_path), found)
+    head.check_sitemaps(site, published_yml(tmp_path), {""}, found)
     assert (found == []) is good, found
     (site / "en").mkdir()
     (site / "en" / "sitemap.xml").write_text("<urlset></urlset>", encoding="utf-8")
-    head.check_sitemaps(site, published_yml(tmp_path), found)
+    head.check_sitemaps(site, published_yml(tmp_path), {""}, found)
     assert any("a copy in a page's folder" in str(m) for m in found)
+
+
+SITE_PAGES = {"", "maps/", "notebook/", "en/", "en/maps/", "en/notebook/"}
+
+
+@pytest.mark.parametrize(
+    ("listed", "extra", "needle"),
+    [(SITE_PAGES, "", None),
+     (SITE_PAGES - {"en/notebook/"}, "", f"missing: ['{PUBLISHED}en/notebook/']"),
+     (SITE_PAGES | {"en/unknown/"}, "", "7 entries"),
+     (SITE_PAGES, "<lastmod>2026-12-07</lastmod>", "no <lastmod>")],
+    ids=["every-page", "a-page-left-out", "a-page-the-site-lacks", "dated"],
+)
+def test_the_sitemap_lists_every_page_once_and_dates_none(tmp_path: Path, listed: set[str], extra: str,
+                                                          needle: str | None) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    entries = "".join(f"<url><loc>{PUBLISHED}{page}</loc>{extra}</url>" for page in sorted(listed))
+    (site / "sitemap.xml").write_text(f"<urlset>{entries}</urlset>", encoding="utf-8")
+    found: list[Mismatch] = []
+    head.check_sitemaps(site, published_yml(tmp_path), SITE_PAGES, found)
+    if needle is None:
+        assert found == []
+    else:
+        assert any(needle in str(m) for m in found), found
 
 
 @pytest.mark.parametrize(
@@ -174,5 +200,9 @@ def test_a_published_build_writes_one_sitemap_naming_every_page_absolutely(tmp_p
     text = (build.site / "sitemap.xml").read_text(encoding="utf-8")
     named = {address for match in re.findall(r"<loc>([^<]*)</loc>|href=\"([^\"]*)\"", text) for address in match
              if address}
-    # The notebook pages are not in it: the i18n plugin's sitemap skips what it took for static files (its #198)
-    assert named == {PUBLISHED + site_pages.page_path(page, language) for page in PAGES for language in LANGUAGES}
+    # The notebook pages too (the i18n plugin's own sitemap skipped them: its #198), and no date
+    assert named == {PUBLISHED + site_pages.page_path(page, language) for page in (*PAGES, "notebook")
+                     for language in LANGUAGES}
+    assert "lastmod" not in text
+    assert gzip.decompress((build.site / "sitemap.xml.gz").read_bytes()).decode("utf-8") == text
+    assert (build.site / "sitemap.xml.gz").read_bytes()[4:8] == bytes(4)  # gzip's "no time", not the build's day

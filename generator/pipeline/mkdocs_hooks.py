@@ -16,7 +16,11 @@
   alone carries the alternates (Google reads ``hreflang`` there as in a page's
   head). No page's head names them: Material fetches ``sitemap.xml`` beside every
   ``<link rel="alternate">`` of the head, which asked for a copy of the sitemap in
-  every page folder. The language switcher keeps its links.
+  every page folder. The language switcher keeps its links. The i18n plugin's
+  sitemap left out the notebooks (it listed each language's pages before they
+  were pages again), and gave every page the build's date as ``<lastmod>``:
+  not when the page changed, and two builds of the same inputs differed. The
+  notebooks are listed and paired, and no page has a ``<lastmod>``.
 - Material loads ``search/search_index.json`` below its base URL, and the i18n
   plugin merges every language into the one index at the site root (its issue
   #271: it cannot be told otherwise), so a Spanish query listed English pages.
@@ -50,6 +54,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -68,6 +73,7 @@ NOT_FOUND_IN_LANGUAGE = (
     '{% extends "404.html" %}{% block content %}<h1>{{ config.extra.not_found | e }}</h1>{% endblock %}'
 )
 SITEMAP = "sitemap.xml"
+LASTMOD = re.compile(r"\s*<lastmod>[^<]*</lastmod>")  # a page's date in the sitemap: the build's, never the page's
 SEARCH_INDEX = Path("search") / "search_index.json"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"  # generator/translations/<language>.json
 # The head's language alternates, as Material writes them from `extra.alternate` (the switcher's are <a> links).
@@ -124,6 +130,9 @@ def finished(output: str, config: MkDocsConfig) -> str:
 
 @event_priority(-200)
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    # sitemap.xml.gz's gzip header carries the newest page's date, which MkDocs takes from this variable or the
+    # clock: 0 is gzip's "no time", so two builds of the same inputs give the same bytes (a caller may fix another)
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     title = config.extra.get("permalink_title")
     if title:
         config.mdx_configs.setdefault("toc", {})["permalink_title"] = title
@@ -136,7 +145,28 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     for file in files:
         if file.src_uri.endswith(".ipynb") and not file.is_documentation_page():
             file.is_documentation_page = lambda: True  # type: ignore[method-assign]
+    i18n = config.plugins.get("i18n")
+    if i18n is not None:
+        pair_in_sitemap(i18n, files)
     return files
+
+
+def pair_in_sitemap(i18n: BasePlugin, files: Files) -> None:
+    """The sitemap's pages: the i18n plugin stored each language's before the notebooks were pages again, and
+    never paired the notebooks. Each page is paired with the one at the same place in another language's folder
+    (languages built earlier are in the plugin's store already; each pairing is made both ways)."""
+    pages = files.documentation_pages()
+    i18n.i18n_files_per_language[i18n.current_language] = pages
+    here = folder_of(i18n, i18n.current_language)
+    for language, others in i18n.i18n_files_per_language.items():
+        if language == i18n.current_language:
+            continue
+        there = {file.dest_uri.removeprefix(folder_of(i18n, language)): file for file in others}
+        for file in pages:
+            other = there.get(file.dest_uri.removeprefix(here))
+            if other is not None:
+                file.alternates = {**getattr(file, "alternates", {}), i18n.current_language: file, language: other}
+                other.alternates = {**getattr(other, "alternates", {}), language: other, i18n.current_language: file}
 
 
 @event_priority(-200)
@@ -201,8 +231,8 @@ def on_post_template(output: str, template_name: str, config: MkDocsConfig) -> s
     MkDocs writes no file for an empty template: a language's 404 page that is not the default's is written
     here instead, into its folder.
     """
-    if template_name == SITEMAP and not config.site_url:
-        return ""
+    if template_name == SITEMAP:
+        return LASTMOD.sub("", output) if config.site_url else ""
     i18n = config.plugins.get("i18n")
     if template_name != NOT_FOUND:
         return output

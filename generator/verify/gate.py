@@ -171,7 +171,8 @@ def check_pages(docs: Path, site: Path, config: Config, expected: Expected, figu
         check_error_page(site, language, contexts, mismatches)
         check_search_index(site, language, {page: by_language.get(language) for page, by_language in readings.items()},
                            mismatches)
-    check_sitemaps(site, config.mkdocs_yml, mismatches)
+    check_sitemaps(site, config.mkdocs_yml, {site_pages.page_path(page, language) for page in readings
+                                             for language in LANGUAGES}, mismatches)
     read = {site_pages.page_file(site, page, language) for page in readings for language in LANGUAGES}
     figures = {site / copy for by_language in readings.values() for reading in by_language.values()
                for _, copy in reading.image_files if copy.lower().endswith(".svg")}  # their text read with the page

@@ -10,7 +10,9 @@ Each is read from the built site, as Lighthouse's SEO audits read them:
   ``site_url`` there may be none, and with one each must be a language of the site at an address below it;
 - the 404 page of each language says exactly that language's ``extra.not_found`` (mkdocs.yml), and nothing else;
 - a sitemap lists absolute addresses, so without a ``site_url`` the site has none; with one, only the root
-  holds it, and every address in it is below the ``site_url`` (it once listed ``Noneexperiment/`` and ``None./``).
+  holds it, and every address in it is below the ``site_url`` (it once listed ``Noneexperiment/`` and ``None./``);
+  it lists every page of the site once (it once left out the notebooks) and dates none (it gave each the
+  build's date, so that two builds of the same inputs differed).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from .visible import Element, parse_html
 SITEMAPS = ("sitemap.xml", "sitemap.xml.gz")
 # The addresses a sitemap names: each <loc>, and each alternate's href (the i18n plugin's xhtml:link).
 SITEMAP_ADDRESS = re.compile(r"<loc>\s*([^<]*?)\s*</loc>|\bhref=\"([^\"]*)\"")
+SITEMAP_PAGE = re.compile(r"<loc>([^<]*)</loc>")
+LASTMOD = re.compile(r"<lastmod>[^<]*</lastmod>")
 
 
 def check_head(root: Element, ctx: Context) -> None:
@@ -78,8 +82,9 @@ def check_error_page(html: str, ctx: Context) -> None:
         ctx.fail("404 page", repr(wanted), repr(shown if shown is None else shown[:80]))
 
 
-def check_sitemaps(site: Path, mkdocs_yml: Path, mismatches: list[Mismatch]) -> None:
-    """No sitemap without a site_url; with one, only the root's, naming only addresses below it."""
+def check_sitemaps(site: Path, mkdocs_yml: Path, pages: set[str], mismatches: list[Mismatch]) -> None:
+    """No sitemap without a site_url; with one, only the root's, naming only addresses below it, each of the
+    site's ``pages`` (paths below the root) once, and no date."""
     published = site_address(mkdocs_yml)[1]
     for path in sorted(p for name in SITEMAPS for p in site.rglob(name)):
         relative = path.relative_to(site).as_posix()
@@ -95,3 +100,11 @@ def check_sitemaps(site: Path, mkdocs_yml: Path, mismatches: list[Mismatch]) -> 
                      if address is not None and (not address.startswith(base) or "/./" in address)]
             if wrong:
                 mismatches.append(Mismatch(relative, "sitemap", f"addresses below {base}", repr(wrong[:3])))
+            listed = [found.strip() for found in SITEMAP_PAGE.findall(text)]
+            if sorted(listed) != sorted(base + page for page in pages):
+                mismatches.append(Mismatch(relative, "sitemap", f"each of the site's {len(pages)} pages once",
+                                           f"{len(listed)} entries, {len(set(listed))} different, missing: "
+                                           f"{sorted(base + page for page in pages if base + page not in listed)[:3]}"))
+            if LASTMOD.search(text):
+                mismatches.append(Mismatch(relative, "sitemap", "no <lastmod>: the only date a build knows is its own, "
+                                           "not when a page changed", LASTMOD.search(text)[0]))
