@@ -16,6 +16,7 @@ from .visible import VISIBLE_ATTRIBUTES, Element, parse_html
 SPOKEN = ("aria-description", "aria-roledescription", "aria-valuetext", "aria-valuenow", "aria-placeholder",
           "aria-braillelabel", "aria-brailleroledescription", "aria-rowindextext", "aria-colindextext")
 # value: shown on buttons and in fields, submitted from every field, read aloud on meters and progress bars.
+SHOWN = (*VISIBLE_ATTRIBUTES, *SPOKEN)
 VALUED = frozenset({"input", "button", "option", "meter", "progress"})
 LABELLED = frozenset({"option", "optgroup", "track"})
 # <meta> whose content a reader meets: search results and link previews.
@@ -26,7 +27,9 @@ FRAMES_KEPT = 32
 
 def visible_attributes(element: Element) -> list[str]:
     """The attribute values of element a reader meets, in a fixed order (a frame's srcdoc: see framed_page)."""
-    shown = [element.attrs[name] for name in (*VISIBLE_ATTRIBUTES, *SPOKEN) if element.attrs.get(name)]
+    if not element.attrs and element.tag != "ol":  # most elements: every rule asks of each, several times a page
+        return []
+    shown = [element.attrs[name] for name in SHOWN if element.attrs.get(name)]
     if element.tag in VALUED and element.attrs.get("value"):
         shown.append(element.attrs["value"])
     if element.tag in LABELLED and element.attrs.get("label"):
