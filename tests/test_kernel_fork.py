@@ -66,3 +66,16 @@ def test_a_kernelspec_that_is_not_ipykernel_is_launched_as_jupyter_client_launch
         os.waitpid(seed.pid, os.WNOHANG)
     assert manager.seed is None
     assert kernel_fork.LAUNCHER not in command
+
+
+def test_the_kernel_prints_nothing_on_the_builds_terminal(tmp_path: Path, monkeypatch, capfd) -> None:
+    """ipykernel prints its connection banner unless it knows its parent (JPY_PARENT_PID, read at its import)."""
+    monkeypatch.setattr(notebook, "code_cells", lambda config, language: ["print('from the cell')"])
+    run = notebook.Run(make_config(tmp_path))
+    try:
+        executed = run.result()
+    finally:
+        run.stop()
+    assert printed(executed[LANGUAGES[0]].cells) == "from the cell\n"
+    out, err = capfd.readouterr()
+    assert out == "" and err == "", (out, err)

@@ -93,7 +93,8 @@ def _grow(reader: int, parent: int, threads: int) -> None:
             os.chdir(request["cwd"])
             os.environ.clear()
             os.environ.update(request["env"])
-            app = IPKernelApp.instance()
+            # ipykernel read JPY_PARENT_PID when this process imported it, before the environment came
+            app = IPKernelApp.instance(parent_handle=int(request["env"].get("JPY_PARENT_PID") or 0))
             app.initialize(request["argv"])
             app.start()
         code = 0
