@@ -72,7 +72,7 @@ def article_of(site: Path, page: str, language: str) -> LexborNode:
 
 
 def resolve_links(article: LexborNode, site: Path, page: str, language: str) -> None:
-    """Ids prefixed with the chapter; links to pages of the site to their chapters; figures to their files."""
+    """Ids prefixed with the chapter; links to pages of the site to their chapters; figures to their addresses."""
     base = ORIGIN + page_path(page, language)
     chapters = {page_path(name, language): name for name in CHAPTERS}
     for node in article.css("[id]"):
@@ -89,8 +89,8 @@ def resolve_links(article: LexborNode, site: Path, page: str, language: str) -> 
             node.attrs["href"] = f"#{chapter}--{parts.fragment}" if parts.fragment else f"#{chapter}"
     for node in article.css("img[src]"):
         source = node.attrs["src"] or ""
-        if not source.startswith("data:"):
-            node.attrs["src"] = (site / urlsplit(urljoin(base, source)).path.lstrip("/")).as_uri()
+        if not source.startswith("data:"):  # the site's address, never the folder it is staged in (render.fetch)
+            node.attrs["src"] = urljoin(base, source)
 
 
 def split_sources(article: LexborNode, language: str) -> str:

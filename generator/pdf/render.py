@@ -16,18 +16,22 @@ languages and the check's reading of the pages share the machine's cores.
 
 from __future__ import annotations
 
+import mimetypes
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from ..core import atomic
 from ..core.config import LANGUAGES
 from ..core.errors import SiteBuildError, one_line
-from .compose import STYLESHEET, document, file_name
+from ..core.limits import TREE_FILE_LIMIT
+from .compose import ORIGIN, STYLESHEET, document, file_name
 
 SIZE_LIMIT = 10 * 1024**2  # the issue's bound per language, with the default image
 IDENTIFIER = b"resnet18-report"  # the PDF's /ID: fixed, so that equal documents are equal bytes
+FETCH_LIMIT = TREE_FILE_LIMIT  # the largest file a page may show: the static folder's bound
 
 
 def render(site: Path, language: str) -> bytes:
@@ -36,14 +40,37 @@ def render(site: Path, language: str) -> bytes:
 
     source = document(site, language)
     try:
-        page = weasyprint.HTML(string=source, base_url=site.as_uri() + "/")
-        data = page.write_pdf(stylesheets=[weasyprint.CSS(filename=str(STYLESHEET))], identifier=IDENTIFIER,
+        page = weasyprint.HTML(string=source, base_url=ORIGIN, url_fetcher=site_fetcher(site))
+        data = page.write_pdf(stylesheets=[weasyprint.CSS(filename=str(STYLESHEET))], pdf_identifier=IDENTIFIER,
                               uncompressed_pdf=False)
     except Exception as error:  # WeasyPrint's own errors have no common base
         raise SiteBuildError(f"PDF ({language}): WeasyPrint failed: {one_line(error)}") from error
     if data is None or len(data) > SIZE_LIMIT:
         raise SiteBuildError(f"PDF ({language}): {len(data or b'')} bytes, more than the {SIZE_LIMIT} allowed")
     return data
+
+
+def site_fetcher(site: Path) -> object:
+    """What WeasyPrint may load: a file of the site by its address on the site or a ``data:`` address, nothing
+    else (no network, no other file), and a figure it cannot load stops the PDF (a PDF without it would be published otherwise).
+
+    The print document names figures by their address on the site, not by the folder the site is staged in,
+    so the PDF's bytes do not depend on where it was built."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class SiteFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+            if url.startswith("data:"):  # a notebook's output, inside the page: nothing is loaded
+                return super().fetch(url, headers)
+            path = urlsplit(url).path
+            file = site / unquote(path).lstrip("/")
+            if not url.startswith(ORIGIN) or ".." in path.split("/") or file.is_symlink() or not file.is_file() \
+                    or file.stat().st_size > FETCH_LIMIT:
+                raise ValueError(f"not a regular file of the site of at most {FETCH_LIMIT} bytes: {url[:80]}")
+            return URLFetcherResponse(url, body=file.read_bytes(),
+                                      headers={"Content-Type": mimetypes.guess_type(file.name)[0] or ""})
+
+    return SiteFetcher(fail_on_errors=True)
 
 
 def write(site: Path, language: str) -> tuple[float, int]:
