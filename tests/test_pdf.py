@@ -16,14 +16,15 @@ import pytest
 
 from generator.core.errors import MismatchError, SiteBuildError
 from generator.core.translations import translations
-from generator.pdf import render
+from generator.pdf import compose, render
+from generator.pipeline import site
 from generator.verify import gate
 from generator.verify.mismatch import Mismatch
 from generator.verify.pdf import check_pdf, compare_pages
 from generator.verify.pdf_text import Printed, printed_text
 from generator.verify.visible import parse_html
 
-from .conftest import Build, make_config, run_build
+from .conftest import Build, RecordingProgress, edited_package, make_config, run_build
 from .site_edits import edit
 
 NAMES = {language: translations(language)["pdf_file"] for language in ("es", "en")}
@@ -186,3 +187,17 @@ def test_each_page_is_the_next_text_then_whole_figures(pages: list[str], wrong: 
     found: list[tuple[object, ...]] = []
     compare_pages(expected, pages, 1, lambda *args: found.append(args))
     assert [args[0] for args in found] == ([] if wrong is None else [wrong]), found
+
+
+@pytest.mark.build
+def test_a_build_whose_pdf_fails_exits_6_and_keeps_the_published_site(editable_build: Build, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    package = edited_package(tmp_path, monkeypatch)
+    template = package / "templates" / "en" / "maps.md.j2"
+    template.write_text(template.read_text(encoding="utf-8") + "\nA sentence the PDF never gets.\n", encoding="utf-8")
+    monkeypatch.setattr(compose, "CHAPTERS", (*compose.CHAPTERS, "missing"))  # the forks inherit it
+    published = {path: path.read_bytes() for path in editable_build.site.rglob("*") if path.is_file()}
+    with pytest.raises(SiteBuildError) as raised:
+        site.build(editable_build.config, RecordingProgress())
+    assert raised.value.exit_code == 6 and "PDF: cannot read the built page missing/" in raised.value.printable()
+    assert {path: path.read_bytes() for path in editable_build.site.rglob("*") if path.is_file()} == published
