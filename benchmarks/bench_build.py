@@ -87,7 +87,7 @@ PDF_RENDER = (
     "import sys, pathlib, multiprocessing\n"
     "import weasyprint\n"
     "from selectolax.lexbor import LexborHTMLParser\n"
-    "site, css = pathlib.Path(sys.argv[1]), sys.argv[2]\n"
+    "site, css = pathlib.Path(sys.argv[1]).resolve(), sys.argv[2]\n"
     "PAGES = ['', 'maps/', 'explorer/', 'family/', 'experiment/', 'reproducibility/', 'notebook/']\n"
     "def render(folder):\n"
     "    body = ''.join(LexborHTMLParser((site / folder / page / 'index.html').read_text(encoding='utf-8'))\n"

@@ -156,7 +156,7 @@ def cover(site: Path, language: str) -> tuple[str, str]:
                   f'{authors.html or ""}{provenance}</section>')
 
 
-def contents(site: Path, language: str, made: list[Chapter]) -> str:
+def contents(language: str, made: list[Chapter]) -> str:
     """The table of contents: every chapter's title and sections, each with the page it starts on (print.css)."""
     entries = []
     for chapter in made:
@@ -177,4 +177,4 @@ def document(site: Path, language: str) -> str:
     body = "".join(f'<section class="chapter chapter-{chapter.name}" id="{chapter.name}">{chapter.body}</section>'
                    for chapter in made)
     return (f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f'</head><body>{front}{contents(site, language, made)}{body}</body></html>')
+            f'</head><body>{front}{contents(language, made)}{body}</body></html>')
