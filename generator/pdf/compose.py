@@ -29,6 +29,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from ..core.config import LANGUAGES
 from ..core.errors import SiteBuildError
 from ..core.translations import translations
+from ..publish.journal import published_bytes
 
 CHAPTERS = ("index", "maps", "explorer", "family", "experiment", "reproducibility", "notebook")
 LOCATED = ("explorer", "notebook")  # interactive on the site: their chapters say where they live
@@ -58,11 +59,14 @@ def page_path(page: str, language: str) -> str:
 
 def article_of(site: Path, page: str, language: str) -> LexborNode:
     """The page's article as built; a SiteBuildError if the site lacks it."""
-    path = site / page_path(page, language) / "index.html"
+    data = published_bytes(site / page_path(page, language) / "index.html")  # a regular file, bounded: never a FIFO
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SiteBuildError(f"PDF: cannot read the built page {page_path(page, language) or '/'}: {error}") from error
+        text = data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError:
+        text = None
+    if text is None:
+        raise SiteBuildError(f"PDF: cannot read the built page {page_path(page, language) or '/'}: "
+                             "not a regular UTF-8 file of the site")
     article = LexborHTMLParser(text).css_first("article")
     if article is None:
         raise SiteBuildError(f"PDF: the built page {page_path(page, language) or '/'} has no <article>")

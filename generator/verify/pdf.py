@@ -29,8 +29,10 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from ..core.translations import translations
+from .artifacts import page_text
 from .context import squash
-from .mismatch import Mismatch
+from ..publish.journal import published_bytes
+from .mismatch import UNREADABLE, Mismatch
 from .pdf_text import PdfReading, Printed, printed, printed_text, read_pdf, squeezed
 from .site_pages import SITE_ORIGIN, page_file, page_path, page_url
 from .visible import HEADINGS, Element, parse_html
@@ -48,10 +50,9 @@ class Chapter:
 
 
 def article(site: Path, page: str, language: str) -> Element | None:
-    try:
-        return parse_html(page_file(site, page, language).read_text(encoding="utf-8")).find("article")
-    except (OSError, UnicodeDecodeError):
-        return None  # the page's own reading names it
+    """The page's article; None if the page is not a readable regular file (its own reading names it)."""
+    text = page_text(page_file(site, page, language))
+    return parse_html(text).find("article") if text is not None else None
 
 
 def printed_nodes(nodes: list[Element | str]) -> list[Element]:
@@ -125,10 +126,12 @@ def expected_cover(site: Path, language: str) -> tuple[str, str] | None:
 def check_pdf(site: Path, language: str, mismatches: list[Mismatch]) -> None:
     """The language's PDF against the pages of the built site, every rule of this module."""
     name = translations(language)["pdf_file"]
-    if not (site / name).is_file():
-        mismatches.append(Mismatch(name, "PDF", f"the {language} report as a PDF at the site's root", "none"))
+    data = published_bytes(site / name)
+    if data is None:
+        mismatches.append(Mismatch(name, "PDF", f"the {language} report as a PDF at the site's root",
+                                   "none" if not (site / name).exists() else UNREADABLE))
         return
-    reading = read_pdf(site / name)
+    reading = read_pdf(data)
     chapters, cover = expected_chapters(site, language), expected_cover(site, language)
     if reading.problem is not None or chapters is None or cover is None:
         found = reading.problem or "pages without the chapters', cover's or provenance's parts"

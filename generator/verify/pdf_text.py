@@ -17,6 +17,7 @@ dropped; the print stylesheet hyphenates nothing.
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 from xml.etree import ElementTree
 
+from ..publish.journal import published_bytes
 from .site_pages import SITE_ORIGIN
 from .visible import Element
 
@@ -32,7 +34,6 @@ NOT_PRINTED_TAGS = frozenset({"script", "style", "template", "select", "input", 
                               "textarea", "clipboard-copy"})
 NOT_PRINTED_CLASSES = frozenset({"headerlink", "anchor-link", "clipboard-copy-txt", "pdf-link"})
 SVG_TEXT = "{http://www.w3.org/2000/svg}text"
-SVG_LIMIT = 16 * 1024**2
 WHITESPACE = re.compile(r"\s+")
 BULLET = "•"  # every unordered list item's marker, at any depth (print.css)
 QUOTES = {"es": ("«", "»", "“", "”"), "en": ("“", "”", "‘", "’")}  # <q>'s marks in each language (print.css)
@@ -59,13 +60,13 @@ class PdfReading:
     problem: str | None = None  # why the file could not be read, if it could not
 
 
-def read_pdf(path: Path) -> PdfReading:
+def read_pdf(data: bytes) -> PdfReading:
     """The PDF's title, language, outline and every page's text; ``problem`` says why not, if it cannot be read."""
     import pypdf
     from pypdf.errors import PyPdfError
 
     try:
-        reader = pypdf.PdfReader(path, strict=False)
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
         root = reader.trailer["/Root"]
         metadata = reader.metadata
         reading = PdfReading(title=str(metadata.title) if metadata and metadata.title is not None else None,
@@ -167,11 +168,9 @@ def figure_text(site: Path, url: str, source: str) -> str:
     parts = urlsplit(urljoin(url, source))
     if f"{parts.scheme}://{parts.netloc}" != SITE_ORIGIN or not parts.path.lower().endswith(".svg"):
         return ""
-    path = site / unquote(parts.path).lstrip("/")
+    data = published_bytes(site / unquote(parts.path).lstrip("/"))
     try:
-        if path.stat().st_size > SVG_LIMIT:
-            return ""
-        root = ElementTree.fromstring(path.read_bytes())
-    except (OSError, ElementTree.ParseError):
+        root = ElementTree.fromstring(data or b"")
+    except ElementTree.ParseError:
         return ""  # the page's own check names the figure it cannot read
     return "".join("".join(node.itertext()) for node in root.iter(SVG_TEXT))
