@@ -24,6 +24,7 @@ belongs, otherwise a character of the pages' verified text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
@@ -41,6 +42,7 @@ CHAPTERS = ("index", "maps", "explorer", "family", "experiment", "reproducibilit
 LINKED = CHAPTERS[:-1]  # the pages written from templates, each of which offers its language's PDF
 LOCATED = ("explorer", "notebook")  # interactive on the site: their chapters say where they live
 CONTEXT = 40  # characters of the text shown around a difference
+Fail = Callable[[int, str, str, str], None]  # (the PDF's page, 0 for the whole file; place; expected; found)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def sources_split(children: list[Element | str], anchor: str) -> tuple[list[Elem
     if start is None:
         return children, []
     end = next((i for i in range(start + 1, len(children)) if isinstance(children[i], Element)
-                and children[i].tag == "h2"), len(children))  # type: ignore[union-attr]
+                and children[i].tag == "h2"), len(children))
     return children[:start] + children[end:], children[start:end]
 
 
@@ -139,8 +141,9 @@ def check_pdf(site: Path, language: str, mismatches: list[Mismatch]) -> None:
         return
     title, cover_text = cover
     check_links(site, language, name, mismatches)
-    fail = lambda page, place, expected, found: mismatches.append(  # noqa: E731
-        Mismatch(f"{name}, page {page}" if page else name, place, expected, found))
+    def fail(page: int, place: str, expected: str, found: str) -> None:
+        mismatches.append(Mismatch(f"{name}, page {page}" if page else name, place, expected, found))
+
     if (reading.title, reading.language) != (title, language):
         fail(0, "metadata", f"title {title!r}, language {language!r}", f"{reading.title!r}, {reading.language!r}")
     check_outline(reading, [heading for chapter in chapters for heading in chapter.headings], fail)
@@ -166,7 +169,7 @@ def check_links(site: Path, language: str, name: str, mismatches: list[Mismatch]
                                        f"one to {name} at the site's root", ", ".join(sorted(targets)) or "none"))
 
 
-def check_outline(reading: PdfReading, headings: list[tuple[int, str]], fail: object) -> None:
+def check_outline(reading: PdfReading, headings: list[tuple[int, str]], fail: Fail) -> None:
     """The bookmarks are the printed headings, in order, each opening a page no earlier than the one before."""
     found = [(mark.level, mark.title) for mark in reading.outline]
     pages = [mark.page for mark in reading.outline]
@@ -175,25 +178,25 @@ def check_outline(reading: PdfReading, headings: list[tuple[int, str]], fail: ob
         expected = headings[at] if at < len(headings) else "no more bookmarks"
         got = found[at] if at < len(found) else "none"
         page = reading.outline[at].page if at < len(reading.outline) else len(reading.pages)
-        fail(page, f"bookmark {at + 1}", f"the printed heading {expected}", f"{got}")  # type: ignore[operator]
+        fail(page, f"bookmark {at + 1}", f"the printed heading {expected}", f"{got}")
     elif pages != sorted(pages) or (pages and not 2 < pages[0] <= len(reading.pages)):
-        fail(0, "bookmarks", "pages in the headings' order, after the cover and contents", str(pages))  # type: ignore[operator]
+        fail(0, "bookmarks", "pages in the headings' order, after the cover and contents", str(pages))
 
 
-def footers_taken(reading: PdfReading, fail: object) -> list[str]:
+def footers_taken(reading: PdfReading, fail: Fail) -> list[str]:
     """Each page's text without its footer, the page's own number (the cover has none), squeezed."""
     bodies = []
     for number, text in enumerate(reading.pages, start=1):
         lines = text.rstrip().split("\n")
         if number > 1:
             if lines[-1].strip() != str(number):
-                fail(number, "footer", f"the page's number {number}", repr(lines[-1].strip()[-CONTEXT:]))  # type: ignore[operator]
+                fail(number, "footer", f"the page's number {number}", repr(lines[-1].strip()[-CONTEXT:]))
             lines = lines[:-1]
         bodies.append(squeezed("\n".join(lines)))
     return bodies
 
 
-def compare_stream(expected: str, pages: list[str], first: int, place: str, fail: object) -> None:
+def compare_stream(expected: str, pages: list[str], first: int, place: str, fail: Fail) -> None:
     """These pages' text, from page ``first`` on, must be ``expected``; the first difference names its page."""
     found = "".join(pages)
     if found == expected:
@@ -205,23 +208,23 @@ def compare_stream(expected: str, pages: list[str], first: int, place: str, fail
             break
         seen += len(text)
         page += 1
-    fail(min(page, first + max(len(pages) - 1, 0)), place, repr(expected[max(at - CONTEXT, 0):at + CONTEXT]),  # type: ignore[operator]
+    fail(min(page, first + max(len(pages) - 1, 0)), place, repr(expected[max(at - CONTEXT, 0):at + CONTEXT]),
          repr(found[max(at - CONTEXT, 0):at + CONTEXT]))
 
 
-def compare_pages(expected: Printed, pages: list[str], first: int, fail: object) -> None:
+def compare_pages(expected: Printed, pages: list[str], first: int, fail: Fail) -> None:
     """Each page from ``first`` on is the next stretch of the text, then the next whole figures' text (WeasyPrint
     draws a page's figures after its text); the first page that is not names the difference."""
     at, figure = 0, 0
     for number, page in enumerate(pages, start=first):
         fitted = page_fit(expected, page, at, figure)
         if fitted is None:
-            fail(number, "text", *differences(expected.text[at:], page))  # type: ignore[operator]
+            fail(number, "text", *differences(expected.text[at:], page))
             return
         at, figure = fitted
     if at != len(expected.text) or figure != len(expected.figures):
         rest = expected.text[at:at + CONTEXT] or f"figure {figure + 1}'s text"
-        fail(first + len(pages) - 1, "end", f"more: {rest!r}", "the last page")  # type: ignore[operator]
+        fail(first + len(pages) - 1, "end", f"more: {rest!r}", "the last page")
 
 
 def joined(parts: list[Printed]) -> Printed:
