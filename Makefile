@@ -5,18 +5,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site serve test test-fast browser
+.PHONY: site serve test test-fast browser pango
 
 ## Build the bilingual site into site/ on the defaults (extra options: make site ARGS="--weights imagenet").
-site: $(VENV)/.installed
+site: pango $(VENV)/.installed
 	$(PY) -m generator build $(ARGS)
 
 ## Build, serve the site at http://127.0.0.1:8000/ and rebuild it on every edit (make serve ARGS="--port 8001").
-serve: $(VENV)/.installed
+serve: pango $(VENV)/.installed
 	$(PY) -m generator serve $(ARGS)
 
 ## Run every test, the browser tests included, one pytest worker per core: what CI runs.
-test: $(VENV)/.installed-dev browser node_modules/.installed
+test: pango $(VENV)/.installed-dev browser node_modules/.installed
 	$(PY) -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 ## Run the tests that start no build, process, kernel re-run or browser of their own: after every change.
@@ -43,3 +43,10 @@ node_modules/.installed: package.json package-lock.json
 browser:
 	@[ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || \
 		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+# Pango and the DejaVu fonts, which WeasyPrint lays the PDFs out with (generator/pdf/): Debian's packages,
+# installed only where the library is missing.
+pango:
+	@{ ldconfig -p | grep -q libpangoft2-1.0 && [ -d /usr/share/fonts/truetype/dejavu ]; } || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }

@@ -1,7 +1,7 @@
 """The package's shape, read from its source (AST: nothing is imported): layers, no cycles, small units.
 
 Data flows one way: core, runtime, publish, inputs, model, experiment,
-report, verify, pipeline, preview, then the command line. A module imports
+report, verify, pdf, pipeline, preview, then the command line. A module imports
 only from its own layer and the layers before it. The check (verify) is
 trusted because it does not share the code that wrote the pages: it imports
 nothing of report, except the three steps it re-runs to reproduce the
@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "generator"
-LAYERS = ("core", "runtime", "publish", "inputs", "model", "experiment", "report", "verify", "pipeline", "preview", "")
+LAYERS = ("core", "runtime", "publish", "inputs", "model", "experiment", "report", "verify", "pdf", "pipeline", "preview",
+          "")
 # What the check may run of the writer's side, lazily, to reproduce the build's bytes: the compute step
 # (the facts a notebook's kernel and the figures start from), the notebook's cells, the figures' pixels and the
 # notebook's picture.

@@ -14,6 +14,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import pypdf
 import pytest
 from PIL import Image
 
@@ -21,6 +22,7 @@ from generator.pipeline import reuse, site, stamp
 from generator.core import cache
 from generator.core.config import Config
 from generator.core.errors import UsageError
+from generator.core.translations import translations
 from generator.publish import generation as publish
 from generator.publish.journal import read_manifest
 from generator.publish.ownership import MARKER, STATIC
@@ -51,6 +53,8 @@ def test_nothing_changed_means_nothing_is_made(editable_build: Build) -> None:
     assert outcome.facts == editable_build.facts
     assert lines == [f"up to date: {plan_for(editable_build.config).reason} (generation {generation[:12]})"]
     assert tree(editable_build.docs) == docs and tree(editable_build.site) == out
+    pdfs = {translations(language)["pdf_file"] for language in ("es", "en")}
+    assert pdfs <= set(read_manifest(editable_build.docs).site_files) and pdfs <= set(out)  # guarded, not remade
 
 
 @pytest.mark.process
@@ -222,6 +226,9 @@ def test_a_template_edit_reaches_the_site_and_is_checked(built: Build, tmp_path:
     assert "only templates or translations changed" in edited.stderr
     assert "A brand new sentence." in (project / "site" / "en" / "maps" / "index.html").read_text(encoding="utf-8")
     assert "Una frase nueva." in (project / "site" / "maps" / "index.html").read_text(encoding="utf-8")
+    for language, sentence in (("es", "Unafrasenueva."), ("en", "Abrandnewsentence.")):  # the PDFs made again
+        reader = pypdf.PdfReader(project / "site" / translations(language)["pdf_file"])
+        assert sentence in "".join("".join(page.extract_text().split()) for page in reader.pages)
     check = [sys.executable, "-m", "generator", "check", "--weights", "random", "--offline"]
     checked = subprocess.run(check, cwd=project, env=env, capture_output=True, text=True, timeout=300)
     assert checked.returncode == 0, checked.stderr  # the independent check agrees with what the prose path published

@@ -144,6 +144,7 @@ def build(config: Config, progress: Callable[[str], None]) -> Outcome:
 def build_everything(config: Config, stage: publish.Staging, site_build: SiteBuild, keys: InputKeys,
                      progress: Callable[[str], None]) -> tuple[Facts, str]:
     """Model, facts, figures, notebook run, pages, check, site; the check derives its own values, from no cache."""
+    from ..pdf import render as pdf_files
     from ..report import notebook
     from ..verify import gate as check
     from ..verify.css_text import parse_known_stylesheets
@@ -170,9 +171,10 @@ def build_everything(config: Config, stage: publish.Staging, site_build: SiteBui
         progress("site: mkdocs build --strict")
         parse_known_stylesheets()  # the check's, while this process would only wait
         site_build.wait()
-        progress("check: reading every page of the built site")
-        check.verify(stage.docs, stage.site, config,
-                     check.CheckInputs(expected, explorer_reference, reproduce=False, side_by_side=True))
+        with pdf_files.rendering(stage.site, progress) as pdfs:  # the PDFs, made from the built pages meanwhile
+            progress("check: reading every page of the built site")
+            check.verify(stage.docs, stage.site, config, check.CheckInputs(
+                expected, explorer_reference, reproduce=False, side_by_side=True, pdf_ready=pdfs))
         progress("publish: site and docs, one generation")
         generation = publish.publish(stage, config, generated, keys.to_dict())
     return facts, generation
@@ -186,6 +188,7 @@ def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild,
     whose entries anyone who can write the user's files could have edited. Meanwhile this process writes the
     pages and MkDocs builds them.
     """
+    from ..pdf import render as pdf_files
     from ..verify import gate as check
     from ..verify.css_text import parse_known_stylesheets
 
@@ -197,10 +200,11 @@ def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild,
     progress("site: mkdocs build --strict, while the check re-derives every number")
     parse_known_stylesheets()  # the check's, while this process would only wait
     site_build.wait()
-    expected = derived()
-    progress("check: reading every page of the built site")
-    check.verify(stage.docs, stage.site, config,
-                 check.CheckInputs(expected, reproduce=False, explorer_data=False, side_by_side=True))
+    with pdf_files.rendering(stage.site, progress) as pdfs:  # the PDFs, made from the built pages meanwhile
+        expected = derived()
+        progress("check: reading every page of the built site")
+        check.verify(stage.docs, stage.site, config, check.CheckInputs(
+            expected, reproduce=False, explorer_data=False, side_by_side=True, pdf_ready=pdfs))
     progress("publish: site and docs, one generation")
     generation = publish.publish(stage, config, generated, keys.to_dict())
     return published.facts, generation

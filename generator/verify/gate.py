@@ -89,6 +89,7 @@ class CheckInputs:
     reproduce: bool = True
     explorer_data: bool = True
     side_by_side: bool = False
+    pdf_ready: Callable[[], None] = lambda: None  # waits until the PDFs are written (a build renders them meanwhile)
 
 
 def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = CheckInputs()) -> list[Mismatch]:
@@ -114,6 +115,8 @@ def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = Chec
         figure_names = figure_files(docs)
         check_pages(docs, site, config, expected, figure_names, mismatches, notebook_picture(expected, reproduced),
                     given.side_by_side)
+        given.pdf_ready()
+        mismatches += check_pdfs(site, given.side_by_side)
         if given.explorer_data and reference is not None:
             from .explorer import compare
 
@@ -121,6 +124,29 @@ def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = Chec
         if reproduced is not None:
             check_reproduction(docs, reproduced(), mismatches)
     return mismatches
+
+
+def check_pdfs(site: Path, side_by_side: bool) -> list[Mismatch]:
+    """Each language's PDF against the site's pages (verify/pdf.py); the languages after the first in a fork when
+    side by side, since reading a PDF's text is seconds of pure Python."""
+    from .pdf import check_pdf
+
+    def languages(which: tuple[str, ...]) -> list[Mismatch]:
+        found: list[Mismatch] = []
+        for language in which:
+            check_pdf(site, language, found)
+        return found
+
+    names = {translations(language)["pdf_file"] for language in LANGUAGES}
+    strays = [Mismatch(path.relative_to(site).as_posix(), "PDF", f"only {', '.join(sorted(names))} at the site's root",
+                       "another PDF") for path in sorted(site.rglob("*")) if path.suffix.lower() == ".pdf"
+              and path.relative_to(site).as_posix() not in names]
+    if not side_by_side:
+        return strays + languages(LANGUAGES)
+    from ..runtime import forked
+
+    with forked.started(lambda: languages(LANGUAGES[1:]), "checking the PDFs") as others:
+        return strays + languages(LANGUAGES[:1]) + others()
 
 
 def model_failures(expected: Expected) -> list[Mismatch]:
