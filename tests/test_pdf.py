@@ -57,9 +57,12 @@ def test_the_built_pdf_is_the_pages_printed(built: Build, language: str) -> None
     path = built.site / NAMES[language]
     reader = pypdf.PdfReader(path)
     assert reader.trailer["/Root"]["/Lang"] == language
-    assert len(reader.pages) > 40 and path.stat().st_size <= render.SIZE_LIMIT
+    assert len(reader.pages) > 30 and path.stat().st_size <= render.SIZE_LIMIT
     titles = [entry.title for entry in reader.outline if not isinstance(entry, list)]
     assert len(titles) == 8  # the seven pages and the sources: one top bookmark each
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "Conv2d-1" in text and "Conv2d-150" not in text  # ResNet18's summary prints; the family's folded tables
+    assert text.count("resnet152") >= 1  # ... stay on the site, their summaries in the PDF
 
 
 @pytest.mark.build
@@ -160,6 +163,13 @@ def test_what_prints_is_what_the_pdf_shows() -> None:
                     '<script>código</script>')
     assert shown.text == "Título•uno3.tres4.cuatro«dicho“así”»"
     assert printed("<q>said</q>", "en").text == "“said”"
+
+
+def test_a_closed_details_prints_its_summary_only() -> None:
+    """A folded section stays folded on paper (the family's full tables: 28 pages); an open one prints whole."""
+    assert printed("<details><summary>resnet50: tabla completa</summary><table><tr><td>Conv2d-1</td></tr>"
+                   "</table>texto</details><p>después</p>").text == "resnet50:tablacompletadespués"
+    assert printed("<details open><summary>abierta</summary><p>dentro</p></details>").text == "abiertadentro"
 
 
 def test_a_tables_header_and_rows_are_placed_in_the_text() -> None:

@@ -12,7 +12,10 @@ and the notebook are interactive on the site: their chapters say where they
 live and show what of them prints.
 
 What does not print (scripts, form controls, permalink marks, the link to
-the PDF itself, hidden elements) is left out by the rule the check applies too (verify/pdf_text.py);
+the PDF itself, hidden elements, and what a closed ``<details>`` holds
+beside its summary: the family's full tables, which would fill 28 of 67
+pages and most of the render's time) is left out by the rule the check
+applies too (verify/pdf_text.py);
 every id is prefixed with its chapter so that links inside the document stay
 unique, and links to other pages of the site point at their chapters.
 """
@@ -72,6 +75,10 @@ def article_of(site: Path, page: str, language: str) -> LexborNode:
         raise SiteBuildError(f"PDF: the built page {page_path(page, language) or '/'} has no <article>")
     for node in article.css(NOT_PRINTED):
         node.decompose()
+    for closed in article.css("details:not([open])"):  # only its summary prints, as on a screen until opened
+        for node in list(closed.iter(include_text=True)):
+            if node.tag != "summary":
+                node.decompose()
     return article
 
 

@@ -95,6 +95,14 @@ def printed(element: Element) -> bool:
             and "hidden" not in element.attrs)
 
 
+def shown_children(element: Element) -> list[Element | str]:
+    """What of an element prints: a closed ``<details>`` only its summary (the family's full tables, 28 of
+    the PDF's 67 pages, stay on the site, where the summary says they are), anything else all of it."""
+    if element.tag == "details" and "open" not in element.attrs:
+        return [child for child in element.children if isinstance(child, Element) and child.tag == "summary"]
+    return element.children
+
+
 @dataclass
 class Printed:
     """What some nodes of an article print, squeezed: the text; apart from it each SVG figure's text (WeasyPrint
@@ -123,7 +131,7 @@ def printed_text(nodes: list[Element | str], site: Path, url: str, language: str
         elif isinstance(node, str):
             add(node)
         elif printed(node):
-            stack.extend(reversed(node.children))
+            stack.extend(reversed(shown_children(node)))
             if node.tag == "img":
                 made.figures.append(squeezed(figure_text(site, url, node.attrs.get("src", ""))))
             elif node.tag == "li" and node.parent is not None and node.parent.tag in ("ol", "ul"):
