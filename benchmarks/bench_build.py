@@ -24,7 +24,8 @@ the check's values from somewhere a user can write, which the issue forbids.
 
 The PDFs (issue 30) extend the floors the same way, by their bare cost: a
 process that imports WeasyPrint and renders each language's built articles,
-one after the other with the PDF's print stylesheet, both languages at once
+less what never prints (scripts, styles, a folded section's body: the PDF
+leaves out the same), one after the other with the PDF's print stylesheet, both languages at once
 in two processes as the build does (``PDF_RENDER``: no cover, contents,
 links or check), then a process that extracts every page's text of both
 PDFs with pypdf (``PDF_TEXT``), the least a check of a PDF's words must do.
@@ -80,8 +81,9 @@ PARSE_SITE = (
     "    tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)\n"
 )
 # The bare cost of the PDFs (issue 30), which the build now pays: WeasyPrint, imported once, renders each
-# language's pages (the built articles in the site's order, one after the other, with the PDF's print
-# stylesheet) in a process of its own, both at once as the build does; no cover, contents or checks. Then
+# language's pages (the built articles in the site's order, one after the other, less what never prints:
+# scripts, styles and a folded section's body, with the PDF's print stylesheet) in a process of its own,
+# both at once as the build does; no cover, contents or checks. Then
 # pypdf extracts every page's text of both, the least any check of a PDF's words must do.
 PDF_RENDER = (
     "import sys, pathlib, multiprocessing\n"
@@ -89,9 +91,13 @@ PDF_RENDER = (
     "from selectolax.lexbor import LexborHTMLParser\n"
     "site, css = pathlib.Path(sys.argv[1]).resolve(), sys.argv[2]\n"
     "PAGES = ['', 'maps/', 'explorer/', 'family/', 'experiment/', 'reproducibility/', 'notebook/']\n"
+    "def article(path):\n"
+    "    found = LexborHTMLParser(path.read_text(encoding='utf-8')).css_first('article')\n"
+    "    for node in found.css('script, style, template, details:not([open]) > :not(summary)'):\n"
+    "        node.decompose()  # what never prints: the notebook's inlined stylesheet, a folded section's body\n"
+    "    return found.html\n"
     "def render(folder):\n"
-    "    body = ''.join(LexborHTMLParser((site / folder / page / 'index.html').read_text(encoding='utf-8'))\n"
-    "                   .css_first('article').html for page in PAGES)\n"
+    "    body = ''.join(article(site / folder / page / 'index.html') for page in PAGES)\n"
     "    html = weasyprint.HTML(string=f'<html><body>{body}</body></html>', base_url=(site / folder).as_uri() + '/')\n"
     "    return len(html.write_pdf(stylesheets=[weasyprint.CSS(filename=css)]))\n"
     "with multiprocessing.get_context('fork').Pool(2) as pool:\n"
