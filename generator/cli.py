@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -59,6 +60,15 @@ def port_number(text: str) -> int:
     return int(text)
 
 
+def reproducible_date() -> None:
+    """SOURCE_DATE_EPOCH, which MkDocs and matplotlib read (the sitemap's gzip header, a figure's metadata), must
+    be what reproducible-builds.org says it is: anything else crashed either one in the middle of a build."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is not None and not (value.isascii() and value.isdigit()):
+        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, got {value[:40]!r}: "
+                         "fix it or unset it")
+
+
 def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config | None]:
     """The arguments, and the run's Config (None for `experiment`, which reads no image, weights or docs)."""
     parser = Parser(prog="python -m generator", description=__doc__, epilog=EPILOG)
@@ -90,6 +100,7 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config | None]:
                                      epilog=EPILOG)
     experiment.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
+    reproducible_date()
     if args.command == "experiment":
         return args, None
     paths = {name: getattr(args, name) for name in ("docs", "mkdocs_yml") if getattr(args, name) is not None}

@@ -90,6 +90,16 @@ def test_bad_options_fail_at_load_with_the_options_name(args: list[str], needle:
     assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], result.stderr
 
 
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "٣", ""], ids=["word", "negative", "decimal", "arabic-digit",
+                                                                    "empty"])
+def test_a_bad_source_date_epoch_is_a_usage_error_before_any_work(value: str) -> None:
+    """MkDocs and matplotlib both read it; a value they cannot read crashed the build with a traceback."""
+    result = cli("build", "--weights", "random", "--offline", env={"SOURCE_DATE_EPOCH": value})
+    assert result.returncode == EXIT_CODES["usage"]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SOURCE_DATE_EPOCH" in lines[0], result.stderr
+
+
 @pytest.fixture(scope="module")
 def previous(built: Build, tmp_path_factory) -> tuple[Path, Path, dict[str, str], dict[str, str]]:
     """An earlier good site and docs that every failing run below must leave as they were."""
