@@ -28,7 +28,7 @@ less what never prints (scripts, styles, a folded section's body: the PDF
 leaves out the same), one after the other with the PDF's print stylesheet, both languages at once
 in two processes as the build does (``PDF_RENDER``: no cover, contents,
 links or check), then a process that extracts every page's text of both
-PDFs with pypdf (``PDF_TEXT``), the least a check of a PDF's words must do.
+PDFs with PDFium (``PDF_TEXT``), the least a check of a PDF's words must do.
 The cold build's floor adds both, the check's the text, and the prose-only
 rebuild's floor the render, which follows MkDocs (it reads the built pages).
 
@@ -84,7 +84,7 @@ PARSE_SITE = (
 # language's pages (the built articles in the site's order, one after the other, less what never prints:
 # scripts, styles and a folded section's body, with the PDF's print stylesheet) in a process of its own,
 # both at once as the build does; no cover, contents or checks. Then
-# pypdf extracts every page's text of both, the least any check of a PDF's words must do.
+# PDFium (the check's reader) extracts every page's text of both, the least any check of a PDF's words must do.
 PDF_RENDER = (
     "import sys, pathlib, multiprocessing\n"
     "import weasyprint\n"
@@ -104,9 +104,10 @@ PDF_RENDER = (
     "    pool.map(render, ['', 'en/'])\n"
 )
 PDF_TEXT = (
-    "import sys, pathlib, pypdf\n"
+    "import sys, pathlib, pypdfium2\n"
     "for path in sorted(pathlib.Path(sys.argv[1]).glob('*.pdf')):\n"
-    "    [page.extract_text() for page in pypdf.PdfReader(path).pages]\n"
+    "    document = pypdfium2.PdfDocument(path)\n"
+    "    [document[index].get_textpage().get_text_range() for index in range(len(document))]\n"
 )
 IMPORT_AND_FORWARD = (
     "import torch, torchvision\n"

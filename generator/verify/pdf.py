@@ -4,7 +4,7 @@ The PDF is the site's pages printed: a cover, a table of contents, then
 each page as a chapter in the site's order, the report's sources last (the
 layout README describes). The check rebuilds what each part must say from
 the built pages, never from the code that wrote the PDF, and compares it
-with the text pypdf extracts (verify/pdf_text.py says how the text is
+with the text PDFium extracts (verify/pdf_text.py says how the text is
 compared):
 
 - the document's title is the report's title and its language the page's;
@@ -137,7 +137,7 @@ def check_pdf(site: Path, language: str, mismatches: list[Mismatch]) -> None:
     chapters, cover = expected_chapters(site, language), expected_cover(site, language)
     if reading.problem is not None or chapters is None or cover is None:
         found = reading.problem or "pages without the chapters', cover's or provenance's parts"
-        mismatches.append(Mismatch(name, "PDF", "a PDF pypdf reads, of pages the check read", found))
+        mismatches.append(Mismatch(name, "PDF", "a PDF PDFium reads, of pages the check read", found))
         return
     title, cover_text = cover
     check_links(site, language, name, mismatches)
