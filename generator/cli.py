@@ -46,6 +46,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-notebook-execution", action="store_true",
                         help="write the notebook without running it (faster; the published build runs it); "
                         "check: the build being checked was made so")
+    parser.add_argument("--no-pdf", action="store_true",
+                        help="make no PDF of the report and link none (faster: about 6 s of every build; the "
+                        "published build makes them); check: the build being checked was made so")
 
 
 def add_site_options(parser: argparse.ArgumentParser, out_help: str) -> None:
@@ -114,6 +117,7 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config | None]:
         allow_download=not args.offline,
         download_timeout_s=args.download_timeout,
         execute_notebook=not getattr(args, "no_notebook_execution", False),
+        make_pdf=not getattr(args, "no_pdf", False),
         reuse_published=not getattr(args, "force", False),
         **paths,
     )

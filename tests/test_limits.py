@@ -93,7 +93,7 @@ def _build_argv(root: Path, *options: str) -> list[str]:
     docs = root / "docs"
     if not docs.exists():
         shutil.copytree(ROOT / "docs" / "assets" / "static", docs / "assets" / "static")
-    return ["build", "--offline", "--no-notebook-execution", "--quiet", "--out", str(root / "site"),
+    return ["build", "--offline", "--no-notebook-execution", "--no-pdf", "--quiet", "--out", str(root / "site"),
             "--docs", str(docs), "--mkdocs-yml", str(ROOT / "mkdocs.yml"), *options]
 
 

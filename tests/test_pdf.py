@@ -211,3 +211,24 @@ def test_a_build_whose_pdf_fails_exits_6_and_keeps_the_published_site(editable_b
         site.build(editable_build.config, RecordingProgress())
     assert raised.value.exit_code == 6 and "PDF: cannot read the built page missing/" in raised.value.printable()
     assert {path: path.read_bytes() for path in editable_build.site.rglob("*") if path.is_file()} == published
+
+
+@pytest.mark.build
+def test_a_site_built_with_no_pdf_has_none_links_none_and_says_so(built: Build, tmp_path: Path) -> None:
+    """--no-pdf: no PDF, no page links one, the recipe says --no-pdf and no sentence speaks of a PDF; a PDF or a
+    link planted in that site is refused, and the same site checked as one with PDFs misses them."""
+    bare = run_build(make_config(tmp_path / "bare", make_pdf=False))
+    assert not list(bare.site.rglob("*.pdf")) and not bare.facts.provenance.pdf
+    assert bare.facts.provenance.recipe.build.endswith(" --no-pdf")
+    for language in ("es", "en"):
+        assert "pdf-link" not in bare.page("index", language).read_text(encoding="utf-8")
+        assert "PDF" not in bare.page("family", language).read_text(encoding="utf-8")
+        assert "PDF" in built.page("family", language).read_text(encoding="utf-8")
+    assert gate.check_pdfs(bare.site, side_by_side=False, made=False) == []
+    missing = gate.check_pdfs(bare.site, side_by_side=False, made=True)
+    assert {(m.page, m.place) for m in missing} == {(NAMES["es"], "PDF"), (NAMES["en"], "PDF")}, missing
+    shutil.copy2(built.site / NAMES["es"], bare.site / NAMES["es"])
+    built_page = built.page("maps", "en")
+    shutil.copy2(built_page, bare.site / built_page.relative_to(built.site))
+    found = gate.check_pdfs(bare.site, side_by_side=False, made=False)
+    assert {(m.page, m.place) for m in found} == {(NAMES["es"], "PDF"), ("en/maps/ (maps.en)", "link to the PDF")}, found

@@ -289,7 +289,7 @@ def test_a_build_with_a_relative_xdg_cache_home_writes_nothing_in_the_working_di
     here.mkdir()
     config = editable_build.config
     command = [sys.executable, "-m", "generator", "build", "--force", "--quiet", "--weights", "random", "--offline",
-               "--no-notebook-execution", "--out", str(config.out), "--docs", str(config.docs),
+               "--no-notebook-execution", "--no-pdf", "--out", str(config.out), "--docs", str(config.docs),
                "--mkdocs-yml", str(config.mkdocs_yml)]
     env = {**os.environ, "XDG_CACHE_HOME": "cache", "HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
     result = subprocess.run(command, cwd=here, env=env, capture_output=True, text=True, timeout=300)

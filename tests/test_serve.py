@@ -40,7 +40,7 @@ from .browser_support import CHROMIUM, CHROMIUM_ARGS
 from .conftest import ROOT
 from .test_signals import alive, as_in_a_terminal, children
 
-SERVE_OPTIONS = ["--weights", "random", "--offline", "--no-notebook-execution"]
+SERVE_OPTIONS = ["--weights", "random", "--offline", "--no-notebook-execution", "--no-pdf"]
 BUILD_TIMEOUT_S = 240  # one build on a loaded machine, with room to spare; every wait below is bounded by it
 STOPPED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 

@@ -253,7 +253,7 @@ def test_a_build_across_filesystems_follows_the_umask_and_writes_nothing_beside_
         generations = []
         for seed in ("0", "1"):
             result = generator_cli(tmp_path, "build", "--offline", "--weights", "random", "--seed", seed,
-                                   "--no-notebook-execution", "--quiet", "--out", str(out), "--docs", "docs",
+                                   "--no-notebook-execution", "--no-pdf", "--quiet", "--out", str(out), "--docs", "docs",
                                    "--mkdocs-yml", str(config_dir / "mkdocs.yml"), env={"PYTHONPATH": str(ROOT)},
                                    preexec_fn=child)
             assert result.returncode == 0, result.stderr
@@ -285,8 +285,8 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_behind(tmp_path: Path) -> No
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
 
-    result = generator_cli(ROOT, "build", "--offline", "--weights", "random", "--no-notebook-execution", "--quiet",
-                           "--out", str(tmp_path / "site"), "--docs", str(docs), preexec_fn=limited)
+    result = generator_cli(ROOT, "build", "--offline", "--weights", "random", "--no-notebook-execution", "--no-pdf",
+                           "--quiet", "--out", str(tmp_path / "site"), "--docs", str(docs), preexec_fn=limited)
     assert result.returncode == EXIT_CODES["output"], result.stderr
     line = one_error_line(result)
     assert "cannot write" in line and "File too large" in line, line
@@ -307,7 +307,7 @@ def test_relative_paths_and_the_project_defaults_work_from_another_directory(tmp
     torch.manual_seed(3)
     torch.save(resnet18(weights=None).state_dict(), elsewhere / "weights.pth")
     result = generator_cli(elsewhere, "build", "--offline", "--weights", "weights.pth", "--image", "photo.png",
-                           "--quiet", env={"PYTHONPATH": str(project)})
+                           "--no-pdf", "--quiet", env={"PYTHONPATH": str(project)})
     assert result.returncode == 0, result.stderr
     facts = json.loads((project / "site" / "facts.json").read_text())
     assert facts["provenance"]["image"]["name"] == "photo.png"

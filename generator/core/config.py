@@ -73,6 +73,7 @@ class Config:
     top_k: int = 5
     feature_channels: int = 16
     execute_notebook: bool = True
+    make_pdf: bool = True  # False (--no-pdf): no PDF of the report, and no page links one
     reuse_published: bool = True  # False (--force): compute everything even when the published build could be reused
 
     def __post_init__(self) -> None:

@@ -82,10 +82,14 @@ def write(site: Path, language: str) -> tuple[float, int]:
 
 
 @contextmanager
-def rendering(site: Path, progress: Callable[[str], None]) -> Iterator[Callable[[], None]]:
-    """Every language's PDF in a fork of its own, started now; the block gets a call that waits for them all."""
+def rendering(site: Path, progress: Callable[[str], None], wanted: bool = True) -> Iterator[Callable[[], None]]:
+    """Every language's PDF in a fork of its own, started now; the block gets a call that waits for them all.
+    None when not ``wanted`` (--no-pdf)."""
     from ..runtime import forked
 
+    if not wanted:
+        yield lambda: None
+        return
     with ExitStack() as stack:
         started = {language: stack.enter_context(forked.started(lambda language=language: write(site, language),
                                                                 f"the {language} PDF"))

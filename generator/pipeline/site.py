@@ -171,7 +171,7 @@ def build_everything(config: Config, stage: publish.Staging, site_build: SiteBui
         progress("site: mkdocs build --strict")
         parse_known_stylesheets()  # the check's, while this process would only wait
         site_build.wait()
-        with pdf_files.rendering(stage.site, progress) as pdfs:  # the PDFs, made from the built pages meanwhile
+        with pdf_files.rendering(stage.site, progress, config.make_pdf) as pdfs:  # the PDFs, made from the built pages meanwhile
             progress("check: reading every page of the built site")
             check.verify(stage.docs, stage.site, config, check.CheckInputs(
                 expected, explorer_reference, reproduce=False, side_by_side=True, pdf_ready=pdfs))
@@ -200,7 +200,7 @@ def rewrite_pages(config: Config, stage: publish.Staging, site_build: SiteBuild,
     progress("site: mkdocs build --strict, while the check re-derives every number")
     parse_known_stylesheets()  # the check's, while this process would only wait
     site_build.wait()
-    with pdf_files.rendering(stage.site, progress) as pdfs:  # the PDFs, made from the built pages meanwhile
+    with pdf_files.rendering(stage.site, progress, config.make_pdf) as pdfs:  # the PDFs, made from the built pages meanwhile
         expected = derived()
         progress("check: reading every page of the built site")
         check.verify(stage.docs, stage.site, config, check.CheckInputs(

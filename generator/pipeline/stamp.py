@@ -46,6 +46,7 @@ def input_keys(config: Config, static: Path) -> InputKeys:
     compute = {
         "options": [config.weights if config.weights in ("auto", "imagenet", "random") else "file", config.seed,
                     config.allow_download, config.top_k, config.feature_channels, config.execute_notebook,
+                    config.make_pdf,
                     list(LANGUAGES)],
         "image": _named_file(config.image, MAX_IMAGE_FILE_BYTES, ImageError),
         "weights": _weights_identity(config),

@@ -49,6 +49,8 @@ def build_command(config: Config) -> list[str]:
         options.append("--offline")
     if not config.execute_notebook:
         options.append("--no-notebook-execution")
+    if not config.make_pdf:
+        options.append("--no-pdf")
     return [sys.executable, "-m", "generator", "build", *options]
 
 

@@ -333,7 +333,7 @@ def derive_facts(
     residual = check_residuals(capture)
     totals = count_totals(summary, modules, tuple(capture.input.shape[1:]))
     provenance = describe_provenance(published, image_facts(image, is_sample_image(config.image)), weights.seed,
-                                     config.execute_notebook)
+                                     config.execute_notebook, config.make_pdf)
     return Facts(
         provenance=provenance,
         architecture=describe_architecture(model, summary),

@@ -75,6 +75,7 @@ class Provenance:
     seed: int
     software: tuple[Software, ...]
     recipe: Recipe
+    pdf: bool = True  # the site has the report as a PDF per language (not built with --no-pdf)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ def installed_software() -> tuple[Software, ...]:
             *(Software(name, metadata.version(name)) for name in PACKAGES))
 
 
-def run_options(weights: WeightsFacts, image: ImageFacts, seed: int, execute_notebook: bool) -> list[str]:
+def run_options(weights: WeightsFacts, image: ImageFacts, seed: int, execute_notebook: bool,
+                make_pdf: bool = True) -> list[str]:
     """The options of build (and check) that give these facts again, in the order --help lists them."""
     options = [] if image.origin == "sample" else ["--image", image.name]
     if weights.kind == "random":
@@ -37,13 +38,15 @@ def run_options(weights: WeightsFacts, image: ImageFacts, seed: int, execute_not
     else:
         options += ["--weights", "imagenet" if weights.kind == "imagenet" else str(weights.file_name)]
         options += ["--seed", str(seed)] if seed != DEFAULT_SEED else []  # recorded, though these weights ignore it
-    return options + ([] if execute_notebook else ["--no-notebook-execution"])
+    return options + ([] if execute_notebook else ["--no-notebook-execution"]) + ([] if make_pdf else ["--no-pdf"])
 
 
-def describe_provenance(weights: WeightsFacts, image: ImageFacts, seed: int, execute_notebook: bool) -> Provenance:
-    options = run_options(weights, image, seed, execute_notebook)
+def describe_provenance(weights: WeightsFacts, image: ImageFacts, seed: int, execute_notebook: bool,
+                        make_pdf: bool = True) -> Provenance:
+    options = run_options(weights, image, seed, execute_notebook, make_pdf)
     recipe = Recipe(build=shlex.join([*COMMAND, "build", *options]), check=shlex.join([*COMMAND, "check", *options]))
-    return Provenance(weights=weights, image=image, seed=seed, software=installed_software(), recipe=recipe)
+    return Provenance(weights=weights, image=image, seed=seed, software=installed_software(), recipe=recipe,
+                      pdf=make_pdf)
 
 
 def recipe_claims(provenance: Provenance) -> dict[str, str]:

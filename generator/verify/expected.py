@@ -252,6 +252,7 @@ def _provenance(config: Config, weights: WeightsProvenance, kind: str, image: An
         "provenance.image.original_mode": image_info.original_mode,
         "provenance.image.format": image_info.format,
         "provenance.seed": config.seed,
+        "provenance.pdf": config.make_pdf,
     }
     v.update(recipe_values(config, kind, file_name, v["provenance.image.name"]))
     conversions = list(image_info.conversions)

@@ -116,7 +116,7 @@ def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = Chec
         check_pages(docs, site, config, expected, figure_names, mismatches, notebook_picture(expected, reproduced),
                     given.side_by_side)
         given.pdf_ready()
-        mismatches += check_pdfs(site, given.side_by_side)
+        mismatches += check_pdfs(site, given.side_by_side, config.make_pdf)
         if given.explorer_data and reference is not None:
             from .explorer import compare
 
@@ -126,9 +126,9 @@ def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = Chec
     return mismatches
 
 
-def check_pdfs(site: Path, side_by_side: bool) -> list[Mismatch]:
-    """Each language's PDF against the site's pages (verify/pdf.py); the languages after the first in a fork when
-    side by side, since reading a PDF's text is seconds of pure Python."""
+def check_pdfs(site: Path, side_by_side: bool, made: bool = True) -> list[Mismatch]:
+    """Each language's PDF against the site's pages (verify/pdf.py), or none at all for a site built without them
+    (``made`` False: --no-pdf); the languages after the first in a fork when side by side."""
     from .pdf import check_pdf
 
     def languages(which: tuple[str, ...]) -> list[Mismatch]:
@@ -137,10 +137,16 @@ def check_pdfs(site: Path, side_by_side: bool) -> list[Mismatch]:
             check_pdf(site, language, found)
         return found
 
-    names = {translations(language)["pdf_file"] for language in LANGUAGES}
+    names = {translations(language)["pdf_file"] for language in LANGUAGES} if made else set()
     strays = [Mismatch(path.relative_to(site).as_posix(), "PDF", f"only {', '.join(sorted(names))} at the site's root",
                        "another PDF") for path in sorted(site.rglob("*")) if path.suffix.lower() == ".pdf"
               and path.relative_to(site).as_posix() not in names]
+    if not made:
+        from .pdf import check_links
+
+        for language in LANGUAGES:
+            check_links(site, language, None, strays)
+        return strays
     if not side_by_side:
         return strays + languages(LANGUAGES)
     from ..runtime import forked

@@ -157,16 +157,18 @@ def check_pdf(site: Path, language: str, mismatches: list[Mismatch]) -> None:
     compare_pages(joined([chapter.printed for chapter in chapters]), bodies[first - 1:], first, fail)
 
 
-def check_links(site: Path, language: str, name: str, mismatches: list[Mismatch]) -> None:
-    """Each page of the language offers its PDF, by a link that leads to the PDF at the site's root."""
+def check_links(site: Path, language: str, name: str | None, mismatches: list[Mismatch]) -> None:
+    """Each page of the language offers its PDF, by a link that leads to the PDF at the site's root; none when
+    the site has no PDF (``name`` None: built with --no-pdf)."""
     for page in LINKED:
         found = article(site, page, language)
         links = [node for node in found.walk() if node.tag == "a" and node.parent is not None
                  and node.parent.has_class("pdf-link")] if found is not None else []
         targets = {urljoin(page_url(page, language), node.attrs.get("href", "")) for node in links}
-        if targets != {f"{SITE_ORIGIN}/{name}"}:
+        if targets != ({f"{SITE_ORIGIN}/{name}"} if name else set()):
             mismatches.append(Mismatch(f"{page_path(page, language) or '/'} ({page}.{language})", "link to the PDF",
-                                       f"one to {name} at the site's root", ", ".join(sorted(targets)) or "none"))
+                                       f"one to {name} at the site's root" if name else "none (built with --no-pdf)",
+                                       ", ".join(sorted(targets)) or "none"))
 
 
 def check_outline(reading: PdfReading, headings: list[tuple[int, str]], fail: Fail) -> None:

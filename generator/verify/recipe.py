@@ -32,6 +32,8 @@ def recipe_values(config: Config, kind: str, file_name: str | None, image_name: 
         words.extend(("--seed", f"{config.seed:d}"))
     if not config.execute_notebook:
         words.append("--no-notebook-execution")
+    if not config.make_pdf:
+        words.append("--no-pdf")
     values: dict[str, Any] = {
         "provenance.recipe.build": " ".join(shlex.quote(w) for w in ("python", "-m", "generator", "build", *words)),
         "provenance.recipe.check": " ".join(shlex.quote(w) for w in ("python", "-m", "generator", "check", *words)),
