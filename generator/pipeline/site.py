@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core import atomic, cache
-from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
+from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, MODEL_FOLDER, Config
 from ..core.limits import TREE_FILE_LIMIT
 from ..core.names import printable_line, printable_name
 from ..publish import generation as publish
@@ -65,18 +65,23 @@ class Progress:
 
 def compute(config: Config, docs: Path, progress: Callable[[str], None],
             weights_resolved: Callable[[], None] = lambda: None) -> tuple[Facts, list[str]]:
-    """Model, then facts, the explorer's data and figures (written under docs): everything a page shows.
+    """Model, then facts, the explorer's data, the model as ONNX and figures (written under docs): everything a page
+    shows or runs.
 
-    Returns the facts and the data files' paths under docs.
+    Returns the facts and the data files' paths under docs (the explorer's and the model's).
     """
-    from ..report import explorer_data, figures
+    from ..report import explorer_data, figures, onnx_export
     from ..report.compute import compute_facts
 
-    facts, capture, conv1_weight = compute_facts(config, progress, weights_resolved, remember_family=True)
+    facts, capture, model = compute_facts(config, progress, weights_resolved, remember_family=True)
+    conv1_weight = model.conv1.weight.detach()
     progress("explorer: writing its data files")
-    data_files = explorer_data.write_files(capture, conv1_weight, docs / DATA_FOLDER)
+    written = explorer_data.write_files(capture, conv1_weight, docs / DATA_FOLDER)
+    progress("model: exporting it as ONNX")
+    exported = onnx_export.write_model(model, tuple(capture.input.shape[1:]), docs / MODEL_FOLDER)
+    data_files = [*(f"{DATA_FOLDER}/{name}" for name in written), f"{MODEL_FOLDER}/{exported}"]
     figures.render_figures(facts, capture, conv1_weight, docs / FIGURE_FOLDER, progress)
-    return facts, [f"{DATA_FOLDER}/{name}" for name in data_files]
+    return facts, data_files
 
 
 def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], dict[str, NotebookNode] | None],
