@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
+
 import onnx
 import pytest
 from onnx import numpy_helper
 
-from generator.core.config import MODEL_FILE, MODEL_FOLDER
+from generator.core.config import MODEL_DATA, MODEL_FILE, MODEL_FOLDER
 from generator.core.errors import MismatchError
 from generator.model.resnet import build_model
 from generator.pipeline import reuse
@@ -27,6 +29,7 @@ from .conftest import Build, Derived
 from .test_reuse import build, plan_for, tree
 
 MODEL = f"{MODEL_FOLDER}/{MODEL_FILE}"
+DATA = f"{MODEL_FOLDER}/{MODEL_DATA}"
 
 
 @pytest.fixture
@@ -52,10 +55,17 @@ def initializer(model: onnx.ModelProto, name: str) -> onnx.TensorProto:
     return next(tensor for tensor in model.graph.initializer if tensor.name == name)
 
 
-def one_line_naming(found: list[str], *needles: str) -> None:
+def one_line_naming(found: list[str], *needles: str, file: str = MODEL) -> None:
     assert found, "the check passed a damaged model"
     assert all("\n" not in line for line in found)
-    assert any(MODEL in line and all(needle in line for needle in needles) for line in found), found
+    assert any(file in line and all(needle in line for needle in needles) for line in found), found
+
+
+def edit_data(build: Build, edit) -> None:
+    data = json.loads((build.site / DATA).read_text(encoding="utf-8"))
+    edit(data)
+    for folder in (build.docs, build.site):
+        (folder / DATA).write_text(json.dumps(data), encoding="utf-8")
 
 
 # ---------------------------------------------------------------- the file
@@ -129,6 +139,34 @@ def test_other_outputs_or_inputs_fail(editable_build: Build, gate, edit: str) ->
         model.graph.input[0].type.tensor_type.shape.dim[2].dim_value = 256
     plant(editable_build, model)
     one_line_naming(gate(editable_build), "inputs" if edit == "input" else "output")
+
+
+def test_the_page_data_states_torchvisions_transforms_and_the_files_size(built: Build) -> None:
+    data = json.loads((built.site / DATA).read_text(encoding="utf-8"))
+    assert data["transforms"] == {"resize_size": 256, "crop_size": 224, "mean": [0.485, 0.456, 0.406],
+                                  "std": [0.229, 0.224, 0.225], "interpolation": "bilinear", "antialias": True}
+    assert data["bytes"] == (built.site / MODEL).stat().st_size and len(data["categories"]) == 1000
+    assert data["outputs"] == [value.name for value in load(built).graph.output]
+
+
+@pytest.mark.parametrize(("edit", "needle"), [
+    (lambda data: data["transforms"]["mean"].__setitem__(1, 0.457), "transforms.mean"),
+    (lambda data: data["transforms"].__setitem__("resize_size", 224), "transforms.resize_size"),
+    (lambda data: data["categories"].__setitem__(0, "goldfish"), "categories"),
+    (lambda data: data.__setitem__("bytes", data["bytes"] - 1), "bytes"),
+    (lambda data: data["outputs"].reverse(), "outputs"),
+    (lambda data: data.pop("sha256"), "fields"),
+], ids=["mean", "resize", "category", "size", "outputs", "field"])
+def test_a_changed_page_data_field_fails_naming_it(editable_build: Build, gate, edit, needle: str) -> None:
+    edit_data(editable_build, edit)
+    one_line_naming(gate(editable_build), needle, file=DATA)
+
+
+def test_a_model_changed_under_its_page_data_fails_on_its_digest(editable_build: Build, gate) -> None:
+    model = load(editable_build)
+    model.producer_version = "0"  # same weights and graph, other bytes
+    plant(editable_build, model)
+    one_line_naming(gate(editable_build), "sha256", file=DATA)
 
 
 def test_the_sites_copy_must_be_docs_copy(editable_build: Build, gate) -> None:

@@ -79,7 +79,7 @@ def compute(config: Config, docs: Path, progress: Callable[[str], None],
     written = explorer_data.write_files(capture, conv1_weight, docs / DATA_FOLDER)
     progress("model: exporting it as ONNX")
     exported = onnx_export.write_model(model, tuple(capture.input.shape[1:]), docs / MODEL_FOLDER)
-    data_files = [*(f"{DATA_FOLDER}/{name}" for name in written), f"{MODEL_FOLDER}/{exported}"]
+    data_files = [*(f"{DATA_FOLDER}/{name}" for name in written), *(f"{MODEL_FOLDER}/{name}" for name in exported)]
     figures.render_figures(facts, capture, conv1_weight, docs / FIGURE_FOLDER, progress)
     return facts, data_files
 

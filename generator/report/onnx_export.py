@@ -23,7 +23,9 @@ the same every run (tests/test_onnx_export.py).
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import warnings
 from pathlib import Path
 
@@ -31,7 +33,8 @@ import torch
 from torch import nn
 
 from ..core import atomic
-from ..core.config import MODEL_FILE
+from ..core.config import MODEL_DATA, MODEL_FILE
+from ..core.imagenet import IMAGENET_WEIGHTS
 from ..model.resnet import STAGES, basic_blocks
 
 INPUT = "image"
@@ -92,7 +95,29 @@ def onnx_bytes(model: nn.Module, input_shape: tuple[int, ...]) -> bytes:
     return exported.SerializeToString(deterministic=True)
 
 
-def write_model(model: nn.Module, input_shape: tuple[int, ...], folder: Path) -> str:
-    """The ONNX file into folder; returns its name."""
-    atomic.write_bytes(folder / MODEL_FILE, onnx_bytes(model, input_shape))
-    return MODEL_FILE
+def page_data(model_bytes: bytes, names: list[str]) -> bytes:
+    """model.json: what the page needs beside the file, every number from torchvision's weights entry.
+
+    The file's size (the progress bar) and SHA-256, the graph's input and
+    outputs, the weights' transforms (the page's preprocessing reads its
+    sizes, mean and standard deviation from here: none is typed into the
+    script) and the category names the top-5 shows.
+    """
+    transforms = IMAGENET_WEIGHTS.transforms()
+    data = {
+        "file": MODEL_FILE, "bytes": len(model_bytes), "sha256": hashlib.sha256(model_bytes).hexdigest(),
+        "input": INPUT, "outputs": names,
+        "transforms": {"resize_size": transforms.resize_size[0], "crop_size": transforms.crop_size[0],
+                       "mean": list(transforms.mean), "std": list(transforms.std),
+                       "interpolation": transforms.interpolation.value, "antialias": transforms.antialias},
+        "categories": list(IMAGENET_WEIGHTS.meta["categories"]),
+    }
+    return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_model(model: nn.Module, input_shape: tuple[int, ...], folder: Path) -> list[str]:
+    """The ONNX file and model.json into folder; returns their names."""
+    data = onnx_bytes(model, input_shape)
+    atomic.write_bytes(folder / MODEL_FILE, data)
+    atomic.write_bytes(folder / MODEL_DATA, page_data(data, output_names(model)))
+    return [MODEL_DATA, MODEL_FILE]

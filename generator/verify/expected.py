@@ -137,7 +137,7 @@ def _model_reference(model: nn.Module, batch: torch.Tensor, run: ForwardPass,
         if model.get_submodule(name).downsample is not None:
             outputs[f"{name}.shortcut"] = tuple(shortcut.shape)
         outputs.update({f"{name}.residual": tuple(residual.shape), f"{name}.output": tuple(block_outputs[name].shape)})
-    return model_reference(model.state_dict(), tuple(batch.shape), outputs)
+    return model_reference(model.state_dict(), tuple(batch.shape), outputs, PUBLISHED)
 
 
 def forward_pass(model: nn.Module, batch: torch.Tensor) -> ForwardPass:
