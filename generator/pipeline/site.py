@@ -40,7 +40,7 @@ from ..publish.ownership import STATIC
 from ..report.facts import Facts
 from ..report.figure_names import every_figure_file
 from ..runtime import interrupts
-from . import reuse, stamp
+from . import ort_files, reuse, stamp
 from .stamp import InputKeys
 
 if TYPE_CHECKING:
@@ -86,7 +86,8 @@ def compute(config: Config, docs: Path, progress: Callable[[str], None],
 
 def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], dict[str, NotebookNode] | None],
                progress: Callable[[str], None], data_files: list[str]) -> list[str]:
-    """Pages, facts.json and notebooks under docs; returns every generated path, figures and ``data_files`` included.
+    """Pages, facts.json, notebooks and onnxruntime-web's files under docs; returns every generated path, figures
+    and ``data_files`` included.
 
     ``outputs`` gives each language's executed code cells for its notebook (None: not executed).
     """
@@ -101,7 +102,9 @@ def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], d
             config, language, facts.provenance.weights.kind, executed[language] if executed else None).encode("utf-8")
     for relative, data in written.items():
         atomic.write_bytes(docs / relative, data)
-    return sorted([*written, *(f"{FIGURE_FOLDER}/{name}" for name in every_figure_file(facts)), *data_files])
+    runtime_files = ort_files.copy_runtime(docs)
+    return sorted([*written, *(f"{FIGURE_FOLDER}/{name}" for name in every_figure_file(facts)), *data_files,
+                   *runtime_files])
 
 
 @dataclass(frozen=True)

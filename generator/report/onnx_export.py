@@ -35,6 +35,7 @@ from torch import nn
 from ..core import atomic
 from ..core.config import MODEL_DATA, MODEL_FILE
 from ..core.imagenet import IMAGENET_WEIGHTS
+from ..core.limits import MAX_PIXELS
 from ..model.resnet import STAGES, basic_blocks
 
 INPUT = "image"
@@ -101,7 +102,9 @@ def page_data(model_bytes: bytes, names: list[str]) -> bytes:
     The file's size (the progress bar) and SHA-256, the graph's input and
     outputs, the weights' transforms (the page's preprocessing reads its
     sizes, mean and standard deviation from here: none is typed into the
-    script) and the category names the top-5 shows.
+    script), the category names the top-5 shows, and the largest image it
+    runs, in pixels: the build's own limit (core/limits.py), which the page
+    states.
     """
     transforms = IMAGENET_WEIGHTS.transforms()
     data = {
@@ -111,6 +114,7 @@ def page_data(model_bytes: bytes, names: list[str]) -> bytes:
                        "mean": list(transforms.mean), "std": list(transforms.std),
                        "interpolation": transforms.interpolation.value, "antialias": transforms.antialias},
         "categories": list(IMAGENET_WEIGHTS.meta["categories"]),
+        "max_pixels": MAX_PIXELS,
     }
     return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 

@@ -405,6 +405,7 @@ def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:
         "comparison_result": "equal" if v["residual.0.allclose"] else "different",
         "paper_degradation": _paper_degradation(v),
         "explorer_patterns": kind,
+        "own_image_weights": kind,
         "weights_banner": kind,
         "stem_filters": kind,
         "stem_output": kind,

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..core.limits import MAX_PIXELS
 from .onnx_model import ModelReference
 
 FLOAT16 = np.finfo(np.float16)
@@ -55,4 +56,5 @@ def explorer_values(stages: list[torch.Tensor], block_outputs: list[torch.Tensor
     """
     values = sum(t.numel() for t in stages) + len(ROLES) * sum(t.numel() for t in block_outputs) + filters.numel()
     return {"explorer.relative_error": RELATIVE_ERROR, "explorer.absolute_error": ABSOLUTE_ERROR,
-            "explorer.data_bytes": VALUE_BYTES * values, "explorer.small_correction_share": SMALL_CORRECTION_SHARE}
+            "explorer.data_bytes": VALUE_BYTES * values, "explorer.small_correction_share": SMALL_CORRECTION_SHARE,
+            "explorer.reader_max_pixels": MAX_PIXELS}

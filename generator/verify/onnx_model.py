@@ -18,7 +18,8 @@ package and compares it with the check's own ResNet18 (verify/expected.py):
   and SHA-256, the same input and outputs, torchvision's transforms of the
   weights entry (resize and crop sizes, mean, standard deviation, bilinear
   with antialiasing: the page's preprocessing takes its numbers from here)
-  and its category names, as the check reads them from torchvision itself.
+  and its category names, as the check reads them from torchvision itself,
+  and the largest image the page runs (the build's limit on pixels).
 
 What the graph computes with those weights is held by the browser tests,
 which run it in onnxruntime-web against torch (tests/test_own_image_browser.py).
@@ -37,6 +38,7 @@ import numpy as np
 
 from ..core.config import MODEL_DATA, MODEL_FILE, MODEL_FOLDER
 from ..core.json_input import PUBLISHED_JSON_MAX_DEPTH, loads_bounded
+from ..core.limits import MAX_PIXELS
 from ..publish.journal import published_bytes
 from .mismatch import UNREADABLE, Mismatch
 
@@ -130,7 +132,7 @@ def compare_page_data(site: Path, docs: Path, model: bytes, reference: ModelRefe
         return [Mismatch(where, "file", "JSON", f"unreadable ({type(error).__name__})")]
     wanted = {"file": MODEL_FILE, "bytes": len(model), "sha256": hashlib.sha256(model).hexdigest(), "input": INPUT,
               "outputs": list(reference.outputs), "transforms": reference.transforms,
-              "categories": reference.categories}
+              "categories": reference.categories, "max_pixels": MAX_PIXELS}
     if not isinstance(found, dict) or set(found) != set(wanted):
         return [Mismatch(where, "fields", ", ".join(sorted(wanted)),
                          ", ".join(sorted(found)) if isinstance(found, dict) else type(found).__name__)]
