@@ -233,7 +233,8 @@ def one_round(scratch: Path, build_options: list[str], rounds: Rounds, number: i
     shutil.rmtree(site, ignore_errors=True)
     shutil.copytree(ROOT / "docs" / "assets" / "static", docs / "assets" / "static")
     cache = Path(tempfile.mkdtemp(prefix="cache-", dir=scratch))
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}  # cold: nothing of an earlier build to reuse
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache),  # cold: nothing of an earlier build to reuse
+           "RESNET18_NODE_MODULES": str(ROOT / "node_modules")}  # the copy ships this checkout's onnxruntime-web
     location = ["--out", str(site), "--docs", str(docs)]
     build = [python, "-m", "generator", "build", "--quiet", *location, *build_options]
     rounds.add("build", timed(build, project, env))

@@ -25,7 +25,7 @@ from generator.report.compute import compute_facts
 from generator.verify import onnx_model
 from generator.verify.gate import CheckInputs, check_docs, verify
 
-from .conftest import Build, Derived
+from .conftest import Build, Derived, replace_file
 from .test_reuse import build, plan_for, tree
 
 MODEL = f"{MODEL_FOLDER}/{MODEL_FILE}"
@@ -48,7 +48,7 @@ def plant(build: Build, model: onnx.ModelProto | bytes) -> None:
     """The same edited model in docs and in the site, so that only its content can give it away."""
     data = model if isinstance(model, bytes) else model.SerializeToString()
     for folder in (build.docs, build.site):
-        (folder / MODEL).write_bytes(data)
+        replace_file(folder / MODEL, data)
 
 
 def initializer(model: onnx.ModelProto, name: str) -> onnx.TensorProto:
@@ -65,7 +65,7 @@ def edit_data(build: Build, edit) -> None:
     data = json.loads((build.site / DATA).read_text(encoding="utf-8"))
     edit(data)
     for folder in (build.docs, build.site):
-        (folder / DATA).write_text(json.dumps(data), encoding="utf-8")
+        replace_file(folder / DATA, json.dumps(data).encode("utf-8"))
 
 
 # ---------------------------------------------------------------- the file
@@ -170,7 +170,7 @@ def test_a_model_changed_under_its_page_data_fails_on_its_digest(editable_build:
 
 
 def test_the_sites_copy_must_be_docs_copy(editable_build: Build, gate) -> None:
-    (editable_build.docs / MODEL).write_bytes(b"not the site's model")
+    replace_file(editable_build.docs / MODEL, b"not the site's model")
     one_line_naming(gate(editable_build), "byte for byte")
 
 
@@ -231,5 +231,5 @@ def test_a_model_deleted_from_the_site_comes_back_from_docs_without_an_export(ed
 
 def test_an_edited_model_in_docs_is_never_reused(editable_build: Build) -> None:
     path: Path = editable_build.docs / MODEL
-    path.write_bytes(path.read_bytes()[:-1])
+    replace_file(path, path.read_bytes()[:-1])
     assert plan_for(editable_build.config).work == reuse.EVERYTHING

@@ -12,6 +12,7 @@ new version rebuilds the site and an unchanged one reads nothing.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ..core import atomic
@@ -19,7 +20,7 @@ from ..core.config import PROJECT_ROOT, RUNTIME_FOLDER
 from ..core.errors import UsageError
 from ..core.limits import TREE_FILE_LIMIT
 
-PACKAGE_FOLDER = PROJECT_ROOT / "node_modules" / "onnxruntime-web"
+NODE_MODULES = "RESNET18_NODE_MODULES"  # another node_modules folder: a copy of the package (tests, benchmarks) uses its checkout's
 FILES: tuple[str, ...] = (
     "ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm",
     "ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm",
@@ -28,8 +29,15 @@ MISSING = ("onnxruntime-web is not installed in {folder}: run `npm ci` in the pr
            "which installs the version package-lock.json pins")
 
 
-def version(package: Path = PACKAGE_FOLDER) -> str:
+def package_folder() -> Path:
+    """onnxruntime-web in the project's node_modules, or in $RESNET18_NODE_MODULES when that is set."""
+    modules = os.environ.get(NODE_MODULES)
+    return (Path(modules) if modules else PROJECT_ROOT / "node_modules") / "onnxruntime-web"
+
+
+def version(package: Path | None = None) -> str:
     """The installed onnxruntime-web's version; a UsageError (exit 2) in one line when it or a file is missing."""
+    package = package or package_folder()
     try:
         found = json.loads((package / "package.json").read_text(encoding="utf-8"))["version"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -39,8 +47,9 @@ def version(package: Path = PACKAGE_FOLDER) -> str:
     return str(found)
 
 
-def copy_runtime(docs: Path, package: Path = PACKAGE_FOLDER) -> list[str]:
+def copy_runtime(docs: Path, package: Path | None = None) -> list[str]:
     """The page's runtime files into docs/RUNTIME_FOLDER; returns their paths under docs."""
+    package = package or package_folder()
     version(package)
     written = []
     for name in FILES:

@@ -203,7 +203,7 @@
   }
 
   start.addEventListener("click", function () {
-    if (!state.pixels) return say("choose_first");
+    if (!state.pixels) return say("no_image");
     start.disabled = true;
     var pixels = state.pixels;
     modelData().then(function (data) {
