@@ -152,7 +152,7 @@
 
   // The stage, block and filter views inside root, drawn from source.index and source.channel.
   function show(root, source) {
-    var index = source.index, channel = source.channel;
+    var index = source.index, channel = source.channel, updates = [];
     var words = JSON.parse(root.getAttribute("data-words"));
     function stageView(view) {
       var select = view.querySelector("[data-role=stage]"), canvas = view.querySelector("canvas");
@@ -176,6 +176,7 @@
         });
       }
       var picker = chooser(view, update);
+      updates.push(update);
       select.addEventListener("change", function () { picker.limit(group().shape[0]); update(); });
       picker.limit(group().shape[0]);
       return update();
@@ -214,6 +215,7 @@
         });
       }
       var picker = chooser(view, update);
+      updates.push(update);
       select.addEventListener("change", function () { picker.limit(group().shape[0]); update(); });
       picker.limit(group().shape[0]);
       return update();
@@ -248,10 +250,16 @@
         });
       }
       var picker = chooser(view, update);
+      updates.push(update);
       picker.limit(index.filters.shape[0]);
       return update();
     }
 
+    // Another source of the same shapes (the reader's next image) redraws the views where they are.
+    root.explorerReplace = function (next) {
+      index = next.index; channel = next.channel;
+      return Promise.all(updates.map(function (update) { return update(); }));
+    };
     var views = {stage: stageView, block: blockView, filter: filterView};
     return Promise.all(Array.from(document.querySelectorAll("[data-view]")).map(function (view) { return views[view.dataset.view](view); }))
       .then(function () { root.dataset.ready = "true"; }, function (error) {

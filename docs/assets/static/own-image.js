@@ -220,7 +220,9 @@
           api.result = {tensor: prepared.tensor, cropped: prepared.cropped, seconds: seconds, outputs: {}};
           data.outputs.forEach(function (name) { api.result.outputs[name] = outputs[name].data; });
           showTop(outputs[data.outputs[0]].data, data.categories);
-          return ResNetExplorer.show(root, memorySource(outputs, data.outputs)).then(function () {
+          var source = memorySource(outputs, data.outputs);
+          var shown = root.explorerReplace ? root.explorerReplace(source) : ResNetExplorer.show(root, source);
+          return shown.then(function () {
             say("done", {backend: loaded.backend === "webgpu" ? "WebGPU" : "WebAssembly",
                          seconds: ResNetExplorer.format(Math.round(seconds * 100) / 100)});
             root.dataset.done = String(Number(root.dataset.done || 0) + 1);
