@@ -8,11 +8,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: site serve test test-fast browser pango
 
 ## Build the bilingual site into site/ on the defaults (extra options: make site ARGS="--weights imagenet").
-site: pango $(VENV)/.installed
+site: pango $(VENV)/.installed node_modules/.installed
 	$(PY) -m generator build $(ARGS)
 
 ## Build, serve the site at http://127.0.0.1:8000/ and rebuild it on every edit (make serve ARGS="--port 8001").
-serve: pango $(VENV)/.installed
+serve: pango $(VENV)/.installed node_modules/.installed
 	$(PY) -m generator serve $(ARGS)
 
 ## Run every test, the browser tests included, one pytest worker per core: what CI runs.
@@ -32,7 +32,9 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# axe-core for the accessibility test (tests/test_accessibility.py), at the version package-lock.json pins.
+# onnxruntime-web, whose files the site ships for the page that runs the model in the reader's browser
+# (generator/pipeline/ort_files.py), and axe-core for the accessibility test (tests/test_accessibility.py), at the
+# versions package-lock.json pins.
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || \
 		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }

@@ -33,7 +33,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # Served below a path, as GitHub Pages serves a project site, so a root-absolute link fails here too.
 PREFIX = "/resnet18/"
 LANGUAGES = {"es": "", "en": "en/"}  # language -> folder under the site root
-PAGES = ("", "maps/", "explorer/", "family/", "experiment/", "notebook/", "reproducibility/")
+PAGES = ("", "maps/", "explorer/", "own-image/", "family/", "experiment/", "notebook/", "reproducibility/")
 TIMEOUT_MS = 10_000
 PHONE_WIDTH = 375
 

@@ -23,9 +23,9 @@ from generator.core import lazy_dynamo
 
 lazy_dynamo.install()  # before the imports below load torchvision, as the command line does (core/lazy_dynamo.py)
 
-from generator.pipeline import site, stamp
+from generator.pipeline import ort_files, site, stamp
 from generator.core.cache import cache_folder
-from generator.core.config import Config
+from generator.core.config import MODEL_FOLDER, RUNTIME_FOLDER, Config
 from generator.report import pages
 from generator.report.compute import reproduce
 from generator.report.facts import Facts
@@ -50,6 +50,8 @@ def isolated_torch_home(tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test may see (or write) the developer's real hub cache, or the build's cache of the check's values."""
     os.environ["TORCH_HOME"] = str(tmp_path_factory.mktemp("torch-home"))
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    # Copies of the project (test_recipe, test_reuse, test_serve...) take this checkout's onnxruntime-web
+    os.environ.setdefault(ort_files.NODE_MODULES, str(ROOT / "node_modules"))
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,26 @@ def derived(tmp_path_factory: pytest.TempPathFactory, built: Build) -> Derived:
 
 @pytest.fixture
 def editable_build(built: Build, tmp_path: Path) -> Build:
-    """A private copy of the shared build that a test may break."""
-    shutil.copytree(built.docs, tmp_path / "docs")
-    shutil.copytree(built.site, tmp_path / "site")
+    """A private copy of the shared build that a test may break.
+
+    The model and onnxruntime-web's files (about 90 MB in docs and again in the site) are hard links, not
+    copies: hundreds of tests take a copy, and copies filled the disk. No test writes into them in place; one
+    that changes them replaces the file (``replace_file``), which leaves the shared build's untouched.
+    """
+    shutil.copytree(built.docs, tmp_path / "docs", copy_function=copy_or_link)
+    shutil.copytree(built.site, tmp_path / "site", copy_function=copy_or_link)
     return replace(built, config=replace(built.config, docs=tmp_path / "docs", out=tmp_path / "site"))
+
+
+def copy_or_link(source: str, target: str) -> object:
+    """copytree's copy: a hard link for the model's and the runtime's large files, a copy for everything else."""
+    if f"/{MODEL_FOLDER}/" in source or f"/{RUNTIME_FOLDER}/" in source:
+        os.link(source, target)
+        return target
+    return shutil.copy2(source, target)
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """A new file at path (never writing through a hard link into the shared build)."""
+    path.unlink(missing_ok=True)
+    path.write_bytes(data)

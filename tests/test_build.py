@@ -42,8 +42,9 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 
 def generated(build: Build) -> dict[str, str]:
-    """Pages, figures, notebooks and facts; not the static assets or the manifest (it names its generation)."""
-    return {k: v for k, v in tree_digest(build.docs).items() if not k.startswith(("assets/", "."))}
+    """Pages, figures, notebooks, facts, the ONNX model and its data; not the static assets or the manifest (it
+    names its generation)."""
+    return {k: v for k, v in tree_digest(build.docs).items() if not k.startswith(("assets/static/", "."))}
 
 
 @pytest.mark.build
@@ -51,6 +52,7 @@ def test_two_builds_give_byte_identical_pages_and_figures(built: Build, tmp_path
     again = run_build(make_config(tmp_path))
     first, second = generated(built), generated(again)
     assert any(name.endswith(".png") for name in first) and any(name.endswith(".md") for name in first)
+    assert "assets/model/resnet18.onnx" in first and "assets/model/model.json" in first
     assert first == second
 
 

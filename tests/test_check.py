@@ -607,7 +607,8 @@ def test_every_text_in_every_figure_is_inside_its_picture(built: Build, monkeypa
     from generator.report.compute import compute_facts
     from generator.runtime import forked
 
-    facts, capture, conv1_weight = compute_facts(built.config, lambda _: None)
+    facts, capture, model = compute_facts(built.config, lambda _: None)
+    conv1_weight = model.conv1.weight.detach()
     outside: list[str] = []
     seen: list[str] = []
     real = {"png": figures.png_bytes, "svg": figures.svg_bytes}

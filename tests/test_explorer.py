@@ -27,8 +27,8 @@ from .test_reuse import build, plan_for, tree
 
 def data_files(config) -> dict[str, bytes]:
     """The data files these inputs give, computed afresh."""
-    facts, capture, conv1_weight = compute_facts(config, lambda _: None)
-    return explorer_data.explorer_files(capture, conv1_weight)
+    facts, capture, model = compute_facts(config, lambda _: None)
+    return explorer_data.explorer_files(capture, model.conv1.weight.detach())
 
 
 @pytest.fixture(scope="module")

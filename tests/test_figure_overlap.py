@@ -148,7 +148,8 @@ def test_no_figure_of_a_real_run_has_a_label_over_its_data(built: Build, monkeyp
     from generator.report.compute import compute_facts
     from generator.runtime import forked
 
-    facts, capture, conv1_weight = compute_facts(built.config, lambda _: None)
+    facts, capture, model = compute_facts(built.config, lambda _: None)
+    conv1_weight = model.conv1.weight.detach()
     found: list[list[str]] = []
 
     def inspect(fig: Figure) -> bytes:

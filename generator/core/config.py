@@ -23,6 +23,10 @@ SAMPLE_IMAGE_NAME = "grace_hopper.jpg"
 DEFAULT_SEED = 0  # --seed when none is given: a recipe leaves it out only where the weights ignore it
 FIGURE_FOLDER = "img"  # under docs/, where pages link their figures
 DATA_FOLDER = "explorer-data"  # under docs/, the explorer's data files (report/explorer_data.py); its page is explorer/
+MODEL_FOLDER = "assets/model"  # under docs/, the run's ResNet18 as ONNX (report/onnx_export.py), for the page that runs it
+MODEL_FILE = "resnet18.onnx"
+RUNTIME_FOLDER = "assets/ort"  # under docs/, onnxruntime-web's files, copied from node_modules (pipeline/ort_files.py)
+MODEL_DATA = "model.json"  # beside it: what the page needs to run it (its size, outputs, transforms, class names)
 PACKAGE = Path(__file__).resolve().parent.parent  # generator/, which holds the templates, translations and data
 PROJECT_ROOT = PACKAGE.parent
 

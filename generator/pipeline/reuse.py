@@ -8,7 +8,7 @@ now:
 - every input the same, and every published file as it was written: the
   site is up to date and nothing is done;
 - the same compute inputs (image, weights, options, code, packages): the
-  facts, figures, the explorer's data and notebook outputs are read back from
+  facts, figures, the explorer's data, the ONNX model and notebook outputs are read back from
   docs/; only the pages and the site are made again, and the check derives
   its own values (never from a cache) and reads the new pages against them;
 - anything else, or a needed file that is not what was published: everything
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
+from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, MODEL_FOLDER, Config
 from ..core.names import printable_path
 from ..publish.generation import published_site, site_difference
 from ..publish.journal import Manifest, published_bytes
@@ -48,7 +48,7 @@ class Published:
 
     facts: facts.Facts
     figures: dict[str, bytes]  # file name under img/ -> PNG
-    data_files: dict[str, bytes]  # the explorer's data, by path under docs/ (DATA_FOLDER/...)
+    data_files: dict[str, bytes]  # the explorer's data and the ONNX model, by path under docs/ (DATA_FOLDER/..., MODEL_FOLDER/...)
     notebook_outputs: dict[str, nbformat.NotebookNode] | None  # each language's executed code cells, as notebook.Run gives them
 
 
@@ -90,7 +90,8 @@ def plan(config: Config, keys: InputKeys, manifest: Manifest) -> Plan:
     published = Published(
         facts=published_facts,
         figures={name.split("/", 1)[1]: data for name, data in docs_files.items() if name.startswith(f"{FIGURE_FOLDER}/")},
-        data_files={name: data for name, data in docs_files.items() if name.startswith(f"{DATA_FOLDER}/")},
+        data_files={name: data for name, data in docs_files.items()
+                    if name.startswith((f"{DATA_FOLDER}/", f"{MODEL_FOLDER}/"))},
         notebook_outputs=notebook_outputs(docs_files) if config.execute_notebook else None,
     )
     return Plan(PROSE, f"{reason}: reusing the published facts, figures and notebook outputs", manifest.generation,

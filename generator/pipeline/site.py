@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core import atomic, cache
-from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, Config
+from ..core.config import DATA_FOLDER, FIGURE_FOLDER, LANGUAGES, MODEL_FOLDER, Config
 from ..core.limits import TREE_FILE_LIMIT
 from ..core.names import printable_line, printable_name
 from ..publish import generation as publish
@@ -40,7 +40,7 @@ from ..publish.ownership import STATIC
 from ..report.facts import Facts
 from ..report.figure_names import every_figure_file
 from ..runtime import interrupts
-from . import reuse, stamp
+from . import ort_files, reuse, stamp
 from .stamp import InputKeys
 
 if TYPE_CHECKING:
@@ -65,23 +65,29 @@ class Progress:
 
 def compute(config: Config, docs: Path, progress: Callable[[str], None],
             weights_resolved: Callable[[], None] = lambda: None) -> tuple[Facts, list[str]]:
-    """Model, then facts, the explorer's data and figures (written under docs): everything a page shows.
+    """Model, then facts, the explorer's data, the model as ONNX and figures (written under docs): everything a page
+    shows or runs.
 
-    Returns the facts and the data files' paths under docs.
+    Returns the facts and the data files' paths under docs (the explorer's and the model's).
     """
-    from ..report import explorer_data, figures
+    from ..report import explorer_data, figures, onnx_export
     from ..report.compute import compute_facts
 
-    facts, capture, conv1_weight = compute_facts(config, progress, weights_resolved, remember_family=True)
+    facts, capture, model = compute_facts(config, progress, weights_resolved, remember_family=True)
+    conv1_weight = model.conv1.weight.detach()
     progress("explorer: writing its data files")
-    data_files = explorer_data.write_files(capture, conv1_weight, docs / DATA_FOLDER)
+    written = explorer_data.write_files(capture, conv1_weight, docs / DATA_FOLDER)
+    progress("model: exporting it as ONNX")
+    exported = onnx_export.write_model(model, tuple(capture.input.shape[1:]), docs / MODEL_FOLDER)
+    data_files = [*(f"{DATA_FOLDER}/{name}" for name in written), *(f"{MODEL_FOLDER}/{name}" for name in exported)]
     figures.render_figures(facts, capture, conv1_weight, docs / FIGURE_FOLDER, progress)
-    return facts, [f"{DATA_FOLDER}/{name}" for name in data_files]
+    return facts, data_files
 
 
 def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], dict[str, NotebookNode] | None],
                progress: Callable[[str], None], data_files: list[str]) -> list[str]:
-    """Pages, facts.json and notebooks under docs; returns every generated path, figures and ``data_files`` included.
+    """Pages, facts.json, notebooks and onnxruntime-web's files under docs; returns every generated path, figures
+    and ``data_files`` included.
 
     ``outputs`` gives each language's executed code cells for its notebook (None: not executed).
     """
@@ -96,7 +102,9 @@ def write_docs(config: Config, facts: Facts, docs: Path, outputs: Callable[[], d
             config, language, facts.provenance.weights.kind, executed[language] if executed else None).encode("utf-8")
     for relative, data in written.items():
         atomic.write_bytes(docs / relative, data)
-    return sorted([*written, *(f"{FIGURE_FOLDER}/{name}" for name in every_figure_file(facts)), *data_files])
+    runtime_files = ort_files.copy_runtime(docs)
+    return sorted([*written, *(f"{FIGURE_FOLDER}/{name}" for name in every_figure_file(facts)), *data_files,
+                   *runtime_files])
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ change needs:
   everything is computed again.
 - ``prose``: templates and translations, the words around the facts. When
   only they change, the stored facts and figures are reused.
-- ``site``: mkdocs.yml and the static assets, which only MkDocs reads.
+- ``site``: mkdocs.yml and the static assets, which only MkDocs reads, and the
+  version of onnxruntime-web, whose files the build copies into the site.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..core.digests import PROSE_FOLDERS, code_digest, file_digest, json_digest,
 from ..core.errors import ImageError, UsageError, WeightsError
 from ..core.translations import notebook_output_strings
 from ..core.limits import MAX_IMAGE_FILE_BYTES, MKDOCS_YML_LIMIT, WEIGHTS_FILE_BOUND
+from . import ort_files
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ def input_keys(config: Config, static: Path) -> InputKeys:
         "python": platform.python_version(),
     }
     prose = {folder: tree_digest(PACKAGE / folder) for folder in PROSE_FOLDERS}
-    site = {"mkdocs.yml": file_digest(config.mkdocs_yml, MKDOCS_YML_LIMIT, UsageError), "static": tree_digest(static)}
+    site = {"mkdocs.yml": file_digest(config.mkdocs_yml, MKDOCS_YML_LIMIT, UsageError), "static": tree_digest(static),
+            "onnxruntime-web": ort_files.version()}
     return InputKeys(compute=json_digest(compute), prose=json_digest(prose), site=json_digest(site))
 
 

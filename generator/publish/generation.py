@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import atomic
-from ..core.config import DATA_FOLDER, FIGURE_FOLDER, Config
+from ..core.config import DATA_FOLDER, FIGURE_FOLDER, MODEL_FOLDER, RUNTIME_FOLDER, Config
 from ..core.errors import OutputError, UsageError
 from ..core.limits import TREE_FILE_LIMIT
 from ..runtime import interrupts
@@ -155,7 +155,7 @@ def check_targets(config: Config) -> Manifest:
         raise UsageError(f"--docs {config.docs} has no {STATIC}: pass the project's docs folder")
     atomic.check_tree(config.docs / STATIC, TREE_FILE_LIMIT)
     manifest = read_manifest(config.docs)
-    check_generated_folders(config.docs, manifest.files, (FIGURE_FOLDER, DATA_FOLDER))
+    check_generated_folders(config.docs, manifest.files, (FIGURE_FOLDER, DATA_FOLDER, MODEL_FOLDER, RUNTIME_FOLDER))
     check_out(config, manifest.site_files)
     return manifest
 

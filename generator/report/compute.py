@@ -8,6 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import torch
+from torch import nn
 
 from ..core.config import Config
 from ..core.names import printable_name
@@ -22,8 +23,9 @@ from .summary import collect_summary
 
 
 def compute_facts(config: Config, progress: Callable[[str], None], weights_resolved: Callable[[], None] = lambda: None,
-                  remember_family: bool = False) -> tuple[Facts, RunCapture, torch.Tensor]:
-    """Resolve the weights, run the model once under hooks and derive every fact; also returns what figures need.
+                  remember_family: bool = False) -> tuple[Facts, RunCapture, nn.Module]:
+    """Resolve the weights, run the model once under hooks and derive every fact; also returns what figures need
+    (the capture, and the model: its conv1 filters, and the ONNX file exported from it).
 
     Torch runs on one thread: the tensors of one image are small, the
     notebook kernel and MkDocs run beside the build, and with two threads any
@@ -52,7 +54,7 @@ def compute_facts(config: Config, progress: Callable[[str], None], weights_resol
     progress("family: torchvision's other ResNets, walked without weights")
     family = remembered_family() if remember_family else describe_family()
     facts = derive_facts(model, capture, summary, weights, image_info, config, family)
-    return facts, capture, model.conv1.weight.detach()
+    return facts, capture, model
 
 
 def reproduce(config: Config) -> tuple[str, dict[str, bytes], str]:
@@ -63,7 +65,8 @@ def reproduce(config: Config) -> tuple[str, dict[str, bytes], str]:
     from . import figures
     from .channel_picture import channel_png
 
-    facts, capture, conv1_weight = compute_facts(dataclasses.replace(config, allow_download=False), lambda _: None)
+    facts, capture, model = compute_facts(dataclasses.replace(config, allow_download=False), lambda _: None)
+    conv1_weight = model.conv1.weight.detach()
     picture = base64.b64encode(channel_png(capture.stages["layer1"], 0)).decode("ascii")  # report/notebook.py draws it
     return facts.to_json(), figures.figure_bytes(facts, capture, conv1_weight), picture
 

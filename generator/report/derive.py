@@ -258,6 +258,7 @@ def choose_claims(
         "comparison_result": "equal" if first.allclose else "different",
         "paper_degradation": paper_degradation(sources.cited_numbers()),
         "explorer_patterns": weights_kind,
+        "own_image_weights": weights_kind,
         "prediction": prediction,
         "prediction_table": prediction,
         "params_match": "equal" if totals.params == totals.published_params else "different",

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from ..core import atomic
+from ..core.limits import MAX_PIXELS
 from ..model.resnet import RunCapture
 from .facts import SMALL_CORRECTION_SHARE, ExplorerFacts
 
@@ -119,7 +120,7 @@ def explorer_facts(capture: RunCapture, conv1_weight: torch.Tensor) -> ExplorerF
     blocks = [getattr(block, role) for block in capture.blocks for role in BLOCK_ROLES]
     values = sum(tensor.numel() for tensor in [*stages, *blocks, conv1_weight])
     return ExplorerFacts(relative_error=RELATIVE_ERROR, absolute_error=ABSOLUTE_ERROR, data_bytes=values * VALUE_BYTES,
-                         small_correction_share=SMALL_CORRECTION_SHARE)
+                         small_correction_share=SMALL_CORRECTION_SHARE, reader_max_pixels=MAX_PIXELS)
 
 
 def write_files(capture: RunCapture, conv1_weight: torch.Tensor, folder: Path) -> list[str]:

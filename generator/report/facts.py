@@ -289,6 +289,7 @@ class ExplorerFacts:
     absolute_error: float  # or within this much, for values too small for a normal float16
     data_bytes: int  # every tensor file together, the index left out
     small_correction_share: float  # F(x) at most this share of a block's sum: a correction, x survives in the sum
+    reader_max_pixels: int  # the largest image the own-image page runs, in pixels (model.json tells its script)
 
 
 @dataclass(frozen=True)

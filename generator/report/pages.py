@@ -28,7 +28,7 @@ from .facts import Facts, lookup
 from .figure_names import figure_files
 
 TEMPLATES = PACKAGE / "templates"
-PAGES: tuple[str, ...] = ("index", "maps", "explorer", "family", "experiment", "reproducibility")
+PAGES: tuple[str, ...] = ("index", "maps", "explorer", "own-image", "family", "experiment", "reproducibility")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
 
 

@@ -32,6 +32,7 @@ from ..model.hooks import CONTAINERS, forward_with_hooks, keep_input
 from ..model.resnet import refuse_non_finite
 from .experiment import derive_experiment
 from .explorer_reference import STAGE_MODULES, Reference, explorer_values, reference_from
+from .onnx_model import ModelReference, model_reference
 from .family import derive_family, parameter_terms, summary_row_values
 from .recipe import recipe_values
 from .values import Expected
@@ -115,6 +116,7 @@ def derive_expected_and_reference(config: Config, draw_picture: bool = True) -> 
         {name: run.outputs[name] for name in STAGE_MODULES},
         {name: (shortcut, residual, block_outputs[name]) for name, (shortcut, residual) in recomputed.items()},
         {name: model.get_submodule(name).downsample is not None for name in run.block_inputs}, model.conv1.weight,
+        _model_reference(model, batch, run, recomputed, block_outputs),
     )
     layer1 = run.outputs[run.stage_names[0]]
     return Expected(
@@ -123,6 +125,19 @@ def derive_expected_and_reference(config: Config, draw_picture: bool = True) -> 
         layer1_shape=tuple(layer1.shape),
         layer1_picture=base64.b64encode(_channel_png(layer1, 0)).decode("ascii") if draw_picture else None,
     ), reference
+
+
+def _model_reference(model: nn.Module, batch: torch.Tensor, run: ForwardPass,
+                     recomputed: dict[str, tuple[torch.Tensor, torch.Tensor]],
+                     block_outputs: dict[str, torch.Tensor]) -> ModelReference:
+    """What the site's ONNX file must hold: this model's state dict, and as outputs the logits and the tensors the
+    explorer shows (conv1, maxpool, each block's projected shortcut, F(x) and output), with their shapes."""
+    outputs = {"logits": tuple(run.logits.shape), **{name: tuple(run.outputs[name].shape) for name in STAGE_MODULES[:2]}}
+    for name, (shortcut, residual) in recomputed.items():
+        if model.get_submodule(name).downsample is not None:
+            outputs[f"{name}.shortcut"] = tuple(shortcut.shape)
+        outputs.update({f"{name}.residual": tuple(residual.shape), f"{name}.output": tuple(block_outputs[name].shape)})
+    return model_reference(model.state_dict(), tuple(batch.shape), outputs, PUBLISHED)
 
 
 def forward_pass(model: nn.Module, batch: torch.Tensor) -> ForwardPass:
@@ -391,6 +406,7 @@ def _claims(v: dict[str, Any], kind: str, ties: int) -> dict[str, str]:
         "comparison_result": "equal" if v["residual.0.allclose"] else "different",
         "paper_degradation": _paper_degradation(v),
         "explorer_patterns": kind,
+        "own_image_weights": kind,
         "weights_banner": kind,
         "stem_filters": kind,
         "stem_output": kind,

@@ -13,6 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..core.limits import MAX_PIXELS
+from .onnx_model import ModelReference
+
 FLOAT16 = np.finfo(np.float16)
 RELATIVE_ERROR = float(FLOAT16.eps) / 2  # rounding to nearest: half the gap between neighbours, relative
 ABSOLUTE_ERROR = float(FLOAT16.smallest_subnormal) / 2  # below float16's normal range the gap is fixed
@@ -29,6 +32,7 @@ class Reference:
     stages: dict[str, np.ndarray]
     blocks: dict[str, tuple[bool, list[np.ndarray]]]  # name -> (downsamples, [shortcut, F(x), output])
     filters: np.ndarray
+    model: ModelReference  # the check's model, against which the site's ONNX file is compared (verify/onnx_model.py)
 
 
 def _array(tensor: torch.Tensor) -> np.ndarray:
@@ -37,11 +41,11 @@ def _array(tensor: torch.Tensor) -> np.ndarray:
 
 
 def reference_from(stages: dict[str, torch.Tensor], blocks: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
-                   downsamples: dict[str, bool], filters: torch.Tensor) -> Reference:
+                   downsamples: dict[str, bool], filters: torch.Tensor, model: ModelReference) -> Reference:
     """The check's tensors as arrays: each stage's output, each block's (shortcut, F(x), output), conv1's weights."""
     return Reference(stages={name: _array(stages[name]) for name in STAGE_MODULES},
                      blocks={name: (downsamples[name], [_array(t) for t in tensors]) for name, tensors in blocks.items()},
-                     filters=_array(filters))
+                     filters=_array(filters), model=model)
 
 
 def explorer_values(stages: list[torch.Tensor], block_outputs: list[torch.Tensor], filters: torch.Tensor) -> dict[str, Any]:
@@ -52,4 +56,5 @@ def explorer_values(stages: list[torch.Tensor], block_outputs: list[torch.Tensor
     """
     values = sum(t.numel() for t in stages) + len(ROLES) * sum(t.numel() for t in block_outputs) + filters.numel()
     return {"explorer.relative_error": RELATIVE_ERROR, "explorer.absolute_error": ABSOLUTE_ERROR,
-            "explorer.data_bytes": VALUE_BYTES * values, "explorer.small_correction_share": SMALL_CORRECTION_SHARE}
+            "explorer.data_bytes": VALUE_BYTES * values, "explorer.small_correction_share": SMALL_CORRECTION_SHARE,
+            "explorer.reader_max_pixels": MAX_PIXELS}

@@ -75,8 +75,9 @@ class CheckInputs:
     build that has just rendered them from the same inputs skips it).
     ``explorer_data``: decode the explorer's data files and compare them with
     the tensors of the check's own forward pass, ``reference`` or a pass of
-    its own (a build that reuses the published files skips it: their
-    digests matched the manifest). A caller checking several folders against
+    its own, and the ONNX model's weights with its model's state dict (a build
+    that reuses the published files skips both: their digests matched the
+    manifest). A caller checking several folders against
     the same inputs passes the ``expected`` values and ``reproduction`` it
     computed once. ``side_by_side``: read the second language's pages in a
     fork while this process reads the first's (a build does, once both cores
@@ -119,8 +120,10 @@ def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = Chec
         mismatches += check_pdfs(site, given.side_by_side, config.make_pdf)
         if given.explorer_data and reference is not None:
             from .explorer import compare
+            from .onnx_model import compare as compare_model
 
             mismatches += compare(docs / DATA_FOLDER, reference)
+            mismatches += compare_model(site, docs, reference.model)
         if reproduced is not None:
             check_reproduction(docs, reproduced(), mismatches)
     return mismatches

@@ -105,7 +105,8 @@ ALLOWED: tuple[Allowed, ...] = (
     ),
     Allowed(
         "the shorter side, a fixed step of torchvision's preprocessing (Resize(256) acts on it)",
-        {"en": (), "es": ("Entrada: imagen RGB", "La imagen … tal como entra a la red")},
+        {"en": (), "es": ("Entrada: imagen RGB", "La imagen … tal como entra a la red",
+                          "Como la prepara torchvision para estos pesos")},
     ),
 )
 

@@ -1,15 +1,14 @@
 // The explorer page: this run's tensors, read from the build's float16 files (explorer-data/index.json says
 // which file holds which channels), one file per selection, drawn pixel for pixel. Every value a reader can
 // point at is also written as text in a live region, so it can be read without seeing the canvas.
+// The same views show the reader's own image (own-image.js): globalThis.ResNetExplorer.show(root, source) draws
+// the page's views from any source of the same shape, {index, channel(group, role, c)}, here one held in memory;
+// root holds the page's words.
 (function () {
   "use strict";
-  var root = document.querySelector("[data-explorer]");
-  if (!root) return;
   var script = document.currentScript || document.querySelector('script[src*="explorer.js"]');
   var DATA = new URL("../../explorer-data/", script.src);
-  var words = JSON.parse(root.getAttribute("data-words"));
   var files = new Map();
-  var index = null;
 
   function half(bits) {
     var sign = bits & 0x8000 ? -1 : 1, exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff;
@@ -33,7 +32,7 @@
   }
 
   // One channel of a tensor (role: which of the file's tensors), as {values, height, width, scale}.
-  function channel(group, role, c) {
+  function fileChannel(group, role, c) {
     var entry = group.files.find(function (f) { return c >= f.channels[0] && c < f.channels[1]; });
     var height = group.shape[group.shape.length - 2], width = group.shape[group.shape.length - 1];
     var size = height * width, count = entry.channels[1] - entry.channels[0];
@@ -151,112 +150,133 @@
     names.forEach(function (name) { var option = document.createElement("option"); option.value = option.textContent = name; select.appendChild(option); });
   }
 
-  function stageView(view) {
-    var select = view.querySelector("[data-role=stage]"), canvas = view.querySelector("canvas");
-    var readout = view.querySelector("[data-role=readout]"), map = null;
-    fill(select, index.stages.map(function (s) { return s.name; }));
-    var group = function () { return index.stages[select.selectedIndex]; };
-    var pointer = cursor([canvas], function () { return group().shape.slice(1); }, function (row, col) {
-      if (!map) return;
-      var value = map.values[row * map.width + col];
-      readout.dataset.row = row; readout.dataset.col = col; readout.dataset.value = value;
-      readout.textContent = words.pixel.replace("{name}", group().name).replace("{channel}", picker.value())
-        .replace("{row}", row).replace("{col}", col).replace("{value}", format(value));
-    });
-    function update() {
-      var g = group(), c = picker.value();
-      return channel(g, 0, c).then(function (found) {
-        if (g !== group() || c !== picker.value()) return;
-        map = found; var scale = range([found.values]);
-        draw(canvas, found, scale); legend(view, scale); pointer.place(pointer.at.row, pointer.at.col);
-        view.dataset.ready = g.name + ":" + c;
+  // The stage, block and filter views inside root, drawn from source.index and source.channel.
+  function show(root, source) {
+    var index = source.index, channel = source.channel, updates = [];
+    var words = JSON.parse(root.getAttribute("data-words"));
+    function stageView(view) {
+      var select = view.querySelector("[data-role=stage]"), canvas = view.querySelector("canvas");
+      var readout = view.querySelector("[data-role=readout]"), map = null;
+      fill(select, index.stages.map(function (s) { return s.name; }));
+      var group = function () { return index.stages[select.selectedIndex]; };
+      var pointer = cursor([canvas], function () { return group().shape.slice(1); }, function (row, col) {
+        if (!map) return;
+        var value = map.values[row * map.width + col];
+        readout.dataset.row = row; readout.dataset.col = col; readout.dataset.value = value;
+        readout.textContent = words.pixel.replace("{name}", group().name).replace("{channel}", picker.value())
+          .replace("{row}", row).replace("{col}", col).replace("{value}", format(value));
       });
+      function update() {
+        var g = group(), c = picker.value();
+        return channel(g, 0, c).then(function (found) {
+          if (g !== group() || c !== picker.value()) return;
+          map = found; var scale = range([found.values]);
+          draw(canvas, found, scale); legend(view, scale); pointer.place(pointer.at.row, pointer.at.col);
+          view.dataset.ready = g.name + ":" + c;
+        });
+      }
+      var picker = chooser(view, update);
+      updates.push(update);
+      select.addEventListener("change", function () { picker.limit(group().shape[0]); update(); });
+      picker.limit(group().shape[0]);
+      return update();
     }
-    var picker = chooser(view, update);
-    select.addEventListener("change", function () { picker.limit(group().shape[0]); update(); });
-    picker.limit(group().shape[0]);
-    return update();
-  }
 
-  function blockView(view) {
-    var select = view.querySelector("[data-role=block]"), canvases = Array.from(view.querySelectorAll("canvas"));
-    var outputs = {}, maps = null;
-    view.querySelectorAll("output[data-role]").forEach(function (o) { outputs[o.dataset.role] = o; });
-    fill(select, index.blocks.map(function (b) { return b.name; }));
-    var group = function () { return index.blocks[select.selectedIndex]; };
-    var pointer = cursor(canvases, function () { return group().shape.slice(1); }, function (row, col) {
-      if (!maps) return;
-      var i = row * maps.width + col, s = maps.shortcut[i], f = maps.residual[i], out = maps.output[i];
-      var sum = s + f, relu = Math.max(0, sum), difference = Math.abs(relu - out);
-      var bound = index.relative_error * (Math.abs(s) + Math.abs(f) + Math.abs(out)) + 3 * index.absolute_error * Math.pow(2, maps.scale);
-      var shown = {shortcut: s, residual: f, sum: sum, relu: relu, output: out, difference: difference, bound: bound};
-      Object.keys(shown).forEach(function (key) { outputs[key].value = format(shown[key]); outputs[key].dataset.value = shown[key]; });
-      outputs.position.value = words.position.replace("{row}", row).replace("{col}", col);
-      outputs.verdict.value = difference <= bound ? words.within : words.beyond;
-      view.dataset.row = row; view.dataset.col = col;
-    });
-    function update() {
-      var g = group(), c = picker.value();
-      return Promise.all([0, 1, 2].map(function (role) { return channel(g, role, c); })).then(function (found) {
-        if (g !== group() || c !== picker.value()) return;
-        var shortcut = found[0].values, residual = found[1].values, sum = shortcut.map(function (v, i) { return v + residual[i]; });
-        var relu = sum.map(function (v) { return Math.max(0, v); });
-        maps = {shortcut: shortcut, residual: residual, output: found[2].values, width: found[0].width, scale: found[0].scale};
-        var scale = range([shortcut, residual, sum, relu]);
-        [shortcut, residual, sum, relu].forEach(function (values, k) { draw(canvases[k], {values: values, width: found[0].width, height: found[0].height}, scale); });
-        legend(view, scale);
-        view.querySelector("[data-role=shortcut-name]").textContent = g.downsample ? words.projection : words.identity;
-        pointer.place(pointer.at.row, pointer.at.col);
-        view.dataset.ready = g.name + ":" + c;
+    function blockView(view) {
+      var select = view.querySelector("[data-role=block]"), canvases = Array.from(view.querySelectorAll("canvas"));
+      var outputs = {}, maps = null;
+      view.querySelectorAll("output[data-role]").forEach(function (o) { outputs[o.dataset.role] = o; });
+      fill(select, index.blocks.map(function (b) { return b.name; }));
+      var group = function () { return index.blocks[select.selectedIndex]; };
+      var pointer = cursor(canvases, function () { return group().shape.slice(1); }, function (row, col) {
+        if (!maps) return;
+        var i = row * maps.width + col, s = maps.shortcut[i], f = maps.residual[i], out = maps.output[i];
+        var sum = s + f, relu = Math.max(0, sum), difference = Math.abs(relu - out);
+        var bound = index.relative_error * (Math.abs(s) + Math.abs(f) + Math.abs(out)) + 3 * index.absolute_error * Math.pow(2, maps.scale);
+        var shown = {shortcut: s, residual: f, sum: sum, relu: relu, output: out, difference: difference, bound: bound};
+        Object.keys(shown).forEach(function (key) { outputs[key].value = format(shown[key]); outputs[key].dataset.value = shown[key]; });
+        outputs.position.value = words.position.replace("{row}", row).replace("{col}", col);
+        outputs.verdict.value = difference <= bound ? words.within : words.beyond;
+        view.dataset.row = row; view.dataset.col = col;
       });
+      function update() {
+        var g = group(), c = picker.value();
+        return Promise.all([0, 1, 2].map(function (role) { return channel(g, role, c); })).then(function (found) {
+          if (g !== group() || c !== picker.value()) return;
+          var shortcut = found[0].values, residual = found[1].values, sum = shortcut.map(function (v, i) { return v + residual[i]; });
+          var relu = sum.map(function (v) { return Math.max(0, v); });
+          maps = {shortcut: shortcut, residual: residual, output: found[2].values, width: found[0].width, scale: found[0].scale};
+          var scale = range([shortcut, residual, sum, relu]);
+          [shortcut, residual, sum, relu].forEach(function (values, k) { draw(canvases[k], {values: values, width: found[0].width, height: found[0].height}, scale); });
+          legend(view, scale);
+          view.querySelector("[data-role=shortcut-name]").textContent = g.downsample ? words.projection : words.identity;
+          pointer.place(pointer.at.row, pointer.at.col);
+          view.dataset.ready = g.name + ":" + c;
+        });
+      }
+      var picker = chooser(view, update);
+      updates.push(update);
+      select.addEventListener("change", function () { picker.limit(group().shape[0]); update(); });
+      picker.limit(group().shape[0]);
+      return update();
     }
-    var picker = chooser(view, update);
-    select.addEventListener("change", function () { picker.limit(group().shape[0]); update(); });
-    picker.limit(group().shape[0]);
-    return update();
-  }
 
-  function filterView(view) {
-    var canvases = view.querySelectorAll("canvas"), readout = view.querySelector("[data-role=readout]");
-    var stage = index.stages.find(function (s) { return s.name === index.filters.name; }), map = null;
-    var pointer = cursor([canvases[1]], function () { return stage.shape.slice(1); }, function (row, col) {
-      if (!map) return;
-      var value = map.values[row * map.width + col];
-      readout.dataset.value = value;
-      readout.textContent = words.pixel.replace("{name}", stage.name).replace("{channel}", picker.value())
-        .replace("{row}", row).replace("{col}", col).replace("{value}", format(value));
-    });
-    function update() {
-      var c = picker.value();
-      return Promise.all([channel(index.filters, 0, c), channel(stage, 0, c)]).then(function (found) {
-        if (c !== picker.value()) return;
-        var filter = found[0], size = filter.height * filter.width, low = Infinity, high = -Infinity;
-        filter.values.forEach(function (v) { low = Math.min(low, v); high = Math.max(high, v); });
-        canvases[0].width = filter.width; canvases[0].height = filter.height;
-        var context = canvases[0].getContext("2d"), image = context.createImageData(filter.width, filter.height);
-        for (var i = 0; i < size; i++) {
-          for (var k = 0; k < 3; k++) image.data[4 * i + k] = Math.round(255 * (filter.values[k * size + i] - low) / ((high - low) || 1));
-          image.data[4 * i + 3] = 255;
-        }
-        context.putImageData(image, 0, 0);
-        map = found[1]; var scale = range([map.values]);
-        draw(canvases[1], map, scale); legend(view, scale); pointer.place(pointer.at.row, pointer.at.col);
-        view.dataset.ready = "filter:" + c;
+    function filterView(view) {
+      var canvases = view.querySelectorAll("canvas"), readout = view.querySelector("[data-role=readout]");
+      var stage = index.stages.find(function (s) { return s.name === index.filters.name; }), map = null;
+      var pointer = cursor([canvases[1]], function () { return stage.shape.slice(1); }, function (row, col) {
+        if (!map) return;
+        var value = map.values[row * map.width + col];
+        readout.dataset.value = value;
+        readout.textContent = words.pixel.replace("{name}", stage.name).replace("{channel}", picker.value())
+          .replace("{row}", row).replace("{col}", col).replace("{value}", format(value));
       });
+      function update() {
+        var c = picker.value();
+        return Promise.all([channel(index.filters, 0, c), channel(stage, 0, c)]).then(function (found) {
+          if (c !== picker.value()) return;
+          var filter = found[0], size = filter.height * filter.width, low = Infinity, high = -Infinity;
+          filter.values.forEach(function (v) { low = Math.min(low, v); high = Math.max(high, v); });
+          canvases[0].width = filter.width; canvases[0].height = filter.height;
+          var context = canvases[0].getContext("2d"), image = context.createImageData(filter.width, filter.height);
+          for (var i = 0; i < size; i++) {
+            for (var k = 0; k < 3; k++) image.data[4 * i + k] = Math.round(255 * (filter.values[k * size + i] - low) / ((high - low) || 1));
+            image.data[4 * i + 3] = 255;
+          }
+          context.putImageData(image, 0, 0);
+          map = found[1]; var scale = range([map.values]);
+          draw(canvases[1], map, scale); legend(view, scale); pointer.place(pointer.at.row, pointer.at.col);
+          view.dataset.ready = "filter:" + c;
+        });
+      }
+      var picker = chooser(view, update);
+      updates.push(update);
+      picker.limit(index.filters.shape[0]);
+      return update();
     }
-    var picker = chooser(view, update);
-    picker.limit(index.filters.shape[0]);
-    return update();
-  }
 
+    // Another source of the same shapes (the reader's next image) redraws the views where they are.
+    root.explorerReplace = function (next) {
+      index = next.index; channel = next.channel;
+      return Promise.all(updates.map(function (update) { return update(); }));
+    };
+    var views = {stage: stageView, block: blockView, filter: filterView};
+    return Promise.all(Array.from(document.querySelectorAll("[data-view]")).map(function (view) { return views[view.dataset.view](view); }))
+      .then(function () { root.dataset.ready = "true"; }, function (error) {
+        document.querySelectorAll("[data-role=status]").forEach(function (s) { s.textContent = words.failed + " " + error.message; });
+        throw error;
+      });
+  }
+  globalThis.ResNetExplorer = {show: show, format: format};
+  var root = document.querySelector("[data-explorer]:not([data-own-image])");
+  if (!root) return;
   fetch(new URL("index.json", DATA)).then(function (response) {
     if (!response.ok) throw new Error("index.json: HTTP " + response.status);
     return response.json();
   }).then(function (found) {
-    index = found;
-    var views = {stage: stageView, block: blockView, filter: filterView};
-    return Promise.all(Array.from(document.querySelectorAll("[data-view]")).map(function (view) { return views[view.dataset.view](view); }));
-  }).then(function () { root.dataset.ready = "true"; }, function (error) {
-    document.querySelectorAll("[data-role=status]").forEach(function (s) { s.textContent = words.failed + " " + error.message; });
+    return show(root, {index: found, channel: fileChannel});
+  }).catch(function (error) {
+    var words = JSON.parse(root.getAttribute("data-words"));
+    document.querySelectorAll("[data-role=status]").forEach(function (s) { if (!s.textContent) s.textContent = words.failed + " " + error.message; });
   });
 })();
