@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -212,6 +213,26 @@ def test_a_signal_never_cuts_an_import_in_half(tmp_path: Path, monkeypatch: pyte
     assert stopped.value.exit_code == 128 + signal.SIGTERM
     assert sys.modules["slow_module"].READY == "all of it ran"
     del sys.modules["slow_module"]
+
+
+def test_a_deferred_signal_that_lands_in_the_next_import_is_sent_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signal deferred out of one import is sent again; if the main thread is in the next import by the time
+    its handler runs, it is deferred again and must still arrive (it was lost: the build waited for MkDocs)."""
+    main = threading.main_thread()
+    answers = iter([True, True])  # the main thread is importing when the signal comes, and again when it is resent
+
+    def importing(frame: object) -> bool:
+        return next(answers, False) if threading.current_thread() is main else False
+
+    monkeypatch.setattr(interrupts, "_importing", importing)
+    with interrupts.installed():
+        with pytest.raises(Interrupted) as stopped:
+            interrupts._on_signal(signal.SIGTERM, None)  # arrives inside an import: deferred
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+    assert stopped.value.exit_code == 128 + signal.SIGTERM
+    assert next(answers, "spent") == "spent"
 
 
 def test_a_signal_during_publication_is_reported_after_it_completed(monkeypatch: pytest.MonkeyPatch, capsys) -> None:

@@ -37,6 +37,7 @@ class _State:
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     if _State.depth or _State.until_exit:
         _State.received.append(signum)
+        _State.deferred = None  # a deferred signal sent again lands here: held now, it is raised when the block ends
         return
     if _importing(frame):
         # An exception raised inside an import leaves the module half made (numpy then recurses without end
@@ -59,14 +60,17 @@ def _importing(frame: FrameType | None) -> bool:
 
 
 def _deliver_after_imports(main: int | None) -> None:
-    """Send the deferred signal again as soon as the main thread is out of every import."""
+    """Send the deferred signal again whenever the main thread is out of every import, until it has been taken.
+
+    Sent once and left, it was lost when the main thread had entered the next import by the time the handler ran
+    (the handler defers it again, and a deferral already under way starts no thread): a SIGTERM sent just after
+    "site: mkdocs" (two imports in a row) left the build waiting for MkDocs for good."""
     while _State.deferred is not None:
         frame = sys._current_frames().get(main) if main is not None else None
         if frame is None:
             return
         if not _importing(frame):
             os.kill(os.getpid(), _State.deferred)
-            return
         time.sleep(IMPORT_POLL_S)
 
 
