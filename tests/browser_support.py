@@ -162,6 +162,17 @@ def new_context(browser: Browser, **options: object) -> BrowserContext:
     return context
 
 
+@pytest.fixture
+def weighed(browser: Browser, site_url: str) -> Iterator[tuple[Tab, list[tuple[str, int]]]]:
+    """A phone-sized tab with an empty cache, whose every response is logged with its body size."""
+    context = new_context(browser, viewport={"width": PHONE_WIDTH, "height": 812})
+    phone = open_tab(context, site_url)
+    log: list[tuple[str, int]] = []
+    phone.page.on("requestfinished", lambda request: log.append((request.url, request.sizes()["responseBodySize"])))
+    yield phone, log
+    context.close()
+
+
 @pytest.fixture(scope="module")
 def desktop(browser: Browser) -> Iterator[BrowserContext]:
     context = new_context(browser, viewport={"width": 1280, "height": 800})

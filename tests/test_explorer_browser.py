@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from generator.core.config import DATA_FOLDER
 from generator.core.translations import translations
@@ -26,8 +25,6 @@ from .browser_support import (
     LANGUAGES,
     PHONE_WIDTH,
     Tab,
-    new_context,
-    open_tab,
 )
 from .conftest import Build
 
@@ -183,17 +180,6 @@ def test_every_control_has_a_label(tab: Tab, language: str) -> None:
         .filter(el => !(el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.id && document.querySelector(`label[for="${el.id}"]`))))
         .map(el => el.outerHTML.slice(0, 80))""")
     assert unnamed == []
-
-
-@pytest.fixture
-def weighed(browser: Browser, site_url: str) -> Iterator[tuple[Tab, list[tuple[str, int]]]]:
-    """A phone-sized tab with an empty cache, whose every response is logged with its body size."""
-    context = new_context(browser, viewport={"width": PHONE_WIDTH, "height": 812})
-    phone = open_tab(context, site_url)
-    log: list[tuple[str, int]] = []
-    phone.page.on("requestfinished", lambda request: log.append((request.url, request.sizes()["responseBodySize"])))
-    yield phone, log
-    context.close()
 
 
 def settled(page: Page, log: list[tuple[str, int]], quiet_ms: int = 500) -> None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -36,14 +35,14 @@ import onnx
 import pytest
 from onnx import numpy_helper
 from PIL import Image
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from generator.core.config import MODEL_FILE, MODEL_FOLDER, sample_image
 from generator.inputs.image import load_image
 from generator.inputs.weights import resolve_weights
 from generator.model.resnet import build_model, preprocess, run
 
-from .browser_support import LANGUAGES, PHONE_WIDTH, Tab, new_context, open_tab
+from .browser_support import LANGUAGES, PHONE_WIDTH, Tab
 from .conftest import ROOT, Build
 
 pytestmark = pytest.mark.browser
@@ -176,17 +175,6 @@ def test_no_request_after_the_model_loaded_and_the_image_is_never_sent(tab: Tab,
     assert all(body is None for _, _, body in requests)
     assert any(url.endswith(f"/{MODEL_FILE}") for _, url, _ in requests)
     assert not tab.errors, "\n".join(tab.errors)
-
-
-@pytest.fixture
-def weighed(browser: Browser, site_url: str) -> Iterator[tuple[Tab, list[tuple[str, int]]]]:
-    """A phone-sized tab with an empty cache, whose every response is logged with its body size."""
-    context = new_context(browser, viewport={"width": PHONE_WIDTH, "height": 812})
-    phone = open_tab(context, site_url)
-    log: list[tuple[str, int]] = []
-    phone.page.on("requestfinished", lambda request: log.append((request.url, request.sizes()["responseBodySize"])))
-    yield phone, log
-    context.close()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
