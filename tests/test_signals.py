@@ -7,6 +7,7 @@ timing luck. Publication itself is covered step by step in test_publish.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +235,25 @@ def test_a_deferred_signal_that_lands_in_the_next_import_is_sent_again(monkeypat
                 time.sleep(0.01)
     assert stopped.value.exit_code == 128 + signal.SIGTERM
     assert next(answers, "spent") == "spent"
+
+
+def test_a_signal_raised_where_python_ignores_exceptions_is_sent_again() -> None:
+    """A stop signal whose handler runs inside a weakref callback raises there, and Python only prints it: it must
+    still stop the command (a SIGTERM landing in WeakKeyDictionary's callback left the build waiting for MkDocs)."""
+
+    class Owner:
+        pass
+
+    owner = Owner()
+    weakref.finalize(owner, interrupts._on_signal, signal.SIGTERM, None)  # the handler, run by the collector
+    with interrupts.installed():
+        with pytest.raises(Interrupted) as stopped:
+            del owner
+            gc.collect()
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+    assert stopped.value.exit_code == 128 + signal.SIGTERM
 
 
 def test_a_signal_during_publication_is_reported_after_it_completed(monkeypatch: pytest.MonkeyPatch, capsys) -> None:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType, TracebackType
+from typing import Any
 
 from ..core.errors import Interrupted
 
@@ -31,7 +32,12 @@ class _State:
     depth = 0
     until_exit = False
     received: list[int] = []
-    deferred: int | None = None  # received during an import, raised once it is done
+    deferred: int | None = None  # received during an import (or swallowed), raised once it is done
+    delivering = False  # a thread is sending the deferred signal again
+    previous_hook: Any = sys.unraisablehook
+
+
+_DELIVERY = threading.Lock()
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -42,18 +48,37 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     if _importing(frame):
         # An exception raised inside an import leaves the module half made (numpy then recurses without end
         # on its next attribute): the signal waits until the import is done.
-        if _State.deferred is None:
-            _State.deferred = signum
-            threading.Thread(target=_deliver_after_imports, args=(threading.main_thread().ident,),
-                             name="deferred-signal", daemon=True).start()
+        _defer(signum)
         return
     _State.deferred = None
     raise Interrupted(signum)
 
 
+def _defer(signum: int) -> None:
+    """Send the signal again once the main thread is out of every import; one delivering thread at a time."""
+    with _DELIVERY:
+        _State.deferred = signum
+        if _State.delivering:
+            return
+        _State.delivering = True
+    threading.Thread(target=_deliver_after_imports, args=(threading.main_thread().ident,),
+                     name="deferred-signal", daemon=True).start()
+
+
+def _swallowed(unraisable: Any) -> None:
+    """sys.unraisablehook: a stop signal raised where Python ignores exceptions (a weakref callback, a __del__
+    that the collector ran) would be lost (a SIGTERM landing in WeakKeyDictionary's callback left a build waiting
+    for MkDocs for good): it is sent again. Anything else goes to the hook that was there."""
+    if isinstance(unraisable.exc_value, Interrupted):
+        _defer(unraisable.exc_value.signum)
+        return
+    _State.previous_hook(unraisable)
+
+
 def _importing(frame: FrameType | None) -> bool:
+    """Inside an import, or inside the hook that is deferring a swallowed signal (raised there, it is lost again)."""
     while frame is not None:
-        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap") or frame.f_code is _swallowed.__code__:
             return True
         frame = frame.f_back
     return False
@@ -65,12 +90,15 @@ def _deliver_after_imports(main: int | None) -> None:
     Sent once and left, it was lost when the main thread had entered the next import by the time the handler ran
     (the handler defers it again, and a deferral already under way starts no thread): a SIGTERM sent just after
     "site: mkdocs" (two imports in a row) left the build waiting for MkDocs for good."""
-    while _State.deferred is not None:
-        frame = sys._current_frames().get(main) if main is not None else None
-        if frame is None:
-            return
+    while True:
+        with _DELIVERY:
+            signum = _State.deferred
+            frame = sys._current_frames().get(main) if main is not None else None
+            if signum is None or frame is None:
+                _State.delivering = False
+                return
         if not _importing(frame):
-            os.kill(os.getpid(), _State.deferred)
+            os.kill(os.getpid(), signum)
         time.sleep(IMPORT_POLL_S)
 
 
@@ -98,11 +126,13 @@ def installed() -> Iterator[None]:
         for signum in STOP_SIGNALS
         if signal.getsignal(signum) is not signal.SIG_IGN
     }
+    _State.previous_hook, sys.unraisablehook = sys.unraisablehook, _swallowed
     try:
         yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        sys.unraisablehook = _State.previous_hook
         _reset()
 
 
