@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from generator.pipeline import mkdocs_child, site
-from generator.core.errors import ImageError
-from generator.report import figures
+from generator.core.errors import WeightsError
+from generator.report import compute
 
 from .conftest import ROOT, Build, make_config
 from .test_signals import alive, children
@@ -42,16 +42,18 @@ def wait_for_child(needle: bytes) -> list[int]:
 
 @pytest.mark.build
 def test_helpers_started_early_die_when_the_build_fails_before_using_them(tmp_path: Path, monkeypatch) -> None:
+    """The weights fail while both helpers run: the kernel waits for the weights, so it is certainly alive then
+    (failed any later, the kernel may have run every cell and ended on its own, and the test would prove nothing)."""
     seen: dict[str, list[int]] = {}
 
     def fail_while_the_helpers_run(*args: object, **kwargs: object) -> None:
         seen["mkdocs"] = wait_for_child(b"generator.pipeline.mkdocs_child")
         seen["kernel"] = wait_for_child(b"ipykernel")
-        raise ImageError("broken on purpose, before the docs are complete")
+        raise WeightsError("broken on purpose, before the docs are complete")
 
-    monkeypatch.setattr(figures, "render_figures", fail_while_the_helpers_run)
+    monkeypatch.setattr(compute, "resolve_weights", fail_while_the_helpers_run)
     config = make_config(tmp_path)
-    with pytest.raises(ImageError, match="broken on purpose"):
+    with pytest.raises(WeightsError, match="broken on purpose"):
         site.build(config, site.Progress(quiet=True))
     assert seen["mkdocs"] and seen["kernel"], seen
     assert not [pid for pids in seen.values() for pid in pids if alive(pid)], "a helper outlived the failed build"
