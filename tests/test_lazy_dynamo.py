@@ -1,4 +1,5 @@
-"""torchvision imported without torch._dynamo (core/lazy_dynamo.py): the same module, and dynamo when it is called."""
+"""torchvision, meta passes and the experiment's training without torch._dynamo (core/lazy_dynamo.py): the same
+modules and values, and the real dynamo when something calls for it."""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ def test_the_familys_meta_pass_loads_no_dynamo_and_gives_the_same_values_as_with
 def test_the_stand_in_leaves_no_trace_and_a_loaded_dynamo_is_kept() -> None:
     import torch
 
-    from generator.model.meta import without_dynamo
+    from generator.core.lazy_dynamo import without_dynamo
 
     before = sys.modules.get("torch._dynamo")
     with without_dynamo():
@@ -103,3 +104,17 @@ def test_the_stand_in_leaves_no_trace_and_a_loaded_dynamo_is_kept() -> None:
     assert sys.modules.get("torch._dynamo") is before
     if before is None:
         assert "_dynamo" not in torch.__dict__
+
+
+@pytest.mark.process
+def test_the_experiments_training_imports_neither_dynamo_nor_inductor_nor_sympy() -> None:
+    done = python(
+        "import sys\n"
+        "import torch\n"
+        "from generator.experiment import train\n"
+        "result = train.train(lambda _: None, {}, 0, nets=(('residual', 20),), batches_only=True)\n"
+        "assert len(result.nets[0].runs[0].batch_sha256) == 2\n"
+        "assert torch.are_deterministic_algorithms_enabled() is False\n"
+        "print(sorted(m for m in ('torch._dynamo', 'torch._inductor', 'sympy') if m in sys.modules))\n"
+    )
+    assert done.returncode == 0 and done.stdout == "[]\n", done.stderr[-2000:] + done.stdout

@@ -1,4 +1,6 @@
-"""torchvision without torch._dynamo at import: about 1.3 s of CPU in every process that imports torchvision.
+"""torch._dynamo, and sympy with it, left unimported in processes that compile nothing.
+
+First, torchvision's import: about 1.3 s of CPU in every process that imports torchvision.
 
 torchvision's ``ops/roi_align.py`` imports ``is_compile_supported`` from
 ``torch._dynamo.utils`` at its top (its own ``lazy_compile`` says it means
@@ -18,7 +20,7 @@ call, so roi_align behaves as before and pays for dynamo only if it is ever
 called. The stand-ins leave ``sys.modules`` as soon as the module is
 loaded, so a later ``import torch._dynamo`` is the real one. If torchvision
 ever imports another name there, the module is loaded the ordinary way. No
-value any process computes changes; this module imports no torch itself.
+value any process computes changes; this module imports no torch at its own import.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import importlib.abc
 import importlib.machinery
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 TARGET = "torchvision.ops.roi_align"
@@ -96,3 +99,50 @@ def install() -> None:
     """Defer torch._dynamo in this process's later ``import torchvision`` (and its forks'); once is enough."""
     if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _Finder())
+
+
+def _not_compiled(fn: Callable[..., Any], recursive: bool = True, wrapping: bool = True) -> Callable[..., Any]:
+    """torch._dynamo.disable for a process that compiles nothing: the function itself."""
+    return fn
+
+
+def _no_graph(msg: str = "") -> None:
+    """torch._dynamo.graph_break outside compilation, where it does nothing."""
+
+
+@contextmanager
+def without_dynamo() -> Iterator[None]:
+    """Eager code that imports torch._dynamo only to mark what compilation must not trace: without importing it
+    (about 1 s of CPU here, more than the work itself in a meta-device walk or a two-batch re-run).
+
+    Some meta kernels (Python decompositions) and the optimizers' methods are
+    wrapped in ``torch._disable_dynamo``, whose first call imports
+    torch._dynamo to mark the function (``torch._dynamo.disable``) and caches
+    the marked function on it; an optimizer's step also calls
+    ``torch._dynamo.graph_break()``, which does nothing outside compilation.
+    Outside compilation a marked function runs exactly as the function itself,
+    and no process of this generator compiles: while dynamo is not loaded,
+    the import finds a stand-in with those two names, and any other name fails
+    loudly. A process that has loaded dynamo keeps it.
+
+    (The meta kernels also import torch.fx's symbolic shapes, and sympy with
+    it, 0.4 s, for a dozen functions of booleans, integers and its config,
+    called from many places: a stand-in for those would copy torch's
+    internals, so they are paid for.)
+    """
+    import torch
+
+    if DYNAMO in sys.modules:
+        yield
+        return
+    stand_in = types.ModuleType(DYNAMO)
+    stand_in.disable = _not_compiled  # type: ignore[attr-defined]
+    stand_in.graph_break = _no_graph  # type: ignore[attr-defined]
+    sys.modules[DYNAMO] = stand_in
+    setattr(torch, "_dynamo", stand_in)
+    try:
+        yield
+    finally:
+        _remove({DYNAMO: stand_in})
+        if torch.__dict__.get("_dynamo") is stand_in:
+            delattr(torch, "_dynamo")

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from ..core.lazy_dynamo import without_dynamo
 from ..runtime.lifeline import die_with_parent
 from . import digits
 from . import kernels as experiment_kernels
@@ -60,18 +61,36 @@ def load_data(setup: Setup) -> Data:
                 heldout_images=(images[heldout] - mean) / std, heldout_labels=labels[heldout], classes=classes)
 
 
+def use_deterministic_kernels(mode: bool) -> None:
+    """torch.use_deterministic_algorithms for eager code, without importing torch._inductor.
+
+    The public function also sets inductor's flag for compiled code, and
+    importing inductor's config loads torch._dynamo, sympy and
+    torch.distributed: 1.5 s of CPU in a re-run whose two batches train in
+    0.25 s. Nothing here is compiled, so the eager flag is the whole effect;
+    a torch without that switch gets the public function.
+    """
+    eager_switch = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if eager_switch is None:
+        torch.use_deterministic_algorithms(mode)
+    else:
+        eager_switch(mode, warn_only=False)
+    if torch.are_deterministic_algorithms_enabled() != mode:
+        raise RuntimeError(f"torch did not switch its deterministic algorithms {'on' if mode else 'off'}")
+
+
 @contextlib.contextmanager
 def deterministic(threads: int) -> Iterator[None]:
     """Fixed threads and deterministic kernels for the block; the caller's settings and random state afterwards."""
     threads_before, deterministic_before = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
+    use_deterministic_kernels(True)
     try:
         with torch.random.fork_rng(devices=[]):
             yield
     finally:
         torch.set_num_threads(threads_before)
-        torch.use_deterministic_algorithms(deterministic_before)
+        use_deterministic_kernels(deterministic_before)
 
 
 def mistakes(net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> int:
@@ -172,7 +191,7 @@ def train(progress: Callable[[str], None], kernels: dict[str, str], seed: int, s
     """
     data = load_data(setup)
     chosen = nets if nets is not None else tuple((kind, depth) for kind in setup.kinds for depth in setup.depths)
-    with deterministic(setup.threads):
+    with deterministic(setup.threads), without_dynamo():  # an optimizer's step would import dynamo to break no graph
         results = tuple(train_net(setup, data, kind, depth, seed, setup.epochs if epochs is None else epochs,
                                   progress, batches_only) for kind, depth in chosen)
     return Results(setup=setup, train_size=len(data.train_labels), heldout_size=len(data.heldout_labels),

@@ -7,10 +7,6 @@ side can change a model the other one reads.
 
 from __future__ import annotations
 
-import sys
-import types
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -33,42 +29,6 @@ class _NoInitialValues(TorchFunctionMode):
         if getattr(func, "__name__", "") in INITIALISERS:
             return args[0] if args else kwargs["tensor"]
         return func(*args, **kwargs)
-
-
-DYNAMO = "torch._dynamo"
-
-
-def _not_compiled(fn: Callable[..., Any], recursive: bool = True, wrapping: bool = True) -> Callable[..., Any]:
-    """torch._dynamo.disable for a process that compiles nothing: the function itself."""
-    return fn
-
-
-@contextmanager
-def without_dynamo() -> Iterator[None]:
-    """A pass on the meta device without importing torch._dynamo (about 1 s of CPU here, most of the family's walk).
-
-    Some meta kernels are Python decompositions wrapped in ``torch._disable_dynamo``,
-    whose first call imports torch._dynamo only to mark the function as one
-    compilation must not trace (``torch._dynamo.disable``), and caches that
-    marked function on it. Outside compilation a marked function runs exactly
-    as the function itself, and no process of this generator compiles: while
-    dynamo is not loaded, the import finds a stand-in whose ``disable`` hands
-    the function back. A process that has loaded dynamo keeps it.
-    """
-    if DYNAMO in sys.modules:
-        yield
-        return
-    stand_in = types.ModuleType(DYNAMO)
-    stand_in.disable = _not_compiled  # type: ignore[attr-defined]
-    sys.modules[DYNAMO] = stand_in
-    setattr(torch, "_dynamo", stand_in)
-    try:
-        yield
-    finally:
-        if sys.modules.get(DYNAMO) is stand_in:
-            del sys.modules[DYNAMO]
-        if torch.__dict__.get("_dynamo") is stand_in:
-            delattr(torch, "_dynamo")
 
 
 def meta_model(name: str) -> nn.Module:

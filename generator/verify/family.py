@@ -32,7 +32,7 @@ from ..core.units import FLOAT_BYTES, MEGABYTE
 from ..model.hooks import CONTAINERS
 from ..model.meta import OPS_TOLERANCE_GFLOPS
 from ..model.meta import meta_model as new_meta_model
-from ..model.meta import without_dynamo
+from ..core.lazy_dynamo import without_dynamo
 
 RESNET = re.compile(r"^resnet(?P<depth>[0-9]+)$")
 
