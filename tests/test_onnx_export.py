@@ -121,6 +121,34 @@ def test_a_tensor_the_model_does_not_have_fails(editable_build: Build, gate) -> 
     one_line_naming(gate(editable_build), "initializer fc.extra", "does not have")
 
 
+def test_the_checks_reader_gives_onnxs_own_arrays_for_every_tensor(built: Build) -> None:
+    """The check reads tensors with the schema alone (verify/onnx_model.py): the same dtype, shape and bits as
+    onnx's numpy_helper, for the model's raw tensors and for values held in the typed fields."""
+    tensors = list(onnx_model.schema().ModelProto.FromString((built.site / MODEL).read_bytes()).graph.initializer)
+    assert len(tensors) == 102 and all(tensor.raw_data for tensor in tensors)
+    for tensor in [*load(built).graph.initializer,
+                   onnx.helper.make_tensor("typed", onnx.TensorProto.FLOAT, [2, 3], [0.5, -0.0, 1e-45, 3, 4, 5]),
+                   onnx.helper.make_tensor("counts", onnx.TensorProto.INT64, [3], [1, -2, 2**40]),
+                   onnx.helper.make_tensor("wide", onnx.TensorProto.DOUBLE, [1], [0.1])]:
+        ours, theirs = onnx_model.tensor_array(tensor), numpy_helper.to_array(tensor)
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape, tensor.name
+        assert ours.tobytes() == theirs.tobytes(), tensor.name
+
+
+@pytest.mark.parametrize("damage", ["float16", "external", "short"])
+def test_a_tensor_the_reader_cannot_take_fails_naming_it(editable_build: Build, gate, damage: str) -> None:
+    model = load(editable_build)
+    tensor = initializer(model, "fc.bias")
+    if damage == "float16":
+        tensor.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor).astype("float16"), tensor.name))
+    elif damage == "external":
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+    else:
+        tensor.raw_data = tensor.raw_data[:-4]
+    plant(editable_build, model)
+    one_line_naming(gate(editable_build), "initializer fc.bias", "unreadable")
+
+
 def test_a_model_from_another_seed_fails_naming_its_first_tensor(editable_build: Build, gate) -> None:
     plant(editable_build, onnx_export.onnx_bytes(build_model(None, 1), (3, 224, 224)))
     found = gate(editable_build)

@@ -2,7 +2,8 @@
 
 This module never imports the writer (report/onnx_export.py). It reads the
 site's copy of the model (what a reader's browser loads) with the ``onnx``
-package and compares it with the check's own ResNet18 (verify/expected.py):
+package's protobuf schema and compares it with the check's own ResNet18
+(verify/expected.py):
 
 - the site's copy is byte for byte docs/' copy;
 - every initializer is a tensor of the model's state dict, under its name,
@@ -24,6 +25,12 @@ package and compares it with the check's own ResNet18 (verify/expected.py):
 What the graph computes with those weights is held by the browser tests,
 which run it in onnxruntime-web against torch (tests/test_own_image_browser.py).
 Each problem is one mismatch naming the tensor.
+
+Only the schema is loaded (``onnx/onnx_ml_pb2.py``, which needs nothing but
+protobuf): importing the ``onnx`` package loads its helpers and ml_dtypes,
+0.6 s of CPU in every check, to read 102 tensors whose bytes are compared
+here anyway. ``tensor_array`` reads a tensor as ONNX's format defines it:
+little-endian raw bytes, or the typed field of its data type.
 """
 
 from __future__ import annotations
@@ -31,7 +38,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import functools
 import hashlib
+import importlib.util
+import sys
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -43,6 +54,10 @@ from ..publish.journal import published_bytes
 from .mismatch import UNREADABLE, Mismatch
 
 INPUT = "image"
+SCHEMA = "onnx.onnx_ml_pb2"
+# TensorProto.DataType -> (numpy dtype, the field that holds such values when raw_data is empty)
+DATA_TYPES: dict[int, tuple[str, str]] = {1: ("<f4", "float_data"), 6: ("<i4", "int32_data"),
+                                          7: ("<i8", "int64_data"), 11: ("<f8", "double_data")}
 UNUSED_BUFFER = "num_batches_tracked"  # BatchNorm's count of training steps: eval mode never reads it
 
 
@@ -77,10 +92,42 @@ def dims(value: object) -> list[int | str]:
     return [d.dim_value if d.HasField("dim_value") else d.dim_param for d in shape.dim]
 
 
+@functools.cache
+def schema() -> ModuleType:
+    """ONNX's generated protobuf classes, without the rest of the onnx package (loaded once, under a name of
+    this module's: registered as onnx's own, an ``import onnx`` after it would find no ``onnx.onnx_ml_pb2``)."""
+    loaded = sys.modules.get(SCHEMA)
+    if loaded is not None:
+        return loaded
+    package = importlib.util.find_spec("onnx")
+    if package is None or not package.submodule_search_locations:
+        raise ModuleNotFoundError("onnx is not installed: pip install -r requirements.txt")
+    spec = importlib.util.spec_from_file_location(f"{__name__}.schema",
+                                                  Path(package.submodule_search_locations[0]) / "onnx_ml_pb2.py")
+    assert spec is not None and spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+def tensor_array(tensor: Any) -> np.ndarray:
+    """A TensorProto's values, as ONNX's format defines them; ValueError for a kind this model never holds."""
+    kind = DATA_TYPES.get(tensor.data_type)
+    if kind is None or tensor.data_location == 1:  # 1: EXTERNAL, values in another file
+        raise ValueError(f"data type {tensor.data_type}" + (", stored outside the file" if kind else ""))
+    dtype, field = kind
+    shape = tuple(tensor.dims)
+    if tensor.raw_data:
+        values = np.frombuffer(tensor.raw_data, dtype=dtype)
+    else:
+        values = np.array(getattr(tensor, field), dtype=dtype)
+    if values.size != int(np.prod(shape)):
+        raise ValueError(f"{values.size} values for shape {list(shape)}")
+    return values.astype(np.dtype(dtype).newbyteorder("="), copy=False).reshape(shape)
+
+
 def compare(site: Path, docs: Path, reference: ModelReference) -> list[Mismatch]:
     """The site's model against docs/' copy and the check's model."""
-    import onnx
-
     where = f"{MODEL_FOLDER}/{MODEL_FILE}"
     data = published_bytes(site / MODEL_FOLDER / MODEL_FILE)
     if data is None:
@@ -89,7 +136,7 @@ def compare(site: Path, docs: Path, reference: ModelReference) -> list[Mismatch]
     if published_bytes(docs / MODEL_FOLDER / MODEL_FILE) != data:
         return [Mismatch(where, "file", "the site's copy, byte for byte, in docs", "another file or none")]
     try:
-        graph = onnx.load_from_string(data).graph
+        graph = schema().ModelProto.FromString(data).graph
     except Exception as error:  # noqa: BLE001  protobuf raises its own DecodeError and others: any is a broken file
         return [Mismatch(where, "file", "an ONNX model", f"unreadable ({type(error).__name__})")]
     return graph_mismatches(where, graph, reference) + compare_page_data(site, docs, data, reference)
@@ -97,11 +144,14 @@ def compare(site: Path, docs: Path, reference: ModelReference) -> list[Mismatch]
 
 def graph_mismatches(where: str, graph: Any, reference: ModelReference) -> list[Mismatch]:
     """Every initializer against the state dict, then the graph's input and outputs."""
-    from onnx import numpy_helper
-
-    mismatches = [Mismatch(where, f"initializer {name}", *problem)
-                  for name, problem in ((init.name, tensor_problem(init.name, numpy_helper.to_array(init), reference))
-                                        for init in graph.initializer) if problem]
+    mismatches = []
+    for init in graph.initializer:
+        try:
+            problem = tensor_problem(init.name, tensor_array(init), reference)
+        except ValueError as error:
+            problem = ("a tensor of the model's state dict", f"unreadable ({error})")
+        if problem:
+            mismatches.append(Mismatch(where, f"initializer {init.name}", *problem))
     present = {init.name for init in graph.initializer}
     mismatches += [Mismatch(where, f"initializer {name}", f"{reference.parameters[name].dtype} "
                             f"{list(reference.parameters[name].shape)} from the model's state dict", "missing")
