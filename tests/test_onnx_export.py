@@ -8,6 +8,8 @@ through ``verify`` to its exit code.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pathlib import Path
 
 import json
@@ -227,6 +229,22 @@ def test_the_whole_check_reads_the_model_and_exits_5(editable_build: Build, deri
     assert raised.value.exit_code == 5 and "initializer fc.weight" in "\n".join(raised.value.listing)
 
 
+@pytest.mark.process
+def test_the_files_read_in_a_fork_give_the_same_mismatches_in_the_same_order(editable_build: Build,
+                                                                              derived: Derived) -> None:
+    """The check command reads the PDFs, the explorer's data and the model in a fork while it reads the pages."""
+    model = load(editable_build)
+    tensor = initializer(model, "fc.bias")
+    tensor.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor) + 1, tensor.name))
+    plant(editable_build, model)
+    (editable_build.site / "resnet18-report.pdf").unlink()
+    inputs = CheckInputs(derived.expected, derived.reference, reproduction=derived.reproduction)
+    found = [str(m) for m in check_docs(editable_build.docs, editable_build.site, editable_build.config, inputs)]
+    assert any("resnet18-report.pdf" in line for line in found) and any("fc.bias" in line for line in found), found
+    beside = replace(inputs, files_beside=True)
+    assert [str(m) for m in check_docs(editable_build.docs, editable_build.site, editable_build.config, beside)] == found
+
+
 # ---------------------------------------------------------------- rebuilds
 
 
@@ -261,3 +279,16 @@ def test_an_edited_model_in_docs_is_never_reused(editable_build: Build) -> None:
     path: Path = editable_build.docs / MODEL
     replace_file(path, path.read_bytes()[:-1])
     assert plan_for(editable_build.config).work == reuse.EVERYTHING
+
+
+def test_a_tensor_is_compared_bit_for_bit_signed_zeros_and_nans_included() -> None:
+    import numpy as np
+
+    wanted = np.array([0.0, np.nan, 1.5, -2.0], dtype=np.float32)
+    reference = onnx_model.ModelReference({"w": wanted}, (1, 3, 224, 224), {}, {}, [])
+    assert onnx_model.tensor_problem("w", wanted.copy(), reference) is None  # NaN equals its own bits
+    for at, value in ((0, -0.0), (3, np.nextafter(np.float32(-2.0), np.float32(0.0)))):
+        found = wanted.copy()
+        found[at] = value
+        problem = onnx_model.tensor_problem("w", found, reference)
+        assert problem is not None and f"1 of 4 differ; first at flat index {at}" in problem[0], problem

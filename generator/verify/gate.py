@@ -81,7 +81,12 @@ class CheckInputs:
     the same inputs passes the ``expected`` values and ``reproduction`` it
     computed once. ``side_by_side``: read the second language's pages in a
     fork while this process reads the first's (a build does, once both cores
-    are free; a test reading one page starts no process).
+    are free; a test reading one page starts no process). ``files_beside``:
+    read the PDFs, the explorer's data and the ONNX model in a fork while
+    this process reads the pages (the check command: its experiment re-run
+    and its reproduction leave the other core free before the pages are
+    read; measured 0.4 s less of about 7). Mismatches come in the same order
+    either way.
     """
 
     expected: Expected | None = None
@@ -91,6 +96,7 @@ class CheckInputs:
     explorer_data: bool = True
     side_by_side: bool = False
     pdf_ready: Callable[[], None] = lambda: None  # waits until the PDFs are written (a build renders them meanwhile)
+    files_beside: bool = False  # the PDFs, the explorer's data and the model read in a fork while the pages are read
 
 
 def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = CheckInputs()) -> list[Mismatch]:
@@ -114,16 +120,24 @@ def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = Chec
         mismatches = model_failures(expected)
         check_facts_file(docs, expected, mismatches)
         figure_names = figure_files(docs)
+        def files() -> list[Mismatch]:
+            given.pdf_ready()
+            found = check_pdfs(site, given.side_by_side, config.make_pdf)
+            if given.explorer_data and reference is not None:
+                from .explorer import compare
+                from .onnx_model import compare as compare_model
+
+                found += compare(docs / DATA_FOLDER, reference)
+                found += compare_model(site, docs, reference.model)
+            return found
+
+        if given.files_beside:
+            from ..runtime import forked
+
+            files = stack.enter_context(forked.started(files, "reading the PDFs and the model's files"))
         check_pages(docs, site, config, expected, figure_names, mismatches, notebook_picture(expected, reproduced),
                     given.side_by_side)
-        given.pdf_ready()
-        mismatches += check_pdfs(site, given.side_by_side, config.make_pdf)
-        if given.explorer_data and reference is not None:
-            from .explorer import compare
-            from .onnx_model import compare as compare_model
-
-            mismatches += compare(docs / DATA_FOLDER, reference)
-            mismatches += compare_model(site, docs, reference.model)
+        mismatches += files()
         if reproduced is not None:
             check_reproduction(docs, reproduced(), mismatches)
     return mismatches

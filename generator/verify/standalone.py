@@ -32,7 +32,9 @@ def check_command(config: Config, out: Path | None) -> str:
     rerun = start_rerun(lambda _: None)  # its child trains on the other core while the gate runs on this one
     with docs_held(config.docs):
         site = publish.check_pairing(config.docs, out)
-        gate.verify(config.docs, site or config.out, config)  # a docs folder that names no site: the default one
+        # a docs folder that names no site: the default one; the re-run and the reproduction are done before the
+        # pages are, so the PDFs and the model are read on the other core meanwhile
+        gate.verify(config.docs, site or config.out, config, gate.CheckInputs(files_beside=True))
         publish.check_published_files(config.docs, site)
     return finish_rerun(rerun)
 
