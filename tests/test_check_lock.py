@@ -70,7 +70,8 @@ def check(build: Build) -> int:
 def test_the_check_reads_the_pages_and_the_site_while_it_holds_the_docs_lock(built: Build, monkeypatch,
                                                                             capsys) -> None:
     seen: list[tuple[str, bool]] = []
-    monkeypatch.setattr(gate, "verify", lambda docs, site, config: seen.append(("pages", locked_by_someone(docs))))
+    monkeypatch.setattr(gate, "verify",
+                        lambda docs, site, config, given: seen.append(("pages", locked_by_someone(docs))))
     monkeypatch.setattr(generation, "check_published_files",
                         lambda docs, site: seen.append(("site", locked_by_someone(docs))))
     monkeypatch.setattr(standalone, "start_rerun", lambda progress: None)
@@ -84,7 +85,7 @@ def test_the_check_reads_the_pages_and_the_site_while_it_holds_the_docs_lock(bui
 def test_a_check_while_a_publication_holds_the_lock_says_so_in_one_line_with_exit_7(built: Build, tmp_path: Path,
                                                                                    monkeypatch, capsys) -> None:
     monkeypatch.setattr(journal, "LOCK_TIMEOUT_S", 0.3)
-    monkeypatch.setattr(gate, "verify", lambda docs, site, config: pytest.fail("read the pages without the lock"))
+    monkeypatch.setattr(gate, "verify", lambda docs, site, config, given: pytest.fail("read the pages without the lock"))
     with lock_held_elsewhere(built.docs, 30, tmp_path / "released"):
         code = check(built)
     error = capsys.readouterr().err
