@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from PIL import Image
@@ -154,6 +155,7 @@ def test_no_figure_of_a_real_run_has_a_label_over_its_data(built: Build, monkeyp
 
     def inspect(fig: Figure) -> bytes:
         found.append(overlaps(fig))
+        plt.close(fig)  # as the encoders do: the run draws more figures than pyplot keeps quietly
         return b""
 
     @contextmanager
