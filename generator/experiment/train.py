@@ -66,9 +66,10 @@ def use_deterministic_kernels(mode: bool) -> None:
 
     The public function also sets inductor's flag for compiled code, and
     importing inductor's config loads torch._dynamo, sympy and
-    torch.distributed: 1.5 s of CPU in a re-run whose two batches train in
-    0.25 s. Nothing here is compiled, so the eager flag is the whole effect;
-    a torch without that switch gets the public function.
+    torch.distributed: more CPU than the check's re-run of two batches
+    spends training (README measures both). Nothing here is compiled, so the
+    eager flag is the whole effect; a torch without that switch gets the
+    public function.
     """
     eager_switch = getattr(torch._C, "_set_deterministic_algorithms", None)
     if eager_switch is None:

@@ -120,7 +120,8 @@ def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = Chec
         mismatches = model_failures(expected)
         check_facts_file(docs, expected, mismatches)
         figure_names = figure_files(docs)
-        def files() -> list[Mismatch]:
+
+        def read_files() -> list[Mismatch]:
             given.pdf_ready()
             found = check_pdfs(site, given.side_by_side, config.make_pdf)
             if given.explorer_data and reference is not None:
@@ -131,10 +132,11 @@ def check_docs(docs: Path, site: Path, config: Config, given: CheckInputs = Chec
                 found += compare_model(site, docs, reference.model)
             return found
 
+        files = read_files
         if given.files_beside:
             from ..runtime import forked
 
-            files = stack.enter_context(forked.started(files, "reading the PDFs and the model's files"))
+            files = stack.enter_context(forked.started(read_files, "reading the PDFs and the model's files"))
         check_pages(docs, site, config, expected, figure_names, mismatches, notebook_picture(expected, reproduced),
                     given.side_by_side)
         mismatches += files()
