@@ -204,14 +204,28 @@ def test_the_sites_copy_must_be_docs_copy(editable_build: Build, gate) -> None:
     one_line_naming(gate(editable_build), "byte for byte")
 
 
-@pytest.mark.parametrize("damage", ["missing", "garbage"])
-def test_a_missing_or_unreadable_model_fails_in_one_line(editable_build: Build, gate, damage: str) -> None:
+@pytest.mark.parametrize(("damage", "needle"), [("missing", "missing"), ("garbage", "unreadable"),
+                                                ("empty", "no model"), ("a tensor", "unreadable"),
+                                                ("no graph", "no model")])
+def test_a_missing_or_unreadable_model_fails_in_one_line(editable_build: Build, gate, damage: str,
+                                                         needle: str) -> None:
+    """One line, not a hundred: bytes protobuf accepts (none, a lone tensor) are no model either."""
     if damage == "missing":
         for folder in (editable_build.docs, editable_build.site):
             (folder / MODEL).unlink()
-    else:
+    elif damage == "garbage":
         plant(editable_build, b"\xff" * 100)
-    one_line_naming(gate(editable_build), "missing" if damage == "missing" else "unreadable")
+    elif damage == "empty":
+        plant(editable_build, b"")
+    elif damage == "a tensor":
+        plant(editable_build, initializer(load(editable_build), "fc.bias").SerializeToString())
+    else:
+        model = load(editable_build)
+        model.ClearField("graph")
+        plant(editable_build, model)
+    found = gate(editable_build)
+    assert len(found) == 1, found
+    one_line_naming(found, needle)
 
 
 def test_the_whole_check_reads_the_model_and_exits_5(editable_build: Build, derived: Derived) -> None:

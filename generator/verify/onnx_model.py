@@ -136,9 +136,12 @@ def compare(site: Path, docs: Path, reference: ModelReference) -> list[Mismatch]
     if published_bytes(docs / MODEL_FOLDER / MODEL_FILE) != data:
         return [Mismatch(where, "file", "the site's copy, byte for byte, in docs", "another file or none")]
     try:
-        graph = schema().ModelProto.FromString(data).graph
+        model = schema().ModelProto.FromString(data)
     except Exception as error:  # noqa: BLE001  protobuf raises its own DecodeError and others: any is a broken file
         return [Mismatch(where, "file", "an ONNX model", f"unreadable ({type(error).__name__})")]
+    if not model.ir_version or not model.HasField("graph"):  # an empty file, or other bytes protobuf happens to accept
+        return [Mismatch(where, "file", "an ONNX model", "no model (no format version or no graph)")]
+    graph = model.graph
     return graph_mismatches(where, graph, reference) + compare_page_data(site, docs, data, reference)
 
 
