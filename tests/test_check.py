@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -33,7 +34,7 @@ from generator.verify import explorer_reference as explorer
 from generator.verify import gate as check
 from generator.verify.gate import CheckInputs, check_docs
 
-from .conftest import ROOT, Build, Derived, edited_package, make_config, run_build
+from .conftest import ROOT, Build, Derived, checked_with_every_fault, edited_package, make_config, run_build
 from .site_edits import edit, insert_before_heading
 
 
@@ -360,19 +361,32 @@ def test_a_figure_missing_from_one_language_is_caught(editable_build: Build, mis
     only(mismatches(editable_build, "index"), "(index.en)", "figures compared with index.html (index.es)")
 
 
-@pytest.mark.parametrize(
-    ("damage", "word"),
-    [("delete", "missing"), ("empty", "empty"), ("garbage", "unreadable"), ("swap", "another picture")],
-)
-def test_a_broken_or_swapped_figure_is_caught(editable_build: Build, mismatches, damage: str, word: str) -> None:
-    figure = editable_build.docs / "img" / "comparison.en.svg"
-    if damage == "delete":
-        figure.unlink()
-    elif damage == "swap":
-        figure.write_bytes((editable_build.docs / "img" / "input.png").read_bytes())
-    else:
-        figure.write_bytes(b"" if damage == "empty" else b"\x89PNG\r\n\x1a\n not really")
-    only(mismatches(editable_build), "comparison.en.svg", word)
+def _figure_damaged(figure: str, damage: str) -> Callable[[Build], None]:
+    def plant(build: Build) -> None:
+        path = build.docs / "img" / figure
+        if damage == "delete":
+            path.unlink()
+        elif damage == "swap":
+            path.write_bytes((build.docs / "img" / "input.png").read_bytes())
+        else:
+            path.write_bytes(b"" if damage == "empty" else b"\x89PNG\r\n\x1a\n not really")
+    return plant
+
+
+FIGURE_DAMAGE = [("comparison.en.svg", "delete", "missing"), ("conv1-filters.es.svg", "empty", "empty"),
+                 ("features-layer1.en.svg", "garbage", "unreadable"), ("residual-layer1.0.es.svg", "swap", "another picture")]
+
+
+@pytest.fixture(scope="module")
+def damaged_figures_found(tmp_path_factory, built: Build, derived: Derived) -> list[str]:
+    return checked_with_every_fault(tmp_path_factory, built, derived,
+                                    [_figure_damaged(figure, damage) for figure, damage, _ in FIGURE_DAMAGE])
+
+
+@pytest.mark.parametrize(("figure", "damage", "word"), FIGURE_DAMAGE, ids=[d for _, d, _ in FIGURE_DAMAGE])
+def test_a_broken_or_swapped_figure_is_caught(damaged_figures_found: list[str], figure: str, damage: str,
+                                              word: str) -> None:
+    only(damaged_figures_found, figure, word)
 
 
 def _fifo(path: Path) -> None:
@@ -391,40 +405,58 @@ def _not_utf8(path: Path) -> None:
 UNREAD = "unreadable: not a regular file of at most"
 
 
-@pytest.mark.parametrize(
-    ("relative", "damage", "needles"),
-    [
-        ("docs/facts.json", _fifo, ("facts.json: file", UNREAD)),
-        ("docs/notebook.en.ipynb", _fifo, ("notebook.en.ipynb: page", UNREAD)),
-        (f"docs/{DATA_FOLDER}/index.json", _fifo, (f"{DATA_FOLDER}/index.json: file", UNREAD)),
-        ("docs/img/comparison.en.svg", _huge, ("comparison.en.svg", UNREAD)),
-        (f"docs/{DATA_FOLDER}/filters-conv1-0.bin", _huge, (f"{DATA_FOLDER}/filters-conv1-0.bin", UNREAD)),
-        ("site/en/maps/index.html", _not_utf8, ("en/maps/index.html (maps.en): page", "UTF-8")),
-        ("site/en/index.html", _fifo, ("en/index.html (index.en): page", UNREAD)),
-        ("site/maps/index.html", _huge, ("maps/index.html (maps.es): page", UNREAD)),
-        ("site/search/search_index.json", _fifo, ("search/search_index.json: file", UNREAD)),
-    ],
-    ids=["facts-fifo", "notebook-fifo", "index-fifo", "figure-4GB", "data-4GB", "page-not-utf8", "page-fifo",
-         "page-4GB", "search-index-fifo"],
-)
-def test_a_file_that_cannot_be_read_whole_is_named_unread(editable_build: Build, mismatches, relative: str,
-                                                          damage, needles: tuple[str, ...]) -> None:
-    """The check reads docs and the site like any input: a pipe in a file's place is not waited on, a huge file
-    is not read."""
+# Two copies: in one, faults that would hide those of the other (an unreadable explorer index leaves its data
+# files unread; an unreadable page, the figures it shows).
+UNREADABLE_FILES = [
+    ("docs/facts.json", _fifo, ("facts.json: file", UNREAD), 0),
+    ("docs/notebook.en.ipynb", _fifo, ("notebook.en.ipynb: page", UNREAD), 0),
+    (f"docs/{DATA_FOLDER}/index.json", _fifo, (f"{DATA_FOLDER}/index.json: file", UNREAD), 0),
+    ("docs/img/comparison.en.svg", _huge, ("comparison.en.svg", UNREAD), 1),
+    (f"docs/{DATA_FOLDER}/filters-conv1-0.bin", _huge, (f"{DATA_FOLDER}/filters-conv1-0.bin", UNREAD), 1),
+    ("site/en/maps/index.html", _not_utf8, ("en/maps/index.html (maps.en): page", "UTF-8"), 0),
+    ("site/en/index.html", _fifo, ("en/index.html (index.en): page", UNREAD), 0),
+    ("site/maps/index.html", _huge, ("maps/index.html (maps.es): page", UNREAD), 1),
+    ("site/search/search_index.json", _fifo, ("search/search_index.json: file", UNREAD), 1),
+]
+
+
+@pytest.fixture(scope="module")
+def unreadable_files_found(tmp_path_factory, built: Build, derived: Derived) -> list[tuple[list[str], int]]:
+    """For each copy, the whole check with its files of UNREADABLE_FILES damaged, and the bytes it read: a pipe
+    in a file's place must not be waited on, a huge file not read."""
     def hang(*_: object) -> None:
         raise TimeoutError("the check waited on a file")
 
-    folder, _, rest = relative.partition("/")
-    damage((editable_build.docs if folder == "docs" else editable_build.site) / rest)
-    previous = signal.signal(signal.SIGALRM, hang)
-    signal.alarm(120)
-    before = bytes_read()
-    try:
-        found = mismatches(editable_build)
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-    assert bytes_read() - before < 256 * 1024**2
+    def damaged(relative: str, damage: Callable[[Path], None]) -> Callable[[Build], None]:
+        folder, _, rest = relative.partition("/")
+        return lambda build: damage((build.docs if folder == "docs" else build.site) / rest)
+
+    results = []
+    for copy in (0, 1):
+        previous = signal.signal(signal.SIGALRM, hang)
+        signal.alarm(120)
+        before = bytes_read()
+        try:
+            found = checked_with_every_fault(tmp_path_factory, built, derived, [
+                damaged(relative, damage) for relative, damage, _, in_copy in UNREADABLE_FILES if in_copy == copy])
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+        results.append((found, bytes_read() - before))
+    return results
+
+
+@pytest.mark.parametrize(
+    ("relative", "damage", "needles", "copy"), UNREADABLE_FILES,
+    ids=["facts-fifo", "notebook-fifo", "index-fifo", "figure-4GB", "data-4GB", "page-not-utf8", "page-fifo",
+         "page-4GB", "search-index-fifo"],
+)
+def test_a_file_that_cannot_be_read_whole_is_named_unread(unreadable_files_found: list[tuple[list[str], int]],
+                                                          relative: str, damage, needles: tuple[str, ...],
+                                                          copy: int) -> None:
+    """The check reads docs and the site like any input, within 256 MB with several files damaged at once."""
+    found, read = unreadable_files_found[copy]
+    assert read < 256 * 1024**2
     only(found, *needles)
 
 
@@ -432,27 +464,34 @@ def bytes_read() -> int:
     return int(re.search(r"rchar: (\d+)", Path("/proc/self/io").read_text()).group(1))
 
 
-@pytest.mark.parametrize(
-    ("path", "value", "needle"),
-    [
-        (("totals", "params"), 11_689_513, "facts.json: totals.params"),
-        (("provenance", "image", "name"), "other.jpg", "facts.json: provenance.image.name"),
-        (("claims", "stem_filters"), "imagenet", "facts.json: claims.stem_filters"),
-        (("extra",), 1, "facts.json: extra"),
-    ],
-    ids=["number", "name", "claim", "extra-key"],
-)
-def test_a_tampered_facts_json_is_caught(editable_build: Build, mismatches, path, value, needle) -> None:
-    facts_file = editable_build.docs / "facts.json"
-    data = json.loads(facts_file.read_text(encoding="utf-8"))
-    node = data
-    for part in path[:-1]:
-        node = node[part]
-    node[path[-1]] = value
-    facts_file.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    found = mismatches(editable_build)
-    only(found, needle)
-    only(found, "facts.json: file", "different bytes")
+FACTS_TAMPERING = [
+    (("totals", "params"), 11_689_513, "facts.json: totals.params"),
+    (("provenance", "image", "name"), "other.jpg", "facts.json: provenance.image.name"),
+    (("claims", "stem_filters"), "imagenet", "facts.json: claims.stem_filters"),
+    (("extra",), 1, "facts.json: extra"),
+]
+
+
+@pytest.fixture(scope="module")
+def tampered_facts_found(tmp_path_factory, built: Build, derived: Derived) -> list[str]:
+    """The whole check of a copy whose facts.json has every change of FACTS_TAMPERING (each names its key)."""
+    def tampered(build: Build) -> None:
+        facts_file = build.docs / "facts.json"
+        data = json.loads(facts_file.read_text(encoding="utf-8"))
+        for path, value, _ in FACTS_TAMPERING:
+            node = data
+            for part in path[:-1]:
+                node = node[part]
+            node[path[-1]] = value
+        facts_file.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    return checked_with_every_fault(tmp_path_factory, built, derived, [tampered])
+
+
+@pytest.mark.parametrize(("path", "value", "needle"), FACTS_TAMPERING, ids=["number", "name", "claim", "extra-key"])
+def test_a_tampered_facts_json_is_caught(tampered_facts_found: list[str], path, value, needle) -> None:
+    only(tampered_facts_found, needle)
+    only(tampered_facts_found, "facts.json: file", "different bytes")
 
 
 def _notebook(build: Build) -> tuple[Path, dict]:
@@ -460,8 +499,15 @@ def _notebook(build: Build) -> tuple[Path, dict]:
     return path, json.loads(path.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("change", ["printed-text", "picture", "code", "error-output"])
-def test_replaced_notebook_outputs_or_code_are_caught(editable_build: Build, mismatches, change: str) -> None:
+@pytest.mark.parametrize(("change", "needle"), [
+    ("printed-text", "notebook.en.ipynb: code cell 3, output: expected 'block: layer1.0"),
+    ("picture", "notebook.en.ipynb: code cell 2, picture: expected the feature map these inputs produce"),
+    ("code", "notebook.en.ipynb: cells: expected the generator's cells for these options, found other cells"),
+    ("error-output", "notebook.en.ipynb: code cell 3, output: expected no errors, found ValueError"),
+])
+def test_replaced_notebook_outputs_or_code_are_caught(editable_build: Build, derived: Derived, change: str,
+                                                      needle: str) -> None:
+    """The notebook files read as the whole check reads them (check_notebooks: the next test goes through it)."""
     path, notebook = _notebook(editable_build)
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
     if change == "printed-text":
@@ -476,7 +522,10 @@ def test_replaced_notebook_outputs_or_code_are_caught(editable_build: Build, mis
     else:
         code[2]["outputs"].append({"output_type": "error", "ename": "ValueError", "evalue": "x", "traceback": []})
     path.write_text(json.dumps(notebook), encoding="utf-8")
-    only(mismatches(editable_build), "notebook.en.ipynb")
+    found: list = []
+    artifacts.check_notebooks(editable_build.docs, editable_build.config, derived.expected, found,
+                              artifacts.notebook_picture(derived.expected, lambda: derived.reproduction))
+    only([str(m) for m in found], needle)
 
 
 def test_a_notebook_without_outputs_fails_where_the_recipe_says_it_ran(editable_build: Build, mismatches) -> None:

@@ -51,8 +51,9 @@ def test_every_served_svg_figure_of_the_untouched_build_passes(built: Build, der
 ])
 def test_a_planted_word_or_number_in_the_spanish_figure_fails(editable_build: Build, mismatches, old, new,
                                                               found) -> None:  # noqa: F811
+    """Read with its page, as the whole check reads it (which the next test shows)."""
     edit(editable_build.site / SPANISH_EXPERIMENT, old, new)
-    only(mismatches(editable_build), "(experiment.es)", f"figure img/degradation-experiment.es.svg, served as "
+    only(mismatches(editable_build, "experiment"), "(experiment.es)", f"figure img/degradation-experiment.es.svg, served as "
          f"{SPANISH_EXPERIMENT}", "the figure's words in es", found)
 
 
