@@ -110,8 +110,9 @@ ALLOWED: tuple[Allowed, ...] = (
     ),
 )
 
-EXEMPT_CLASSES = ("claim", "report-voice", "quote-translation")
-EXEMPT_ATTRIBUTES = ("data-quote", "data-fact", "data-source")
+EXEMPT_CLASSES = frozenset({"claim", "report-voice", "quote-translation"})
+EXEMPT_ATTRIBUTES = frozenset({"data-quote", "data-fact", "data-source"})
+EXEMPT_TAGS = INVISIBLE_TAGS | {"code", "pre", "script"}
 STATEMENTS = frozenset({"p", "li", "td", "th", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd",
                         "summary", "caption"})
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z])")
@@ -120,9 +121,8 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z])")
 def exempt(element: Element, keep_claims: bool = False) -> bool:
     """Claims, quotations, the report's voice, tagged values and code hold no fixed sentence of the template
     (claims are this project's words all the same: the glossary reads them)."""
-    return (element.tag in INVISIBLE_TAGS or element.tag in ("code", "pre", "script")
-            or any(attribute in element.attrs for attribute in EXEMPT_ATTRIBUTES)
-            or any(element.has_class(name) for name in EXEMPT_CLASSES if not (keep_claims and name == "claim")))
+    return (element.tag in EXEMPT_TAGS or not EXEMPT_ATTRIBUTES.isdisjoint(element.attrs)
+            or not element.classes.isdisjoint(EXEMPT_CLASSES - {"claim"} if keep_claims else EXEMPT_CLASSES))
 
 
 def own_text(element: Element, keep_claims: bool = False) -> str:

@@ -46,7 +46,7 @@ INTERFACE_WORDS = {
 }
 WORD = re.compile(r"\b[^\W\d_]+\b")  # whole words: the letters inside "18ff85ce…" or "layer1" are none
 CODE = frozenset({"code", "pre", "kbd", "samp"})
-CODE_CLASSES = ("highlight-ipynb", "clipboard-copy-txt")  # a notebook cell's code, and its copy for the clipboard
+CODE_CLASSES = frozenset({"highlight-ipynb", "clipboard-copy-txt"})  # a notebook cell's code, and its copy for the clipboard
 NOTEBOOK_OUTPUT = "jp-Cell-outputWrapper"  # what a notebook's code printed: shown in <pre>, read like prose
 # Where a statement ends: a block, or an element the theme uses for one label (a link, a button).
 UNITS = BLOCK_TAGS | frozenset({"td", "th", "div", "a", "button", "label", "title", "summary", "option", "nav",
@@ -75,7 +75,7 @@ def may_be_marked(element: Element) -> bool:
 
 def not_read(element: Element, printed: bool) -> bool:
     """Code (what a notebook printed excepted), and what no reader sees."""
-    return (element.tag in INVISIBLE_TAGS or any(element.has_class(name) for name in CODE_CLASSES)
+    return (element.tag in INVISIBLE_TAGS or not element.classes.isdisjoint(CODE_CLASSES)
             or (element.tag in CODE and not printed))
 
 

@@ -27,7 +27,7 @@ SINGLE = "'’"  # a quotation mark or an apostrophe ("layer1's", "models' weigh
 BEFORE_OPENING = "([{¿¡—–-/“‘«‹„‚\"'"  # what may stand before an opening mark, besides a space or the start
 AFTER_CLOSING = ".,;:!?)]}…—–-/”’»›\"'"  # what may stand after a closing mark, besides a space or the end
 CODE_TAGS = frozenset({"pre", "code", "kbd", "samp"})
-CODE_CLASSES = ("CodeMirror",)  # the notebook's code cells (mkdocs-jupyter), with the copy of their text
+CODE_CLASSES = frozenset({"CodeMirror"})  # the notebook's code cells (mkdocs-jupyter), with the copy of their text
 INLINE_TAGS = frozenset({"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "img", "kbd",
                          "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var",
                          "wbr", "br", "input", "label", "output"})
@@ -197,7 +197,7 @@ def text_runs(root: Element, checked: set[int]) -> list[_Run]:
             continue
         if node.tag in INVISIBLE_TAGS:
             continue
-        code = kind == CODE or node.tag in CODE_TAGS or any(node.has_class(name) for name in CODE_CLASSES)
+        code = kind == CODE or node.tag in CODE_TAGS or not node.classes.isdisjoint(CODE_CLASSES)
         inner = CODE if code else PLAIN
         if id(node.attrs) not in checked:  # a navigation label that repeats a heading is the heading's
             runs.extend(_Run([shown], [(0, inner)], len(shown)) for shown in visible_attributes(node))

@@ -45,7 +45,7 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 SUSPECT = re.compile("|".join([pattern.pattern for pattern, _ in RULES] + [p.pattern for p in SCIENTIFIC.values()]))
 DIGIT = re.compile("[0-9]")
 EXEMPT_TAGS = frozenset({"code", "pre", *INVISIBLE_TAGS})
-EXEMPT_ATTRIBUTES = ("data-quote", "data-source")  # a source's words and its reference, as the source wrote them
+EXEMPT_ATTRIBUTES = frozenset({"data-quote", "data-source"})  # a source's words and its reference, as the source wrote them
 # Elements inside a line of text: their words join their neighbours' (two tagged sides and the × between them
 # are one shape); every other element is a block whose text is read on its own.
 INLINE = frozenset({"span", "a", "em", "strong", "b", "i", "sub", "sup", "abbr", "q", "small", "mark", "kbd",
@@ -69,7 +69,7 @@ def check_typography(root: Element, ctx: Context, skip: set[int]) -> None:
 
 
 def _exempt(element: Element, skip: set[int]) -> bool:
-    return id(element) in skip or element.tag in EXEMPT_TAGS or any(a in element.attrs for a in EXEMPT_ATTRIBUTES)
+    return id(element) in skip or element.tag in EXEMPT_TAGS or not EXEMPT_ATTRIBUTES.isdisjoint(element.attrs)
 
 
 def _runs(block: Element, skip: set[int]) -> list[str]:

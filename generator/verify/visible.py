@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -28,12 +27,20 @@ BLOCK_TAGS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "fi
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class Element:
+    """One element of the tree; slots, with its classes read once: a large page holds twenty thousand, every
+    rule asks each of them, and the check frees them all at its end."""
+
     tag: str
     attrs: dict[str, str]
     parent: Element | None = None
     children: list[Element | str] = field(default_factory=list)
+    classes: frozenset[str] = field(init=False, repr=False)
+    _descendants: list[Element] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.classes = frozenset(self.attrs.get("class", "").split())
 
     def text(self) -> str:
         """The element's visible text, as a reader sees it (hidden elements left out)."""
@@ -44,10 +51,11 @@ class Element:
     def walk(self) -> Iterator[Element]:
         """This element and every one inside it, in document order; the tree is read, never changed, once
         parsed, so the list is made once and shared by every rule that walks from here."""
-        return iter(self.descendants)
+        if self._descendants is None:
+            self._descendants = self._collect_descendants()
+        return iter(self._descendants)
 
-    @cached_property
-    def descendants(self) -> list[Element]:
+    def _collect_descendants(self) -> list[Element]:
         """This element and every one inside it (a stack, not recursion: pages are deep)."""
         found, stack = [], [self]
         while stack:
@@ -65,10 +73,6 @@ class Element:
     def blocks(self) -> list[Element]:
         """The statement-holding elements around this one, innermost first."""
         return [node for node in (self, *self.ancestors()) if node.tag in BLOCK_TAGS]
-
-    @cached_property
-    def classes(self) -> frozenset[str]:
-        return frozenset(self.attrs.get("class", "").split())
 
     def has_class(self, name: str) -> bool:
         return name in self.classes
