@@ -30,7 +30,7 @@ from generator.report import pages
 from generator.report.compute import reproduce
 from generator.report.facts import Facts
 from generator.verify import site_pages
-from generator.verify.artifacts import Reproduction
+from generator.verify.artifacts import Reproduction, check_notebooks, notebook_picture
 from generator.verify.expected import derive_expected_and_reference
 from generator.verify.explorer_reference import Reference
 from generator.verify.gate import CheckInputs, check_docs
@@ -209,6 +209,14 @@ def whole_check(build: Build, derived: Derived) -> list[str]:
     """The whole check of build, on the shared build's values (which its inputs give), one line per mismatch."""
     return [str(m) for m in check_docs(build.docs, build.site, build.config, CheckInputs(
         expected=derived.expected, reference=derived.reference, reproduction=derived.reproduction))]
+
+
+def notebook_files_checked(build: Build, derived: Derived) -> list[str]:
+    """The notebook files of build read as the whole check reads them (verify/artifacts.py), one line per mismatch."""
+    found: list = []
+    check_notebooks(build.docs, build.config, derived.expected, found,
+                    notebook_picture(derived.expected, lambda: derived.reproduction))
+    return [str(m) for m in found]
 
 
 def checked_with_every_fault(tmp_path_factory: pytest.TempPathFactory, built: Build, derived: Derived,

@@ -34,7 +34,8 @@ from generator.verify import explorer_reference as explorer
 from generator.verify import gate as check
 from generator.verify.gate import CheckInputs, check_docs
 
-from .conftest import ROOT, Build, Derived, checked_with_every_fault, edited_package, make_config, run_build
+from .conftest import (ROOT, Build, Derived, checked_with_every_fault, edited_package, make_config,
+                       notebook_files_checked, run_build)
 from .site_edits import edit, insert_before_heading
 
 
@@ -522,10 +523,7 @@ def test_replaced_notebook_outputs_or_code_are_caught(editable_build: Build, der
     else:
         code[2]["outputs"].append({"output_type": "error", "ename": "ValueError", "evalue": "x", "traceback": []})
     path.write_text(json.dumps(notebook), encoding="utf-8")
-    found: list = []
-    artifacts.check_notebooks(editable_build.docs, editable_build.config, derived.expected, found,
-                              artifacts.notebook_picture(derived.expected, lambda: derived.reproduction))
-    only([str(m) for m in found], needle)
+    only(notebook_files_checked(editable_build, derived), needle)
 
 
 def test_a_notebook_without_outputs_fails_where_the_recipe_says_it_ran(editable_build: Build, mismatches) -> None:

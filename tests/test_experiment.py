@@ -35,7 +35,7 @@ from generator.experiment.nets import CifarNet, weighted_layers
 from generator.experiment.recipe import SETUP
 from generator.verify import experiment as verify_experiment
 from generator.verify.experiment import derive_experiment
-from generator.verify.gate import CheckInputs, check_docs
+from generator.verify.gate import CheckInputs, check_docs, check_page_pair
 
 from .conftest import Build, RecordingProgress
 from .site_edits import edit
@@ -291,9 +291,7 @@ def test_a_curve_edited_in_the_results_file_is_caught(built: Build, tmp_path: Pa
 
 
 def test_the_unchanged_experiment_page_passes_and_shows_every_net(built: Build, derived) -> None:
-    found = [str(m) for m in check_docs(built.docs, built.site, built.config, CheckInputs(
-        reproduce=False, expected=derived.expected, reference=derived.reference))]
-    assert found == []
+    assert check_page_pair(built.docs, built.site, "experiment", built.config, derived.expected) == []
     page = built.page("experiment", "en").read_text(encoding="utf-8")
     for i, net in enumerate(stored().nets):
         assert span(f"experiment.nets.{i}.name", "plain") + net.name + "<" in page
@@ -309,8 +307,8 @@ def test_an_experiment_number_changed_on_one_page_is_caught(editable_build: Buil
     text = page.read_text(encoding="utf-8")
     start = text.index(span(key, "percent")) + len(span(key, "percent"))
     edit(page, span(key, "percent") + text[start:text.index("<", start)] + "<", span(key, "percent") + "99,9\u202f%<")
-    found = [str(m) for m in check_docs(editable_build.docs, editable_build.site, editable_build.config, CheckInputs(
-        reproduce=False, expected=derived.expected, reference=derived.reference))]
+    found = [str(m) for m in check_page_pair(editable_build.docs, editable_build.site, "experiment",
+                                             editable_build.config, derived.expected)]
     only(found, "experiment.es", f"fact {key}", "99,9")
     only(found, "experiment.en", "numbers compared with experiment/index.html (experiment.es)")
     assert not any("experiment.en" in line and f"fact {key}" in line for line in found)

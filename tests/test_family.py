@@ -135,7 +135,7 @@ def test_a_family_failure_fails_the_check(built: Build, values: expected.Expecte
 
 
 def test_the_unchanged_family_page_passes(built: Build, mismatches) -> None:
-    assert mismatches(built) == []
+    assert mismatches(built, "family") == []
 
 
 def test_a_parameter_count_changed_on_one_page_is_caught(editable_build: Build, mismatches) -> None:
@@ -218,7 +218,7 @@ def test_a_formula_factor_changed_on_one_page_is_caught(editable_build: Build, m
 def test_the_block_comparison_worded_for_other_values_is_caught(built: Build, values: expected.Expected,
                                                                mismatches) -> None:
     other = dataclasses.replace(values, values={**values.values, "claims.bottleneck_params": "not_fewer"})
-    found = mismatches(built, wanted=other)
+    found = mismatches(built, "family", wanted=other)
     only(found, "family.es", "claim bottleneck_params", "not_fewer", "fewer")
     only(found, "family.en", "claim bottleneck_params")
 

@@ -23,7 +23,7 @@ from generator.report import notebook
 from generator.verify.css_text import generated_text, page_stylesheets, site_address
 from generator.verify.visible import parse_html
 
-from .conftest import Build
+from .conftest import Build, Derived, notebook_files_checked
 from .site_edits import edit
 from .test_check import inputs, mismatches, only  # noqa: F401
 
@@ -90,9 +90,9 @@ def test_an_english_output_line_planted_in_the_spanish_notebook_page_is_caught(e
          "the cell of notebook.es.ipynb")
 
 
-def test_english_outputs_in_the_spanish_notebook_are_caught(editable_build: Build, mismatches) -> None:
-    """The Spanish notebook with the English one's outputs, and its page showing them: the check wants
-    the Spanish printout."""
+def test_english_outputs_in_the_spanish_notebook_are_caught(editable_build: Build, derived: Derived) -> None:
+    """The Spanish notebook with the English one's outputs: the check wants the Spanish printout (the notebook
+    files read as the whole check reads them)."""
     path = {language: editable_build.docs / f"notebook.{language}.ipynb" for language in LANGUAGES}
     cells = {language: json.loads(path[language].read_text(encoding="utf-8"))["cells"] for language in LANGUAGES}
     spanish = json.loads(path["es"].read_text(encoding="utf-8"))
@@ -100,7 +100,7 @@ def test_english_outputs_in_the_spanish_notebook_are_caught(editable_build: Buil
     for cell, english in zip([cell for cell in spanish["cells"] if cell["cell_type"] == "code"], english_code):
         cell["outputs"] = copy.deepcopy(english["outputs"])
     path["es"].write_text(json.dumps(spanish), encoding="utf-8")
-    found = mismatches(editable_build)
+    found = notebook_files_checked(editable_build, derived)
     for number in (1, 2, 3):
         only(found, f"notebook.es.ipynb: code cell {number}, output")
     assert not any(line.startswith("notebook.en.ipynb") for line in found), found
