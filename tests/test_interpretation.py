@@ -8,6 +8,7 @@ sentences of the same class that no issue named are planted too.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,16 @@ def test_the_translations_live_beside_the_words_they_translate() -> None:
     assert translated and all(set(quote.translations) <= {"es", "en"} - {sources.quote_language(quote)}
                               for quote in translated)  # into the other language only, kept beside the words
     assert {sources.quote_language(quote) for quote in translated} == {"es", "en"}  # the report's, too
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_a_translation_shown_twice_in_a_row_is_out_of_place(editable_build: Build, mismatches, language: str) -> None:
+    """The copy's neighbour is the translation, not the quotation. Elements were once equal when they looked alike,
+    and the rule took the copy for the first one, which does follow its quotation."""
+    page = editable_build.page("index", language)
+    text = page.read_text(encoding="utf-8")
+    shown = re.search(r'<(p|span) class="quote-translation" data-translates="([^"]+)">.*?</\1>', text, re.S)
+    assert shown is not None
+    page.write_text(text[:shown.end()] + shown.group(0) + text[shown.end():], encoding="utf-8")
+    only(mismatches(editable_build, "index"), f"(index.{language})", f"translation of {shown.group(2)}",
+         "right after the quotation it translates", "elsewhere")
