@@ -35,7 +35,7 @@ from generator.verify import gate as check
 from generator.verify.gate import CheckInputs, check_docs
 
 from .conftest import (ROOT, Build, Derived, checked_with_every_fault, edited_package, make_config,
-                       notebook_files_checked, run_build)
+                       notebook_files_checked, run_build, whole_check)
 from .site_edits import edit, insert_before_heading
 
 
@@ -50,15 +50,14 @@ def inputs(derived: Derived) -> tuple[expected.Expected, explorer.Reference, art
 
 
 @pytest.fixture
-def mismatches(inputs):
+def mismatches(derived: Derived):
     """The check's findings: of one page in both languages (the page a test changed), or of the whole docs."""
 
     def run(build: Build, page: str | None = None) -> list[str]:
-        values, reference, reproduction = inputs
         if page is not None:
-            return [str(m) for m in check.check_page_pair(build.docs, build.site, page, build.config, values)]
-        return [str(m) for m in check_docs(build.docs, build.site, build.config, CheckInputs(
-            expected=values, reference=reference, reproduction=reproduction))]
+            return [str(m) for m in check.check_page_pair(build.docs, build.site, page, build.config,
+                                                          derived.expected)]
+        return whole_check(build, derived)
 
     return run
 
